@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import re
+import zoneinfo
+from functools import cache
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+MIN_TICKETS = 1
+MAX_TICKETS = 50
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_HH_MM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
+# Deliberately loose: the form and serializer use Django's full EmailValidator; the
+# database only refuses what is plainly not an address.
+EMAIL_SHAPE = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+@cache
+def _timezone_names() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def validate_timezone(value: str) -> None:
+    if value not in _timezone_names():
+        raise ValidationError(f"{value!r} is not an IANA time zone name such as 'Europe/Berlin'.")
+
+
+def validate_working_hours(value: Any) -> None:
+    """Weekly hours: {"mon": [["09:00", "17:00"]], ...}; days absent or empty are days off."""
+    if not isinstance(value, dict):
+        raise ValidationError('Working hours must be an object such as {"mon": [["09:00", "17:00"]]}.')
+    for day, ranges in value.items():
+        if day not in WEEKDAYS:
+            raise ValidationError(f"{day!r} is not a weekday; use one of {', '.join(WEEKDAYS)}.")
+        if not isinstance(ranges, list):
+            raise ValidationError(f"{day}: expected a list of [start, end] pairs.")
+        previous_end = ""
+        for pair in sorted(ranges, key=lambda p: p[0] if isinstance(p, list | tuple) and p else ""):
+            if not (
+                isinstance(pair, list | tuple) and len(pair) == 2 and all(isinstance(t, str) for t in pair)
+            ):
+                raise ValidationError(f"{day}: each range is a pair of times like ['09:00', '17:00'].")
+            start, end = pair
+            if not (_HH_MM.match(start) and _HH_MM.match(end)):
+                raise ValidationError(f"{day}: times are HH:MM between 00:00 and 24:00.")
+            if start >= end:
+                raise ValidationError(f"{day}: {start}-{end} ends before it starts.")
+            if start < previous_end:
+                raise ValidationError(f"{day}: ranges overlap.")
+            previous_end = end
+
+
+def default_working_hours() -> dict[str, list[list[str]]]:
+    return {day: [["09:00", "17:00"]] for day in WEEKDAYS[:5]}
+
+
+class AgentStatus(models.TextChoices):
+    AVAILABLE = "available"
+    BUSY = "busy"
+    AWAY = "away"
+    OFFLINE = "offline"
+
+
+class AgentRole(models.TextChoices):
+    AGENT = "agent"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+class Agent(models.Model):
+    Status = AgentStatus
+    Role = AgentRole
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent")
+    name = models.CharField(max_length=255)
+    email = models.EmailField(max_length=254, unique=True)
+    role = models.CharField(max_length=20, choices=AgentRole.choices, default=AgentRole.AGENT)
+    specializations = models.ManyToManyField("tickets.Category", related_name="agents")
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    working_hours = models.JSONField(default=default_working_hours, validators=[validate_working_hours])
+    max_tickets = models.PositiveSmallIntegerField(
+        default=10, validators=[MinValueValidator(MIN_TICKETS), MaxValueValidator(MAX_TICKETS)]
+    )
+    status = models.CharField(max_length=20, choices=AgentStatus.choices, default=AgentStatus.AVAILABLE)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(max_tickets__gte=MIN_TICKETS, max_tickets__lte=MAX_TICKETS),
+                name="agent_max_tickets_1_50",
+            ),
+            models.CheckConstraint(condition=Q(status__in=AgentStatus.values), name="agent_status_valid"),
+            models.CheckConstraint(condition=Q(role__in=AgentRole.values), name="agent_role_valid"),
+            models.CheckConstraint(condition=~Q(name=""), name="agent_name_not_empty"),
+            models.CheckConstraint(condition=Q(email__regex=EMAIL_SHAPE), name="agent_email_shape"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

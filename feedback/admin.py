@@ -1,0 +1,1 @@
+"""Admin pages of satisfaction surveys and customer feedback."""

@@ -1,0 +1,1 @@
+"""Models of satisfaction surveys and customer feedback."""

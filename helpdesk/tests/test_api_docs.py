@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+from openapi_spec_validator import validate
+
+
+@pytest.mark.django_db
+def test_it_publishes_a_valid_openapi_3_document(client):
+    response = client.get("/api/schema/")
+
+    assert response.status_code == 200
+    document = yaml.safe_load(response.content)
+    assert document["openapi"].startswith("3.")
+    validate(document)  # raises on any violation of the OpenAPI 3 specification
+
+
+@pytest.mark.django_db
+def test_it_renders_the_docs_page_from_local_assets_only(client):
+    response = client.get("/api/docs/")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert any("swagger-ui-bundle.js" in asset for asset in assets)
+    assert all(not asset.startswith(("http://", "https://", "//")) for asset in assets), assets
+    bundle = next(asset for asset in assets if asset.endswith("swagger-ui-bundle.js"))
+    assert client.get(bundle).status_code == 200

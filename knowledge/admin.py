@@ -1,0 +1,1 @@
+"""Admin pages of knowledge-base articles and FAQs."""

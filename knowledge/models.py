@@ -1,0 +1,1 @@
+"""Models of knowledge-base articles and FAQs."""

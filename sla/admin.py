@@ -1,0 +1,1 @@
+"""Admin pages of SLA policies, business-hours calendars, violations and the notification outbox."""

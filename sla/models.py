@@ -1,0 +1,1 @@
+"""Models of SLA policies, business-hours calendars, violations and the notification outbox."""
