@@ -18,9 +18,11 @@ class Pagination(PageNumberPagination):
 class Router(DefaultRouter):
     """Routes that answer both with and without a trailing slash (`/tickets`, `/tickets/`)."""
 
+    include_root_view = False
+
     def __init__(self) -> None:
-        super().__init__(trailing_slash="/?")
-        self.include_root_view = False
+        super().__init__()
+        self.trailing_slash = "/?"
 
 
 router = Router()

@@ -47,14 +47,14 @@ def test_it_fails_loudly_on_a_malformed_setting(tmp_path, variable, value):
     assert "ImproperlyConfigured" in result.stderr or "ValueError" in result.stderr
 
 
-def test_the_settings_module_imports_with_an_empty_environment():
+def test_the_settings_module_imports_with_an_empty_environment(tmp_path):
     # The embedded default: no variable set but DEBUG (as `make run` does).
     import subprocess
 
     result = subprocess.run(
         [sys.executable, "manage.py", "check"],
         cwd=BASE_DIR,
-        env={"PATH": "/usr/bin:/bin", "DEBUG": "true", "HELPDESK_VAR_DIR": "/tmp/helpdesk-embedded-check"},
+        env={"PATH": "/usr/bin:/bin", "DEBUG": "true", "HELPDESK_VAR_DIR": str(tmp_path)},
         capture_output=True,
         text=True,
         timeout=60,

@@ -90,7 +90,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {Category.objects.count()} categories, {Agent.objects.count()} agents.\n"
-                f"Admin login: http://127.0.0.1:8000/admin/  user: admin  password: {options['admin_password']}\n"
+                f"Admin login: {settings.SITE_URL}/admin/  user: admin  "
+                f"password: {options['admin_password']}\n"
                 f"Agent logins: {', '.join(a[0] for a in AGENTS)}  password: {options['agent_password']}"
             )
         )

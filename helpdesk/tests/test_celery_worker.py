@@ -1,0 +1,96 @@
+"""A real Celery worker process: it consumes the queue and stops cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import uuid
+from datetime import timedelta
+
+import pytest
+from celery import Celery
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.utils import timezone
+
+from conftest import BASE_DIR, production_env
+from helpdesk.tasks import clear_expired_sessions
+
+
+@pytest.fixture
+def worker_broker(tmp_path):
+    """The broker of this test run (Redis when configured, else the filesystem transport)."""
+    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        folder = tmp_path / "broker"
+        folder.mkdir()
+        return {"CELERY_BROKER_URL": "filesystem://", "CELERY_BROKER_DIR": str(folder)}, {
+            "data_folder_in": str(folder),
+            "data_folder_out": str(folder),
+        }
+    return {"CELERY_BROKER_URL": settings.CELERY_BROKER_URL}, {}
+
+
+def test_a_real_worker_runs_a_task_and_exits_cleanly_on_sigterm(tmp_path, worker_broker):
+    broker_env, transport_options = worker_broker
+    queue = f"test-{uuid.uuid4().hex}"  # never shared with another worker on the same broker
+    results = tmp_path / "results"
+    results.mkdir()
+    env = production_env(tmp_path, **broker_env, CELERY_RESULT_BACKEND=f"file://{results}", LOG_LEVEL="INFO")
+    worker = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "celery", "-A", "helpdesk", "worker", "-Q", queue, "--concurrency=1"),
+            *("--without-mingle", "--without-gossip", "--without-heartbeat", "--pool=prefork"),
+        ],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        client = Celery(broker=env["CELERY_BROKER_URL"], backend=f"file://{results}")
+        client.conf.broker_transport_options = transport_options
+
+        result = client.send_task("helpdesk.tasks.ping", queue=queue)
+
+        assert result.get(timeout=60) == "pong"
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            output, _ = worker.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            output, _ = worker.communicate()
+    assert worker.returncode == 0, output
+    assert "Warm shutdown" in output
+    assert not any(line for line in output.splitlines() if "Traceback" in line), output
+
+
+@pytest.mark.django_db
+def test_clearing_sessions_removes_only_expired_ones():
+    now = timezone.now()
+    Session.objects.create(session_key="expired", session_data="", expire_date=now - timedelta(seconds=1))
+    Session.objects.create(session_key="current", session_data="", expire_date=now + timedelta(days=1))
+
+    deleted = clear_expired_sessions.delay().get()
+
+    assert deleted == 1
+    assert list(Session.objects.values_list("session_key", flat=True)) == ["current"]
+
+
+def test_beat_schedules_only_tasks_that_exist():
+    from helpdesk.celery import app
+
+    app.loader.import_default_modules()
+    for entry in app.conf.beat_schedule.values():
+        assert entry["task"] in app.tasks, entry["task"]
+
+
+def test_celery_is_configured_for_at_least_once_delivery():
+    from helpdesk.celery import app
+
+    assert app.conf.task_acks_late is True
+    assert app.conf.task_reject_on_worker_lost is True
+    assert app.conf.worker_prefetch_multiplier == 1
+    assert app.conf.task_time_limit > app.conf.task_soft_time_limit > 0

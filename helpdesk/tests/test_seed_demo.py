@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from agents.models import Agent
+from tickets.models import Category
+
+
+@pytest.mark.django_db
+def test_it_is_idempotent_and_prints_working_admin_credentials(client, settings, capsys):
+    settings.DEBUG = True
+
+    call_command("seed_demo")
+    first = (Agent.objects.count(), Category.objects.count())
+    call_command("seed_demo")
+
+    assert (Agent.objects.count(), Category.objects.count()) == first
+    assert first[0] >= 3
+    assert all(agent.specializations.exists() for agent in Agent.objects.all())
+    output = capsys.readouterr().out
+    assert "user: admin  password: admin" in output
+    assert client.login(username="admin", password="admin")
+    assert client.get("/admin/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_it_refuses_to_run_on_a_production_configuration(settings):
+    settings.DEBUG = False
+
+    with pytest.raises(CommandError, match="DEBUG is false"):
+        call_command("seed_demo")
+    assert not Agent.objects.exists()
