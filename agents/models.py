@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 import zoneinfo
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -87,6 +88,8 @@ class Agent(models.Model):
         default=10, validators=[MinValueValidator(MIN_TICKETS), MaxValueValidator(MAX_TICKETS)]
     )
     status = models.CharField(max_length=20, choices=AgentStatus.choices, default=AgentStatus.AVAILABLE)
+    # When the agent last received a ticket: ties in load go to whoever waited longest.
+    last_assigned_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -105,3 +108,10 @@ class Agent(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def is_working_at(self, moment: datetime) -> bool:
+        """Whether `moment` falls inside this agent's weekly hours, in the agent's own zone."""
+        local = moment.astimezone(zoneinfo.ZoneInfo(self.timezone))
+        now = local.strftime("%H:%M")
+        ranges = (self.working_hours or {}).get(WEEKDAYS[local.weekday()], [])
+        return any(start <= now < end for start, end in ranges)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from django.conf import settings
+from rest_framework import status
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
+from rest_framework.views import exception_handler as drf_exception_handler
 
 
 class Pagination(PageNumberPagination):
@@ -26,3 +29,24 @@ class Router(DefaultRouter):
 
 
 router = Router()
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    """DRF's handler, plus the domain's refusals as 403/409 with a sentence saying why.
+
+    An illegal status change answers 409 with the statuses the ticket may move to.
+    """
+    from tickets.assignment import AssignmentError
+    from tickets.services import RatingRefused, TicketClosed
+    from tickets.state_machine import IllegalTransition
+
+    if isinstance(exc, IllegalTransition):
+        return Response(
+            {"detail": str(exc), "status": exc.current, "allowed_statuses": exc.allowed},
+            status=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, AssignmentError | TicketClosed | RatingRefused):
+        return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, PermissionError):
+        return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
+    return drf_exception_handler(exc, context)

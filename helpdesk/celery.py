@@ -18,6 +18,11 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
+    # Delivers outbox rows whose dispatch was lost, retries, and rows of crashed workers.
+    "deliver-due-notifications": {
+        "task": "notifications.tasks.deliver_due_notifications",
+        "schedule": 60.0,
+    },
     "clear-expired-sessions": {
         "task": "helpdesk.tasks.clear_expired_sessions",
         "schedule": crontab(minute=17, hour=3),

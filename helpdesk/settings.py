@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "helpdesk",
+    "notifications",
     "agents",
     "tickets",
     "sla",
@@ -84,6 +85,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Turns an exceeded rate limit into RATELIMIT_VIEW's 429 page.
+    "django_ratelimit.middleware.RatelimitMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -178,6 +181,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_BROKER_DIR),
         "data_folder_out": str(CELERY_BROKER_DIR),
+        # Exchange bindings; kombu's default is ./control in whatever folder the process runs.
+        "control_folder": str(CELERY_BROKER_DIR / "control"),
         "store_processed": False,
     }
 else:
@@ -209,6 +214,40 @@ SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
 SLACK_WEBHOOK_URL = env.str("SLACK_WEBHOOK_URL", default="")
+
+# --- Notification outbox ---
+# Attempts before a delivery is marked dead, and the backoff between them (seconds).
+NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=8)
+NOTIFICATION_RETRY_BASE_SECONDS = env.float("NOTIFICATION_RETRY_BASE_SECONDS", default=30)
+NOTIFICATION_RETRY_MAX_SECONDS = env.float("NOTIFICATION_RETRY_MAX_SECONDS", default=3600)
+# How long a worker owns a row it is sending; after that another worker may take it.
+NOTIFICATION_CLAIM_SECONDS = env.int("NOTIFICATION_CLAIM_SECONDS", default=300)
+
+# --- Tickets ---
+# Assign new tickets to an available agent as they arrive.
+TICKETS_AUTO_ASSIGN = env_bool("TICKETS_AUTO_ASSIGN", default=True)
+ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+ATTACHMENT_MAX_FILES = env.int("ATTACHMENT_MAX_FILES", default=5)
+ATTACHMENT_ALLOWED_TYPES = env.list(
+    "ATTACHMENT_ALLOWED_TYPES",
+    default=[
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+        "application/pdf",
+        "text/plain",
+        "text/csv",
+        "application/zip",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ],
+)
+# Anonymous portal forms, per client address: "<count>/<s|m|h|d>".
+PORTAL_TICKET_RATE = env.str("PORTAL_TICKET_RATE", default="10/h")
+PORTAL_LOOKUP_RATE = env.str("PORTAL_LOOKUP_RATE", default="5/h")
+PORTAL_REPLY_RATE = env.str("PORTAL_REPLY_RATE", default="30/h")
+RATELIMIT_VIEW = "helpdesk.views.rate_limited"
 
 # --- Auth -----------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -252,6 +291,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "helpdesk.api.Pagination",
+    "EXCEPTION_HANDLER": "helpdesk.api.exception_handler",
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
@@ -272,11 +312,22 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "TicketStatusEnum": "tickets.models.Status",
+        "TicketChannelEnum": "tickets.models.Channel",
+        "TicketCreateChannelEnum": ["api", "agent", "email"],
+        "TicketPriorityEnum": "tickets.models.Priority",
+        "AgentStatusEnum": "agents.models.AgentStatus",
+        "AgentRoleEnum": "agents.models.AgentRole",
+    },
 }
 
 # --- Health ---------------------------------------------------------------------------
 # Seconds each check of /api/health may take before it is reported as failing.
-HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", default=3.0)
+# A little over DATABASE_CONNECT_TIMEOUT, so a dead database is reported with the
+# driver's own reason rather than as a timeout, still well within a 5 s probe.
+HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", default=4.0)
 
 # --- Security -------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = (

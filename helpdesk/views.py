@@ -27,3 +27,10 @@ def health(request: HttpRequest) -> JsonResponse:
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/home.html")
+
+
+def rate_limited(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """django-ratelimit's answer when a limit is exceeded: a 429 page a person can read."""
+    response = render(request, "portal/rate_limited.html", status=429)
+    response["Retry-After"] = "3600"
+    return response

@@ -1,6 +1,9 @@
+"""Tickets in Django admin: categories and tags are managed here; tickets are read here and
+worked through the agent UI and the API, which keep the history and send the emails."""
+
 from django.contrib import admin
 
-from tickets.models import Category
+from tickets.models import Attachment, Category, Message, Tag, Ticket, TicketEvent
 
 
 @admin.register(Category)
@@ -8,3 +11,64 @@ class CategoryAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "description"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    search_fields = ["name"]
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class MessageInline(ReadOnlyInline):
+    model = Message
+    fields = ["created_at", "author_type", "author_name", "internal", "body", "rating"]
+
+
+class AttachmentInline(ReadOnlyInline):
+    model = Attachment
+    fields = ["name", "size", "content_type", "message", "created_at"]
+
+
+class EventInline(ReadOnlyInline):
+    model = TicketEvent
+    fields = ["created_at", "kind", "actor_type", "actor_name", "old_value", "new_value"]
+
+
+@admin.register(Ticket)
+class TicketAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "subject",
+        "customer_email",
+        "status",
+        "priority",
+        "category",
+        "assigned_agent",
+        "created_at",
+    ]
+    list_filter = ["status", "priority", "category", "channel", "assigned_agent"]
+    search_fields = ["=id", "subject", "customer_email", "customer_name", "external_customer_id"]
+    date_hierarchy = "created_at"
+    list_select_related = ["category", "assigned_agent"]
+    inlines = [MessageInline, AttachmentInline, EventInline]
+    exclude = ["search_vector", "access_key"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser

@@ -1,7 +1,38 @@
 from __future__ import annotations
 
+import secrets
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
+from django.core.validators import (
+    MaxLengthValidator,
+    MaxValueValidator,
+    MinLengthValidator,
+    MinValueValidator,
+)
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Length
+from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
+from django.utils import timezone
+
+from agents.models import EMAIL_SHAPE
+
+SUBJECT_MAX = 255
+DESCRIPTION_MIN, DESCRIPTION_MAX = 10, 5000
+BODY_MIN, BODY_MAX = 1, 10000
+RATING_MIN, RATING_MAX = 1, 5
+
+
+def length_between(field: str, low: int, high: int, name: str) -> list[models.CheckConstraint]:
+    return [
+        models.CheckConstraint(condition=GreaterThanOrEqual(Length(field), low), name=f"{name}_min_length"),
+        models.CheckConstraint(condition=LessThanOrEqual(Length(field), high), name=f"{name}_max_length"),
+    ]
+
+
+def new_access_key() -> str:
+    return secrets.token_urlsafe(24)
 
 
 class Category(models.Model):
@@ -21,3 +52,233 @@ class Category(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Tag(models.Model):
+    name = models.SlugField(max_length=50, unique=True, allow_unicode=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.CheckConstraint(condition=~Q(name=""), name="tag_name_not_empty")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Priority(models.TextChoices):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+PRIORITY_RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
+
+
+class Status(models.TextChoices):
+    NEW = "new"
+    OPEN = "open"
+    PENDING = "pending", "Pending (waiting on customer)"
+    ON_HOLD = "on_hold", "On hold (waiting on a third party)"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+# Statuses that count against an agent's capacity and that SLA clocks watch.
+ACTIVE_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD)
+
+
+class Channel(models.TextChoices):
+    PORTAL = "portal"
+    API = "api"
+    AGENT = "agent"
+    EMAIL = "email"
+
+
+class Ticket(models.Model):
+    Priority = Priority
+    Status = Status
+    Channel = Channel
+
+    subject = models.CharField(max_length=SUBJECT_MAX, validators=[MinLengthValidator(1)])
+    description = models.TextField(
+        validators=[MinLengthValidator(DESCRIPTION_MIN), MaxLengthValidator(DESCRIPTION_MAX)]
+    )
+    customer_email = models.EmailField(max_length=254)
+    customer_name = models.CharField(max_length=255, blank=True)
+    external_customer_id = models.CharField(max_length=255, blank=True)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="tickets")
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.API)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="tickets")
+    assigned_agent = models.ForeignKey(
+        "agents.Agent", null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    first_responded_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    first_response_due_at = models.DateTimeField(null=True, blank=True)
+    resolution_due_at = models.DateTimeField(null=True, blank=True)
+    # Secret half of the customer's private link; rotating it revokes every link sent.
+    access_key = models.CharField(max_length=64, default=new_access_key, editable=False)
+    # Weighted subject (A), description (B) and public messages (C); PostgreSQL only, kept
+    # current by tickets.search.refresh_search_vector, GIN-indexed in migration 0002.
+    search_vector = SearchVectorField(null=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            *length_between("subject", 1, SUBJECT_MAX, "ticket_subject"),
+            *length_between("description", DESCRIPTION_MIN, DESCRIPTION_MAX, "ticket_description"),
+            models.CheckConstraint(
+                condition=Q(customer_email__regex=EMAIL_SHAPE), name="ticket_customer_email_shape"
+            ),
+            models.CheckConstraint(condition=Q(priority__in=Priority.values), name="ticket_priority_valid"),
+            models.CheckConstraint(condition=Q(status__in=Status.values), name="ticket_status_valid"),
+            models.CheckConstraint(condition=Q(channel__in=Channel.values), name="ticket_channel_valid"),
+            models.CheckConstraint(
+                condition=~Q(status=Status.CLOSED) | Q(closed_at__isnull=False),
+                name="ticket_closed_has_closed_at",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=Status.RESOLVED) | Q(resolved_at__isnull=False),
+                name="ticket_resolved_has_resolved_at",
+            ),
+        ]
+        indexes = [
+            # The queue: active tickets by status, newest first.
+            models.Index(fields=["status", "-created_at"], name="ticket_status_created_idx"),
+            # An agent's load (capacity checks) and "my tickets".
+            models.Index(fields=["assigned_agent", "status"], name="ticket_agent_status_idx"),
+            # The customer's other tickets and the "email me my links" lookup.
+            models.Index(fields=["customer_email"], name="ticket_customer_email_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.subject}"
+
+    @property
+    def number(self) -> str:
+        return f"#{self.pk}"
+
+
+class AuthorType(models.TextChoices):
+    CUSTOMER = "customer"
+    AGENT = "agent"
+    SYSTEM = "system"
+
+
+class Message(models.Model):
+    AuthorType = AuthorType
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    author_type = models.CharField(max_length=10, choices=AuthorType.choices)
+    author_agent = models.ForeignKey(
+        "agents.Agent", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    author_name = models.CharField(max_length=255, blank=True)
+    body = models.TextField(validators=[MinLengthValidator(BODY_MIN), MaxLengthValidator(BODY_MAX)])
+    internal = models.BooleanField(default=False, help_text="An internal note, never shown to the customer")
+    created_at = models.DateTimeField(default=timezone.now)
+    rating = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(RATING_MIN), MaxValueValidator(RATING_MAX)]
+    )
+    rating_comment = models.TextField(blank=True, validators=[MaxLengthValidator(2000)])
+    rated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            *length_between("body", BODY_MIN, BODY_MAX, "message_body"),
+            models.CheckConstraint(
+                condition=Q(author_type__in=AuthorType.values), name="message_author_type_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(internal=False) | ~Q(author_type=AuthorType.CUSTOMER),
+                name="message_customer_never_internal",
+            ),
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True)
+                | Q(
+                    rating__gte=RATING_MIN,
+                    rating__lte=RATING_MAX,
+                    author_type=AuthorType.AGENT,
+                    internal=False,
+                ),
+                name="message_rating_1_5_on_public_agent_reply",
+            ),
+        ]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="message_ticket_created_idx")]
+
+    def __str__(self) -> str:
+        kind = "note" if self.internal else "reply"
+        return f"{kind} on #{self.ticket_id} by {self.author_type}"
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    # A random folder: names never collide and cannot be guessed from the ticket number.
+    return f"attachments/{instance.ticket_id}/{secrets.token_hex(8)}/{filename}"
+
+
+class Attachment(models.Model):
+    """An uploaded file, on a message or (message empty) on the ticket's first description."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments"
+    )
+    file = models.FileField(upload_to=attachment_path, max_length=500)
+    name = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField()
+    content_type = models.CharField(max_length=255)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.CheckConstraint(condition=~Q(name=""), name="attachment_name_not_empty")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created"
+    STATUS = "status"
+    PRIORITY = "priority"
+    CATEGORY = "category"
+    ASSIGNEE = "assignee"
+    TAGS = "tags"
+    SUBJECT = "subject"
+    REPLY = "reply"
+    NOTE = "note"
+    CUSTOMER_REPLY = "customer_reply"
+    FIRST_RESPONSE = "first_response"
+    RATING = "rating"
+    DUE_TIMES = "due_times"
+
+
+class TicketEvent(models.Model):
+    """One line of a ticket's history, written in the same transaction as the change."""
+
+    Kind = EventKind
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=EventKind.choices)
+    actor_type = models.CharField(max_length=12)  # customer, agent, integration, system
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_name = models.CharField(max_length=255, blank=True)
+    old_value = models.TextField(blank=True)
+    new_value = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="event_ticket_created_idx")]
+
+    def __str__(self) -> str:
+        return f"#{self.ticket_id} {self.kind}: {self.old_value} → {self.new_value}"

@@ -27,6 +27,7 @@ def worker_broker(tmp_path):
         return {"CELERY_BROKER_URL": "filesystem://", "CELERY_BROKER_DIR": str(folder)}, {
             "data_folder_in": str(folder),
             "data_folder_out": str(folder),
+            "control_folder": str(folder / "control"),
         }
     return {"CELERY_BROKER_URL": settings.CELERY_BROKER_URL}, {}
 

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from agents.roles import is_agent, is_integration, is_supervisor
+
+
+class IsAgent(BasePermission):
+    message = "Only support agents can do this."
+
+    def has_permission(self, request, view) -> bool:
+        return is_agent(request.user)
+
+
+class WorksTickets(BasePermission):
+    """Agents and integrations; what each may see is narrowed by the selectors."""
+
+    message = "Only support agents and integrations can work tickets."
+
+    def has_permission(self, request, view) -> bool:
+        return is_agent(request.user) or is_integration(request.user)
+
+
+class AgentsReadSupervisorsWrite(BasePermission):
+    message = "Only supervisors and admins can change agents."
+
+    def has_permission(self, request, view) -> bool:
+        if request.method in SAFE_METHODS:
+            return is_agent(request.user) or is_integration(request.user)
+        return is_supervisor(request.user)

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from agents.models import MAX_TICKETS, MIN_TICKETS, Agent
+from tickets.models import Category
+
+
+class AgentSerializer(serializers.ModelSerializer):
+    specializations = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Category.objects.all(), many=True, allow_empty=False
+    )
+    max_tickets = serializers.IntegerField(min_value=MIN_TICKETS, max_value=MAX_TICKETS, required=False)
+    username = serializers.CharField(
+        source="user.username", required=False, max_length=150, help_text="Links an existing user on create"
+    )
+    open_tickets = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Agent
+        fields = [
+            "id",
+            "username",
+            "name",
+            "email",
+            "role",
+            "specializations",
+            "timezone",
+            "working_hours",
+            "max_tickets",
+            "status",
+            "open_tickets",
+            "last_assigned_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "open_tickets", "last_assigned_at", "created_at", "updated_at"]
+
+    def validate_name(self, name: str) -> str:
+        if not name.strip():
+            raise serializers.ValidationError("This field may not be blank.")
+        return name.strip()

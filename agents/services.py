@@ -1,0 +1,82 @@
+"""Writes to agents: creating an agent creates or links its Django user."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils.text import slugify
+
+from agents.models import Agent, AgentRole
+from tickets.models import Category
+
+
+class AgentUserTaken(Exception):
+    """The Django user that would be linked already belongs to another agent."""
+
+
+def find_user(*, email: str, username: str | None = None):
+    """The user with this username, else the first with this email, else None."""
+    User = get_user_model()
+    user = None
+    if username:
+        user = User.objects.filter(username=username).first()
+    if user is None:
+        user = User.objects.filter(email__iexact=email).order_by("id").first()
+    return user
+
+
+def user_for_agent(*, email: str, username: str | None, name: str):
+    """The user to link: found by find_user, else a new one without a usable password."""
+    User = get_user_model()
+    user = find_user(email=email, username=username)
+    if user is None:
+        base = username or slugify(email.split("@")[0]) or "agent"
+        candidate, suffix = base, 1
+        while User.objects.filter(username=candidate).exists():
+            suffix += 1
+            candidate = f"{base}{suffix}"
+        first, _, last = name.partition(" ")
+        user = User(username=candidate, email=email, first_name=first[:150], last_name=last[:150])
+        user.set_unusable_password()  # the agent sets one through password reset
+        user.save()
+    if Agent.objects.filter(user=user).exists():
+        raise AgentUserTaken(f"User {user.get_username()} is already an agent.")
+    return user
+
+
+def sync_staff_flag(agent: Agent) -> None:
+    # Supervisors and admins manage policies and agents in Django admin.
+    is_staff = agent.role in (AgentRole.SUPERVISOR, AgentRole.ADMIN) or agent.user.is_superuser
+    if agent.user.is_staff != is_staff:
+        agent.user.is_staff = is_staff
+        agent.user.save(update_fields=["is_staff"])
+
+
+@transaction.atomic
+def agent_create(
+    *,
+    name: str,
+    email: str,
+    specializations: Iterable[Category],
+    username: str | None = None,
+    **fields: Any,
+) -> Agent:
+    user = user_for_agent(email=email, username=username, name=name)
+    agent = Agent.objects.create(user=user, name=name, email=email, **fields)
+    agent.specializations.set(specializations)
+    sync_staff_flag(agent)
+    return agent
+
+
+@transaction.atomic
+def agent_update(*, agent: Agent, specializations: Iterable[Category] | None = None, **fields: Any) -> Agent:
+    for field, value in fields.items():
+        setattr(agent, field, value)
+    agent.save()
+    if specializations is not None:
+        agent.specializations.set(specializations)
+    sync_staff_flag(agent)
+    return agent

@@ -1,0 +1,87 @@
+"""The notification outbox: every email, Slack message and in-app notice is a row first.
+
+A row is written in the same transaction as the change that caused it, then delivered by a
+worker, at least once, with retries. See notifications/services.py for the life of a row.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email"
+    SLACK = "slack"
+    DASHBOARD = "dashboard"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"  # the last attempt failed; another is scheduled at next_attempt_at
+    DEAD = "dead"  # no more attempts; an administrator may re-queue it
+
+
+DELIVERABLE = (DeliveryStatus.PENDING, DeliveryStatus.FAILED)
+
+
+class Notification(models.Model):
+    Channel = Channel
+    Status = DeliveryStatus
+
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    # An email address, a webhook name, or the username of a dashboard notification.
+    recipient = models.CharField(max_length=254)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    kind = models.CharField(max_length=64, help_text="What happened, e.g. ticket.created")
+    payload = models.JSONField(default=dict)
+    status = models.CharField(max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    # A worker that claims a row owns it until then; a crashed worker's claim simply expires.
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(channel__in=Channel.values), name="notification_channel_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=DeliveryStatus.values), name="notification_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(channel=Channel.DASHBOARD) | Q(read_at__isnull=True),
+                name="notification_read_dashboard",
+            ),
+        ]
+        indexes = [
+            # The sweeper's "due rows" query: status IN (pending, failed) AND next_attempt_at <= now.
+            models.Index(
+                fields=["next_attempt_at"],
+                name="notification_due_idx",
+                condition=Q(status__in=DELIVERABLE),
+            ),
+            # A user's unread dashboard notifications (the bell's count).
+            models.Index(
+                fields=["user", "-created_at"],
+                name="notification_inbox_idx",
+                condition=Q(channel=Channel.DASHBOARD),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.channel}:{self.recipient} ({self.status})"

@@ -1,0 +1,167 @@
+"""Writing and delivering outbox rows.
+
+Life of a row:
+1. `notification_enqueue` inserts it (status pending) inside the caller's transaction and
+   asks, on commit, for a worker to deliver it; nothing is sent for a rolled-back change.
+2. `notification_deliver` claims it with one conditional UPDATE (deliverable, due, and not
+   claimed by a live worker), so two workers never send the same row at the same time.
+3. The channel sends it. Success: sent. A retryable failure: failed, with the next attempt
+   after an exponential backoff with jitter. Past NOTIFICATION_MAX_ATTEMPTS, or a failure
+   not worth retrying: dead, until an administrator re-queues it.
+4. `notifications_deliver_due`, run by beat every minute, delivers whatever is due: rows
+   whose dispatch was lost (broker down at commit time), retries, and rows of a crashed
+   worker, whose claim has expired.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from notifications.channels import DeliveryError, channel_for
+from notifications.models import DELIVERABLE, Channel, DeliveryStatus, Notification
+
+logger = logging.getLogger(__name__)
+
+
+def _dispatch(notification_ids: list[int]) -> None:
+    from notifications.tasks import deliver_notifications
+
+    try:
+        deliver_notifications.delay(notification_ids)
+    except Exception:
+        # The rows are safe in the database; the sweeper delivers them within a minute.
+        logger.exception("could not dispatch notifications %s; the sweeper will", notification_ids)
+
+
+def notification_enqueue(
+    *,
+    channel: str,
+    recipient: str,
+    kind: str,
+    payload: dict[str, Any],
+    user: AbstractBaseUser | None = None,
+) -> Notification:
+    notification = Notification.objects.create(
+        channel=channel, recipient=recipient, kind=kind, payload=payload, user=user
+    )
+    if channel == Channel.DASHBOARD:
+        # Nothing to send: the row is what the bell shows.
+        Notification.objects.filter(pk=notification.pk).update(
+            status=DeliveryStatus.SENT, sent_at=timezone.now()
+        )
+        notification.status = DeliveryStatus.SENT
+    else:
+        transaction.on_commit(lambda: _dispatch([notification.pk]))
+    return notification
+
+
+def email_enqueue(
+    *, to: str, kind: str, template: str, context: dict[str, Any], user: AbstractBaseUser | None = None
+) -> Notification:
+    """Render `<template>-subject.txt`, `-body.txt` and `-body.html` now and queue the email.
+
+    Rendering at enqueue time means a retry sends exactly what the first attempt would have,
+    whatever has changed since.
+    """
+    context = {"helpdesk_name": settings.HELPDESK_NAME, "site_url": settings.SITE_URL, **context}
+    subject = " ".join(render_to_string(f"{template}-subject.txt", context).split())
+    payload = {
+        "subject": subject,
+        "text": render_to_string(f"{template}-body.txt", context),
+        "html": render_to_string(f"{template}-body.html", context),
+    }
+    return notification_enqueue(channel=Channel.EMAIL, recipient=to, kind=kind, payload=payload, user=user)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff with full jitter: up to base * 2^(attempts-1), capped."""
+    ceiling = min(
+        settings.NOTIFICATION_RETRY_MAX_SECONDS,
+        settings.NOTIFICATION_RETRY_BASE_SECONDS * 2 ** (attempts - 1),
+    )
+    return timedelta(seconds=max(1.0, random.uniform(ceiling / 2, ceiling)))  # noqa: S311 - jitter, not crypto
+
+
+def _claim(notification_id: int, now: datetime) -> bool:
+    claimable = Q(status__in=DELIVERABLE, next_attempt_at__lte=now) & (
+        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    )
+    lease = now + timedelta(seconds=settings.NOTIFICATION_CLAIM_SECONDS)
+    return bool(Notification.objects.filter(claimable, pk=notification_id).update(claimed_until=lease))
+
+
+def notification_deliver(*, notification_id: int, now: datetime | None = None) -> str | None:
+    """Deliver one row if it is due and unclaimed; return its new status (None: not ours)."""
+    now = now or timezone.now()
+    if not _claim(notification_id, now):
+        return None
+    notification = Notification.objects.get(pk=notification_id)
+    attempts = notification.attempts + 1
+    try:
+        channel_for(notification).send(notification)
+    except DeliveryError as error:
+        dead = not error.retryable or attempts >= settings.NOTIFICATION_MAX_ATTEMPTS
+        status = DeliveryStatus.DEAD if dead else DeliveryStatus.FAILED
+        Notification.objects.filter(pk=notification_id).update(
+            status=status,
+            attempts=attempts,
+            last_error=str(error)[:2000],
+            next_attempt_at=now + retry_delay(attempts),
+            claimed_until=None,
+        )
+        log = logger.error if dead else logger.warning
+        log("notification %s attempt %s failed (%s): %s", notification_id, attempts, status, error)
+        return status
+    Notification.objects.filter(pk=notification_id).update(
+        status=DeliveryStatus.SENT,
+        attempts=attempts,
+        sent_at=timezone.now(),
+        claimed_until=None,
+        last_error="",
+    )
+    return DeliveryStatus.SENT
+
+
+def notifications_deliver(*, notification_ids: Iterable[int]) -> dict[str, int]:
+    outcome: dict[str, int] = {}
+    for notification_id in notification_ids:
+        status = notification_deliver(notification_id=notification_id)
+        key = status or "skipped"
+        outcome[key] = outcome.get(key, 0) + 1
+    return outcome
+
+
+def notifications_deliver_due(*, now: datetime | None = None, limit: int = 500) -> dict[str, int]:
+    now = now or timezone.now()
+    due = (
+        Notification.objects.filter(status__in=DELIVERABLE, next_attempt_at__lte=now)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return notifications_deliver(notification_ids=list(due))
+
+
+def notifications_requeue(*, notification_ids: Iterable[int]) -> int:
+    """Give dead or failed rows a fresh set of attempts, due now."""
+    count = Notification.objects.filter(
+        pk__in=list(notification_ids), status__in=[DeliveryStatus.DEAD, DeliveryStatus.FAILED]
+    ).update(status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=timezone.now(), claimed_until=None)
+    return count
+
+
+def notification_mark_read(*, notification: Notification) -> None:
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])

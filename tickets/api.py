@@ -1,0 +1,189 @@
+"""REST API of tickets: /api/support/tickets and its sub-resources."""
+
+from __future__ import annotations
+
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from agents.models import Agent
+from agents.permissions import WorksTickets
+from agents.roles import actor_for, is_supervisor
+from tickets import selectors, services
+from tickets.assignment import ticket_assign, ticket_auto_assign
+from tickets.filters import TicketFilter, TicketOrdering, TicketSearchFilter
+from tickets.models import Attachment, Message
+from tickets.serializers import (
+    AssignSerializer,
+    MessageCreateSerializer,
+    MessageSerializer,
+    RatingSerializer,
+    TicketCreateSerializer,
+    TicketDetailSerializer,
+    TicketEventSerializer,
+    TicketSerializer,
+    TicketUpdateSerializer,
+)
+
+CONFLICT = OpenApiResponse(description="The change is not allowed in the ticket's current state")
+
+
+class TicketViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    permission_classes = [WorksTickets]
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    filter_backends = [DjangoFilterBackend, TicketSearchFilter, TicketOrdering]
+    filterset_class = TicketFilter
+    ordering = ["-created_at"]
+    serializer_class = TicketSerializer
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        if self.action == "retrieve":
+            return selectors.ticket_detail_for_user(self.request.user)
+        return selectors.tickets_for_user(self.request.user)
+
+    def get_serializer_class(self):
+        return TicketDetailSerializer if self.action == "retrieve" else TicketSerializer
+
+    def _ticket(self):
+        return selectors.get_ticket_for_user(self.request.user, self.kwargs["pk"])
+
+    def _detail(self, ticket, status_code=status.HTTP_200_OK) -> Response:
+        ticket = selectors.ticket_detail_for_user(self.request.user).get(pk=ticket.pk)
+        return Response(
+            TicketDetailSerializer(ticket, context={"request": self.request}).data, status=status_code
+        )
+
+    @extend_schema(request=TicketCreateSerializer, responses={201: TicketDetailSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = TicketCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        ticket = services.ticket_create(actor=actor_for(request.user), **serializer.validated_data)
+        return self._detail(ticket, status.HTTP_201_CREATED)
+
+    @extend_schema(request=TicketUpdateSerializer, responses={200: TicketDetailSerializer, 409: CONFLICT})
+    def partial_update(self, request, *args, **kwargs):
+        ticket = self._ticket()
+        serializer = TicketUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        ticket = services.ticket_update(
+            ticket=ticket, actor=actor_for(request.user), **serializer.validated_data
+        )
+        return self._detail(ticket)
+
+    @extend_schema(request=AssignSerializer, responses={200: TicketDetailSerializer, 409: CONFLICT})
+    @action(detail=True, methods=["post"])
+    def assign(self, request, pk=None):
+        """`{"agent": id}` assigns (capacity checked; `override` for supervisors), `{}` auto-assigns,
+        `{"agent": null}` unassigns."""
+        ticket = self._ticket()
+        serializer = AssignSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        actor = actor_for(request.user)
+        if not actor.is_agent:
+            raise PermissionDenied("Only agents can assign tickets.")
+        data = serializer.validated_data
+        if data["override"] and not is_supervisor(request.user):
+            raise PermissionDenied("Only supervisors can assign past an agent's capacity.")
+        if "agent" not in data:
+            agent = ticket_auto_assign(ticket=ticket, actor=actor)
+            if agent is None:
+                return Response(
+                    {"detail": "No available agent for this category has free capacity and is working now."},
+                    status=status.HTTP_409_CONFLICT,
+                )
+        elif data["agent"] is None:
+            ticket_assign(ticket=ticket, agent=None, actor=actor)
+        else:
+            agent = Agent.objects.filter(pk=data["agent"]).first()
+            if agent is None:
+                raise ValidationError({"agent": [f"No agent with id {data['agent']}."]})
+            ticket_assign(ticket=ticket, agent=agent, actor=actor, override=data["override"])
+        return self._detail(ticket)
+
+    @extend_schema(methods=["GET"], responses={200: MessageSerializer(many=True)})
+    @extend_schema(
+        methods=["POST"], request=MessageCreateSerializer, responses={201: MessageSerializer, 409: CONFLICT}
+    )
+    @action(detail=True, methods=["get", "post"], filter_backends=[])
+    def messages(self, request, pk=None):
+        ticket = self._ticket()
+        if request.method == "GET":
+            page = self.paginate_queryset(selectors.visible_messages(request.user).filter(ticket=ticket))
+            return self.get_paginated_response(MessageSerializer(page, many=True).data)
+        serializer = MessageCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        actor = actor_for(request.user)
+        if serializer.validated_data["internal"] and not actor.is_agent:
+            raise PermissionDenied("Only agents can write internal notes.")
+        message = services.message_create(ticket=ticket, actor=actor, **serializer.validated_data)
+        message = selectors.visible_messages(request.user).get(pk=message.pk)
+        return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=RatingSerializer, responses={200: MessageSerializer, 409: CONFLICT})
+    @action(detail=True, methods=["post"], url_path=r"messages/(?P<message_id>[0-9]+)/rate")
+    def rate(self, request, pk=None, message_id=None):
+        ticket = self._ticket()
+        message = get_object_or_404(selectors.visible_messages(request.user), ticket=ticket, pk=message_id)
+        serializer = RatingSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        message = services.message_rate(
+            message=message,
+            rating=serializer.validated_data["rating"],
+            comment=serializer.validated_data["comment"],
+            actor=actor_for(request.user),
+        )
+        return Response(MessageSerializer(selectors.visible_messages(request.user).get(pk=message.pk)).data)
+
+    @extend_schema(responses={200: TicketEventSerializer(many=True)})
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def history(self, request, pk=None):
+        page = self.paginate_queryset(selectors.ticket_history(self._ticket()))
+        return self.get_paginated_response(TicketEventSerializer(page, many=True).data)
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiResponse(description="The file")})
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"attachments/(?P<attachment_id>[0-9]+)",
+        url_name="attachment",
+        filter_backends=[],
+    )
+    def attachment(self, request, pk=None, attachment_id=None):
+        ticket = self._ticket()
+        attachment = (
+            Attachment.objects.filter(ticket=ticket, pk=attachment_id).select_related("message").first()
+        )
+        if attachment is None or (
+            attachment.message is not None
+            and attachment.message.internal
+            and not selectors.can_read_internal_notes(request.user)
+        ):
+            raise Http404("No such attachment.")
+        return attachment_response(attachment)
+
+
+def attachment_response(attachment: Attachment) -> FileResponse:
+    """The file as a download, never rendered inline: an uploaded page cannot run as ours."""
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.name,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+__all__ = ["Message", "TicketViewSet", "attachment_response"]

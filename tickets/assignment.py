@@ -1,0 +1,119 @@
+"""Giving tickets to agents, manually or automatically, never past an agent's capacity.
+
+Capacity is checked under a row lock on the agent (SELECT ... FOR UPDATE): two
+assignments to the same agent run one after the other, and the second counts the first's
+ticket. On SQLite, whose writers are serialised anyway, the lock is a no-op.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Count, F, Q
+from django.utils import timezone
+
+from agents.models import Agent, AgentStatus
+from agents.roles import Actor
+from tickets.models import ACTIVE_STATUSES, EventKind, Ticket
+
+
+class AssignmentError(Exception):
+    """The assignment was refused; the message says why in words an agent understands."""
+
+
+def open_ticket_count(agent: Agent) -> int:
+    return Ticket.objects.filter(assigned_agent=agent, status__in=ACTIVE_STATUSES).count()
+
+
+def candidate_agents(*, ticket: Ticket, now: datetime) -> list[Agent]:
+    """Agents who may take the ticket now, least loaded first, then longest waiting.
+
+    Steps:
+    1. In SQL: available, specialised in the ticket's category, under capacity; ordered by
+       open tickets, then by last assignment (never assigned first), then id.
+    2. In Python: inside working hours in the agent's own timezone (weekly hours are JSON
+       in each agent's zone, so this part is not a WHERE clause; the list is short).
+    """
+    agents = (
+        Agent.objects.filter(status=AgentStatus.AVAILABLE, specializations=ticket.category_id)
+        .annotate(load=Count("tickets", filter=Q(tickets__status__in=ACTIVE_STATUSES)))
+        .filter(load__lt=F("max_tickets"))
+        .order_by("load", F("last_assigned_at").asc(nulls_first=True), "id")
+    )
+    return [agent for agent in agents if agent.is_working_at(now)]
+
+
+def _set_assignee(*, ticket: Ticket, agent: Agent | None, actor: Actor, now: datetime) -> None:
+    from tickets.services import notify_assignment, record_event
+
+    previous = ticket.assigned_agent
+    ticket.assigned_agent = agent
+    ticket.save(update_fields=["assigned_agent", "updated_at"])
+    if agent is not None:
+        Agent.objects.filter(pk=agent.pk).update(last_assigned_at=now)
+    record_event(
+        ticket=ticket,
+        kind=EventKind.ASSIGNEE,
+        actor=actor,
+        old=previous.name if previous else "",
+        new=agent.name if agent else "",
+    )
+    if agent is not None and (actor.agent is None or actor.agent.pk != agent.pk):
+        notify_assignment(ticket=ticket, agent=agent, actor=actor)
+
+
+@transaction.atomic
+def ticket_assign(*, ticket: Ticket, agent: Agent | None, actor: Actor, override: bool = False) -> Ticket:
+    """Assign to `agent` (None: unassign). Capacity holds unless a supervisor overrides."""
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    now = timezone.now()
+    if agent is None:
+        if ticket.assigned_agent_id is not None:
+            _set_assignee(ticket=ticket, agent=None, actor=actor, now=now)
+        return ticket
+    if ticket.assigned_agent_id == agent.pk:
+        return ticket
+    if ticket.status not in ACTIVE_STATUSES:
+        raise AssignmentError(f"A {ticket.status} ticket cannot be assigned; reopen it first.")
+    agent = Agent.objects.select_for_update().get(pk=agent.pk)
+    if not override:
+        load = open_ticket_count(agent)
+        if load >= agent.max_tickets:
+            raise AssignmentError(
+                f"{agent.name} already has {load} open tickets of {agent.max_tickets}; "
+                "a supervisor may assign anyway with override."
+            )
+    _set_assignee(ticket=ticket, agent=agent, actor=actor, now=now)
+    return ticket
+
+
+@transaction.atomic
+def ticket_auto_assign(*, ticket: Ticket, actor: Actor) -> Agent | None:
+    """Give the ticket to the best candidate; None when nobody can take it now.
+
+    Each candidate is locked and its load counted again under the lock: between the
+    candidate query and the lock another transaction may have filled the last slot, in
+    which case the next candidate is tried. The lock of a full candidate is taken inside a
+    savepoint and released by rolling it back, so a transaction holds at most one agent
+    lock at a time and two assignments cannot deadlock on each other's agents.
+    """
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if ticket.assigned_agent_id is not None or ticket.status not in ACTIVE_STATUSES:
+        return ticket.assigned_agent
+    now = timezone.now()
+    for candidate in candidate_agents(ticket=ticket, now=now):
+        try:
+            with transaction.atomic():
+                agent = Agent.objects.select_for_update().get(pk=candidate.pk)
+                if agent.status != AgentStatus.AVAILABLE or open_ticket_count(agent) >= agent.max_tickets:
+                    raise _AgentFull
+                _set_assignee(ticket=ticket, agent=agent, actor=actor, now=now)
+                return agent
+        except _AgentFull:
+            continue
+    return None
+
+
+class _AgentFull(Exception):
+    pass

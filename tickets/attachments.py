@@ -1,0 +1,63 @@
+"""Uploaded files: limits from settings, sanitised names, stored through Django's storage."""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+from collections.abc import Sequence
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.template.defaultfilters import filesizeformat
+from django.utils.text import get_valid_filename
+
+from tickets.models import Attachment, Message, Ticket
+
+
+def clean_filename(name: str) -> str:
+    """A name safe to store and to send back: no folders, no odd characters, bounded length."""
+    base = get_valid_filename(os.path.basename(name.replace("\\", "/"))) or "file"
+    stem, extension = os.path.splitext(base)
+    return (stem[: 120 - len(extension)] or "file") + extension.lower()
+
+
+def validate_uploads(files: Sequence[UploadedFile]) -> None:
+    """Refuse too many files, too large a file, or a type outside the allowlist.
+
+    The type must be allowed both as the browser declared it and as the file name's
+    extension implies, so `page.html` sent as text/plain is refused.
+    """
+    if len(files) > settings.ATTACHMENT_MAX_FILES:
+        raise ValidationError(f"At most {settings.ATTACHMENT_MAX_FILES} files can be attached.")
+    allowed = set(settings.ATTACHMENT_ALLOWED_TYPES)
+    for upload in files:
+        name = clean_filename(upload.name or "")
+        if upload.size > settings.ATTACHMENT_MAX_BYTES:
+            raise ValidationError(
+                f"{name} is {filesizeformat(upload.size)}; the limit is "
+                f"{filesizeformat(settings.ATTACHMENT_MAX_BYTES)}."
+            )
+        declared = (upload.content_type or "").split(";")[0].strip().lower()
+        guessed = mimetypes.guess_type(name)[0]
+        if declared not in allowed or guessed not in allowed:
+            raise ValidationError(f"{name}: files of type {declared or 'unknown'} cannot be attached.")
+
+
+def attachments_save(
+    *, ticket: Ticket, message: Message | None, files: Sequence[UploadedFile]
+) -> list[Attachment]:
+    saved = []
+    for upload in files:
+        name = clean_filename(upload.name or "")
+        attachment = Attachment(
+            ticket=ticket,
+            message=message,
+            name=name,
+            size=upload.size,
+            content_type=(upload.content_type or "application/octet-stream").split(";")[0].strip().lower(),
+        )
+        attachment.file.save(name, upload, save=False)
+        attachment.save()
+        saved.append(attachment)
+    return saved

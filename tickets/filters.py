@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Case, IntegerField, QuerySet, Value, When
+from rest_framework.filters import BaseFilterBackend, OrderingFilter
+
+from tickets.models import PRIORITY_RANK, Priority, Status, Ticket
+from tickets.search import search_tickets
+
+
+class TicketFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
+    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
+    category = django_filters.CharFilter(field_name="category__slug")
+    assigned_agent = django_filters.NumberFilter(field_name="assigned_agent_id")
+    unassigned = django_filters.BooleanFilter(field_name="assigned_agent", lookup_expr="isnull")
+    customer_email = django_filters.CharFilter(field_name="customer_email", lookup_expr="iexact")
+    tag = django_filters.CharFilter(field_name="tags__name")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = Ticket
+        fields = []
+
+
+class TicketSearchFilter(BaseFilterBackend):
+    """`?search=` over subject, description and public messages (tickets.search)."""
+
+    def filter_queryset(self, request, queryset: QuerySet, view) -> QuerySet:
+        text = request.query_params.get("search", "")
+        return search_tickets(queryset, text[:200]) if text.strip() else queryset
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        return [
+            {
+                "name": "search",
+                "required": False,
+                "in": "query",
+                "description": "Words to find in subject, description and public messages",
+                "schema": {"type": "string"},
+            }
+        ]
+
+
+class TicketOrdering(OrderingFilter):
+    """Ordering where `priority` means urgency (low < normal < high < urgent), not spelling."""
+
+    ordering_fields = ["created_at", "updated_at", "priority", "status", "id", "resolution_due_at"]
+
+    def filter_queryset(self, request, queryset, view):
+        ordering = self.get_ordering(request, queryset, view)
+        if not ordering:
+            return queryset
+        if any(term.lstrip("-") == "priority" for term in ordering):
+            queryset = queryset.annotate(
+                priority_rank=Case(
+                    *(When(priority=p, then=Value(rank)) for p, rank in PRIORITY_RANK.items()),
+                    output_field=IntegerField(),
+                )
+            )
+            ordering = [term.replace("priority", "priority_rank") for term in ordering]
+        return queryset.order_by(*ordering, "-id")

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from django import forms
+from django.core.validators import MaxLengthValidator, MinLengthValidator
+
+from tickets.attachments import validate_uploads
+from tickets.models import BODY_MAX, DESCRIPTION_MAX, DESCRIPTION_MIN, SUBJECT_MAX, Category
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Any number of files (limits checked by tickets.attachments.validate_uploads)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else ([data] if data else [])
+        cleaned = [super(MultipleFileField, self).clean(item, initial) for item in files]
+        validate_uploads(cleaned)
+        return cleaned
+
+
+class TicketForm(forms.Form):
+    customer_name = forms.CharField(label="Your name", max_length=255)
+    customer_email = forms.EmailField(
+        label="Your email", max_length=254, help_text="We send the answers here."
+    )
+    category = forms.ModelChoiceField(
+        label="What is it about?", queryset=Category.objects.all(), to_field_name="slug", empty_label=None
+    )
+    subject = forms.CharField(max_length=SUBJECT_MAX)
+    description = forms.CharField(
+        label="How can we help?",
+        widget=forms.Textarea(attrs={"rows": 8}),
+        validators=[MinLengthValidator(DESCRIPTION_MIN), MaxLengthValidator(DESCRIPTION_MAX)],
+        help_text=f"{DESCRIPTION_MIN} to {DESCRIPTION_MAX} characters.",
+    )
+    attachments = MultipleFileField(label="Attachments (optional)")
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(
+        label="Your reply",
+        widget=forms.Textarea(attrs={"rows": 6}),
+        validators=[MaxLengthValidator(BODY_MAX)],
+    )
+    attachments = MultipleFileField(label="Attachments (optional)")
+
+
+class RatingForm(forms.Form):
+    rating = forms.TypedChoiceField(
+        label="How helpful was this reply?",
+        choices=[(n, str(n)) for n in range(1, 6)],
+        coerce=int,
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label="Comment (optional)", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class LookupForm(forms.Form):
+    email = forms.EmailField(label="The email address you wrote from", max_length=254)

@@ -1,0 +1,140 @@
+"""The customer portal: submit a ticket, follow it through its private link, get links by email."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+from django_ratelimit.decorators import ratelimit
+
+from agents.roles import customer_actor
+from notifications.services import email_enqueue
+from tickets import services
+from tickets.api import attachment_response
+from tickets.forms import LookupForm, RatingForm, ReplyForm, TicketForm
+from tickets.links import private_token, private_url, ticket_for_token
+from tickets.models import Attachment, AuthorType, Status, Ticket
+
+
+def _ticket_or_404(token: str) -> Ticket:
+    ticket = ticket_for_token(token)
+    if ticket is None:
+        raise Http404("This link is not valid. Ask for your links again with your email address.")
+    return ticket
+
+
+def _customer_page(
+    request: HttpRequest, ticket: Ticket, reply_form: ReplyForm | None = None, status: int = 200
+):
+    # Internal notes never leave this queryset: the customer's page reads public messages only.
+    messages = ticket.messages.filter(internal=False).prefetch_related("attachments")
+    context = {
+        "ticket": ticket,
+        "token": private_token(ticket),
+        "conversation": messages,
+        "ticket_attachments": ticket.attachments.filter(message__isnull=True),
+        "reply_form": reply_form or ReplyForm(),
+        "rating_form": RatingForm(),
+        "closed": ticket.status == Status.CLOSED,
+    }
+    return render(request, "portal/ticket_detail.html", context, status=status)
+
+
+@ratelimit(key="ip", rate=lambda group, request: settings.PORTAL_TICKET_RATE, method="POST", block=True)
+@require_http_methods(["GET", "POST"])
+def ticket_new(request: HttpRequest) -> HttpResponse:
+    form = TicketForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        ticket = services.ticket_create(
+            subject=data["subject"],
+            description=data["description"],
+            customer_email=data["customer_email"],
+            customer_name=data["customer_name"],
+            category=data["category"],
+            channel=Ticket.Channel.PORTAL,
+            attachments=data["attachments"],
+            actor=customer_actor(data["customer_name"], data["customer_email"]),
+        )
+        return redirect("portal:submitted", token=private_token(ticket))
+    return render(request, "portal/ticket_new.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def ticket_submitted(request: HttpRequest, token: str) -> HttpResponse:
+    ticket = _ticket_or_404(token)
+    return render(request, "portal/ticket_submitted.html", {"ticket": ticket, "link": private_url(ticket)})
+
+
+@ratelimit(key="ip", rate=lambda group, request: settings.PORTAL_REPLY_RATE, method="POST", block=True)
+@require_http_methods(["GET", "POST"])
+def ticket_detail(request: HttpRequest, token: str) -> HttpResponse:
+    ticket = _ticket_or_404(token)
+    if request.method == "GET":
+        return _customer_page(request, ticket)
+    form = ReplyForm(request.POST, request.FILES)
+    if ticket.status == Status.CLOSED:
+        form.add_error(None, "This ticket is closed. Please open a new request.")
+    if not form.is_valid():
+        return _customer_page(request, ticket, form, status=400)
+    services.message_create(
+        ticket=ticket,
+        body=form.cleaned_data["body"],
+        attachments=form.cleaned_data["attachments"],
+        actor=customer_actor(ticket.customer_name, ticket.customer_email),
+    )
+    return redirect("portal:ticket", token=token)
+
+
+@require_POST
+def message_rate(request: HttpRequest, token: str, message_id: int) -> HttpResponse:
+    ticket = _ticket_or_404(token)
+    message = ticket.messages.filter(pk=message_id, internal=False, author_type=AuthorType.AGENT).first()
+    if message is None:
+        raise Http404("No such reply.")
+    form = RatingForm(request.POST)
+    if form.is_valid() and message.rating is None:
+        services.message_rate(
+            message=message,
+            rating=form.cleaned_data["rating"],
+            comment=form.cleaned_data["comment"],
+            actor=customer_actor(ticket.customer_name, ticket.customer_email),
+        )
+    return redirect(f"{private_url(ticket)}#message-{message.pk}")
+
+
+def attachment_download(request: HttpRequest, token: str, attachment_id: int) -> HttpResponse:
+    ticket = _ticket_or_404(token)
+    attachment = (
+        Attachment.objects.filter(ticket=ticket, pk=attachment_id)
+        .exclude(message__internal=True)  # files on internal notes stay internal
+        .first()
+    )
+    if attachment is None:
+        raise Http404("No such attachment.")
+    return attachment_response(attachment)
+
+
+@ratelimit(key="ip", rate=lambda group, request: settings.PORTAL_LOOKUP_RATE, method="POST", block=True)
+@require_http_methods(["GET", "POST"])
+def lookup(request: HttpRequest) -> HttpResponse:
+    """Email the private links of every ticket of an address.
+
+    The answer is the same whether the address has tickets or not, so the page cannot be
+    used to learn who wrote to support.
+    """
+    form = LookupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"]
+        tickets = list(Ticket.objects.filter(customer_email__iexact=email).order_by("-created_at")[:50])
+        if tickets:
+            with transaction.atomic():
+                email_enqueue(
+                    to=tickets[0].customer_email,
+                    kind="ticket.links",
+                    template="tickets/email/ticket_links",
+                    context={"tickets": [{"ticket": t, "link": private_url(t)} for t in tickets]},
+                )
+        return render(request, "portal/lookup_sent.html", {"email": email})
+    return render(request, "portal/lookup.html", {"form": form}, status=400 if form.errors else 200)

@@ -1,0 +1,62 @@
+"""Ticket search: PostgreSQL full text with ranking, a word-by-word fallback on SQLite.
+
+On PostgreSQL each ticket carries a weighted tsvector (subject A, description B, public
+messages C) in `search_vector`, GIN-indexed; it is rebuilt by `refresh_search_vector`
+whenever the ticket's text or its public conversation changes. Internal notes are left
+out so a search cannot reveal what a note says to someone who may not read notes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.db import connection
+from django.db.models import F, Q, QuerySet
+
+from tickets.models import Ticket
+
+SEARCH_CONFIG = "english"  # also spelled out in _REFRESH_SQL
+
+_REFRESH_SQL = """
+UPDATE tickets_ticket AS t SET search_vector =
+    setweight(to_tsvector('english', coalesce(t.subject, '')), 'A')
+ || setweight(to_tsvector('english', coalesce(t.description, '')), 'B')
+ || setweight(to_tsvector('english', coalesce((
+        SELECT string_agg(m.body, ' ') FROM tickets_message AS m
+        WHERE m.ticket_id = t.id AND NOT m.internal), '')), 'C')
+WHERE t.id = ANY(%s)
+"""
+
+
+def uses_full_text() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def refresh_search_vector(ticket_ids: Iterable[int]) -> None:
+    if not uses_full_text():
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(_REFRESH_SQL, [list(ticket_ids)])
+
+
+def search_tickets(queryset: QuerySet[Ticket], text: str) -> QuerySet[Ticket]:
+    """Tickets matching every word of `text`, best match first on PostgreSQL."""
+    text = text.strip()
+    if not text:
+        return queryset
+    if uses_full_text():
+        query = SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
+        return (
+            queryset.filter(search_vector=query)
+            .annotate(search_rank=SearchRank(F("search_vector"), query))
+            .order_by("-search_rank", "-created_at", "-id")
+        )
+    for word in text.split():
+        matches = Ticket.objects.filter(
+            Q(subject__icontains=word)
+            | Q(description__icontains=word)
+            | Q(messages__body__icontains=word, messages__internal=False)
+        ).values("pk")
+        queryset = queryset.filter(pk__in=matches)
+    return queryset

@@ -1,0 +1,199 @@
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from tickets.attachments import validate_uploads
+from tickets.models import (
+    BODY_MAX,
+    BODY_MIN,
+    DESCRIPTION_MAX,
+    DESCRIPTION_MIN,
+    RATING_MAX,
+    RATING_MIN,
+    SUBJECT_MAX,
+    Attachment,
+    Category,
+    Channel,
+    Message,
+    Priority,
+    Status,
+    Ticket,
+    TicketEvent,
+)
+from tickets.state_machine import allowed_targets
+
+TAG_MAX_LENGTH = 50
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "name", "size", "content_type", "url", "created_at"]
+
+    def get_url(self, attachment: Attachment) -> str:
+        return reverse("api:ticket-attachment", args=[attachment.ticket_id, attachment.pk])
+
+
+class TagListField(serializers.ListField):
+    child = serializers.SlugField(max_length=TAG_MAX_LENGTH, allow_unicode=True)
+    max_length = 20
+
+
+def validate_files(files: list) -> list:
+    try:
+        validate_uploads(files)
+    except DjangoValidationError as error:
+        raise serializers.ValidationError(error.messages) from error
+    return files
+
+
+class TicketSerializer(serializers.ModelSerializer):
+    number = serializers.CharField(read_only=True)
+    category = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    tags = serializers.SerializerMethodField()
+    assigned_agent_name = serializers.CharField(source="assigned_agent.name", read_only=True, default=None)
+    allowed_statuses = serializers.SerializerMethodField()
+    attachments = AttachmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "id",
+            "number",
+            "subject",
+            "description",
+            "customer_email",
+            "customer_name",
+            "external_customer_id",
+            "category",
+            "priority",
+            "channel",
+            "tags",
+            "assigned_agent",
+            "assigned_agent_name",
+            "status",
+            "allowed_statuses",
+            "created_at",
+            "updated_at",
+            "first_responded_at",
+            "resolved_at",
+            "closed_at",
+            "first_response_due_at",
+            "resolution_due_at",
+            "attachments",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_tags(self, ticket: Ticket) -> list[str]:
+        return [tag.name for tag in ticket.tags.all()]
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=Status.choices)))
+    def get_allowed_statuses(self, ticket: Ticket) -> list[str]:
+        return list(allowed_targets(ticket.status))
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    attachments = AttachmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Message
+        fields = [
+            "id",
+            "author_type",
+            "author_name",
+            "author_agent",
+            "body",
+            "internal",
+            "created_at",
+            "rating",
+            "rating_comment",
+            "rated_at",
+            "attachments",
+        ]
+        read_only_fields = fields
+
+
+class TicketDetailSerializer(TicketSerializer):
+    messages = MessageSerializer(many=True, read_only=True)
+
+    class Meta(TicketSerializer.Meta):
+        fields = [*TicketSerializer.Meta.fields, "messages"]
+        read_only_fields = fields
+
+
+class TicketCreateSerializer(serializers.Serializer):
+    subject = serializers.CharField(max_length=SUBJECT_MAX)
+    description = serializers.CharField(min_length=DESCRIPTION_MIN, max_length=DESCRIPTION_MAX)
+    customer_email = serializers.EmailField(max_length=254)
+    customer_name = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    external_customer_id = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    category = serializers.SlugRelatedField(slug_field="slug", queryset=Category.objects.all())
+    priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.NORMAL)
+    channel = serializers.ChoiceField(
+        choices=[Channel.API, Channel.AGENT, Channel.EMAIL], default=Channel.API, required=False
+    )
+    tags = TagListField(required=False, default=list)
+    attachments = serializers.ListField(
+        child=serializers.FileField(), required=False, default=list, max_length=50
+    )
+
+    def validate_attachments(self, files: list) -> list:
+        return validate_files(files)
+
+
+class TicketUpdateSerializer(serializers.Serializer):
+    subject = serializers.CharField(max_length=SUBJECT_MAX, required=False)
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+    category = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Category.objects.all(), required=False
+    )
+    tags = TagListField(required=False)
+    status = serializers.ChoiceField(choices=Status.choices, required=False)
+    external_customer_id = serializers.CharField(max_length=255, required=False, allow_blank=True)
+
+    def validate(self, attrs: dict) -> dict:
+        unknown = set(self.initial_data) - set(self.fields)
+        if unknown:
+            raise serializers.ValidationError(
+                {field: ["This field cannot be changed here."] for field in sorted(unknown)}
+            )
+        return attrs
+
+
+class MessageCreateSerializer(serializers.Serializer):
+    body = serializers.CharField(min_length=BODY_MIN, max_length=BODY_MAX, trim_whitespace=False)
+    internal = serializers.BooleanField(default=False)
+    attachments = serializers.ListField(
+        child=serializers.FileField(), required=False, default=list, max_length=50
+    )
+
+    def validate_body(self, body: str) -> str:
+        if not body.strip():
+            raise serializers.ValidationError("This field may not be blank.")
+        return body
+
+    def validate_attachments(self, files: list) -> list:
+        return validate_files(files)
+
+
+class RatingSerializer(serializers.Serializer):
+    rating = serializers.IntegerField(min_value=RATING_MIN, max_value=RATING_MAX)
+    comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class AssignSerializer(serializers.Serializer):
+    agent = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    override = serializers.BooleanField(default=False)
+
+
+class TicketEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TicketEvent
+        fields = ["id", "kind", "actor_type", "actor_name", "old_value", "new_value", "created_at"]
+        read_only_fields = fields

@@ -1,0 +1,320 @@
+"""Every write to tickets: creation, changes, conversation, ratings.
+
+Each service runs in one transaction that also writes the ticket's history and the
+outbox rows of the emails the change causes; delivery happens after commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from agents.models import Agent
+from agents.roles import SYSTEM, Actor
+from notifications.models import Channel
+from notifications.services import email_enqueue, notification_enqueue
+from tickets.assignment import ticket_auto_assign
+from tickets.attachments import attachments_save
+from tickets.links import private_url
+from tickets.models import AuthorType, Category, EventKind, Message, Status, Tag, Ticket, TicketEvent
+from tickets.search import refresh_search_vector
+from tickets.state_machine import check_transition
+
+
+class TicketClosed(Exception):
+    """A closed ticket takes no more messages."""
+
+
+class RatingRefused(Exception):
+    """The message cannot be rated (not a public agent reply, or rated already)."""
+
+
+def record_event(*, ticket: Ticket, kind: str, actor: Actor, old: Any = "", new: Any = "") -> TicketEvent:
+    return TicketEvent.objects.create(
+        ticket=ticket,
+        kind=kind,
+        actor_type=actor.type,
+        actor_user=actor.user if actor.user is not None and actor.user.pk else None,
+        actor_name=actor.name[:255],
+        old_value="" if old is None else str(old),
+        new_value="" if new is None else str(new),
+    )
+
+
+def tags_from_names(names: Iterable[str]) -> list[Tag]:
+    cleaned = sorted({name.strip().lower() for name in names if name and name.strip()})
+    existing = {tag.name: tag for tag in Tag.objects.filter(name__in=cleaned)}
+    missing = [Tag(name=name) for name in cleaned if name not in existing]
+    if missing:
+        Tag.objects.bulk_create(missing, ignore_conflicts=True)
+        existing = {tag.name: tag for tag in Tag.objects.filter(name__in=cleaned)}
+    return [existing[name] for name in cleaned]
+
+
+def agent_ticket_url(ticket: Ticket) -> str:
+    return settings.SITE_URL + reverse("admin:tickets_ticket_change", args=[ticket.pk])
+
+
+# --- Notifications -------------------------------------------------------------------
+
+
+def notify_customer_of_creation(ticket: Ticket) -> None:
+    email_enqueue(
+        to=ticket.customer_email,
+        kind="ticket.created",
+        template="tickets/email/ticket_created",
+        context={"ticket": ticket, "link": private_url(ticket)},
+    )
+
+
+def notify_customer_of_reply(ticket: Ticket, message: Message) -> None:
+    email_enqueue(
+        to=ticket.customer_email,
+        kind="ticket.agent_reply",
+        template="tickets/email/agent_reply",
+        context={"ticket": ticket, "message": message, "link": private_url(ticket)},
+    )
+
+
+def _notify_agent(*, agent: Agent, kind: str, template: str, context: dict[str, Any], title: str) -> None:
+    context = {"agent": agent, "link": agent_ticket_url(context["ticket"]), **context}
+    email_enqueue(to=agent.email, kind=kind, template=template, context=context, user=agent.user)
+    notification_enqueue(
+        channel=Channel.DASHBOARD,
+        recipient=agent.user.get_username(),
+        user=agent.user,
+        kind=kind,
+        payload={"title": title, "ticket_id": context["ticket"].pk, "url": context["link"]},
+    )
+
+
+def notify_assignment(*, ticket: Ticket, agent: Agent, actor: Actor) -> None:
+    _notify_agent(
+        agent=agent,
+        kind="ticket.assigned",
+        template="tickets/email/ticket_assigned",
+        context={"ticket": ticket, "actor": actor},
+        title=f"Ticket {ticket.number} was assigned to you: {ticket.subject}",
+    )
+
+
+def notify_agent_of_customer_reply(ticket: Ticket, message: Message) -> None:
+    if ticket.assigned_agent is None:
+        return
+    _notify_agent(
+        agent=ticket.assigned_agent,
+        kind="ticket.customer_reply",
+        template="tickets/email/customer_reply",
+        context={"ticket": ticket, "message": message},
+        title=f"The customer replied on {ticket.number}: {ticket.subject}",
+    )
+
+
+# --- Tickets --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def ticket_create(
+    *,
+    subject: str,
+    description: str,
+    customer_email: str,
+    category: Category,
+    actor: Actor,
+    channel: str,
+    customer_name: str = "",
+    external_customer_id: str = "",
+    priority: str = Ticket.Priority.NORMAL,
+    tags: Iterable[str] = (),
+    attachments: Sequence[UploadedFile] = (),
+    auto_assign: bool | None = None,
+) -> Ticket:
+    ticket = Ticket.objects.create(
+        subject=subject,
+        description=description,
+        customer_email=customer_email,
+        customer_name=customer_name,
+        external_customer_id=external_customer_id,
+        category=category,
+        priority=priority,
+        channel=channel,
+    )
+    ticket.tags.set(tags_from_names(tags))
+    if attachments:
+        attachments_save(ticket=ticket, message=None, files=attachments)
+    record_event(
+        ticket=ticket, kind=EventKind.CREATED, actor=actor, new=f"{channel}, {priority}, {category.slug}"
+    )
+    refresh_search_vector([ticket.pk])
+    notify_customer_of_creation(ticket)
+    if settings.TICKETS_AUTO_ASSIGN if auto_assign is None else auto_assign:
+        ticket_auto_assign(ticket=ticket, actor=SYSTEM)
+        ticket.refresh_from_db()
+    return ticket
+
+
+def _apply_status(*, ticket: Ticket, target: str, actor: Actor) -> None:
+    """Move the ticket to `target` (checked against the state machine) and record it."""
+    check_transition(ticket.status, target)
+    now = timezone.now()
+    previous = ticket.status
+    ticket.status = target
+    fields = ["status", "updated_at"]
+    if target == Status.RESOLVED:
+        ticket.resolved_at = now
+        fields.append("resolved_at")
+    elif target == Status.CLOSED:
+        ticket.closed_at = now
+        fields.append("closed_at")
+    elif previous == Status.RESOLVED:  # reopened: it is no longer resolved
+        ticket.resolved_at = None
+        fields.append("resolved_at")
+    ticket.save(update_fields=fields)
+    record_event(ticket=ticket, kind=EventKind.STATUS, actor=actor, old=previous, new=target)
+
+
+@transaction.atomic
+def ticket_change_status(*, ticket: Ticket, status: str, actor: Actor) -> Ticket:
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if ticket.status != status:
+        _apply_status(ticket=ticket, target=status, actor=actor)
+    return ticket
+
+
+@transaction.atomic
+def ticket_update(*, ticket: Ticket, actor: Actor, **changes: Any) -> Ticket:
+    """Change any of subject, priority, category, tags, external_customer_id and status.
+
+    Nothing is written if the status change is illegal: the check runs first.
+    """
+    ticket = Ticket.objects.select_for_update().select_related("category").get(pk=ticket.pk)
+    if "status" in changes and changes["status"] != ticket.status:
+        check_transition(ticket.status, changes["status"])
+    text_changed = False
+    for field, kind in (("subject", EventKind.SUBJECT), ("priority", EventKind.PRIORITY)):
+        if field in changes and changes[field] != getattr(ticket, field):
+            record_event(
+                ticket=ticket, kind=kind, actor=actor, old=getattr(ticket, field), new=changes[field]
+            )
+            setattr(ticket, field, changes[field])
+            text_changed |= field == "subject"
+    if "external_customer_id" in changes:
+        ticket.external_customer_id = changes["external_customer_id"]
+    if "category" in changes and changes["category"].pk != ticket.category_id:
+        record_event(
+            ticket=ticket,
+            kind=EventKind.CATEGORY,
+            actor=actor,
+            old=ticket.category.slug,
+            new=changes["category"].slug,
+        )
+        ticket.category = changes["category"]
+    ticket.save()
+    if "tags" in changes:
+        old = sorted(ticket.tags.values_list("name", flat=True))
+        tags = tags_from_names(changes["tags"])
+        if [tag.name for tag in tags] != old:
+            ticket.tags.set(tags)
+            record_event(
+                ticket=ticket,
+                kind=EventKind.TAGS,
+                actor=actor,
+                old=", ".join(old),
+                new=", ".join(t.name for t in tags),
+            )
+    if "status" in changes and changes["status"] != ticket.status:
+        _apply_status(ticket=ticket, target=changes["status"], actor=actor)
+    if text_changed:
+        refresh_search_vector([ticket.pk])
+    return ticket
+
+
+# --- Conversation ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def message_create(
+    *,
+    ticket: Ticket,
+    body: str,
+    actor: Actor,
+    internal: bool = False,
+    attachments: Sequence[UploadedFile] = (),
+) -> Message:
+    """Add a reply or an internal note, with what it implies for the ticket.
+
+    - A public agent reply: sets first_responded_at once, moves a new ticket to open, and
+      is emailed to the customer.
+    - A customer reply: reopens a pending or resolved ticket and tells the assigned agent.
+    - An internal note: stays between agents; nobody outside is told.
+    Integrations write on the customer's behalf.
+    """
+    ticket = Ticket.objects.select_for_update().select_related("assigned_agent__user").get(pk=ticket.pk)
+    if ticket.status == Status.CLOSED:
+        raise TicketClosed(f"Ticket {ticket.number} is closed; a new request needs a new ticket.")
+    from_agent = actor.is_agent
+    if internal and not from_agent:
+        raise PermissionError("Only agents can write internal notes.")
+    if from_agent:
+        author_type, author_name = AuthorType.AGENT, actor.name
+    elif actor.type == "system":
+        author_type, author_name = AuthorType.SYSTEM, actor.name
+    else:
+        author_type, author_name = AuthorType.CUSTOMER, ticket.customer_name or ticket.customer_email
+    message = Message.objects.create(
+        ticket=ticket,
+        author_type=author_type,
+        author_agent=actor.agent,
+        author_name=author_name[:255],
+        body=body,
+        internal=internal,
+    )
+    if attachments:
+        attachments_save(ticket=ticket, message=message, files=attachments)
+
+    if internal:
+        record_event(ticket=ticket, kind=EventKind.NOTE, actor=actor, new=f"message {message.pk}")
+        return message
+
+    if from_agent:
+        record_event(ticket=ticket, kind=EventKind.REPLY, actor=actor, new=f"message {message.pk}")
+        if ticket.first_responded_at is None:
+            ticket.first_responded_at = message.created_at
+            ticket.save(update_fields=["first_responded_at", "updated_at"])
+            record_event(
+                ticket=ticket, kind=EventKind.FIRST_RESPONSE, actor=actor, new=message.created_at.isoformat()
+            )
+        if ticket.status == Status.NEW:
+            _apply_status(ticket=ticket, target=Status.OPEN, actor=actor)
+        notify_customer_of_reply(ticket, message)
+    elif author_type == AuthorType.CUSTOMER:
+        record_event(ticket=ticket, kind=EventKind.CUSTOMER_REPLY, actor=actor, new=f"message {message.pk}")
+        if ticket.status in (Status.PENDING, Status.RESOLVED):
+            _apply_status(ticket=ticket, target=Status.OPEN, actor=actor)
+        notify_agent_of_customer_reply(ticket, message)
+    refresh_search_vector([ticket.pk])
+    return message
+
+
+@transaction.atomic
+def message_rate(*, message: Message, rating: int, comment: str, actor: Actor) -> Message:
+    """The customer's rating of one public agent reply, 1-5, given once."""
+    message = Message.objects.select_for_update().get(pk=message.pk)
+    if message.author_type != AuthorType.AGENT or message.internal:
+        raise RatingRefused("Only a public reply from an agent can be rated.")
+    if message.rating is not None:
+        raise RatingRefused("This reply has been rated already.")
+    message.rating = rating
+    message.rating_comment = comment
+    message.rated_at = timezone.now()
+    message.save(update_fields=["rating", "rating_comment", "rated_at"])
+    record_event(
+        ticket=message.ticket, kind=EventKind.RATING, actor=actor, new=f"{rating} for message {message.pk}"
+    )
+    return message
