@@ -98,3 +98,99 @@ def probe_health(env: dict[str, str]) -> dict:
     result = run_python(HEALTH_PROBE, env)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+# --- Personas ------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters and cached pages of one test never leak into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def category(db):
+    from tickets.tests.factories import CategoryFactory
+
+    return CategoryFactory(slug="general", name="General")
+
+
+@pytest.fixture
+def agent(db, category):
+    from agents.tests.factories import AgentFactory
+
+    return AgentFactory(user__username="agent", name="Agnes Agent", specializations=[category])
+
+
+@pytest.fixture
+def other_agent(db, category):
+    from agents.tests.factories import AgentFactory
+
+    return AgentFactory(user__username="other", name="Otto Other", specializations=[category])
+
+
+@pytest.fixture
+def supervisor(db, category):
+    from agents.tests.factories import AgentFactory
+
+    return AgentFactory(
+        user__username="supervisor", name="Sue Supervisor", role="supervisor", specializations=[category]
+    )
+
+
+@pytest.fixture
+def admin_user(db):
+    from agents.tests.factories import UserFactory
+
+    return UserFactory(username="root", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def integration_user(db):
+    from django.contrib.auth.models import Group
+
+    from agents.roles import INTEGRATIONS_GROUP
+    from agents.tests.factories import UserFactory
+
+    user = UserFactory(username="crm-bot")
+    user.groups.add(Group.objects.get_or_create(name=INTEGRATIONS_GROUP)[0])
+    return user
+
+
+def api_client_for(user):
+    """An API client authenticating with the user's DRF token, as integrations do."""
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    if user is not None:
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+@pytest.fixture
+def agent_api(agent):
+    return api_client_for(agent.user)
+
+
+@pytest.fixture
+def supervisor_api(supervisor):
+    return api_client_for(supervisor.user)
+
+
+@pytest.fixture
+def integration_api(integration_user):
+    return api_client_for(integration_user)
+
+
+@pytest.fixture
+def anonymous_api():
+    from rest_framework.test import APIClient
+
+    return APIClient()

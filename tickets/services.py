@@ -193,7 +193,7 @@ def ticket_update(*, ticket: Ticket, actor: Actor, **changes: Any) -> Ticket:
 
     Nothing is written if the status change is illegal: the check runs first.
     """
-    ticket = Ticket.objects.select_for_update().select_related("category").get(pk=ticket.pk)
+    ticket = Ticket.objects.select_for_update(of=("self",)).select_related("category").get(pk=ticket.pk)
     if "status" in changes and changes["status"] != ticket.status:
         check_transition(ticket.status, changes["status"])
     text_changed = False
@@ -255,7 +255,11 @@ def message_create(
     - An internal note: stays between agents; nobody outside is told.
     Integrations write on the customer's behalf.
     """
-    ticket = Ticket.objects.select_for_update().select_related("assigned_agent__user").get(pk=ticket.pk)
+    ticket = (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("assigned_agent__user")
+        .get(pk=ticket.pk)
+    )
     if ticket.status == Status.CLOSED:
         raise TicketClosed(f"Ticket {ticket.number} is closed; a new request needs a new ticket.")
     from_agent = actor.is_agent
