@@ -1,0 +1,165 @@
+"""The outbox: at-least-once delivery with retries, backoff, dead rows and re-queueing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.db import transaction
+from django.utils import timezone
+
+from notifications.models import Notification
+from notifications.services import (
+    _claim,
+    email_enqueue,
+    notification_deliver,
+    notifications_deliver_due,
+    notifications_requeue,
+    retry_delay,
+)
+from notifications.tests.factories import NotificationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def smtp_refused(settings, closed_port):
+    """Real SMTP backend pointed at a port where nothing listens: every send fails."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = closed_port
+    settings.EMAIL_TIMEOUT = 2
+
+
+def test_a_row_is_delivered_once(settings):
+    row = NotificationFactory(recipient="jane@example.org")
+
+    assert notification_deliver(notification_id=row.pk) == "sent"
+    assert notification_deliver(notification_id=row.pk) is None  # already sent: nothing to do
+
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == ("sent", 1)
+    assert row.sent_at is not None
+    assert [m.to for m in mail.outbox] == [["jane@example.org"]]
+
+
+def test_rows_are_written_in_the_callers_transaction_and_dispatched_after_commit(
+    django_capture_on_commit_callbacks,
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        email_enqueue(
+            to="a@example.org", kind="t", template="tickets/email/ticket_links", context={"tickets": []}
+        )
+
+    assert len(callbacks) == 1
+    assert mail.outbox == []  # not before commit
+    callbacks[0]()
+    assert len(mail.outbox) == 1
+
+
+def test_a_rolled_back_change_sends_nothing(django_capture_on_commit_callbacks):
+    captured = django_capture_on_commit_callbacks(execute=True)
+    with captured, pytest.raises(RuntimeError), transaction.atomic():
+        NotificationFactory()
+        email_enqueue(
+            to="a@example.org", kind="t", template="tickets/email/ticket_links", context={"tickets": []}
+        )
+        raise RuntimeError("the change failed")
+
+    assert not Notification.objects.exists()
+    assert mail.outbox == []
+
+
+def test_a_failed_attempt_is_retried_later_with_backoff(smtp_refused):
+    row = NotificationFactory()
+    before = timezone.now()
+
+    assert notification_deliver(notification_id=row.pk) == "failed"
+
+    row.refresh_from_db()
+    assert row.attempts == 1
+    assert "ConnectionRefusedError" in row.last_error
+    assert row.next_attempt_at > before
+    assert row.claimed_until is None
+    # not due yet: the sweeper leaves it alone
+    assert notifications_deliver_due() == {}
+
+
+def test_after_the_last_attempt_the_row_is_dead(smtp_refused, settings):
+    settings.NOTIFICATION_MAX_ATTEMPTS = 3
+    row = NotificationFactory()
+
+    statuses = []
+    for _ in range(3):
+        Notification.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now())
+        statuses.append(notification_deliver(notification_id=row.pk))
+
+    assert statuses == ["failed", "failed", "dead"]
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == ("dead", 3)
+
+
+def test_a_failure_not_worth_retrying_is_dead_at_once():
+    row = NotificationFactory(channel="slack", recipient="#support")  # no Slack adapter configured
+
+    assert notification_deliver(notification_id=row.pk) == "dead"
+    assert "no adapter" in Notification.objects.get(pk=row.pk).last_error
+
+
+def test_dead_rows_can_be_requeued_and_then_delivered():
+    row = NotificationFactory(status="dead", attempts=8, last_error="boom")
+
+    assert notifications_requeue(notification_ids=[row.pk]) == 1
+    assert notifications_deliver_due() == {"sent": 1}
+    assert len(mail.outbox) == 1
+
+
+def test_two_workers_never_hold_the_same_row():
+    row = NotificationFactory()
+    now = timezone.now()
+
+    assert _claim(row.pk, now) is True
+    assert _claim(row.pk, now) is False
+
+
+def test_a_crashed_workers_row_is_picked_up_after_its_claim_expires():
+    row = NotificationFactory(claimed_until=timezone.now() - timedelta(seconds=1))
+
+    assert notifications_deliver_due() == {"sent": 1}
+    row.refresh_from_db()
+    assert row.status == "sent"
+
+
+def test_a_live_claim_is_respected_by_the_sweeper():
+    NotificationFactory(claimed_until=timezone.now() + timedelta(minutes=5))
+
+    assert notifications_deliver_due() == {}
+    assert mail.outbox == []
+
+
+def test_a_lost_dispatch_is_delivered_by_the_sweeper():
+    NotificationFactory.create_batch(3)  # written, but no task ever ran for them
+
+    assert notifications_deliver_due() == {"sent": 3}
+    assert len(mail.outbox) == 3
+
+
+@pytest.mark.parametrize("attempts", range(1, 12))
+def test_backoff_grows_exponentially_within_its_cap(settings, attempts):
+    settings.NOTIFICATION_RETRY_BASE_SECONDS = 30
+    settings.NOTIFICATION_RETRY_MAX_SECONDS = 3600
+    ceiling = min(3600, 30 * 2 ** (attempts - 1))
+
+    delays = {retry_delay(attempts).total_seconds() for _ in range(20)}
+
+    assert all(ceiling / 2 <= delay <= ceiling for delay in delays)
+    assert len(delays) > 1  # jitter
+
+
+def test_dashboard_notifications_are_delivered_by_being_written(agent):
+    from notifications.services import notification_enqueue
+
+    row = notification_enqueue(channel="dashboard", recipient="agent", user=agent.user, kind="t", payload={})
+
+    assert Notification.objects.get(pk=row.pk).status == "sent"
