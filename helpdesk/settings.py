@@ -173,7 +173,8 @@ else:
 # --- Celery ---------------------------------------------------------------------------
 # Without a server, the embedded mode passes messages through folders on disk (kombu's
 # filesystem transport), which web, worker and beat on one machine can all reach.
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+# ("localhost" only keeps kombu from warning that the URL names no host.)
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://localhost/")
 CELERY_BROKER_DIR = VAR_DIR / "broker"
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_DIR = Path(env.str("CELERY_BROKER_DIR", default=str(CELERY_BROKER_DIR)))

@@ -7,10 +7,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from agents.api import AgentViewSet
 from helpdesk import views
 from helpdesk.api import router
+from notifications.api import NotificationViewSet
 from tickets.api import TicketViewSet
 
 router.register("tickets", TicketViewSet, basename="ticket")
 router.register("agents", AgentViewSet, basename="agent")
+router.register("notifications", NotificationViewSet, basename="notification")
 
 urlpatterns = [
     path("", views.home, name="home"),

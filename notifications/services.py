@@ -28,6 +28,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from helpdesk.metrics import notifications_delivered
 from notifications.channels import DeliveryError, channel_for
 from notifications.models import DELIVERABLE, Channel, DeliveryStatus, Notification
 
@@ -120,6 +121,7 @@ def notification_deliver(*, notification_id: int, now: datetime | None = None) -
             next_attempt_at=now + retry_delay(attempts),
             claimed_until=None,
         )
+        notifications_delivered.labels(channel=notification.channel, status=status).inc()
         log = logger.error if dead else logger.warning
         log("notification %s attempt %s failed (%s): %s", notification_id, attempts, status, error)
         return status
@@ -130,6 +132,7 @@ def notification_deliver(*, notification_id: int, now: datetime | None = None) -
         claimed_until=None,
         last_error="",
     )
+    notifications_delivered.labels(channel=notification.channel, status=DeliveryStatus.SENT).inc()
     return DeliveryStatus.SENT
 
 

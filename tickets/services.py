@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from agents.models import Agent
 from agents.roles import SYSTEM, Actor
+from helpdesk.metrics import tickets_created
 from notifications.models import Channel
 from notifications.services import email_enqueue, notification_enqueue
 from tickets.assignment import ticket_auto_assign
@@ -151,6 +152,7 @@ def ticket_create(
     record_event(
         ticket=ticket, kind=EventKind.CREATED, actor=actor, new=f"{channel}, {priority}, {category.slug}"
     )
+    transaction.on_commit(lambda: tickets_created.labels(channel=channel).inc())
     refresh_search_vector([ticket.pk])
     notify_customer_of_creation(ticket)
     if settings.TICKETS_AUTO_ASSIGN if auto_assign is None else auto_assign:

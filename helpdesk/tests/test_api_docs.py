@@ -28,3 +28,13 @@ def test_it_renders_the_docs_page_from_local_assets_only(client):
     assert all(not asset.startswith(("http://", "https://", "//")) for asset in assets), assets
     bundle = next(asset for asset in assets if asset.endswith("swagger-ui-bundle.js"))
     assert client.get(bundle).status_code == 200
+
+
+@pytest.mark.django_db
+def test_schema_generation_has_no_warnings(tmp_path):
+    from django.core.management import call_command
+
+    # --fail-on-warn turns any warning (untyped parameter, unnamed enum...) into an error.
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml"))
+
+    assert "/api/support/tickets/{id}/messages/" in (tmp_path / "schema.yml").read_text()

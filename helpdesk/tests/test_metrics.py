@@ -17,3 +17,39 @@ def test_it_serves_prometheus_text_with_request_and_database_metrics(client, dja
     assert "django_http_requests_latency_seconds_by_view_method_bucket" in text
     assert "django_db_execute_total{" in text
     assert "django_db_new_connections_total{" in text
+
+
+@pytest.mark.django_db
+def test_it_counts_tickets_created_by_channel(
+    client, agent_api, category, django_capture_on_commit_callbacks
+):
+    def created_via_api() -> float:
+        text = client.get("/metrics").content.decode()
+        line = next(
+            (
+                line
+                for line in text.splitlines()
+                if line.startswith('helpdesk_tickets_created_total{channel="api"}')
+            ),
+            None,
+        )
+        return float(line.split()[-1]) if line else 0.0
+
+    before = created_via_api()
+    with django_capture_on_commit_callbacks(execute=True):
+        agent_api.post(
+            "/api/support/tickets",
+            {
+                "subject": "Hi",
+                "description": "Something broke today.",
+                "customer_email": "a@b.org",
+                "category": "general",
+            },
+            format="json",
+        )
+
+    assert created_via_api() == before + 1
+    assert (
+        'helpdesk_notifications_total{channel="email",status="sent"}'
+        in client.get("/metrics").content.decode()
+    )

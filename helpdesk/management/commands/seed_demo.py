@@ -1,16 +1,33 @@
-"""Load demo data: an administrator, ticket categories and a few agents. Idempotent."""
+"""Load demo data: an administrator, categories, agents and tickets in every status. Idempotent."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.utils import timezone
 
 from agents.models import Agent
-from tickets.models import Category
+from agents.roles import Actor, customer_actor
+from helpdesk.management.commands.demo_tickets import DEMO_TICKETS
+from tickets import services
+from tickets.assignment import ticket_assign
+from tickets.models import Category, Status, Ticket
+
+# The path a demo ticket takes to reach its final status through the state machine.
+PATHS = {
+    Status.NEW: [],
+    Status.OPEN: [Status.OPEN],
+    Status.PENDING: [Status.OPEN, Status.PENDING],
+    Status.ON_HOLD: [Status.OPEN, Status.ON_HOLD],
+    Status.RESOLVED: [Status.OPEN, Status.RESOLVED],
+    Status.CLOSED: [Status.OPEN, Status.RESOLVED, Status.CLOSED],
+}
+DEMO_DOMAIN = "customers.example.com"
 
 CATEGORIES = [
     ("general", "General", "Questions that fit nowhere else"),
@@ -31,7 +48,7 @@ AGENTS = [
 
 
 class Command(BaseCommand):
-    help = "Create demo data (admin user, categories, agents). Safe to run again."
+    help = "Create demo data (admin user, categories, agents, tickets). Safe to run again."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--admin-password", default="admin", help="password of the 'admin' user")
@@ -61,7 +78,7 @@ class Command(BaseCommand):
                 slug=slug, defaults={"name": name, "description": description}
             )
 
-        for username, name, role, timezone, max_tickets, specializations in AGENTS:
+        for username, name, role, zone, max_tickets, specializations in AGENTS:
             email = f"{username}@helpdesk.example.com"
             user, created = User.objects.get_or_create(
                 username=username,
@@ -81,17 +98,64 @@ class Command(BaseCommand):
                     "name": name,
                     "email": email,
                     "role": role,
-                    "timezone": timezone,
+                    "timezone": zone,
                     "max_tickets": max_tickets,
                 },
             )
             agent.specializations.add(*(categories[slug] for slug in specializations))
 
+        created = self.seed_tickets()
+
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo data ready: {Category.objects.count()} categories, {Agent.objects.count()} agents.\n"
+                f"Demo data ready: {Category.objects.count()} categories, {Agent.objects.count()} agents, "
+                f"{Ticket.objects.count()} tickets ({created} new).\n"
                 f"Admin login: {settings.SITE_URL}/admin/  user: admin  "
                 f"password: {options['admin_password']}\n"
                 f"Agent logins: {', '.join(a[0] for a in AGENTS)}  password: {options['agent_password']}"
             )
         )
+
+    def seed_tickets(self) -> int:
+        """Create each demo ticket that does not exist yet, through the services, so each has
+        its history; spread their creation over the last two weeks."""
+        agents = list(Agent.objects.prefetch_related("specializations").order_by("id"))
+        created = 0
+        for index, (subject, description, category, priority, status, conversation) in enumerate(
+            DEMO_TICKETS
+        ):
+            email = f"customer{index + 1}@{DEMO_DOMAIN}"
+            if Ticket.objects.filter(customer_email=email, subject=subject).exists():
+                continue
+            name = f"Customer {index + 1}"
+            customer = customer_actor(name, email)
+            ticket = services.ticket_create(
+                subject=subject,
+                description=description,
+                customer_email=email,
+                customer_name=name,
+                category=Category.objects.get(slug=category),
+                priority=priority,
+                channel=["portal", "email", "api"][index % 3],
+                actor=customer,
+                auto_assign=False,
+            )
+            matching = [a for a in agents if any(c.slug == category for c in a.specializations.all())]
+            agent = matching[index % len(matching)] if matching and status != Status.NEW else None
+            actor = Actor(type="agent", name=agent.name, user=agent.user, agent=agent) if agent else None
+            if agent is not None:
+                ticket_assign(ticket=ticket, agent=agent, actor=actor, override=True)
+            for who, body in conversation:
+                if who == "customer":
+                    services.message_create(ticket=ticket, body=body, actor=customer)
+                elif actor is not None:
+                    services.message_create(ticket=ticket, body=body, actor=actor, internal=who == "note")
+            for step in PATHS[status]:
+                ticket.refresh_from_db()
+                if ticket.status != step and actor is not None:
+                    services.ticket_change_status(ticket=ticket, status=step, actor=actor)
+            Ticket.objects.filter(pk=ticket.pk).update(
+                created_at=timezone.now() - timedelta(hours=8 * (len(DEMO_TICKETS) - index))
+            )
+            created += 1
+        return created

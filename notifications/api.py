@@ -1,0 +1,51 @@
+"""The caller's in-app (dashboard) notifications: `/api/support/notifications`."""
+
+from __future__ import annotations
+
+import django_filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from notifications.models import Channel, Notification
+from notifications.services import notification_mark_read
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    title = serializers.CharField(source="payload.title", default="", read_only=True)
+    url = serializers.CharField(source="payload.url", default="", read_only=True)
+    ticket_id = serializers.IntegerField(source="payload.ticket_id", default=None, read_only=True)
+
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "title", "url", "ticket_id", "created_at", "read_at"]
+        read_only_fields = fields
+
+
+class NotificationFilter(django_filters.FilterSet):
+    unread = django_filters.BooleanFilter(field_name="read_at", lookup_expr="isnull")
+
+    class Meta:
+        model = Notification
+        fields = ["kind"]
+
+
+class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Only ever the caller's own rows: the queryset is filtered by request.user."""
+
+    serializer_class = NotificationSerializer
+    filterset_class = NotificationFilter
+    ordering = ["-created_at", "-id"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
+            return Notification.objects.none()
+        return Notification.objects.filter(user=self.request.user, channel=Channel.DASHBOARD)
+
+    @extend_schema(request=None, responses={200: NotificationSerializer})
+    @action(detail=True, methods=["post"])
+    def read(self, request, pk=None):
+        notification = self.get_object()
+        notification_mark_read(notification=notification)
+        return Response(NotificationSerializer(notification).data)
