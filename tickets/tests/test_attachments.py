@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from tickets.models import Attachment
+from tickets.tests.factories import TicketFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def upload(name="log.txt", content=b"line 1\nline 2\n", content_type="text/plain"):
+    return SimpleUploadedFile(name, content, content_type=content_type)
+
+
+def test_a_file_posted_with_a_message_is_stored_and_downloadable(agent_api):
+    ticket = TicketFactory()
+
+    response = agent_api.post(
+        f"/api/support/tickets/{ticket.pk}/messages", {"body": "Log attached", "attachments": [upload()]}
+    )
+
+    assert response.status_code == 201
+    [meta] = response.json()["attachments"]
+    assert (meta["name"], meta["size"], meta["content_type"]) == ("log.txt", 14, "text/plain")
+    download = agent_api.get(meta["url"])
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == b"line 1\nline 2\n"
+    assert download["Content-Disposition"].startswith("attachment;")
+    assert download["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ([upload("run.exe", b"MZ", "application/x-msdownload")], "cannot be attached"),
+        ([upload("page.html", b"<script>", "text/plain")], "cannot be attached"),
+        ([upload("big.txt", b"x" * 2048)], "the limit is"),
+        ([upload(f"f{i}.txt") for i in range(6)], "At most 5 files"),
+    ],
+)
+def test_files_outside_the_limits_are_refused_with_the_field_named(agent_api, settings, files, message):
+    settings.ATTACHMENT_MAX_BYTES = 1024
+    settings.ATTACHMENT_MAX_FILES = 5
+    ticket = TicketFactory()
+
+    response = agent_api.post(
+        f"/api/support/tickets/{ticket.pk}/messages", {"body": "See files", "attachments": files}
+    )
+
+    assert response.status_code == 400
+    assert message in " ".join(response.json()["attachments"])
+    assert not ticket.messages.exists()
+    assert not Attachment.objects.exists()
+
+
+def test_files_can_come_with_a_new_ticket(agent_api, category):
+    response = agent_api.post(
+        "/api/support/tickets",
+        {
+            "subject": "Screenshot",
+            "description": "See the screenshot attached.",
+            "customer_email": "a@b.org",
+            "category": "general",
+            "attachments": [upload("shot.png", b"\x89PNG", "image/png")],
+        },
+    )
+
+    assert response.status_code == 201
+    assert [a["name"] for a in response.json()["attachments"]] == ["shot.png"]
+
+
+def test_an_attachment_of_another_ticket_is_not_served(agent_api):
+    mine, theirs = TicketFactory(), TicketFactory()
+    agent_api.post(f"/api/support/tickets/{theirs.pk}/messages", {"body": "x", "attachments": [upload()]})
+    attachment = Attachment.objects.get()
+
+    assert agent_api.get(f"/api/support/tickets/{mine.pk}/attachments/{attachment.pk}").status_code == 404
