@@ -42,9 +42,7 @@ def validate_working_hours(value: Any) -> None:
             raise ValidationError(f"{day}: expected a list of [start, end] pairs.")
         previous_end = ""
         for pair in sorted(ranges, key=lambda p: p[0] if isinstance(p, list | tuple) and p else ""):
-            if not (
-                isinstance(pair, list | tuple) and len(pair) == 2 and all(isinstance(t, str) for t in pair)
-            ):
+            if not (isinstance(pair, list | tuple) and len(pair) == 2 and all(isinstance(t, str) for t in pair)):
                 raise ValidationError(f"{day}: each range is a pair of times like ['09:00', '17:00'].")
             start, end = pair
             if not (_HH_MM.match(start) and _HH_MM.match(end)):

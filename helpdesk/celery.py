@@ -17,14 +17,29 @@ app = Celery("helpdesk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-app.conf.beat_schedule = {
-    # Delivers outbox rows whose dispatch was lost, retries, and rows of crashed workers.
-    "deliver-due-notifications": {
-        "task": "notifications.tasks.deliver_due_notifications",
-        "schedule": 60.0,
-    },
-    "clear-expired-sessions": {
-        "task": "helpdesk.tasks.clear_expired_sessions",
-        "schedule": crontab(minute=17, hour=3),
-    },
-}
+
+def beat_schedule() -> dict:
+    from django.conf import settings
+
+    return {
+        # Records overdue and at-risk tickets and queues their alerts.
+        "sla-scan": {
+            "task": "sla.tasks.scan_sla",
+            "schedule": settings.SLA_SCAN_INTERVAL_SECONDS,
+        },
+        # Delivers outbox rows whose dispatch was lost, retries, and rows of crashed workers.
+        "deliver-due-notifications": {
+            "task": "notifications.tasks.deliver_due_notifications",
+            "schedule": 60.0,
+        },
+        "clear-expired-sessions": {
+            "task": "helpdesk.tasks.clear_expired_sessions",
+            "schedule": crontab(minute=17, hour=3),
+        },
+    }
+
+
+@app.on_after_finalize.connect
+def _install_beat_schedule(sender: Celery, **kwargs) -> None:
+    # Read once Django's settings are loaded (this module is imported while they load).
+    sender.conf.beat_schedule = beat_schedule()

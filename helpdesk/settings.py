@@ -215,6 +215,12 @@ SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
 SLACK_WEBHOOK_URL = env.str("SLACK_WEBHOOK_URL", default="")
+# Seconds a Slack webhook call may take; a slow Slack must not hold a worker.
+SLACK_TIMEOUT_SECONDS = env.float("SLACK_TIMEOUT_SECONDS", default=5.0)
+
+# --- SLA ---
+# Seconds between two SLA scans (Celery beat).
+SLA_SCAN_INTERVAL_SECONDS = env.float("SLA_SCAN_INTERVAL_SECONDS", default=60.0)
 
 # --- Notification outbox ---
 # Attempts before a delivery is marked dead, and the backoff between them (seconds).

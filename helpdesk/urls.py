@@ -8,17 +8,22 @@ from agents.api import AgentViewSet
 from helpdesk import views
 from helpdesk.api import router
 from notifications.api import NotificationViewSet
+from sla.api import ComplianceView, SLACheckView, SLAPolicyViewSet, SLAViolationViewSet
 from tickets.api import TicketViewSet
 
 router.register("tickets", TicketViewSet, basename="ticket")
 router.register("agents", AgentViewSet, basename="agent")
 router.register("notifications", NotificationViewSet, basename="notification")
+router.register("sla/policies", SLAPolicyViewSet, basename="sla-policy")
+router.register("sla/violations", SLAViolationViewSet, basename="sla-violation")
 
 urlpatterns = [
     path("", views.home, name="home"),
     re_path(r"^api/health/?$", views.health, name="health"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    re_path(r"^api/support/sla/?$", SLACheckView.as_view(), name="sla-check"),
+    re_path(r"^api/support/sla/compliance/?$", ComplianceView.as_view(), name="sla-compliance"),
     path("api/support/", include((router.urls, "api"))),
     path("portal/", include("tickets.portal_urls")),
     path("admin/", admin.site.urls),

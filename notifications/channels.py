@@ -6,40 +6,123 @@ could succeed: a refused recipient will be refused again, a closed connection ma
 
 from __future__ import annotations
 
+import json
 import smtplib
-from typing import Protocol
+import urllib.error
+import urllib.request
+from typing import Any, Protocol
 
+from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
 
 from notifications.models import Channel, Notification
 
 
 class DeliveryError(Exception):
-    def __init__(self, message: str, *, retryable: bool) -> None:
+    def __init__(self, message: str, *, retryable: bool, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retryable = retryable
+        self.retry_after = retry_after
 
 
 class DeliveryChannel(Protocol):
     def send(self, notification: Notification) -> None: ...
 
 
+# Rows whose payload holds facts rather than a rendered email (those written in SQL by the
+# SLA scan) are rendered at delivery with the template of their kind's prefix.
+EMAIL_TEMPLATES = {"sla.violation": "sla/email/violation", "sla.at_risk": "sla/email/at_risk"}
+
+
+def render_email(notification: Notification) -> dict[str, str]:
+    payload = notification.payload
+    if "text" in payload:
+        return payload
+    prefix = notification.kind.rsplit(".", 1)[0]
+    template = EMAIL_TEMPLATES.get(prefix)
+    if template is None:
+        raise DeliveryError(f"no email template for {notification.kind}", retryable=False)
+    context: dict[str, Any] = {"helpdesk_name": settings.HELPDESK_NAME, **payload}
+    return {
+        "subject": " ".join(render_to_string(f"{template}-subject.txt", context).split()),
+        "text": render_to_string(f"{template}-body.txt", context),
+        "html": render_to_string(f"{template}-body.html", context),
+    }
+
+
 class EmailChannel:
-    """Payload: {"subject", "text", "html" (optional)}; recipient: the address."""
+    """Payload: {"subject", "text", "html"}, or SLA facts rendered here; recipient: the address."""
 
     def send(self, notification: Notification) -> None:
-        payload = notification.payload
-        message = EmailMultiAlternatives(
-            subject=payload["subject"], body=payload["text"], to=[notification.recipient]
-        )
-        if payload.get("html"):
-            message.attach_alternative(payload["html"], "text/html")
+        content = render_email(notification)
+        message = EmailMultiAlternatives(subject=content["subject"], body=content["text"], to=[notification.recipient])
+        if content.get("html"):
+            message.attach_alternative(content["html"], "text/html")
         try:
             message.send()
         except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as error:
             raise DeliveryError(f"refused: {error}", retryable=False) from error
         except (TimeoutError, smtplib.SMTPException, OSError) as error:
             raise DeliveryError(f"{type(error).__name__}: {error}", retryable=True) from error
+
+
+def slack_webhook_for(recipient: str) -> str:
+    """The webhook URL named by a row: "default" (SLACK_WEBHOOK_URL) or "policy:<id>".
+
+    Rows name the webhook rather than copy it, so the secret URL lives in one place.
+    """
+    if recipient == "default":
+        return settings.SLACK_WEBHOOK_URL
+    if recipient.startswith("policy:"):
+        from sla.models import SLAPolicy
+
+        policy = SLAPolicy.objects.filter(pk=int(recipient.split(":", 1)[1])).first()
+        return policy.slack_webhook_url if policy else ""
+    return ""
+
+
+def slack_message(payload: dict[str, Any]) -> dict[str, Any]:
+    due = str(payload.get("due_at", ""))[:16].replace("T", " ")
+    late = payload.get("type") == "violation"
+    text = (
+        f"{'🔴' if late else '🟠'} *{payload.get('title', 'SLA alert')}*\n"
+        f"Priority {payload.get('priority', '?')} · due {due} UTC · customer {payload.get('customer_email', '?')}\n"
+        f"<{payload.get('url', '')}|Open ticket #{payload.get('ticket_id')}>"
+    )
+    return {"text": text}
+
+
+class SlackChannel:
+    """Slack incoming webhooks: JSON POST; 2xx delivered, 429 and 5xx retried, other 4xx dead."""
+
+    def send(self, notification: Notification) -> None:
+        url = slack_webhook_for(notification.recipient)
+        if not url:
+            raise DeliveryError(f"no Slack webhook configured for {notification.recipient}", retryable=False)
+        body = json.dumps(slack_message(notification.payload)).encode()
+        request = urllib.request.Request(  # noqa: S310 - the URL is an operator-configured https webhook
+            url, data=body, method="POST", headers={"Content-Type": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=settings.SLACK_TIMEOUT_SECONDS) as response:  # noqa: S310
+                response.read(1024)
+        except urllib.error.HTTPError as error:
+            if error.code == 429:
+                retry_after = _seconds(error.headers.get("Retry-After"))
+                raise DeliveryError("Slack rate limit (429)", retryable=True, retry_after=retry_after) from error
+            raise DeliveryError(
+                f"Slack answered {error.code}", retryable=error.code >= 500 or error.code == 408
+            ) from error
+        except (TimeoutError, urllib.error.URLError, OSError) as error:
+            raise DeliveryError(f"Slack unreachable: {error}", retryable=True) from error
+
+
+def _seconds(value: str | None) -> float | None:
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None
 
 
 class DashboardChannel:
@@ -51,6 +134,7 @@ class DashboardChannel:
 
 CHANNELS: dict[str, DeliveryChannel] = {
     Channel.EMAIL: EmailChannel(),
+    Channel.SLACK: SlackChannel(),
     Channel.DASHBOARD: DashboardChannel(),
 }
 

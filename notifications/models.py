@@ -57,12 +57,8 @@ class Notification(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(channel__in=Channel.values), name="notification_channel_valid"
-            ),
-            models.CheckConstraint(
-                condition=Q(status__in=DeliveryStatus.values), name="notification_status_valid"
-            ),
+            models.CheckConstraint(condition=Q(channel__in=Channel.values), name="notification_channel_valid"),
+            models.CheckConstraint(condition=Q(status__in=DeliveryStatus.values), name="notification_status_valid"),
             models.CheckConstraint(
                 condition=Q(channel=Channel.DASHBOARD) | Q(read_at__isnull=True),
                 name="notification_read_dashboard",

@@ -23,7 +23,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -58,9 +58,7 @@ def notification_enqueue(
     )
     if channel == Channel.DASHBOARD:
         # Nothing to send: the row is what the bell shows.
-        Notification.objects.filter(pk=notification.pk).update(
-            status=DeliveryStatus.SENT, sent_at=timezone.now()
-        )
+        Notification.objects.filter(pk=notification.pk).update(status=DeliveryStatus.SENT, sent_at=timezone.now())
         notification.status = DeliveryStatus.SENT
     else:
         transaction.on_commit(lambda: _dispatch([notification.pk]))
@@ -86,7 +84,7 @@ def email_enqueue(
 
 
 def retry_delay(attempts: int) -> timedelta:
-    """Exponential backoff with full jitter: up to base * 2^(attempts-1), capped."""
+    """Exponential backoff with jitter: between half and all of base * 2^(attempts-1), capped."""
     ceiling = min(
         settings.NOTIFICATION_RETRY_MAX_SECONDS,
         settings.NOTIFICATION_RETRY_BASE_SECONDS * 2 ** (attempts - 1),
@@ -94,19 +92,36 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=max(1.0, random.uniform(ceiling / 2, ceiling)))  # noqa: S311 - jitter, not crypto
 
 
-def _claim(notification_id: int, now: datetime) -> bool:
-    claimable = Q(status__in=DELIVERABLE, next_attempt_at__lte=now) & (
+def _claimable(now: datetime) -> Q:
+    return Q(status__in=DELIVERABLE, next_attempt_at__lte=now) & (
         Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
     )
+
+
+def _claim(notification_id: int, now: datetime) -> bool:
+    """Claim one row with a conditional UPDATE: true for exactly one of several claimants."""
     lease = now + timedelta(seconds=settings.NOTIFICATION_CLAIM_SECONDS)
-    return bool(Notification.objects.filter(claimable, pk=notification_id).update(claimed_until=lease))
+    return bool(Notification.objects.filter(_claimable(now), pk=notification_id).update(claimed_until=lease))
 
 
-def notification_deliver(*, notification_id: int, now: datetime | None = None) -> str | None:
-    """Deliver one row if it is due and unclaimed; return its new status (None: not ours)."""
-    now = now or timezone.now()
-    if not _claim(notification_id, now):
-        return None
+def claim_due(*, now: datetime, limit: int) -> list[int]:
+    """Claim up to `limit` due rows for this worker, oldest due first.
+
+    On PostgreSQL, SELECT ... FOR UPDATE SKIP LOCKED: concurrent workers each take
+    different rows without waiting on one another. Elsewhere, a conditional UPDATE per row.
+    """
+    lease = now + timedelta(seconds=settings.NOTIFICATION_CLAIM_SECONDS)
+    due = Notification.objects.filter(_claimable(now)).order_by("next_attempt_at", "id")
+    if connection.vendor == "postgresql":
+        with transaction.atomic():
+            ids = list(due.select_for_update(skip_locked=True).values_list("pk", flat=True)[:limit])
+            Notification.objects.filter(pk__in=ids).update(claimed_until=lease)
+        return ids
+    return [pk for pk in due.values_list("pk", flat=True)[:limit] if _claim(pk, now)]
+
+
+def _send_claimed(notification_id: int, now: datetime) -> str:
+    """Send a row this worker has claimed and record the outcome."""
     notification = Notification.objects.get(pk=notification_id)
     attempts = notification.attempts + 1
     try:
@@ -114,11 +129,14 @@ def notification_deliver(*, notification_id: int, now: datetime | None = None) -
     except DeliveryError as error:
         dead = not error.retryable or attempts >= settings.NOTIFICATION_MAX_ATTEMPTS
         status = DeliveryStatus.DEAD if dead else DeliveryStatus.FAILED
+        delay = retry_delay(attempts)
+        if error.retry_after is not None:  # the receiver said when (Slack's 429 Retry-After)
+            delay = max(delay, timedelta(seconds=error.retry_after))
         Notification.objects.filter(pk=notification_id).update(
             status=status,
             attempts=attempts,
             last_error=str(error)[:2000],
-            next_attempt_at=now + retry_delay(attempts),
+            next_attempt_at=now + delay,
             claimed_until=None,
         )
         notifications_delivered.labels(channel=notification.channel, status=status).inc()
@@ -136,24 +154,39 @@ def notification_deliver(*, notification_id: int, now: datetime | None = None) -
     return DeliveryStatus.SENT
 
 
-def notifications_deliver(*, notification_ids: Iterable[int]) -> dict[str, int]:
+def notification_deliver(*, notification_id: int, now: datetime | None = None) -> str | None:
+    """Deliver one row if it is due and unclaimed; return its new status (None: not ours)."""
+    now = now or timezone.now()
+    if not _claim(notification_id, now):
+        return None
+    return _send_claimed(notification_id, now)
+
+
+def _tally(statuses: Iterable[str | None]) -> dict[str, int]:
     outcome: dict[str, int] = {}
-    for notification_id in notification_ids:
-        status = notification_deliver(notification_id=notification_id)
+    for status in statuses:
         key = status or "skipped"
         outcome[key] = outcome.get(key, 0) + 1
     return outcome
 
 
+def notifications_deliver(*, notification_ids: Iterable[int]) -> dict[str, int]:
+    return _tally(notification_deliver(notification_id=pk) for pk in notification_ids)
+
+
 def notifications_deliver_due(*, now: datetime | None = None, limit: int = 500) -> dict[str, int]:
     now = now or timezone.now()
-    due = (
-        Notification.objects.filter(status__in=DELIVERABLE, next_attempt_at__lte=now)
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    return notifications_deliver(notification_ids=list(due))
+    return _tally(_send_claimed(pk, now) for pk in claim_due(now=now, limit=limit))
+
+
+def dispatch_due() -> None:
+    """Ask a worker to deliver whatever is due (after a scan); the sweeper covers a lost ask."""
+    from notifications.tasks import deliver_due_notifications
+
+    try:
+        deliver_due_notifications.delay()
+    except Exception:
+        logger.exception("could not dispatch the delivery of due notifications; the sweeper will")
 
 
 def notifications_requeue(*, notification_ids: Iterable[int]) -> int:

@@ -60,9 +60,7 @@ class TicketViewSet(
 
     def _detail(self, ticket, status_code=status.HTTP_200_OK) -> Response:
         ticket = selectors.ticket_detail_for_user(self.request.user).get(pk=ticket.pk)
-        return Response(
-            TicketDetailSerializer(ticket, context={"request": self.request}).data, status=status_code
-        )
+        return Response(TicketDetailSerializer(ticket, context={"request": self.request}).data, status=status_code)
 
     @extend_schema(request=TicketCreateSerializer, responses={201: TicketDetailSerializer})
     def create(self, request, *args, **kwargs):
@@ -76,9 +74,7 @@ class TicketViewSet(
         ticket = self._ticket()
         serializer = TicketUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        ticket = services.ticket_update(
-            ticket=ticket, actor=actor_for(request.user), **serializer.validated_data
-        )
+        ticket = services.ticket_update(ticket=ticket, actor=actor_for(request.user), **serializer.validated_data)
         return self._detail(ticket)
 
     @extend_schema(request=AssignSerializer, responses={200: TicketDetailSerializer, 409: CONFLICT})
@@ -112,9 +108,7 @@ class TicketViewSet(
         return self._detail(ticket)
 
     @extend_schema(methods=["GET"], responses={200: MessageSerializer(many=True)})
-    @extend_schema(
-        methods=["POST"], request=MessageCreateSerializer, responses={201: MessageSerializer, 409: CONFLICT}
-    )
+    @extend_schema(methods=["POST"], request=MessageCreateSerializer, responses={201: MessageSerializer, 409: CONFLICT})
     @action(detail=True, methods=["get", "post"], filter_backends=[])
     def messages(self, request, pk=None):
         ticket = self._ticket()
@@ -161,9 +155,7 @@ class TicketViewSet(
     )
     def attachment(self, request, pk=None, attachment_id=None):
         ticket = self._ticket()
-        attachment = (
-            Attachment.objects.filter(ticket=ticket, pk=attachment_id).select_related("message").first()
-        )
+        attachment = Attachment.objects.filter(ticket=ticket, pk=attachment_id).select_related("message").first()
         if attachment is None or (
             attachment.message is not None
             and attachment.message.internal

@@ -44,9 +44,7 @@ def validate_uploads(files: Sequence[UploadedFile]) -> None:
             raise ValidationError(f"{name}: files of type {declared or 'unknown'} cannot be attached.")
 
 
-def attachments_save(
-    *, ticket: Ticket, message: Message | None, files: Sequence[UploadedFile]
-) -> list[Attachment]:
+def attachments_save(*, ticket: Ticket, message: Message | None, files: Sequence[UploadedFile]) -> list[Attachment]:
     saved = []
     for upload in files:
         name = clean_filename(upload.name or "")

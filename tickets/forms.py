@@ -28,9 +28,7 @@ class MultipleFileField(forms.FileField):
 
 class TicketForm(forms.Form):
     customer_name = forms.CharField(label="Your name", max_length=255)
-    customer_email = forms.EmailField(
-        label="Your email", max_length=254, help_text="We send the answers here."
-    )
+    customer_email = forms.EmailField(label="Your email", max_length=254, help_text="We send the answers here.")
     category = forms.ModelChoiceField(
         label="What is it about?", queryset=Category.objects.all(), to_field_name="slug", empty_label=None
     )

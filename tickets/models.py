@@ -120,8 +120,19 @@ class Ticket(models.Model):
     first_responded_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # SLA clock, kept by sla.services: the policy in force, due and at-risk times (moved
+    # forward by paused time), the current pause, and business minutes actually taken.
+    sla_policy = models.ForeignKey(
+        "sla.SLAPolicy", null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+    )
     first_response_due_at = models.DateTimeField(null=True, blank=True)
     resolution_due_at = models.DateTimeField(null=True, blank=True)
+    first_response_at_risk_at = models.DateTimeField(null=True, blank=True)
+    resolution_at_risk_at = models.DateTimeField(null=True, blank=True)
+    sla_paused_at = models.DateTimeField(null=True, blank=True)
+    sla_paused_minutes = models.FloatField(default=0)
+    first_response_minutes = models.FloatField(null=True, blank=True)
+    resolution_minutes = models.FloatField(null=True, blank=True)
     # Secret half of the customer's private link; rotating it revokes every link sent.
     access_key = models.CharField(max_length=64, default=new_access_key, editable=False)
     # Weighted subject (A), description (B) and public messages (C); PostgreSQL only, kept
@@ -133,9 +144,7 @@ class Ticket(models.Model):
         constraints = [
             *length_between("subject", 1, SUBJECT_MAX, "ticket_subject"),
             *length_between("description", DESCRIPTION_MIN, DESCRIPTION_MAX, "ticket_description"),
-            models.CheckConstraint(
-                condition=Q(customer_email__regex=EMAIL_SHAPE), name="ticket_customer_email_shape"
-            ),
+            models.CheckConstraint(condition=Q(customer_email__regex=EMAIL_SHAPE), name="ticket_customer_email_shape"),
             models.CheckConstraint(condition=Q(priority__in=Priority.values), name="ticket_priority_valid"),
             models.CheckConstraint(condition=Q(status__in=Status.values), name="ticket_status_valid"),
             models.CheckConstraint(condition=Q(channel__in=Channel.values), name="ticket_channel_valid"),
@@ -155,6 +164,28 @@ class Ticket(models.Model):
             models.Index(fields=["assigned_agent", "status"], name="ticket_agent_status_idx"),
             # The customer's other tickets and the "email me my links" lookup.
             models.Index(fields=["customer_email"], name="ticket_customer_email_idx"),
+            # The SLA scan's four "overdue / at risk now" conditions (sla.scan): only tickets
+            # whose clock runs are in these indexes, so their size follows the open queue.
+            models.Index(
+                fields=["first_response_due_at"],
+                name="ticket_fr_due_running_idx",
+                condition=Q(status__in=["new", "open"], first_responded_at__isnull=True),
+            ),
+            models.Index(
+                fields=["resolution_due_at"],
+                name="ticket_res_due_running_idx",
+                condition=Q(status__in=["new", "open"]),
+            ),
+            models.Index(
+                fields=["first_response_at_risk_at"],
+                name="ticket_fr_risk_running_idx",
+                condition=Q(status__in=["new", "open"], first_responded_at__isnull=True),
+            ),
+            models.Index(
+                fields=["resolution_at_risk_at"],
+                name="ticket_res_risk_running_idx",
+                condition=Q(status__in=["new", "open"]),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -193,9 +224,7 @@ class Message(models.Model):
         ordering = ["created_at", "id"]
         constraints = [
             *length_between("body", BODY_MIN, BODY_MAX, "message_body"),
-            models.CheckConstraint(
-                condition=Q(author_type__in=AuthorType.values), name="message_author_type_valid"
-            ),
+            models.CheckConstraint(condition=Q(author_type__in=AuthorType.values), name="message_author_type_valid"),
             models.CheckConstraint(
                 condition=Q(internal=False) | ~Q(author_type=AuthorType.CUSTOMER),
                 name="message_customer_never_internal",
@@ -227,9 +256,7 @@ class Attachment(models.Model):
     """An uploaded file, on a message or (message empty) on the ticket's first description."""
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
-    message = models.ForeignKey(
-        Message, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments"
-    )
+    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments")
     file = models.FileField(upload_to=attachment_path, max_length=500)
     name = models.CharField(max_length=255)
     size = models.PositiveBigIntegerField()

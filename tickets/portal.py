@@ -25,9 +25,7 @@ def _ticket_or_404(token: str) -> Ticket:
     return ticket
 
 
-def _customer_page(
-    request: HttpRequest, ticket: Ticket, reply_form: ReplyForm | None = None, status: int = 200
-):
+def _customer_page(request: HttpRequest, ticket: Ticket, reply_form: ReplyForm | None = None, status: int = 200):
     # Internal notes never leave this queryset: the customer's page reads public messages only.
     messages = ticket.messages.filter(internal=False).prefetch_related("attachments")
     context = {

@@ -139,9 +139,7 @@ class TicketCreateSerializer(serializers.Serializer):
         choices=[Channel.API, Channel.AGENT, Channel.EMAIL], default=Channel.API, required=False
     )
     tags = TagListField(required=False, default=list)
-    attachments = serializers.ListField(
-        child=serializers.FileField(), required=False, default=list, max_length=50
-    )
+    attachments = serializers.ListField(child=serializers.FileField(), required=False, default=list, max_length=50)
 
     def validate_attachments(self, files: list) -> list:
         return validate_files(files)
@@ -150,9 +148,7 @@ class TicketCreateSerializer(serializers.Serializer):
 class TicketUpdateSerializer(serializers.Serializer):
     subject = serializers.CharField(max_length=SUBJECT_MAX, required=False)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
-    category = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Category.objects.all(), required=False
-    )
+    category = serializers.SlugRelatedField(slug_field="slug", queryset=Category.objects.all(), required=False)
     tags = TagListField(required=False)
     status = serializers.ChoiceField(choices=Status.choices, required=False)
     external_customer_id = serializers.CharField(max_length=255, required=False, allow_blank=True)
@@ -169,9 +165,7 @@ class TicketUpdateSerializer(serializers.Serializer):
 class MessageCreateSerializer(serializers.Serializer):
     body = serializers.CharField(min_length=BODY_MIN, max_length=BODY_MAX, trim_whitespace=False)
     internal = serializers.BooleanField(default=False)
-    attachments = serializers.ListField(
-        child=serializers.FileField(), required=False, default=list, max_length=50
-    )
+    attachments = serializers.ListField(child=serializers.FileField(), required=False, default=list, max_length=50)
 
     def validate_body(self, body: str) -> str:
         if not body.strip():

@@ -20,6 +20,7 @@ from agents.roles import SYSTEM, Actor
 from helpdesk.metrics import tickets_created
 from notifications.models import Channel
 from notifications.services import email_enqueue, notification_enqueue
+from sla import services as sla
 from tickets.assignment import ticket_auto_assign
 from tickets.attachments import attachments_save
 from tickets.links import private_url
@@ -46,6 +47,24 @@ def record_event(*, ticket: Ticket, kind: str, actor: Actor, old: Any = "", new:
         old_value="" if old is None else str(old),
         new_value="" if new is None else str(new),
     )
+
+
+def _format_due(ticket: Ticket) -> str:
+    if ticket.sla_policy_id is None:
+        return "no SLA policy"
+    return (
+        f"{ticket.sla_policy.name}: first response by {ticket.first_response_due_at:%Y-%m-%d %H:%M} UTC, "
+        f"resolution by {ticket.resolution_due_at:%Y-%m-%d %H:%M} UTC"
+    )
+
+
+def apply_sla(*, ticket: Ticket, actor: Actor) -> None:
+    """Pick the ticket's policy and due times, save them, and record them in the history."""
+    before = _format_due(ticket) if ticket.sla_policy_id or ticket.first_response_due_at else ""
+    ticket.save(update_fields=sla.sla_apply(ticket=ticket))
+    after = _format_due(ticket)
+    if after != before:
+        record_event(ticket=ticket, kind=EventKind.DUE_TIMES, actor=actor, old=before, new=after)
 
 
 def tags_from_names(names: Iterable[str]) -> list[Tag]:
@@ -149,10 +168,9 @@ def ticket_create(
     ticket.tags.set(tags_from_names(tags))
     if attachments:
         attachments_save(ticket=ticket, message=None, files=attachments)
-    record_event(
-        ticket=ticket, kind=EventKind.CREATED, actor=actor, new=f"{channel}, {priority}, {category.slug}"
-    )
+    record_event(ticket=ticket, kind=EventKind.CREATED, actor=actor, new=f"{channel}, {priority}, {category.slug}")
     transaction.on_commit(lambda: tickets_created.labels(channel=channel).inc())
+    apply_sla(ticket=ticket, actor=actor)
     refresh_search_vector([ticket.pk])
     notify_customer_of_creation(ticket)
     if settings.TICKETS_AUTO_ASSIGN if auto_assign is None else auto_assign:
@@ -177,6 +195,7 @@ def _apply_status(*, ticket: Ticket, target: str, actor: Actor) -> None:
     elif previous == Status.RESOLVED:  # reopened: it is no longer resolved
         ticket.resolved_at = None
         fields.append("resolved_at")
+    fields += sla.sla_status_changed(ticket=ticket, previous=previous, now=now)
     ticket.save(update_fields=fields)
     record_event(ticket=ticket, kind=EventKind.STATUS, actor=actor, old=previous, new=target)
 
@@ -195,15 +214,16 @@ def ticket_update(*, ticket: Ticket, actor: Actor, **changes: Any) -> Ticket:
 
     Nothing is written if the status change is illegal: the check runs first.
     """
-    ticket = Ticket.objects.select_for_update(of=("self",)).select_related("category").get(pk=ticket.pk)
+    ticket = Ticket.objects.select_for_update(of=("self",)).select_related("category", "sla_policy").get(pk=ticket.pk)
     if "status" in changes and changes["status"] != ticket.status:
         check_transition(ticket.status, changes["status"])
+    policy_relevant = changes.get("priority", ticket.priority) != ticket.priority or (
+        "category" in changes and changes["category"].pk != ticket.category_id
+    )
     text_changed = False
     for field, kind in (("subject", EventKind.SUBJECT), ("priority", EventKind.PRIORITY)):
         if field in changes and changes[field] != getattr(ticket, field):
-            record_event(
-                ticket=ticket, kind=kind, actor=actor, old=getattr(ticket, field), new=changes[field]
-            )
+            record_event(ticket=ticket, kind=kind, actor=actor, old=getattr(ticket, field), new=changes[field])
             setattr(ticket, field, changes[field])
             text_changed |= field == "subject"
     if "external_customer_id" in changes:
@@ -218,6 +238,8 @@ def ticket_update(*, ticket: Ticket, actor: Actor, **changes: Any) -> Ticket:
         )
         ticket.category = changes["category"]
     ticket.save()
+    if policy_relevant:
+        apply_sla(ticket=ticket, actor=actor)
     if "tags" in changes:
         old = sorted(ticket.tags.values_list("name", flat=True))
         tags = tags_from_names(changes["tags"])
@@ -257,11 +279,7 @@ def message_create(
     - An internal note: stays between agents; nobody outside is told.
     Integrations write on the customer's behalf.
     """
-    ticket = (
-        Ticket.objects.select_for_update(of=("self",))
-        .select_related("assigned_agent__user")
-        .get(pk=ticket.pk)
-    )
+    ticket = Ticket.objects.select_for_update(of=("self",)).select_related("assigned_agent__user").get(pk=ticket.pk)
     if ticket.status == Status.CLOSED:
         raise TicketClosed(f"Ticket {ticket.number} is closed; a new request needs a new ticket.")
     from_agent = actor.is_agent
@@ -292,10 +310,10 @@ def message_create(
         record_event(ticket=ticket, kind=EventKind.REPLY, actor=actor, new=f"message {message.pk}")
         if ticket.first_responded_at is None:
             ticket.first_responded_at = message.created_at
-            ticket.save(update_fields=["first_responded_at", "updated_at"])
-            record_event(
-                ticket=ticket, kind=EventKind.FIRST_RESPONSE, actor=actor, new=message.created_at.isoformat()
-            )
+            fields = ["first_responded_at", "updated_at"]
+            fields += sla.sla_record_first_response(ticket=ticket, at=message.created_at)
+            ticket.save(update_fields=fields)
+            record_event(ticket=ticket, kind=EventKind.FIRST_RESPONSE, actor=actor, new=message.created_at.isoformat())
         if ticket.status == Status.NEW:
             _apply_status(ticket=ticket, target=Status.OPEN, actor=actor)
         notify_customer_of_reply(ticket, message)
@@ -320,7 +338,5 @@ def message_rate(*, message: Message, rating: int, comment: str, actor: Actor) -
     message.rating_comment = comment
     message.rated_at = timezone.now()
     message.save(update_fields=["rating", "rating_comment", "rated_at"])
-    record_event(
-        ticket=message.ticket, kind=EventKind.RATING, actor=actor, new=f"{rating} for message {message.pk}"
-    )
+    record_event(ticket=message.ticket, kind=EventKind.RATING, actor=actor, new=f"{rating} for message {message.pk}")
     return message

@@ -63,9 +63,7 @@ def test_agent_limits(supervisor_api, category, field, value, accepted):
 
 
 def test_agent_email_is_unique(supervisor_api, supervisor):
-    response = supervisor_api.post(
-        "/api/support/agents", agent_payload(email=supervisor.email), format="json"
-    )
+    response = supervisor_api.post("/api/support/agents", agent_payload(email=supervisor.email), format="json")
 
     assert response.status_code == 400
     assert "email" in response.json()
@@ -119,19 +117,14 @@ def test_an_agent_reads_agents_but_cannot_create_them(agent_api, category):
 
 def test_an_agent_cannot_change_or_delete_agents(agent_api, other_agent):
     assert (
-        agent_api.patch(
-            f"/api/support/agents/{other_agent.pk}", {"max_tickets": 50}, format="json"
-        ).status_code
-        == 403
+        agent_api.patch(f"/api/support/agents/{other_agent.pk}", {"max_tickets": 50}, format="json").status_code == 403
     )
     assert agent_api.delete(f"/api/support/agents/{other_agent.pk}").status_code == 403
 
 
 def test_supervisors_and_admins_manage_agents(supervisor_api, admin_user, other_agent, category):
     assert supervisor_api.post("/api/support/agents", agent_payload(), format="json").status_code == 201
-    response = supervisor_api.patch(
-        f"/api/support/agents/{other_agent.pk}", {"max_tickets": 3}, format="json"
-    )
+    response = supervisor_api.patch(f"/api/support/agents/{other_agent.pk}", {"max_tickets": 3}, format="json")
     assert response.status_code == 200
     assert response.json()["max_tickets"] == 3
 

@@ -69,6 +69,4 @@ def test_malformed_working_hours_are_refused(hours):
 
 
 def test_split_shifts_and_days_off_are_fine():
-    validate_working_hours(
-        {"mon": [["08:00", "12:00"], ["13:00", "17:00"]], "sat": [], "sun": [["00:00", "24:00"]]}
-    )
+    validate_working_hours({"mon": [["08:00", "12:00"], ["13:00", "17:00"]], "sat": [], "sun": [["00:00", "24:00"]]})

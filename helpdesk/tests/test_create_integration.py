@@ -13,9 +13,7 @@ def test_it_prints_a_token_that_works_for_tickets_but_not_notes(capsys, agent_ap
     call_command("create_integration", "crm-sync")
     token = capsys.readouterr().out.split("Token ")[1].strip()
     ticket = TicketFactory()
-    agent_api.post(
-        f"/api/support/tickets/{ticket.pk}/messages", {"body": "secret", "internal": True}, format="json"
-    )
+    agent_api.post(f"/api/support/tickets/{ticket.pk}/messages", {"body": "secret", "internal": True}, format="json")
 
     from rest_framework.test import APIClient
 

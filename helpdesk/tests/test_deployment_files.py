@@ -68,9 +68,7 @@ def test_prometheus_scrapes_the_app_and_both_exporters():
 
 def test_grafana_dashboard_is_valid_json_and_uses_the_provisioned_datasource():
     dashboard = json.loads((BASE_DIR / "monitoring/grafana/dashboards/helpdesk.json").read_text())
-    datasource = yaml.safe_load(
-        (BASE_DIR / "monitoring/grafana/provisioning/datasources/prometheus.yml").read_text()
-    )
+    datasource = yaml.safe_load((BASE_DIR / "monitoring/grafana/provisioning/datasources/prometheus.yml").read_text())
 
     uid = datasource["datasources"][0]["uid"]
     assert dashboard["panels"]

@@ -20,17 +20,11 @@ def test_it_serves_prometheus_text_with_request_and_database_metrics(client, dja
 
 
 @pytest.mark.django_db
-def test_it_counts_tickets_created_by_channel(
-    client, agent_api, category, django_capture_on_commit_callbacks
-):
+def test_it_counts_tickets_created_by_channel(client, agent_api, category, django_capture_on_commit_callbacks):
     def created_via_api() -> float:
         text = client.get("/metrics").content.decode()
         line = next(
-            (
-                line
-                for line in text.splitlines()
-                if line.startswith('helpdesk_tickets_created_total{channel="api"}')
-            ),
+            (line for line in text.splitlines() if line.startswith('helpdesk_tickets_created_total{channel="api"}')),
             None,
         )
         return float(line.split()[-1]) if line else 0.0
@@ -50,6 +44,6 @@ def test_it_counts_tickets_created_by_channel(
 
     assert created_via_api() == before + 1
     assert (
-        'helpdesk_notifications_total{channel="email",status="sent"}'
+        'helpdesk_notification_deliveries_total{channel="email",status="sent"}'
         in client.get("/metrics").content.decode()
     )

@@ -174,9 +174,7 @@ def test_manual_assignment_respects_capacity(agent_api, other_agent):
     TicketFactory(assigned_agent=other_agent, status="open")
     ticket = TicketFactory()
 
-    response = agent_api.post(
-        f"/api/support/tickets/{ticket.pk}/assign", {"agent": other_agent.pk}, format="json"
-    )
+    response = agent_api.post(f"/api/support/tickets/{ticket.pk}/assign", {"agent": other_agent.pk}, format="json")
 
     assert response.status_code == 409
     assert "1 open tickets of 1" in response.json()["detail"]
@@ -217,8 +215,6 @@ def test_unassign_and_unknown_agent(agent_api, agent):
 def test_integrations_cannot_assign(integration_api, agent):
     ticket = TicketFactory()
 
-    response = integration_api.post(
-        f"/api/support/tickets/{ticket.pk}/assign", {"agent": agent.pk}, format="json"
-    )
+    response = integration_api.post(f"/api/support/tickets/{ticket.pk}/assign", {"agent": agent.pk}, format="json")
 
     assert response.status_code == 403

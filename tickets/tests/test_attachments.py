@@ -44,9 +44,7 @@ def test_files_outside_the_limits_are_refused_with_the_field_named(agent_api, se
     settings.ATTACHMENT_MAX_FILES = 5
     ticket = TicketFactory()
 
-    response = agent_api.post(
-        f"/api/support/tickets/{ticket.pk}/messages", {"body": "See files", "attachments": files}
-    )
+    response = agent_api.post(f"/api/support/tickets/{ticket.pk}/messages", {"body": "See files", "attachments": files})
 
     assert response.status_code == 400
     assert message in " ".join(response.json()["attachments"])

@@ -56,9 +56,7 @@ def test_a_public_reply_sends_one_email_to_the_customer(agent_api, django_captur
     ticket = TicketFactory(customer_email="jane@example.org")
 
     with django_capture_on_commit_callbacks(execute=True):
-        agent_api.post(
-            f"/api/support/tickets/{ticket.pk}/messages", {"body": "Your lamp ships today."}, format="json"
-        )
+        agent_api.post(f"/api/support/tickets/{ticket.pk}/messages", {"body": "Your lamp ships today."}, format="json")
 
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["jane@example.org"]
@@ -81,21 +79,15 @@ def test_an_internal_note_sends_no_email(agent_api, django_capture_on_commit_cal
     assert not Notification.objects.exists()
 
 
-def test_a_customer_reply_tells_the_assigned_agent(
-    integration_api, agent, django_capture_on_commit_callbacks
-):
+def test_a_customer_reply_tells_the_assigned_agent(integration_api, agent, django_capture_on_commit_callbacks):
     ticket = TicketFactory(assigned_agent=agent, status="pending")
 
     with django_capture_on_commit_callbacks(execute=True):
-        integration_api.post(
-            f"/api/support/tickets/{ticket.pk}/messages", {"body": "Still broken."}, format="json"
-        )
+        integration_api.post(f"/api/support/tickets/{ticket.pk}/messages", {"body": "Still broken."}, format="json")
 
     assert [m.to for m in mail.outbox] == [[agent.email]]
     assert "Still broken." in mail.outbox[0].body
-    assert Notification.objects.filter(
-        channel="dashboard", user=agent.user, kind="ticket.customer_reply"
-    ).exists()
+    assert Notification.objects.filter(channel="dashboard", user=agent.user, kind="ticket.customer_reply").exists()
 
 
 def test_assignment_tells_the_agent_by_email_and_on_the_dashboard(
@@ -108,18 +100,14 @@ def test_assignment_tells_the_agent_by_email_and_on_the_dashboard(
 
     assert [m.to for m in mail.outbox] == [[agent.email]]
     assert "Assigned to you" in mail.outbox[0].subject
-    assert (
-        Notification.objects.filter(channel="dashboard", user=agent.user, kind="ticket.assigned").count() == 1
-    )
+    assert Notification.objects.filter(channel="dashboard", user=agent.user, kind="ticket.assigned").count() == 1
 
 
 def test_nothing_is_sent_when_the_change_fails(agent_api, django_capture_on_commit_callbacks):
     ticket = TicketFactory(status="closed")
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = agent_api.post(
-            f"/api/support/tickets/{ticket.pk}/messages", {"body": "Hello"}, format="json"
-        )
+        response = agent_api.post(f"/api/support/tickets/{ticket.pk}/messages", {"body": "Hello"}, format="json")
 
     assert response.status_code == 409
     assert mail.outbox == []
@@ -166,17 +154,12 @@ def test_an_integration_token_cannot_read_internal_notes(integration_api, agent_
     assert [m["body"] for m in detail["messages"]] == ["PUBLIC-REPLY we are on it"]
     assert [m["body"] for m in messages["results"]] == ["PUBLIC-REPLY we are on it"]
     assert (
-        integration_api.get(
-            f"/api/support/tickets/{ticket_with_note.pk}/attachments/{attachment.pk}"
-        ).status_code
+        integration_api.get(f"/api/support/tickets/{ticket_with_note.pk}/attachments/{attachment.pk}").status_code
         == 404
     )
     # while agents see both, and the file
     assert len(agent_api.get(f"/api/support/tickets/{ticket_with_note.pk}").json()["messages"]) == 2
-    assert (
-        agent_api.get(f"/api/support/tickets/{ticket_with_note.pk}/attachments/{attachment.pk}").status_code
-        == 200
-    )
+    assert agent_api.get(f"/api/support/tickets/{ticket_with_note.pk}/attachments/{attachment.pk}").status_code == 200
 
 
 def test_an_integration_cannot_write_internal_notes(integration_api):

@@ -100,9 +100,7 @@ def test_ticket_update_enforces_limits(agent_api, field, value, accepted):
 def test_ticket_update_refuses_fields_it_does_not_change(agent_api):
     ticket = TicketFactory()
 
-    response = agent_api.patch(
-        f"/api/support/tickets/{ticket.pk}", {"customer_email": "x@y.org"}, format="json"
-    )
+    response = agent_api.patch(f"/api/support/tickets/{ticket.pk}", {"customer_email": "x@y.org"}, format="json")
 
     assert response.status_code == 400
     assert response.json() == {"customer_email": ["This field cannot be changed here."]}
@@ -166,9 +164,7 @@ def test_message_body_limits(agent_api, body, accepted):
         assert not ticket.messages.exists()
 
 
-@pytest.mark.parametrize(
-    ("rating", "accepted"), [(0, False), (1, True), (5, True), (6, False), ("five", False)]
-)
+@pytest.mark.parametrize(("rating", "accepted"), [(0, False), (1, True), (5, True), (6, False), ("five", False)])
 def test_rating_limits(integration_api, rating, accepted):
     reply = MessageFactory(author_type="agent")
 

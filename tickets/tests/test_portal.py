@@ -130,10 +130,7 @@ def test_a_customer_cannot_reach_another_customers_ticket_through_any_url(client
     token = private_token(mine)
 
     assert client.get(f"/portal/tickets/{token}/attachments/{their_file.pk}").status_code == 404
-    assert (
-        client.post(f"/portal/tickets/{token}/messages/{their_reply.pk}/rate", {"rating": 1}).status_code
-        == 404
-    )
+    assert client.post(f"/portal/tickets/{token}/messages/{their_reply.pk}/rate", {"rating": 1}).status_code == 404
     assert client.get(f"/api/support/tickets/{theirs.pk}").status_code == 401
     their_reply.refresh_from_db()
     assert their_reply.rating is None
@@ -196,9 +193,7 @@ def test_user_content_is_escaped(client):
     assert "&lt;script&gt;" in page
 
 
-def test_lookup_emails_the_links_of_every_ticket_of_an_address(
-    client, django_capture_on_commit_callbacks, settings
-):
+def test_lookup_emails_the_links_of_every_ticket_of_an_address(client, django_capture_on_commit_callbacks, settings):
     settings.SITE_URL = "http://testserver"
     first = TicketFactory(customer_email="jane@example.org")
     second = TicketFactory(customer_email="Jane@Example.org")

@@ -42,9 +42,7 @@ def general(db):
 def test_a_word_only_in_a_reply_finds_its_ticket(agent_api, general):
     target = create(agent_api, "Printer trouble")
     create(agent_api, "Other printer trouble")
-    agent_api.post(
-        f"/api/support/tickets/{target}/messages", {"body": "Try reinstalling the spooler."}, format="json"
-    )
+    agent_api.post(f"/api/support/tickets/{target}/messages", {"body": "Try reinstalling the spooler."}, format="json")
 
     assert search(agent_api, "spooler") == [target]
 
@@ -89,9 +87,7 @@ def test_a_stemmed_form_matches_on_postgres_only(agent_api, general):
 
 def test_results_are_ranked_subject_first_on_postgres(agent_api, general):
     in_reply = create(agent_api, "Question about my account")
-    agent_api.post(
-        f"/api/support/tickets/{in_reply}/messages", {"body": "About the refund: done."}, format="json"
-    )
+    agent_api.post(f"/api/support/tickets/{in_reply}/messages", {"body": "About the refund: done."}, format="json")
     in_description = create(agent_api, "Money back", "I would like a refund for order 1234.")
     in_subject = create(agent_api, "Refund for order 5678")
 

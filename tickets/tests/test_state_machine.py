@@ -41,9 +41,7 @@ def test_an_allowed_change_succeeds_and_is_recorded(agent_api, agent, current, t
 
 
 @pytest.mark.parametrize(("current", "target"), FORBIDDEN)
-def test_a_forbidden_change_answers_409_with_the_allowed_targets_and_changes_nothing(
-    agent_api, current, target
-):
+def test_a_forbidden_change_answers_409_with_the_allowed_targets_and_changes_nothing(agent_api, current, target):
     ticket = TicketFactory(status=current, priority="normal")
 
     response = agent_api.patch(
@@ -85,9 +83,7 @@ def test_a_customer_reply_reopens_a_pending_or_resolved_ticket(integration_api, 
     ticket.refresh_from_db()
     assert ticket.status == "open"
     assert ticket.resolved_at is None
-    assert TicketEvent.objects.filter(
-        ticket=ticket, kind="status", old_value=status, new_value="open"
-    ).exists()
+    assert TicketEvent.objects.filter(ticket=ticket, kind="status", old_value=status, new_value="open").exists()
 
 
 @pytest.mark.parametrize("status", ["new", "open", "on_hold"])

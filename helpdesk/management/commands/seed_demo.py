@@ -121,9 +121,7 @@ class Command(BaseCommand):
         its history; spread their creation over the last two weeks."""
         agents = list(Agent.objects.prefetch_related("specializations").order_by("id"))
         created = 0
-        for index, (subject, description, category, priority, status, conversation) in enumerate(
-            DEMO_TICKETS
-        ):
+        for index, (subject, description, category, priority, status, conversation) in enumerate(DEMO_TICKETS):
             email = f"customer{index + 1}@{DEMO_DOMAIN}"
             if Ticket.objects.filter(customer_email=email, subject=subject).exists():
                 continue

@@ -1,0 +1,121 @@
+"""REST API of the SLA engine under /api/support/sla."""
+
+from __future__ import annotations
+
+import logging
+
+import django_filters
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from agents.permissions import AgentsReadSupervisorsWrite, WorksTickets
+from sla.compliance import compliance_report
+from sla.models import SLAPolicy, SLAViolation
+from sla.scan import sla_scan
+from sla.serializers import (
+    ComplianceQuerySerializer,
+    ComplianceReportSerializer,
+    SLACheckResultSerializer,
+    SLACheckSerializer,
+    SLAPolicySerializer,
+    SLAViolationSerializer,
+)
+from tickets import selectors
+
+logger = logging.getLogger(__name__)
+
+
+class SLAPolicyViewSet(viewsets.ModelViewSet):
+    """SLA policies: everyone who works tickets reads them; supervisors and admins write."""
+
+    permission_classes = [AgentsReadSupervisorsWrite]
+    serializer_class = SLAPolicySerializer
+    queryset = SLAPolicy.objects.select_related("category", "calendar")
+    filterset_fields = ["priority", "active"]
+    ordering_fields = ["name", "priority", "created_at"]
+    ordering = ["priority", "name"]
+    http_method_names = ["get", "post", "patch", "put", "delete", "head", "options"]
+
+    def perform_destroy(self, instance: SLAPolicy) -> None:
+        # Tickets keep their due times; the violations keep their record (policy set to null).
+        instance.delete()
+
+
+class ViolationFilter(django_filters.FilterSet):
+    ticket = django_filters.NumberFilter(field_name="ticket_id")
+    agent = django_filters.NumberFilter(field_name="ticket__assigned_agent_id")
+    detected_after = django_filters.IsoDateTimeFilter(field_name="detected_at", lookup_expr="gte")
+    detected_before = django_filters.IsoDateTimeFilter(field_name="detected_at", lookup_expr="lt")
+
+    class Meta:
+        model = SLAViolation
+        fields = ["kind"]
+
+
+class SLAViolationViewSet(viewsets.ReadOnlyModelViewSet):
+    permission_classes = [WorksTickets]
+    serializer_class = SLAViolationSerializer
+    queryset = SLAViolation.objects.select_related("policy")
+    filterset_class = ViolationFilter
+    ordering_fields = ["detected_at", "due_at"]
+    ordering = ["-detected_at", "-id"]
+
+
+class SLACheckView(APIView):
+    """Check one ticket now: record what is newly overdue, answer with all its violations."""
+
+    permission_classes = [WorksTickets]
+
+    @extend_schema(
+        request=SLACheckSerializer,
+        responses={
+            200: SLACheckResultSerializer,
+            404: OpenApiResponse(description="No such ticket"),
+            503: OpenApiResponse(description="The check failed; nothing is known about the ticket's SLA"),
+        },
+    )
+    def post(self, request):
+        serializer = SLACheckSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        ticket = selectors.get_ticket_for_user(request.user, serializer.validated_data["ticket_id"])
+        try:
+            result = sla_scan(ticket_id=ticket.pk)
+        except Exception:  # logged by sla_scan; never answered as "no violation"
+            return Response(
+                {"detail": "The SLA check failed; try again. Nothing is known about this ticket's SLA."},
+                status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            )
+        ticket.refresh_from_db()
+        violations = SLAViolation.objects.filter(ticket=ticket).select_related("policy").order_by("due_at")
+        data = {
+            "ticket_id": ticket.pk,
+            "policy": ticket.sla_policy.name if ticket.sla_policy else None,
+            "first_response_due_at": ticket.first_response_due_at,
+            "resolution_due_at": ticket.resolution_due_at,
+            "new_violations": result.violations,
+            "violations": violations,
+        }
+        return Response(SLACheckResultSerializer(data).data)
+
+
+class ComplianceView(APIView):
+    permission_classes = [WorksTickets]
+
+    @extend_schema(parameters=[ComplianceQuerySerializer], responses={200: ComplianceReportSerializer})
+    def get(self, request):
+        query = ComplianceQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        filters = query.validated_data
+        report = compliance_report(
+            start=filters["start"],
+            end=filters["end"],
+            priority=filters.get("priority"),
+            category=filters["category"].slug if filters.get("category") else None,
+            agent=filters.get("agent"),
+        )
+        return Response(ComplianceReportSerializer(report).data)
+
+
+__all__ = ["SLACheckView", "SLAPolicyViewSet", "SLAViolationViewSet"]

@@ -1,0 +1,25 @@
+"""Public holidays from the maintained `holidays` package, copied into a calendar."""
+
+from __future__ import annotations
+
+import holidays as holidays_package
+
+from sla.models import BusinessCalendar, Holiday
+
+
+class HolidayImportError(ValueError):
+    pass
+
+
+def holidays_import(*, calendar: BusinessCalendar, country: str, year: int, subdivision: str = "") -> int:
+    """Add the country's holidays of `year`; dates already in the calendar are kept. Returns how many were added."""
+    try:
+        found = holidays_package.country_holidays(country.upper(), subdiv=subdivision or None, years=year)
+    except NotImplementedError as error:
+        raise HolidayImportError(f"The holidays package knows no country {country!r}.") from error
+    except Exception as error:  # an unknown subdivision, mostly
+        raise HolidayImportError(f"Cannot import holidays for {country} {subdivision}: {error}") from error
+    rows = [Holiday(calendar=calendar, date=day, name=str(name)[:200]) for day, name in sorted(found.items())]
+    before = calendar.holidays.count()
+    Holiday.objects.bulk_create(rows, ignore_conflicts=True)
+    return calendar.holidays.count() - before

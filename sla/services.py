@@ -1,0 +1,142 @@
+"""The SLA clock of each ticket: picking the policy, due times, pauses, time taken.
+
+Due and at-risk times are counted from the ticket's creation in the policy calendar's
+business time. The clock stops while the team is not the one who owes the next step:
+pending (waiting on the customer), on_hold (waiting on a third party), and resolved. On
+leaving those statuses the business minutes spent stopped are added to every due and
+at-risk time; because business-time addition is associative this equals counting the
+target plus all paused minutes from creation, which is how the times are recomputed when
+the priority or category (and so the policy) changes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import F, Q
+from django.utils import timezone
+
+from sla.business_time import TWENTY_FOUR_SEVEN, Schedule, add_business_minutes, business_minutes_between
+from sla.models import RUNNING_STATUSES, SLAPolicy
+from tickets.models import Ticket
+
+SLA_FIELDS = [
+    "sla_policy",
+    "first_response_due_at",
+    "resolution_due_at",
+    "first_response_at_risk_at",
+    "resolution_at_risk_at",
+]
+
+
+def policy_for(*, priority: str, category_id: int | None) -> SLAPolicy | None:
+    """The active policy for a priority and category: category-specific first, then oldest."""
+    return (
+        SLAPolicy.objects.filter(active=True, priority=priority)
+        .filter(Q(category_id=category_id) | Q(category__isnull=True))
+        .select_related("calendar")
+        .prefetch_related("calendar__hours", "calendar__holidays")
+        .order_by(F("category_id").asc(nulls_last=True), "id")
+        .first()
+    )
+
+
+def schedule_of(policy: SLAPolicy | None) -> Schedule:
+    if policy is None or policy.calendar is None:
+        return TWENTY_FOUR_SEVEN
+    return policy.calendar.schedule()
+
+
+def _ongoing_pause(ticket: Ticket, schedule: Schedule, now: datetime) -> float:
+    if ticket.sla_paused_at is None:
+        return 0.0
+    return business_minutes_between(ticket.sla_paused_at, now, schedule)
+
+
+def sla_apply(*, ticket: Ticket) -> list[str]:
+    """Pick the policy and set the four times from creation; return the fields changed.
+
+    A ticket without a matching policy gets no times at all: it is reported as having no
+    SLA, never as compliant.
+    """
+    policy = policy_for(priority=ticket.priority, category_id=ticket.category_id)
+    ticket.sla_policy = policy
+    if policy is None:
+        for name in SLA_FIELDS[1:]:
+            setattr(ticket, name, None)
+        return SLA_FIELDS
+    schedule = schedule_of(policy)
+    paused = ticket.sla_paused_minutes
+
+    def at(minutes: float) -> datetime:
+        return add_business_minutes(ticket.created_at, minutes + paused, schedule)
+
+    first_response, resolution = policy.first_response_hours * 60, policy.resolution_hours * 60
+    share = policy.at_risk_percent / 100
+    ticket.first_response_due_at = at(first_response)
+    ticket.resolution_due_at = at(resolution)
+    ticket.first_response_at_risk_at = at(first_response * share)
+    ticket.resolution_at_risk_at = at(resolution * share)
+    return SLA_FIELDS
+
+
+def sla_pause(*, ticket: Ticket, now: datetime) -> list[str]:
+    if ticket.sla_paused_at is not None:
+        return []
+    ticket.sla_paused_at = now
+    return ["sla_paused_at"]
+
+
+def sla_resume(*, ticket: Ticket, now: datetime) -> list[str]:
+    """End a pause: add its business minutes to the total and move every time forward."""
+    if ticket.sla_paused_at is None:
+        return []
+    schedule = schedule_of(ticket.sla_policy)
+    paused = business_minutes_between(ticket.sla_paused_at, now, schedule)
+    ticket.sla_paused_at = None
+    ticket.sla_paused_minutes += paused
+    fields = ["sla_paused_at", "sla_paused_minutes"]
+    if ticket.sla_policy_id is not None and paused > 0:
+        for name in SLA_FIELDS[1:]:
+            value = getattr(ticket, name)
+            if value is not None:
+                setattr(ticket, name, add_business_minutes(value, paused, schedule))
+        fields += SLA_FIELDS[1:]
+    return fields
+
+
+def sla_status_changed(*, ticket: Ticket, previous: str, now: datetime | None = None) -> list[str]:
+    """Stop or restart the clock as the status moves in or out of RUNNING_STATUSES."""
+    now = now or timezone.now()
+    fields: list[str] = []
+    if ticket.status == Ticket.Status.RESOLVED:
+        fields += sla_record_resolution(ticket=ticket, at=now)
+    elif previous == Ticket.Status.RESOLVED and ticket.resolution_minutes is not None:
+        ticket.resolution_minutes = None  # reopened: it is not resolved any more
+        fields.append("resolution_minutes")
+    running_before, running_now = previous in RUNNING_STATUSES, ticket.status in RUNNING_STATUSES
+    if running_before and not running_now:
+        fields += sla_pause(ticket=ticket, now=now)
+    elif running_now and not running_before:
+        fields += sla_resume(ticket=ticket, now=now)
+    return fields
+
+
+def _minutes_taken(ticket: Ticket, at: datetime) -> float:
+    schedule = schedule_of(ticket.sla_policy)
+    elapsed = business_minutes_between(ticket.created_at, at, schedule)
+    return max(0.0, elapsed - ticket.sla_paused_minutes - _ongoing_pause(ticket, schedule, at))
+
+
+def sla_record_first_response(*, ticket: Ticket, at: datetime) -> list[str]:
+    if ticket.sla_policy_id is None:
+        return []
+    ticket.first_response_minutes = _minutes_taken(ticket, at)
+    return ["first_response_minutes"]
+
+
+def sla_record_resolution(*, ticket: Ticket, at: datetime) -> list[str]:
+    if ticket.sla_policy_id is None:
+        return []
+    ticket.resolution_minutes = _minutes_taken(ticket, at)
+    return ["resolution_minutes"]
