@@ -194,3 +194,95 @@ def anonymous_api():
     from rest_framework.test import APIClient
 
     return APIClient()
+
+
+# --- Local stand-ins for outside services -----------------------------------------------
+
+
+class FakeSlack:
+    """A local HTTP server that answers like Slack's incoming webhooks, as scripted.
+
+    `responses` is consumed one per request: (status, headers, delay seconds); when it runs
+    out, `default` answers. Every request body received is kept in `received`.
+    """
+
+    def __init__(self) -> None:
+        import http.server
+        import json as json_module
+        import threading
+        import time as time_module
+
+        self.responses: list[tuple[int, dict[str, str], float]] = []
+        self.default: tuple[int, dict[str, str], float] = (200, {}, 0.0)
+        self.received: list[dict] = []
+        fake = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                fake.received.append(json_module.loads(body or b"{}"))
+                status, headers, delay = fake.responses.pop(0) if fake.responses else fake.default
+                time_module.sleep(delay)
+                try:
+                    self.send_response(status)
+                    for name, value in headers.items():
+                        self.send_header(name, value)
+                    self.end_headers()
+                    self.wfile.write(b"ok" if status < 300 else b"error")
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up waiting (a timeout test)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/services/T000/B000/XXXX"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def fake_slack(settings):
+    server = FakeSlack()
+    settings.SLACK_WEBHOOK_URL = server.url
+    yield server
+    server.close()
+
+
+class LocalSMTP:
+    """A real SMTP server on localhost (aiosmtpd) that keeps every message it receives."""
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.messages: list[dict] = []
+        outer = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):
+                outer.messages.append(
+                    {"to": list(envelope.rcpt_tos), "data": envelope.content.decode("utf8", errors="replace")}
+                )
+                return "250 Message accepted for delivery"
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+        self.controller.start()
+        self.port = port
+
+    def close(self) -> None:
+        self.controller.stop()
+
+
+@pytest.fixture
+def smtp_server():
+    server = LocalSMTP()
+    yield server
+    server.close()

@@ -6,7 +6,7 @@ Set-based, a fixed number of SQL statements whatever the number of tickets:
 2. The same for at-risk warnings (past the at-risk time, not yet due).
 3. INSERT ... SELECT the notification rows for the rows this scan inserted, and only
    those: email and dashboard to the assigned agent and every supervisor (each once),
-   Slack per violation when a webhook is configured.
+   Slack per violation or warning when a webhook is configured.
 4. Record the run (for /metrics and operators); drop runs older than a week.
 Two scans at once cannot notify twice: the unique (ticket, kind) index makes the second
 insert of a row wait for the first and then do nothing, and each scan notifies for the
@@ -67,7 +67,11 @@ ON CONFLICT (ticket_id, kind) DO NOTHING
 """
 
 # {json} is jsonb_build_object on PostgreSQL and json_object on SQLite: the same arguments.
+# The WITH clause sits inside the INSERT so that drivers (Python's sqlite3) see an INSERT
+# and report how many rows it wrote.
 _NOTIFICATIONS = """
+INSERT INTO notifications_notification
+    (channel, recipient, user_id, kind, payload, status, attempts, next_attempt_at, created_at, last_error, sent_at)
 WITH events AS (
     SELECT ticket_id, kind, due_at, 'violation' AS type FROM sla_slaviolation WHERE scan_id = %(scan)s
     UNION ALL
@@ -93,8 +97,6 @@ people AS (
     SELECT d.ticket_id, d.kind, d.type, a.id
       FROM details d CROSS JOIN agents_agent a WHERE a.role IN ('supervisor', 'admin')
 )
-INSERT INTO notifications_notification
-    (channel, recipient, user_id, kind, payload, status, attempts, next_attempt_at, created_at, last_error, sent_at)
 SELECT 'email', a.email, a.user_id, d.event_kind, d.payload, 'pending', 0, %(now)s, %(now)s, '', NULL
   FROM people p
   JOIN details d ON d.ticket_id = p.ticket_id AND d.kind = p.kind AND d.type = p.type
@@ -109,7 +111,7 @@ UNION ALL
 SELECT 'slack', CASE WHEN pol.slack_webhook_url <> '' THEN 'policy:' || CAST(pol.id AS TEXT) ELSE 'default' END,
        NULL, d.event_kind, d.payload, 'pending', 0, %(now)s, %(now)s, '', NULL
   FROM details d LEFT JOIN sla_slapolicy pol ON pol.id = d.sla_policy_id
- WHERE d.type = 'violation' AND (pol.slack_webhook_url <> '' OR %(default_slack)s)
+ WHERE pol.slack_webhook_url <> '' OR %(default_slack)s
 """
 
 _JSON = {"postgresql": "jsonb_build_object", "sqlite": "json_object"}
