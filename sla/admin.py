@@ -7,6 +7,7 @@ from datetime import date
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import models
 
 from sla.holidays import HolidayImportError, holidays_import
 from sla.models import (
@@ -93,6 +94,7 @@ class SLAPolicyAdmin(admin.ModelAdmin):
     list_filter = ["active", "priority", "category", "calendar"]
     search_fields = ["name"]
     list_select_related = ["category", "calendar"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
         (None, {"fields": ["name", "active"]}),
         ("Applies to", {"fields": ["priority", "category"]}),

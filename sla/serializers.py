@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -100,7 +100,7 @@ class DateOrDateTimeField(serializers.Field):
                 moment = datetime.combine(day, time.min)
         except ValueError:
             self.fail("invalid")
-        return moment if timezone.is_aware(moment) else timezone.make_aware(moment, timezone.UTC)
+        return moment if timezone.is_aware(moment) else timezone.make_aware(moment, UTC)
 
     def to_representation(self, value: datetime) -> str:
         return value.isoformat()

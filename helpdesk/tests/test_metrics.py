@@ -47,3 +47,30 @@ def test_it_counts_tickets_created_by_channel(client, agent_api, category, djang
         'helpdesk_notification_deliveries_total{channel="email",status="sent"}'
         in client.get("/metrics").content.decode()
     )
+
+
+@pytest.mark.django_db
+def test_it_serves_sla_and_outbox_figures_from_the_database(client, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from helpdesk.metrics import DatabaseCollector
+    from notifications.tests.factories import NotificationFactory
+    from sla.models import SLAScanRun
+    from sla.tests.factories import SLAViolationFactory
+
+    SLAViolationFactory.create_batch(2, kind="resolution")
+    NotificationFactory(channel="slack", status="pending", created_at=timezone.now() - timedelta(minutes=5))
+    SLAScanRun.objects.create(started_at=timezone.now(), duration_ms=250, violations=2, warnings=0, notifications=1)
+    monkeypatch.setattr(DatabaseCollector, "CACHE_SECONDS", 0)  # this test wants fresh figures
+
+    text = client.get("/metrics").content.decode()
+
+    assert 'helpdesk_sla_violations_total{kind="resolution"} 2.0' in text
+    assert 'helpdesk_notifications{channel="slack",status="pending"} 1.0' in text
+    age = next(
+        line for line in text.splitlines() if line.startswith("helpdesk_notification_oldest_pending_age_seconds")
+    )
+    assert 290 < float(age.split()[-1]) < 400
+    assert "helpdesk_sla_scan_duration_seconds 0.25" in text

@@ -1,0 +1,151 @@
+"""Acceptance 6: compliance figures on a crafted data set equal the hand-computed ones."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+
+from sla.tests.factories import SLAPolicyFactory
+from tickets.tests.factories import CategoryFactory, TicketFactory
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+T0 = NOW - timedelta(days=3)
+MINUTE = timedelta(minutes=1)
+
+
+def ticket(policy, created, *, fr_target, res_target, responded=None, resolved=None, paused_at=None, **fields):
+    """A ticket with its SLA fields as sla.services would have left them (24/7 calendar)."""
+    status = fields.pop("status", "resolved" if resolved else "open")
+    return TicketFactory(
+        priority=policy.priority,
+        sla_policy=policy,
+        status=status,
+        created_at=created,
+        first_responded_at=responded,
+        resolved_at=resolved,
+        sla_paused_at=paused_at or resolved,
+        first_response_due_at=created + fr_target,
+        resolution_due_at=created + res_target,
+        first_response_minutes=(responded - created) / MINUTE if responded else None,
+        resolution_minutes=(resolved - created) / MINUTE if resolved else None,
+        **fields,
+    )
+
+
+@pytest.fixture
+def crafted(category):
+    high = SLAPolicyFactory(priority="high", first_response_hours=1, resolution_hours=8)
+    normal = SLAPolicyFactory(priority="normal", first_response_hours=4, resolution_hours=24)
+    h = {"fr_target": timedelta(hours=1), "res_target": timedelta(hours=8)}
+    n = {"fr_target": timedelta(hours=4), "res_target": timedelta(hours=24)}
+    # high: met / breached / still open
+    ticket(high, T0, responded=T0 + 30 * MINUTE, resolved=T0 + 300 * MINUTE, **h)
+    ticket(high, T0, responded=T0 + 90 * MINUTE, resolved=T0 + 600 * MINUTE, **h)
+    ticket(high, NOW - 30 * MINUTE, **h)
+    # normal: met; first response overdue while running; paused before its due time; paused after it
+    ticket(normal, T0, responded=T0 + 120 * MINUTE, resolved=T0 + 1000 * MINUTE, **n)
+    ticket(normal, NOW - timedelta(hours=10), **n)
+    ticket(normal, NOW - timedelta(hours=10), status="pending", paused_at=NOW - timedelta(hours=9), **n)
+    ticket(normal, NOW - timedelta(hours=10), status="pending", paused_at=NOW - timedelta(hours=5), **n)
+    # not counted: no policy; created before the period
+    TicketFactory(priority="low", created_at=T0)
+    ticket(high, NOW - timedelta(days=40), **h)
+
+
+def report(api, **params):
+    with time_machine.travel(NOW, tick=False):
+        response = api.get("/api/support/sla/compliance", {"start": "2026-11-01", "end": "2026-12-01", **params})
+    assert response.status_code == 200, response.json()
+    return response.json()
+
+
+def test_figures_equal_the_hand_computed_ones(agent_api, crafted):
+    body = report(agent_api)
+
+    assert (body["tickets"], body["without_policy"]) == (7, 1)
+    assert body["first_response"] == {
+        "met": 2,
+        "breached": 3,
+        "open": 2,
+        "compliance_percent": 40.0,
+        "average_minutes": 80.0,
+        "p90_minutes": 120.0,
+    }
+    assert body["resolution"] == {
+        "met": 2,
+        "breached": 1,
+        "open": 4,
+        "compliance_percent": 66.7,
+        "average_minutes": 633.3,
+        "p90_minutes": 1000.0,
+    }
+    high, normal = body["by_priority"]
+    assert (high["priority"], high["tickets"], normal["priority"], normal["tickets"]) == ("high", 3, "normal", 4)
+    assert high["first_response"] == {
+        "met": 1,
+        "breached": 1,
+        "open": 1,
+        "compliance_percent": 50.0,
+        "average_minutes": 60.0,
+        "p90_minutes": 90.0,
+    }
+    assert high["resolution"]["compliance_percent"] == 50.0
+    assert (high["resolution"]["average_minutes"], high["resolution"]["p90_minutes"]) == (450.0, 600.0)
+    assert normal["first_response"] == {
+        "met": 1,
+        "breached": 2,
+        "open": 1,
+        "compliance_percent": 33.3,
+        "average_minutes": 120.0,
+        "p90_minutes": 120.0,
+    }
+    assert normal["resolution"] == {
+        "met": 1,
+        "breached": 0,
+        "open": 3,
+        "compliance_percent": 100.0,
+        "average_minutes": 1000.0,
+        "p90_minutes": 1000.0,
+    }
+
+
+def test_filters_narrow_the_scope(agent_api, crafted, agent):
+    assert report(agent_api, priority="high")["tickets"] == 3
+    assert report(agent_api, category="general")["tickets"] == 7
+    CategoryFactory(slug="billing")
+    assert report(agent_api, category="billing")["tickets"] == 0
+    assert report(agent_api, agent=agent.pk)["tickets"] == 0
+
+
+def test_an_empty_period_has_no_percentages(agent_api, category):
+    body = report(agent_api)
+
+    assert body["tickets"] == 0
+    assert body["first_response"]["compliance_percent"] is None
+    assert body["by_priority"] == []
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"start": "yesterday"}, "start"),
+        ({"start": "2026-12-01", "end": "2026-11-01"}, "end"),
+        ({"priority": "whenever"}, "priority"),
+        ({"category": "astrology"}, "category"),
+        ({"agent": "bob"}, "agent"),
+    ],
+)
+def test_bad_parameters_answer_400_naming_the_field(agent_api, category, params, field):
+    response = agent_api.get("/api/support/sla/compliance", params)
+
+    assert response.status_code == 400
+    assert field in response.json()
+
+
+def test_the_report_runs_a_bounded_number_of_queries(agent_api, crafted, django_assert_max_num_queries):
+    with django_assert_max_num_queries(20):
+        report(agent_api)
