@@ -81,7 +81,12 @@ class Agent(models.Model):
     role = models.CharField(max_length=20, choices=AgentRole.choices, default=AgentRole.AGENT)
     specializations = models.ManyToManyField("tickets.Category", related_name="agents")
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
-    working_hours = models.JSONField(default=default_working_hours, validators=[validate_working_hours])
+    working_hours = models.JSONField(
+        default=default_working_hours,
+        validators=[validate_working_hours],
+        help_text='In the agent\'s time zone, e.g. {"mon": [["09:00", "12:00"], ["13:00", "17:00"]], '
+        '"tue": [["09:00", "17:00"]]}; days left out are days off.',
+    )
     max_tickets = models.PositiveSmallIntegerField(
         default=10, validators=[MinValueValidator(MIN_TICKETS), MaxValueValidator(MAX_TICKETS)]
     )

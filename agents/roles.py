@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from agents.models import Agent
 
 INTEGRATIONS_GROUP = "integrations"
+SUPERVISORS_GROUP = "supervisors"  # Django admin permissions (agents/migrations/0004)
 
 
 def agent_for(user: AbstractBaseUser | AnonymousUser | None) -> Agent | None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from rest_framework import serializers
+from rest_framework.validators import UniqueValidator
 
 from agents.models import MAX_TICKETS, MIN_TICKETS, Agent
 from tickets.models import Category
@@ -15,6 +16,10 @@ class AgentSerializer(serializers.ModelSerializer):
         source="user.username", required=False, max_length=150, help_text="Links an existing user on create"
     )
     open_tickets = serializers.IntegerField(read_only=True)
+    email = serializers.EmailField(
+        max_length=254,
+        validators=[UniqueValidator(queryset=Agent.objects.all(), message="An agent with this email already exists.")],
+    )
 
     class Meta:
         model = Agent

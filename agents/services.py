@@ -48,11 +48,21 @@ def user_for_agent(*, email: str, username: str | None, name: str):
 
 
 def sync_staff_flag(agent: Agent) -> None:
-    # Supervisors and admins manage policies and agents in Django admin.
-    is_staff = agent.role in (AgentRole.SUPERVISOR, AgentRole.ADMIN) or agent.user.is_superuser
+    """Supervisors and admins manage agents, categories and SLA in Django admin."""
+    from django.contrib.auth.models import Group
+
+    from agents.roles import SUPERVISORS_GROUP
+
+    manages = agent.role in (AgentRole.SUPERVISOR, AgentRole.ADMIN)
+    is_staff = manages or agent.user.is_superuser
     if agent.user.is_staff != is_staff:
         agent.user.is_staff = is_staff
         agent.user.save(update_fields=["is_staff"])
+    group, _ = Group.objects.get_or_create(name=SUPERVISORS_GROUP)
+    if manages:
+        agent.user.groups.add(group)
+    else:
+        agent.user.groups.remove(group)
 
 
 @transaction.atomic

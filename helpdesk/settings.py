@@ -259,6 +259,10 @@ PORTAL_TICKET_RATE = env.str("PORTAL_TICKET_RATE", default="10/h")
 PORTAL_LOOKUP_RATE = env.str("PORTAL_LOOKUP_RATE", default="5/h")
 PORTAL_REPLY_RATE = env.str("PORTAL_REPLY_RATE", default="30/h")
 RATELIMIT_VIEW = "helpdesk.views.rate_limited"
+RATELIMIT_IP_META_KEY = "helpdesk.ratelimit.client_ip"
+# Reverse proxies in front of the app (0: clients connect directly). Rate limits count the
+# address this many entries from the right of X-Forwarded-For.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 # --- Auth -----------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -29,3 +29,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("django_prometheus.urls")),
 ]
+
+handler404 = "helpdesk.views.not_found"
+handler500 = "helpdesk.views.server_error"

@@ -34,3 +34,20 @@ def rate_limited(request: HttpRequest, exception: Exception) -> HttpResponse:
     response = render(request, "portal/rate_limited.html", status=429)
     response["Retry-After"] = "3600"
     return response
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """JSON for the API, a page for people."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Server error; it has been logged."}, status=500)
+    from django.views.defaults import server_error as page
+
+    return page(request)

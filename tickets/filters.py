@@ -2,16 +2,17 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Case, IntegerField, QuerySet, Value, When
+from rest_framework.exceptions import ValidationError
 from rest_framework.filters import BaseFilterBackend, OrderingFilter
 
-from tickets.models import PRIORITY_RANK, Priority, Status, Ticket
+from tickets.models import PRIORITY_RANK, Category, Priority, Status, Ticket
 from tickets.search import search_tickets
 
 
 class TicketFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Status.choices)
     priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
-    category = django_filters.CharFilter(field_name="category__slug")
+    category = django_filters.ModelChoiceFilter(queryset=Category.objects.all(), to_field_name="slug")
     assigned_agent = django_filters.NumberFilter(field_name="assigned_agent_id")
     unassigned = django_filters.BooleanFilter(field_name="assigned_agent", lookup_expr="isnull")
     customer_email = django_filters.CharFilter(field_name="customer_email", lookup_expr="iexact")
@@ -29,6 +30,8 @@ class TicketSearchFilter(BaseFilterBackend):
 
     def filter_queryset(self, request, queryset: QuerySet, view) -> QuerySet:
         text = request.query_params.get("search", "")
+        if "\x00" in text:  # PostgreSQL refuses NUL in text; say so instead of failing
+            raise ValidationError({"search": ["Null characters are not allowed."]})
         return search_tickets(queryset, text[:200]) if text.strip() else queryset
 
     def get_schema_operation_parameters(self, view) -> list[dict]:

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.core.validators import MaxLengthValidator, MinLengthValidator
+from django.template.defaultfilters import filesizeformat
 
 from tickets.attachments import validate_uploads
 from tickets.models import BODY_MAX, DESCRIPTION_MAX, DESCRIPTION_MIN, SUBJECT_MAX, Category
@@ -26,11 +28,27 @@ class MultipleFileField(forms.FileField):
         return cleaned
 
 
-class TicketForm(forms.Form):
+def attachment_help() -> str:
+    return (
+        f"Up to {settings.ATTACHMENT_MAX_FILES} files of at most {filesizeformat(settings.ATTACHMENT_MAX_BYTES)} "
+        "each: images, PDF, text, CSV, ZIP or Office documents."
+    )
+
+
+class AttachmentsHelpMixin:
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["attachments"].help_text = attachment_help()
+
+
+class TicketForm(AttachmentsHelpMixin, forms.Form):
     customer_name = forms.CharField(label="Your name", max_length=255)
     customer_email = forms.EmailField(label="Your email", max_length=254, help_text="We send the answers here.")
     category = forms.ModelChoiceField(
-        label="What is it about?", queryset=Category.objects.all(), to_field_name="slug", empty_label=None
+        label="What is it about?",
+        queryset=Category.objects.all(),
+        to_field_name="slug",
+        empty_label="Choose a topic",
     )
     subject = forms.CharField(max_length=SUBJECT_MAX)
     description = forms.CharField(
@@ -42,7 +60,7 @@ class TicketForm(forms.Form):
     attachments = MultipleFileField(label="Attachments (optional)")
 
 
-class ReplyForm(forms.Form):
+class ReplyForm(AttachmentsHelpMixin, forms.Form):
     body = forms.CharField(
         label="Your reply",
         widget=forms.Textarea(attrs={"rows": 6}),

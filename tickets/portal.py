@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
@@ -27,11 +29,11 @@ def _ticket_or_404(token: str) -> Ticket:
 
 def _customer_page(request: HttpRequest, ticket: Ticket, reply_form: ReplyForm | None = None, status: int = 200):
     # Internal notes never leave this queryset: the customer's page reads public messages only.
-    messages = ticket.messages.filter(internal=False).prefetch_related("attachments")
+    conversation = ticket.messages.filter(internal=False).prefetch_related("attachments")
     context = {
         "ticket": ticket,
         "token": private_token(ticket),
-        "conversation": messages,
+        "conversation": conversation,
         "ticket_attachments": ticket.attachments.filter(message__isnull=True),
         "reply_form": reply_form or ReplyForm(),
         "rating_form": RatingForm(),
@@ -60,16 +62,18 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/ticket_new.html", {"form": form}, status=400 if form.errors else 200)
 
 
+@never_cache
 def ticket_submitted(request: HttpRequest, token: str) -> HttpResponse:
     ticket = _ticket_or_404(token)
     return render(request, "portal/ticket_submitted.html", {"ticket": ticket, "link": private_url(ticket)})
 
 
+@never_cache  # the URL is the secret: no shared cache may keep the page
 @ratelimit(key="ip", rate=lambda group, request: settings.PORTAL_REPLY_RATE, method="POST", block=True)
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def ticket_detail(request: HttpRequest, token: str) -> HttpResponse:
     ticket = _ticket_or_404(token)
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return _customer_page(request, ticket)
     form = ReplyForm(request.POST, request.FILES)
     if ticket.status == Status.CLOSED:
@@ -82,6 +86,7 @@ def ticket_detail(request: HttpRequest, token: str) -> HttpResponse:
         attachments=form.cleaned_data["attachments"],
         actor=customer_actor(ticket.customer_name, ticket.customer_email),
     )
+    messages.success(request, "Your reply was sent. We will answer here and by email.")
     return redirect("portal:ticket", token=token)
 
 

@@ -44,3 +44,11 @@ class AgentFactory(factory.django.DjangoModelFactory):
 
             extracted = [CategoryFactory(slug="general", name="General")]
         self.specializations.set(extracted)
+
+    @factory.post_generation
+    def staff_access(self, create, extracted, **kwargs):
+        """Supervisors and admins get Django admin access, as agents.services gives it."""
+        if create:
+            from agents.services import sync_staff_flag
+
+            sync_staff_flag(self)

@@ -159,3 +159,33 @@ def test_dashboard_notifications_are_delivered_by_being_written(agent):
     row = notification_enqueue(channel="dashboard", recipient="agent", user=agent.user, kind="t", payload={})
 
     assert Notification.objects.get(pk=row.pk).status == "sent"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_claiming_at_once_take_disjoint_rows():
+    import threading
+
+    from django.db import connection
+
+    from notifications.services import claim_due
+
+    NotificationFactory.create_batch(100)
+    start = threading.Barrier(2)
+    claimed: list[list[int]] = []
+
+    def worker() -> None:
+        try:
+            start.wait()
+            claimed.append(claim_due(now=timezone.now(), limit=100))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    first, second = claimed
+    assert set(first).isdisjoint(second)
+    assert len(first) + len(second) == 100

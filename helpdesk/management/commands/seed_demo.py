@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import contextlib
+from datetime import time, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -13,7 +14,10 @@ from django.utils import timezone
 
 from agents.models import Agent
 from agents.roles import Actor, customer_actor
+from agents.services import sync_staff_flag
 from helpdesk.management.commands.demo_tickets import DEMO_TICKETS
+from sla import services as sla_clock
+from sla.models import BusinessCalendar, BusinessHours, SLAPolicy
 from tickets import services
 from tickets.assignment import ticket_assign
 from tickets.models import Category, Status, Ticket
@@ -86,7 +90,6 @@ class Command(BaseCommand):
                     "email": email,
                     "first_name": name.split()[0],
                     "last_name": name.split()[-1],
-                    "is_staff": role != "agent",
                 },
             )
             if created:
@@ -103,18 +106,50 @@ class Command(BaseCommand):
                 },
             )
             agent.specializations.add(*(categories[slug] for slug in specializations))
+            sync_staff_flag(agent)
 
+        self.seed_sla()
         created = self.seed_tickets()
 
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {Category.objects.count()} categories, {Agent.objects.count()} agents, "
-                f"{Ticket.objects.count()} tickets ({created} new).\n"
+                f"{Ticket.objects.count()} tickets ({created} new), {SLAPolicy.objects.count()} SLA policies.\n"
                 f"Admin login: {settings.SITE_URL}/admin/  user: admin  "
                 f"password: {options['admin_password']}\n"
                 f"Agent logins: {', '.join(a[0] for a in AGENTS)}  password: {options['agent_password']}"
             )
         )
+
+    def seed_sla(self) -> None:
+        """A Berlin office calendar (weekdays 09:00-18:00, German holidays) and one policy per
+        priority; urgent tickets are watched around the clock."""
+        from sla.holidays import HolidayImportError, holidays_import
+
+        office, created = BusinessCalendar.objects.get_or_create(
+            name="Support office", defaults={"timezone": "Europe/Berlin", "holiday_country": "DE"}
+        )
+        if created:
+            for weekday in range(5):
+                BusinessHours.objects.create(calendar=office, weekday=weekday, start=time(9), end=time(18))
+            for year in (timezone.now().year, timezone.now().year + 1):
+                with contextlib.suppress(HolidayImportError):  # the calendar works without them
+                    holidays_import(calendar=office, country="DE", year=year)
+        for name, priority, first_response, resolution, calendar in [
+            ("Urgent, around the clock", "urgent", 1, 8, None),
+            ("High", "high", 4, 24, office),
+            ("Normal", "normal", 8, 40, office),
+            ("Low", "low", 16, 80, office),
+        ]:
+            SLAPolicy.objects.get_or_create(
+                name=name,
+                defaults={
+                    "priority": priority,
+                    "first_response_hours": first_response,
+                    "resolution_hours": resolution,
+                    "calendar": calendar,
+                },
+            )
 
     def seed_tickets(self) -> int:
         """Create each demo ticket that does not exist yet, through the services, so each has
@@ -155,5 +190,8 @@ class Command(BaseCommand):
             Ticket.objects.filter(pk=ticket.pk).update(
                 created_at=timezone.now() - timedelta(hours=8 * (len(DEMO_TICKETS) - index))
             )
+            # Due times follow the backdated creation, so the demo has breaches to show.
+            ticket.refresh_from_db()
+            ticket.save(update_fields=sla_clock.sla_apply(ticket=ticket))
             created += 1
         return created
