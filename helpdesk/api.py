@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django_ratelimit.exceptions import Ratelimited
 from rest_framework import status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -49,4 +50,8 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, PermissionError):
         return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
+    if isinstance(exc, Ratelimited):
+        response = Response({"detail": "Too many requests; try again later."}, status=status.HTTP_429_TOO_MANY_REQUESTS)
+        response["Retry-After"] = "3600"
+        return response
     return drf_exception_handler(exc, context)

@@ -264,6 +264,11 @@ RATELIMIT_IP_META_KEY = "helpdesk.ratelimit.client_ip"
 # address this many entries from the right of X-Forwarded-For.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
+# --- Knowledge base ---
+# Seconds a public knowledge-base API answer is cached (changes retire it at once anyway).
+KB_PUBLIC_CACHE_SECONDS = env.int("KB_PUBLIC_CACHE_SECONDS", default=300)
+KB_VOTE_RATE = env.str("KB_VOTE_RATE", default="30/h")
+
 # --- Auth -----------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -313,6 +318,9 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Anonymous callers (the public knowledge-base endpoints) are throttled per address.
+    "DEFAULT_THROTTLE_RATES": {"anon": env.str("API_ANON_RATE", default="600/hour")},
+    "NUM_PROXIES": env.int("TRUSTED_PROXY_COUNT", default=0),
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
 }
@@ -335,6 +343,8 @@ SPECTACULAR_SETTINGS = {
         "TicketPriorityEnum": "tickets.models.Priority",
         "AgentStatusEnum": "agents.models.AgentStatus",
         "AgentRoleEnum": "agents.models.AgentRole",
+        "ArticleStatusEnum": "knowledge.models.ArticleStatus",
+        "ArticleLanguageEnum": "knowledge.models.Language",
     },
 }
 

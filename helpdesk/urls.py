@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from agents.api import AgentViewSet
 from helpdesk import views
 from helpdesk.api import router
+from knowledge.api import ArticleViewSet, FAQViewSet
 from notifications.api import NotificationViewSet
 from sla.api import ComplianceView, SLACheckView, SLAPolicyViewSet, SLAViolationViewSet
 from tickets.api import TicketViewSet
@@ -14,6 +15,8 @@ from tickets.api import TicketViewSet
 router.register("tickets", TicketViewSet, basename="ticket")
 router.register("agents", AgentViewSet, basename="agent")
 router.register("notifications", NotificationViewSet, basename="notification")
+router.register("articles", ArticleViewSet, basename="article")
+router.register("faqs", FAQViewSet, basename="faq")
 router.register("sla/policies", SLAPolicyViewSet, basename="sla-policy")
 router.register("sla/violations", SLAViolationViewSet, basename="sla-violation")
 
@@ -26,6 +29,7 @@ urlpatterns = [
     re_path(r"^api/support/sla/compliance/?$", ComplianceView.as_view(), name="sla-compliance"),
     path("api/support/", include((router.urls, "api"))),
     path("portal/", include("tickets.portal_urls")),
+    path("", include("knowledge.urls")),
     path("admin/", admin.site.urls),
     path("", include("django_prometheus.urls")),
 ]

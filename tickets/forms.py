@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 from django.core.validators import MaxLengthValidator, MinLengthValidator
 from django.template.defaultfilters import filesizeformat
+from django.urls import reverse_lazy
 
 from tickets.attachments import validate_uploads
 from tickets.models import BODY_MAX, DESCRIPTION_MAX, DESCRIPTION_MIN, SUBJECT_MAX, Category
@@ -50,7 +51,20 @@ class TicketForm(AttachmentsHelpMixin, forms.Form):
         to_field_name="slug",
         empty_label="Choose a topic",
     )
-    subject = forms.CharField(max_length=SUBJECT_MAX)
+    # As the customer types, htmx asks the help center for matching articles (the form
+    # works the same without JavaScript; the page then shows them after a failed submit).
+    subject = forms.CharField(
+        max_length=SUBJECT_MAX,
+        widget=forms.TextInput(
+            attrs={
+                "hx-get": reverse_lazy("kb:suggest"),
+                "hx-trigger": "input changed delay:400ms",
+                "hx-target": "#kb-suggestions",
+                "hx-sync": "this:replace",
+                "autocomplete": "off",
+            }
+        ),
+    )
     description = forms.CharField(
         label="How can we help?",
         widget=forms.Textarea(attrs={"rows": 8}),

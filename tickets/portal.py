@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
 from agents.roles import customer_actor
+from knowledge.views import suggestions_for
 from notifications.services import email_enqueue
 from tickets import services
 from tickets.api import attachment_response
@@ -59,7 +60,13 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
             actor=customer_actor(data["customer_name"], data["customer_email"]),
         )
         return redirect("portal:submitted", token=private_token(ticket))
-    return render(request, "portal/ticket_new.html", {"form": form}, status=400 if form.errors else 200)
+    suggestions = suggestions_for(request.POST.get("subject", "")) if request.method == "POST" else []
+    return render(
+        request,
+        "portal/ticket_new.html",
+        {"form": form, "suggestions": suggestions},
+        status=400 if form.errors else 200,
+    )
 
 
 @never_cache

@@ -16,6 +16,7 @@ from agents.models import Agent
 from agents.roles import Actor, customer_actor
 from agents.services import sync_staff_flag
 from helpdesk.management.commands.demo_tickets import DEMO_TICKETS
+from knowledge.models import FAQ, Article
 from sla import services as sla_clock
 from sla.models import BusinessCalendar, BusinessHours, SLAPolicy
 from tickets import services
@@ -110,16 +111,49 @@ class Command(BaseCommand):
 
         self.seed_sla()
         created = self.seed_tickets()
+        self.seed_knowledge(author=admin)
 
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {Category.objects.count()} categories, {Agent.objects.count()} agents, "
-                f"{Ticket.objects.count()} tickets ({created} new), {SLAPolicy.objects.count()} SLA policies.\n"
+                f"{Ticket.objects.count()} tickets ({created} new), {SLAPolicy.objects.count()} SLA policies, "
+                f"{Article.objects.count()} articles, {FAQ.objects.count()} FAQs.\n"
                 f"Admin login: {settings.SITE_URL}/admin/  user: admin  "
                 f"password: {options['admin_password']}\n"
                 f"Agent logins: {', '.join(a[0] for a in AGENTS)}  password: {options['agent_password']}"
             )
         )
+
+    def seed_knowledge(self, *, author) -> None:
+        """Articles in English and Russian (one draft, one archived) and FAQs, each once."""
+        from helpdesk.management.commands.demo_articles import DEMO_ARTICLES, DEMO_FAQS, DEMO_STATUS
+        from knowledge import services as kb
+
+        for index, (title, category, language, tags, content) in enumerate(DEMO_ARTICLES):
+            if Article.objects.filter(title=title).exists():
+                continue
+            article = kb.article_create(
+                title=title,
+                content=content,
+                category=Category.objects.get(slug=category),
+                language=language,
+                tags=tags,
+                status=DEMO_STATUS.get(title, "published"),
+                author=author,
+            )
+            # Some reading history, so "popular articles" has something to show.
+            Article.objects.filter(pk=article.pk).update(view_count=(index * 37) % 250, helpful_yes=index % 7)
+        for question, answer, category, priority in DEMO_FAQS:
+            if not FAQ.objects.filter(question=question).exists():
+                kb.faq_save(
+                    faq=FAQ(
+                        question=question,
+                        answer=answer,
+                        category=Category.objects.get(slug=category),
+                        priority=priority,
+                        published=True,
+                    )
+                )
 
     def seed_sla(self) -> None:
         """A Berlin office calendar (weekdays 09:00-18:00, German holidays) and one policy per

@@ -1,0 +1,119 @@
+"""Article search: PostgreSQL full text with ranking, snippets and a misspelling fallback;
+a word-matching fallback on SQLite.
+
+PostgreSQL steps:
+1. Parse the query with every language's configuration (or the requested language's and
+   'simple') and OR the results: one constant tsquery, so the GIN index on search_vector
+   serves the match whatever language each article is in.
+2. Rank with ts_rank (weights make a title match outrank a tag match outrank a body match).
+3. Snippets with ts_headline in the article's own configuration, markers escaped here.
+4. Nothing found: trigram word similarity on the title ("pasword" finds "password").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import BooleanField, Case, FloatField, IntegerField, Q, QuerySet, TextField, Value, When
+from django.db.models.expressions import RawSQL
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from knowledge.models import SEARCH_CONFIGS, Article
+from knowledge.rendering import plain_text
+
+_START, _STOP = "\x01", "\x02"  # ts_headline markers, replaced by <mark> after escaping
+_ROW_CONFIG = """CASE language
+    WHEN 'en' THEN 'english'::regconfig WHEN 'ru' THEN 'russian'::regconfig
+    WHEN 'de' THEN 'german'::regconfig WHEN 'fr' THEN 'french'::regconfig
+    WHEN 'es' THEN 'spanish'::regconfig ELSE 'simple'::regconfig END"""
+MAX_QUERY_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    text: str
+    language: str | None = None
+
+    @property
+    def configs(self) -> list[str]:
+        if self.language:
+            return sorted({SEARCH_CONFIGS.get(self.language, "simple"), "simple"})
+        return sorted(set(SEARCH_CONFIGS.values()))
+
+
+def uses_full_text() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _tsquery(query: SearchQuery) -> tuple[str, list[str]]:
+    parts = " || ".join("websearch_to_tsquery(%s::regconfig, %s)" for _ in query.configs)
+    params = [value for config in query.configs for value in (config, query.text)]
+    return f"({parts})", params
+
+
+def search_articles(articles: QuerySet[Article], query: SearchQuery) -> QuerySet[Article]:
+    """Matching articles, best first, each annotated with `search_rank` and `headline`."""
+    text = query.text.strip()[:MAX_QUERY_LENGTH]
+    if not text:
+        return articles
+    query = SearchQuery(text, query.language)
+    if uses_full_text():
+        tsquery, params = _tsquery(query)
+        matches = articles.filter(RawSQL(f"search_vector @@ {tsquery}", params, output_field=BooleanField()))
+        if matches.exists():
+            return matches.annotate(
+                search_rank=RawSQL(f"ts_rank(search_vector, {tsquery})", params, output_field=FloatField()),
+                headline=RawSQL(
+                    f"ts_headline({_ROW_CONFIG}, regexp_replace(content, '[#*_`>|\\[\\]]+', ' ', 'g'), {tsquery}, %s)",
+                    [*params, f"StartSel={_START}, StopSel={_STOP}, MaxWords=35, MinWords=15, MaxFragments=2"],
+                    output_field=TextField(),
+                ),
+            ).order_by("-search_rank", "-published_at", "-id")
+        similar = articles.filter(RawSQL("%s <%% title", [text], output_field=BooleanField()))
+        return similar.annotate(
+            search_rank=RawSQL("word_similarity(%s, title)", [text], output_field=FloatField()),
+            headline=Value("", output_field=TextField()),
+        ).order_by("-search_rank", "-published_at", "-id")
+    # SQLite: every word somewhere in title, tags or content; title matches first.
+    words = text.split()
+    for word in words:
+        articles = articles.filter(Q(title__icontains=word) | Q(tags_text__icontains=word) | Q(content__icontains=word))
+    return articles.annotate(
+        search_rank=Case(When(title__icontains=words[0], then=Value(1)), default=Value(0), output_field=IntegerField()),
+        headline=Value("", output_field=TextField()),
+    ).order_by("-search_rank", "-published_at", "-id")
+
+
+def snippet(article: Article, text: str, *, length: int = 220) -> SafeString:
+    """An HTML-safe excerpt with the matched words in <mark>.
+
+    PostgreSQL's ts_headline picked the excerpt; elsewhere it is cut around the first
+    matching word. Everything is escaped before the markers become tags.
+    """
+    headline = getattr(article, "headline", "")
+    if headline and _START in headline:
+        return mark_safe(escape(headline).replace(_START, "<mark>").replace(_STOP, "</mark>"))  # noqa: S308
+    body = plain_text(article.content)
+    words = [word for word in text.lower().split() if word]
+    lowered = body.lower()
+    first = min((lowered.find(word) for word in words if word in lowered), default=-1)
+    start = max(0, first - length // 3) if first >= 0 else 0
+    excerpt = body[start : start + length]
+    marked = escape(excerpt)
+    for word in sorted(set(words), key=len, reverse=True):
+        marked = _mark(marked, escape(word))
+    prefix, suffix = ("…" if start else ""), ("…" if start + length < len(body) else "")
+    return mark_safe(prefix + marked + suffix)  # noqa: S308 - escaped above, only <mark> added
+
+
+def _mark(html: str, word: str) -> str:
+    if not word:
+        return html
+    out, lowered, position = [], html.lower(), 0
+    while (found := lowered.find(word, position)) >= 0:
+        out += [html[position:found], "<mark>", html[found : found + len(word)], "</mark>"]
+        position = found + len(word)
+    out.append(html[position:])
+    return "".join(out)
