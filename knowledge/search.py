@@ -29,6 +29,8 @@ _ROW_CONFIG = """CASE language
     WHEN 'de' THEN 'german'::regconfig WHEN 'fr' THEN 'french'::regconfig
     WHEN 'es' THEN 'spanish'::regconfig ELSE 'simple'::regconfig END"""
 MAX_QUERY_LENGTH = 200
+# The Markdown source as words: HTML tags and Markdown punctuation dropped, for snippets.
+_PLAIN_CONTENT = r"""regexp_replace(regexp_replace(content, '<[^>]*>', ' ', 'g'), '[#*_`>|\[\]()]+', ' ', 'g')"""
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ def search_articles(articles: QuerySet[Article], query: SearchQuery) -> QuerySet
             return matches.annotate(
                 search_rank=RawSQL(f"ts_rank(search_vector, {tsquery})", params, output_field=FloatField()),
                 headline=RawSQL(
-                    f"ts_headline({_ROW_CONFIG}, regexp_replace(content, '[#*_`>|\\[\\]]+', ' ', 'g'), {tsquery}, %s)",
+                    f"ts_headline({_ROW_CONFIG}, {_PLAIN_CONTENT}, {tsquery}, %s)",
                     [*params, f"StartSel={_START}, StopSel={_STOP}, MaxWords=35, MinWords=15, MaxFragments=2"],
                     output_field=TextField(),
                 ),
@@ -94,6 +96,7 @@ def snippet(article: Article, text: str, *, length: int = 220) -> SafeString:
     """
     headline = getattr(article, "headline", "")
     if headline and _START in headline:
+        headline = " ".join(headline.split())
         return mark_safe(escape(headline).replace(_START, "<mark>").replace(_STOP, "</mark>"))  # noqa: S308
     body = plain_text(article.content)
     words = [word for word in text.lower().split() if word]
