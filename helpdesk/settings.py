@@ -269,6 +269,11 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 KB_PUBLIC_CACHE_SECONDS = env.int("KB_PUBLIC_CACHE_SECONDS", default=300)
 KB_VOTE_RATE = env.str("KB_VOTE_RATE", default="30/h")
 
+# --- Feedback ---
+# Days a satisfaction survey link stays valid.
+SURVEY_EXPIRY_DAYS = env.int("SURVEY_EXPIRY_DAYS", default=14)
+PORTAL_SURVEY_RATE = env.str("PORTAL_SURVEY_RATE", default="20/h")
+
 # --- Auth -----------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -345,6 +350,7 @@ SPECTACULAR_SETTINGS = {
         "AgentRoleEnum": "agents.models.AgentRole",
         "ArticleStatusEnum": "knowledge.models.ArticleStatus",
         "ArticleLanguageEnum": "knowledge.models.Language",
+        "SurveyStateEnum": "feedback.models.SurveyState",
     },
 }
 

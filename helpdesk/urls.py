@@ -5,6 +5,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from agents.api import AgentViewSet
+from feedback.api import FeedbackViewSet, SurveyViewSet
 from helpdesk import views
 from helpdesk.api import router
 from knowledge.api import ArticleViewSet, FAQViewSet
@@ -16,6 +17,8 @@ router.register("tickets", TicketViewSet, basename="ticket")
 router.register("agents", AgentViewSet, basename="agent")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("articles", ArticleViewSet, basename="article")
+router.register("feedback", FeedbackViewSet, basename="feedback")
+router.register("surveys", SurveyViewSet, basename="survey")
 router.register("faqs", FAQViewSet, basename="faq")
 router.register("sla/policies", SLAPolicyViewSet, basename="sla-policy")
 router.register("sla/violations", SLAViolationViewSet, basename="sla-violation")
@@ -30,6 +33,7 @@ urlpatterns = [
     path("api/support/", include((router.urls, "api"))),
     path("portal/", include("tickets.portal_urls")),
     path("", include("knowledge.urls")),
+    path("portal/", include("feedback.urls")),
     path("admin/", admin.site.urls),
     path("", include("django_prometheus.urls")),
 ]

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from agents.models import Agent
 from agents.roles import SYSTEM, Actor
+from feedback.services import survey_invite
 from helpdesk.metrics import tickets_created
 from notifications.models import Channel
 from notifications.services import email_enqueue, notification_enqueue
@@ -198,6 +199,8 @@ def _apply_status(*, ticket: Ticket, target: str, actor: Actor) -> None:
     fields += sla.sla_status_changed(ticket=ticket, previous=previous, now=now)
     ticket.save(update_fields=fields)
     record_event(ticket=ticket, kind=EventKind.STATUS, actor=actor, old=previous, new=target)
+    if target == Status.RESOLVED:
+        survey_invite(ticket=ticket, now=now)
 
 
 @transaction.atomic

@@ -4,8 +4,9 @@ Supervisors manage agents, categories, tags, SLA policies and calendars, and rea
 violations and the notification outbox (re-queueing dead rows).
 """
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
+
+from agents.group_permissions import grant
 
 GROUP = "supervisors"
 PERMISSIONS = {
@@ -25,19 +26,7 @@ PERMISSIONS = {
 
 
 def create_group(apps, schema_editor):
-    # Permissions are normally created after all migrations; make sure they exist now.
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    group, _ = Group.objects.get_or_create(name=GROUP)
-    for (app_label, model), actions in PERMISSIONS.items():
-        codenames = [f"{action}_{model}" for action in actions]
-        group.permissions.add(
-            *Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames)
-        )
+    grant(apps, GROUP, PERMISSIONS)
 
 
 def delete_group(apps, schema_editor):

@@ -15,6 +15,7 @@ from django.utils import timezone
 from agents.models import Agent
 from agents.roles import Actor, customer_actor
 from agents.services import sync_staff_flag
+from feedback.models import Feedback
 from helpdesk.management.commands.demo_tickets import DEMO_TICKETS
 from knowledge.models import FAQ, Article
 from sla import services as sla_clock
@@ -112,17 +113,66 @@ class Command(BaseCommand):
         self.seed_sla()
         created = self.seed_tickets()
         self.seed_knowledge(author=admin)
+        self.seed_feedback()
 
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {Category.objects.count()} categories, {Agent.objects.count()} agents, "
                 f"{Ticket.objects.count()} tickets ({created} new), {SLAPolicy.objects.count()} SLA policies, "
-                f"{Article.objects.count()} articles, {FAQ.objects.count()} FAQs.\n"
+                f"{Article.objects.count()} articles, {FAQ.objects.count()} FAQs, "
+                f"{Feedback.objects.count()} survey answers.\n"
                 f"Admin login: {settings.SITE_URL}/admin/  user: admin  "
                 f"password: {options['admin_password']}\n"
                 f"Agent logins: {', '.join(a[0] for a in AGENTS)}  password: {options['agent_password']}"
             )
         )
+
+    def seed_feedback(self) -> None:
+        """Answer most survey invitations of the demo's resolved tickets, and rate some replies."""
+        from feedback.models import SurveyInvitation
+        from feedback.services import survey_answer
+        from tickets.models import AuthorType, Message
+
+        answers = [
+            {
+                "overall": 5,
+                "speed": 5,
+                "quality": 5,
+                "friendliness": 5,
+                "would_recommend": True,
+                "comment": "Fast and kind.",
+            },
+            {"overall": 4, "speed": 3, "quality": 4, "friendliness": 5, "would_recommend": True, "comment": ""},
+            {
+                "overall": 2,
+                "speed": 1,
+                "quality": 3,
+                "friendliness": 4,
+                "would_recommend": False,
+                "comment": "Took days.",
+            },
+            {
+                "overall": 5,
+                "speed": 4,
+                "quality": 5,
+                "friendliness": 5,
+                "would_recommend": True,
+                "comment": "Solved it.",
+            },
+            {"overall": 3, "speed": 3, "quality": 3, "friendliness": 4, "would_recommend": None, "comment": ""},
+        ]
+        if Feedback.objects.exists():  # answered on an earlier run
+            return
+        open_invitations = SurveyInvitation.objects.filter(answered_at__isnull=True).order_by("id")
+        for index, invitation in enumerate(open_invitations):
+            if index % 6 != 5 and invitation.state == "sent":  # leave a few unanswered
+                survey_answer(invitation=invitation, **answers[index % len(answers)])
+        replies = Message.objects.filter(author_type=AuthorType.AGENT, internal=False, rating__isnull=True).order_by(
+            "id"
+        )
+        for index, reply in enumerate(replies):
+            if index % 2 == 0:
+                Message.objects.filter(pk=reply.pk).update(rating=5 - index % 3, rated_at=timezone.now())
 
     def seed_knowledge(self, *, author) -> None:
         """Articles in English and Russian (one draft, one archived) and FAQs, each once."""

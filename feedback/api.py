@@ -1,0 +1,97 @@
+"""REST API of feedback: records, the summary, and survey invitations."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Q
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from agents.permissions import WorksTickets
+from feedback.models import Feedback, SurveyInvitation, SurveyState
+from feedback.serializers import (
+    FeedbackSerializer,
+    SummaryQuerySerializer,
+    SummarySerializer,
+    SurveyInvitationSerializer,
+)
+from feedback.services import FeedbackExists, feedback_create
+from feedback.summary import feedback_summary
+
+
+class FeedbackFilter(django_filters.FilterSet):
+    agent = django_filters.NumberFilter(field_name="agent_id")
+    ticket = django_filters.NumberFilter(field_name="ticket_id")
+    rating = django_filters.NumberFilter(field_name="overall")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = Feedback
+        fields = []
+
+
+class FeedbackViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    """Feedback from surveys and integrations; agents and integrations read and send it."""
+
+    permission_classes = [WorksTickets]
+    serializer_class = FeedbackSerializer
+    queryset = Feedback.objects.select_related("agent")
+    filterset_class = FeedbackFilter
+    ordering = ["-created_at", "-id"]
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            feedback = feedback_create(**serializer.validated_data)
+        except FeedbackExists as error:
+            return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+        return Response(self.get_serializer(feedback).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(parameters=[SummaryQuerySerializer], responses={200: SummarySerializer})
+    @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
+    def summary(self, request):
+        query = SummaryQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        filters = query.validated_data
+        summary = feedback_summary(
+            start=filters["start"],
+            end=filters["end"],
+            agent=filters.get("agent"),
+            category=filters["category"].slug if filters.get("category") else None,
+        )
+        return Response(SummarySerializer(summary).data)
+
+
+class SurveyFilter(django_filters.FilterSet):
+    state = django_filters.ChoiceFilter(choices=SurveyState.choices, method="filter_state")
+    ticket = django_filters.NumberFilter(field_name="ticket_id")
+    agent = django_filters.NumberFilter(field_name="agent_id")
+
+    class Meta:
+        model = SurveyInvitation
+        fields = []
+
+    def filter_state(self, queryset, name, value):
+        now = timezone.now()
+        if value == SurveyState.ANSWERED:
+            return queryset.filter(answered_at__isnull=False)
+        if value == SurveyState.EXPIRED:
+            return queryset.filter(answered_at__isnull=True, expires_at__lte=now)
+        return queryset.filter(Q(answered_at__isnull=True) & Q(expires_at__gt=now))
+
+
+class SurveyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Survey invitations and whether they were answered or expired."""
+
+    permission_classes = [WorksTickets]
+    serializer_class = SurveyInvitationSerializer
+    queryset = SurveyInvitation.objects.all()
+    filterset_class = SurveyFilter
+    ordering = ["-created_at", "-id"]

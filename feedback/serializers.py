@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from feedback.models import COMMENT_MAX, RATING_MAX, RATING_MIN, Feedback, SurveyInvitation, SurveyState
+from sla.serializers import DateOrDateTimeField
+from tickets.models import Category, Ticket
+
+
+def rating(required: bool) -> serializers.IntegerField:
+    return serializers.IntegerField(
+        min_value=RATING_MIN, max_value=RATING_MAX, required=required, allow_null=not required
+    )
+
+
+class FeedbackSerializer(serializers.ModelSerializer):
+    ticket = serializers.PrimaryKeyRelatedField(queryset=Ticket.objects.all())
+    overall = rating(required=True)
+    speed = rating(required=False)
+    quality = rating(required=False)
+    friendliness = rating(required=False)
+    comment = serializers.CharField(max_length=COMMENT_MAX, required=False, allow_blank=True)
+    customer_email = serializers.EmailField(required=False, help_text="Defaults to the ticket's customer")
+    agent_name = serializers.CharField(source="agent.name", read_only=True, default=None)
+    source = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Feedback
+        fields = [
+            "id",
+            "ticket",
+            "agent",
+            "agent_name",
+            "customer_email",
+            "overall",
+            "speed",
+            "quality",
+            "friendliness",
+            "would_recommend",
+            "comment",
+            "source",
+            "created_at",
+        ]
+        read_only_fields = ["id", "agent", "created_at"]
+        validators = []  # one feedback per ticket is answered with 409 by the view, not 400
+
+    def get_source(self, feedback: Feedback) -> str:
+        return "survey" if feedback.survey_id else "api"
+
+
+class SurveyInvitationSerializer(serializers.ModelSerializer):
+    state = serializers.ChoiceField(choices=SurveyState.choices, read_only=True)
+
+    class Meta:
+        model = SurveyInvitation
+        fields = ["id", "ticket", "agent", "customer_email", "state", "created_at", "expires_at", "answered_at"]
+        read_only_fields = fields
+
+
+class SummaryQuerySerializer(serializers.Serializer):
+    start = DateOrDateTimeField(required=False, help_text="Feedback given from (default: 30 days ago)")
+    end = DateOrDateTimeField(required=False, help_text="Feedback given before (default: now)")
+    agent = serializers.IntegerField(min_value=1, required=False)
+    category = serializers.SlugRelatedField(slug_field="slug", queryset=Category.objects.all(), required=False)
+
+    def validate(self, attrs: dict) -> dict:
+        attrs.setdefault("end", timezone.now())
+        attrs.setdefault("start", attrs["end"] - timedelta(days=30))
+        if attrs["start"] >= attrs["end"]:
+            raise serializers.ValidationError({"end": ["The end must come after the start."]})
+        return attrs
+
+
+class FiguresSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    csat_percent = serializers.FloatField(allow_null=True, help_text="Share of overall ratings of 4 or 5")
+    average_overall = serializers.FloatField(allow_null=True)
+    average_speed = serializers.FloatField(allow_null=True)
+    average_quality = serializers.FloatField(allow_null=True)
+    average_friendliness = serializers.FloatField(allow_null=True)
+    recommend_percent = serializers.FloatField(allow_null=True)
+
+
+class AgentFiguresSerializer(FiguresSerializer):
+    agent = serializers.IntegerField(allow_null=True)
+    agent_name = serializers.CharField(allow_null=True)
+    reply_quality_average = serializers.FloatField(allow_null=True, help_text="Average rating of the agent's replies")
+    replies_rated = serializers.IntegerField()
+
+
+class SummarySerializer(FiguresSerializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    agents = AgentFiguresSerializer(many=True)
