@@ -12,16 +12,33 @@ PostgreSQL steps:
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
+from functools import reduce
 
 from django.db import connection
-from django.db.models import BooleanField, Case, FloatField, IntegerField, Q, QuerySet, TextField, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+    When,
+)
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Concat
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from knowledge.models import SEARCH_CONFIGS, Article
 from knowledge.rendering import plain_text
+from knowledge.stopwords import STOP_WORDS
 
 _START, _STOP = "\x01", "\x02"  # ts_headline markers, replaced by <mark> after escaping
 _ROW_CONFIG = """CASE language
@@ -35,8 +52,18 @@ _PLAIN_CONTENT = r"""regexp_replace(regexp_replace(content, '<[^>]*>', ' ', 'g')
 
 @dataclass(frozen=True)
 class SearchQuery:
+    """What to look for. `match_any` (suggestions) ranks articles by how many of the words
+    they hold instead of requiring them all (the search box)."""
+
     text: str
     language: str | None = None
+    match_any: bool = False
+
+    @property
+    def words(self) -> list[str]:
+        words = [word.strip(".,;:!?\"'()[]") for word in self.text.lower().split()]
+        meaningful = [word for word in words if len(word) >= 2 and word not in STOP_WORDS]
+        return meaningful or [word for word in words if word]
 
     @property
     def configs(self) -> list[str]:
@@ -50,8 +77,9 @@ def uses_full_text() -> bool:
 
 
 def _tsquery(query: SearchQuery) -> tuple[str, list[str]]:
+    text = " or ".join(query.words) if query.match_any else query.text
     parts = " || ".join("websearch_to_tsquery(%s::regconfig, %s)" for _ in query.configs)
-    params = [value for config in query.configs for value in (config, query.text)]
+    params = [value for config in query.configs for value in (config, text)]
     return f"({parts})", params
 
 
@@ -60,7 +88,7 @@ def search_articles(articles: QuerySet[Article], query: SearchQuery) -> QuerySet
     text = query.text.strip()[:MAX_QUERY_LENGTH]
     if not text:
         return articles
-    query = SearchQuery(text, query.language)
+    query = SearchQuery(text, query.language, query.match_any)
     if uses_full_text():
         tsquery, params = _tsquery(query)
         matches = articles.filter(RawSQL(f"search_vector @@ {tsquery}", params, output_field=BooleanField()))
@@ -78,12 +106,26 @@ def search_articles(articles: QuerySet[Article], query: SearchQuery) -> QuerySet
             search_rank=RawSQL("word_similarity(%s, title)", [text], output_field=FloatField()),
             headline=Value("", output_field=TextField()),
         ).order_by("-search_rank", "-published_at", "-id")
-    # SQLite: every word somewhere in title, tags or content; title matches first.
-    words = text.split()
-    for word in words:
-        articles = articles.filter(Q(title__icontains=word) | Q(tags_text__icontains=word) | Q(content__icontains=word))
-    return articles.annotate(
-        search_rank=Case(When(title__icontains=words[0], then=Value(1)), default=Value(0), output_field=IntegerField()),
+    # SQLite: each word somewhere in title, tags or content, compared in lower case by
+    # Python (SQLite's own lower() and LIKE fold ASCII letters only: "Пароль" != "пароль").
+    folded = articles.annotate(
+        _title=Func(F("title"), function="PY_LOWER", output_field=TextField()),
+        _body=Func(
+            Concat(F("tags_text"), Value(" "), F("content"), output_field=TextField()),
+            function="PY_LOWER",
+            output_field=TextField(),
+        ),
+    )
+    hits = [Q(_title__contains=word) | Q(_body__contains=word) for word in query.words]
+    matched = sum((Case(When(hit, then=Value(1)), default=Value(0)) for hit in hits), Value(0))
+    in_title = Case(When(_title__contains=query.words[0], then=Value(1)), default=Value(0))
+    if query.match_any:
+        folded = folded.filter(reduce(operator.or_, hits))
+    else:
+        for hit in hits:
+            folded = folded.filter(hit)
+    return folded.annotate(
+        search_rank=ExpressionWrapper(matched * 2 + in_title, output_field=IntegerField()),
         headline=Value("", output_field=TextField()),
     ).order_by("-search_rank", "-published_at", "-id")
 
@@ -99,7 +141,7 @@ def snippet(article: Article, text: str, *, length: int = 220) -> SafeString:
         headline = " ".join(headline.split())
         return mark_safe(escape(headline).replace(_START, "<mark>").replace(_STOP, "</mark>"))  # noqa: S308
     body = plain_text(article.content)
-    words = [word for word in text.lower().split() if word]
+    words = SearchQuery(text).words
     lowered = body.lower()
     first = min((lowered.find(word) for word in words if word in lowered), default=-1)
     start = max(0, first - length // 3) if first >= 0 else 0

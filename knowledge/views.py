@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.decorators import ratelimit
 
-from knowledge.models import FAQ, Article, ArticleStatus
+from knowledge.models import FAQ, Article, ArticleStatus, Language
 from knowledge.rendering import render_markdown
 from knowledge.search import SearchQuery, search_articles, snippet
 from knowledge.services import article_viewed
@@ -27,13 +27,21 @@ def published():
     return Article.objects.filter(status=ArticleStatus.PUBLISHED).select_related("category")
 
 
+def available_languages() -> set[str]:
+    return set(published().order_by().values_list("language", flat=True).distinct())
+
+
 @require_GET
 def kb_index(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").replace("\x00", "").strip()[:200]
-    category = request.GET.get("category", "")
+    category = Category.objects.filter(slug=request.GET.get("category", "")).first()
+    language = request.GET.get("language", "")
+    language = language if language in Language.values else ""
     articles = published()
     if category:
-        articles = articles.filter(category__slug=category)
+        articles = articles.filter(category=category)
+    if language:
+        articles = articles.filter(language=language)
     results = search_articles(articles, SearchQuery(query)) if query else articles
     page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
     for article in page:
@@ -41,11 +49,14 @@ def kb_index(request: HttpRequest) -> HttpResponse:
     context = {
         "query": query,
         "category": category,
+        "unknown_category": bool(request.GET.get("category")) and category is None,
+        "language": language,
+        "languages": [(code, label) for code, label in Language.choices if code in available_languages()],
         "page": page,
         "categories": Category.objects.annotate(
             published=Count("articles", filter=Q(articles__status=ArticleStatus.PUBLISHED))
         ).filter(published__gt=0),
-        "popular": published().order_by("-view_count", "-id")[:5] if not query else [],
+        "popular": articles.order_by("-view_count", "-id")[:5] if not query else [],
     }
     return render(request, "knowledge/kb_index.html", context)
 
@@ -79,11 +90,8 @@ def article_helpful(request: HttpRequest, slug: str) -> HttpResponse:
     if article is None:
         raise Http404("No published article at this address.")
     answer = request.POST.get("helpful")
-    if answer in ("yes", "no"):
-        if record_vote(request, article=article, helpful=answer == "yes"):
-            messages.success(request, "Thank you for your feedback.")
-        else:
-            messages.info(request, "You already told us about this article.")
+    if answer in ("yes", "no") and not record_vote(request, article=article, helpful=answer == "yes"):
+        messages.info(request, "You already told us about this article.")
     return redirect("kb:article", slug=article.slug)
 
 
@@ -101,7 +109,7 @@ def suggestions_for(text: str, *, limit: int = 5) -> list[Article]:
     text = text.replace("\x00", "").strip()[:200]
     if len(text) < 3:
         return []
-    return list(search_articles(published(), SearchQuery(text))[:limit])
+    return list(search_articles(published(), SearchQuery(text, match_any=True))[:limit])
 
 
 @require_GET

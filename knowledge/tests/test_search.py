@@ -115,3 +115,32 @@ def test_the_search_page_shows_highlighted_results(client, library):
     assert "1 result for" in page
     assert "<mark>scan</mark>" in page
     assert 'href="/kb/article-' in page
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("how can I reset my password", "Reset a forgotten password"),
+        ("Не могу сменить Пароль", "Как сменить пароль"),
+        ("forgot PASSWORD please", "Reset a forgotten password"),
+    ],
+)
+def test_suggestions_understand_a_customers_sentence(client, library, typed, expected):
+    partial = client.get("/kb/suggest", {"subject": typed}).content.decode()
+
+    assert expected in partial
+
+
+def test_russian_search_ignores_letter_case(anonymous_api, library):
+    assert titles(search(anonymous_api, "ПАРОЛЬ")) == ["Как сменить пароль"]
+
+
+def test_the_category_and_language_views_say_what_they_show(client, library):
+    from tickets.tests.factories import CategoryFactory
+
+    CategoryFactory(slug="billing", name="Billing")
+    page = client.get("/kb/", {"category": "general", "language": "ru"}).content.decode()
+
+    assert "Articles about General" in page
+    assert "Как сменить пароль" in page and "Download invoices" not in page
+    assert "There is no such topic" in client.get("/kb/", {"category": "nope"}).content.decode()
