@@ -82,6 +82,41 @@ def run_python(code: str, env: dict[str, str], timeout: float = 60) -> subproces
     )
 
 
+def start_worker(env: dict[str, str], *arguments: str) -> subprocess.Popen[str]:
+    """A real Celery worker of the project, in its own process."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "helpdesk",
+            "worker",
+            "--without-mingle",
+            "--without-gossip",
+            *arguments,
+        ],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def stop_worker(worker: subprocess.Popen[str]) -> str:
+    """SIGTERM (a warm shutdown), killing it only if it does not stop in 30 s; its output."""
+    import signal
+
+    worker.send_signal(signal.SIGTERM)
+    try:
+        output, _ = worker.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        output, _ = worker.communicate()
+    return output
+
+
 HEALTH_PROBE = """
 import json, time, django
 django.setup()

@@ -1,13 +1,10 @@
 from __future__ import annotations
 
-from datetime import timedelta
-
-from django.utils import timezone
 from rest_framework import serializers
 
 from feedback.models import COMMENT_MAX, RATING_MAX, RATING_MIN, Feedback, SurveyInvitation, SurveyState
-from sla.serializers import DateOrDateTimeField
-from tickets.models import Category, Ticket
+from helpdesk.api import PeriodQuerySerializer
+from tickets.models import Ticket
 
 
 def rating(required: bool) -> serializers.IntegerField:
@@ -60,18 +57,8 @@ class SurveyInvitationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class SummaryQuerySerializer(serializers.Serializer):
-    start = DateOrDateTimeField(required=False, help_text="Feedback given from (default: 30 days ago)")
-    end = DateOrDateTimeField(required=False, help_text="Feedback given before (default: now)")
-    agent = serializers.IntegerField(min_value=1, required=False)
-    category = serializers.SlugRelatedField(slug_field="slug", queryset=Category.objects.all(), required=False)
-
-    def validate(self, attrs: dict) -> dict:
-        attrs.setdefault("end", timezone.now())
-        attrs.setdefault("start", attrs["end"] - timedelta(days=30))
-        if attrs["start"] >= attrs["end"]:
-            raise serializers.ValidationError({"end": ["The end must come after the start."]})
-        return attrs
+class SummaryQuerySerializer(PeriodQuerySerializer):
+    """Feedback given in [start, end)."""
 
 
 class FiguresSerializer(serializers.Serializer):

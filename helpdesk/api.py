@@ -1,10 +1,15 @@
-"""Shared pieces of the REST API: pagination and the router."""
+"""Shared pieces of the REST API: pagination, the router, errors, period parameters."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time, timedelta
+
 from django.conf import settings
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 from django_ratelimit.exceptions import Ratelimited
-from rest_framework import status
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
@@ -55,3 +60,56 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         response["Retry-After"] = "3600"
         return response
     return drf_exception_handler(exc, context)
+
+
+@extend_schema_field({"type": "string", "format": "date-time", "example": "2026-11-01"})
+class DateOrDateTimeField(serializers.Field):
+    """An ISO date (midnight UTC) or date-time."""
+
+    default_error_messages = {"invalid": "Use an ISO date (2026-11-01) or date-time (2026-11-01T08:00:00Z)."}
+
+    def to_internal_value(self, value) -> datetime:
+        if not isinstance(value, str):
+            self.fail("invalid")
+        try:
+            moment = parse_datetime(value)
+            if moment is None:
+                day = parse_date(value)
+                if day is None:
+                    self.fail("invalid")
+                moment = datetime.combine(day, time.min)
+        except ValueError:
+            self.fail("invalid")
+        return moment if timezone.is_aware(moment) else timezone.make_aware(moment, UTC)
+
+    def to_representation(self, value: datetime) -> str:
+        return value.isoformat()
+
+
+@extend_schema_field({"type": "string", "description": "A ticket category's slug, e.g. billing"})
+class CategorySlugField(serializers.SlugRelatedField):
+    """A ticket category named by its slug (imported late: this module loads with the URLs)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="slug", **kwargs)
+
+    def get_queryset(self):
+        from tickets.models import Category
+
+        return Category.objects.all()
+
+
+class PeriodQuerySerializer(serializers.Serializer):
+    """`start` and `end` of a report (default: the last 30 days), an `agent` and a `category`."""
+
+    start = DateOrDateTimeField(required=False, help_text="From (default: 30 days before the end)")
+    end = DateOrDateTimeField(required=False, help_text="Before (default: now)")
+    agent = serializers.IntegerField(min_value=1, required=False)
+    category = CategorySlugField(required=False)
+
+    def validate(self, attrs: dict) -> dict:
+        attrs.setdefault("end", timezone.now())
+        attrs.setdefault("start", attrs["end"] - timedelta(days=30))
+        if attrs["start"] >= attrs["end"]:
+            raise serializers.ValidationError({"end": ["The end must come after the start."]})
+        return attrs

@@ -1,12 +1,8 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
-
-from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from helpdesk.api import PeriodQuerySerializer
 from sla.models import (
     AT_RISK_PERCENT,
     FIRST_RESPONSE_HOURS,
@@ -82,43 +78,10 @@ class SLACheckSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
-@extend_schema_field({"type": "string", "format": "date-time", "example": "2026-11-01"})
-class DateOrDateTimeField(serializers.Field):
-    """An ISO date (midnight UTC) or date-time."""
+class ComplianceQuerySerializer(PeriodQuerySerializer):
+    """Tickets created in [start, end)."""
 
-    default_error_messages = {"invalid": "Use an ISO date (2026-11-01) or date-time (2026-11-01T08:00:00Z)."}
-
-    def to_internal_value(self, value) -> datetime:
-        if not isinstance(value, str):
-            self.fail("invalid")
-        try:
-            moment = parse_datetime(value)
-            if moment is None:
-                day = parse_date(value)
-                if day is None:
-                    self.fail("invalid")
-                moment = datetime.combine(day, time.min)
-        except ValueError:
-            self.fail("invalid")
-        return moment if timezone.is_aware(moment) else timezone.make_aware(moment, UTC)
-
-    def to_representation(self, value: datetime) -> str:
-        return value.isoformat()
-
-
-class ComplianceQuerySerializer(serializers.Serializer):
-    start = DateOrDateTimeField(required=False, help_text="Tickets created from (default: 30 days ago)")
-    end = DateOrDateTimeField(required=False, help_text="Tickets created before (default: now)")
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
-    category = serializers.SlugRelatedField(slug_field="slug", queryset=Category.objects.all(), required=False)
-    agent = serializers.IntegerField(min_value=1, required=False)
-
-    def validate(self, attrs: dict) -> dict:
-        attrs.setdefault("end", timezone.now())
-        attrs.setdefault("start", attrs["end"] - timedelta(days=30))
-        if attrs["start"] >= attrs["end"]:
-            raise serializers.ValidationError({"end": ["The end must come after the start."]})
-        return attrs
 
 
 class TargetFiguresSerializer(serializers.Serializer):

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
 import uuid
 from datetime import timedelta
 
@@ -14,7 +11,7 @@ from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
-from conftest import BASE_DIR, production_env
+from conftest import production_env, start_worker, stop_worker
 from helpdesk.tasks import clear_expired_sessions
 
 
@@ -38,17 +35,7 @@ def test_a_real_worker_runs_a_task_and_exits_cleanly_on_sigterm(tmp_path, worker
     results = tmp_path / "results"
     results.mkdir()
     env = production_env(tmp_path, **broker_env, CELERY_RESULT_BACKEND=f"file://{results}", LOG_LEVEL="INFO")
-    worker = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "celery", "-A", "helpdesk", "worker", "-Q", queue, "--concurrency=1"),
-            *("--without-mingle", "--without-gossip", "--without-heartbeat", "--pool=prefork"),
-        ],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    worker = start_worker(env, "-Q", queue, "--concurrency=1", "--without-heartbeat", "--pool=prefork")
     try:
         client = Celery(broker=env["CELERY_BROKER_URL"], backend=f"file://{results}")
         client.conf.broker_transport_options = transport_options
@@ -59,12 +46,7 @@ def test_a_real_worker_runs_a_task_and_exits_cleanly_on_sigterm(tmp_path, worker
         # task, which makes get() refuse to block; this test is not inside one.
         assert result.get(timeout=60, disable_sync_subtasks=False) == "pong"
     finally:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            output, _ = worker.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            output, _ = worker.communicate()
+        output = stop_worker(worker)
     assert worker.returncode == 0, output
     assert "Warm shutdown" in output
     assert not any(line for line in output.splitlines() if "Traceback" in line), output

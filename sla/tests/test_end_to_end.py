@@ -7,9 +7,6 @@ own, with the scan every second. Slack is a local HTTP server, email a local SMT
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
 import time
 import uuid
 from datetime import timedelta
@@ -20,7 +17,7 @@ from django.db import connection
 from django.utils import timezone
 
 from agents.tests.factories import AgentFactory
-from conftest import BASE_DIR, production_env
+from conftest import production_env, start_worker, stop_worker
 from notifications.models import Notification
 from sla.models import SLAViolation
 from sla.tests.factories import SLAPolicyFactory
@@ -76,17 +73,7 @@ def test_a_real_worker_and_beat_record_a_breach_and_alert_once_on_every_channel(
         EMAIL_URL=f"smtp://127.0.0.1:{smtp_server.port}",
         LOG_LEVEL="INFO",
     )
-    worker = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "celery", "-A", "helpdesk", "worker", "--beat", "--concurrency=1"),
-            *("--without-mingle", "--without-gossip", "--schedule", str(tmp_path / "beat-schedule")),
-        ],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    worker = start_worker(env, "--beat", "--concurrency=1", "--schedule", str(tmp_path / "beat-schedule"))
     try:
         delivered = wait_for(
             lambda: (
@@ -97,12 +84,7 @@ def test_a_real_worker_and_beat_record_a_breach_and_alert_once_on_every_channel(
         )
         time.sleep(3)  # three more scans: none may record or send anything again
     finally:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            output, _ = worker.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            output, _ = worker.communicate()
+        output = stop_worker(worker)
 
     assert delivered, output[-5000:]
     violation = SLAViolation.objects.get(ticket=ticket)
