@@ -7,10 +7,11 @@ customers gave that agent's public replies (tickets' message ratings) in the per
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TypedDict
 
 from django.db.models import Avg, Count, Q, QuerySet
+from django.db.models.functions import TruncWeek
 
 from feedback.models import Feedback
 from tickets.models import Message
@@ -104,3 +105,29 @@ def feedback_summary(
             }
         )
     return {"start": start, "end": end, **_figures(overall), "agents": agents}
+
+
+class WeeklyCsat(TypedDict):
+    week: date
+    count: int
+    csat_percent: float | None
+
+
+def csat_by_week(*, start: datetime, end: datetime) -> list[WeeklyCsat]:
+    """CSAT per week (weeks start on Monday). One query."""
+    rows = (
+        Feedback.objects.filter(created_at__gte=start, created_at__lt=end)
+        .annotate(week=TruncWeek("created_at"))
+        .order_by()
+        .values("week")
+        .annotate(count=Count("id"), satisfied=Count("id", filter=Q(overall__gte=4)))
+        .order_by("week")
+    )
+    return [
+        {
+            "week": row["week"].date() if isinstance(row["week"], datetime) else row["week"],
+            "count": row["count"],
+            "csat_percent": _percent(row["satisfied"], row["count"]),
+        }
+        for row in rows
+    ]

@@ -104,6 +104,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "helpdesk.context_processors.helpdesk",
+                "notifications.views.unread_count",
             ],
         },
     },
@@ -281,7 +282,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/agent/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
+# Sign-in attempts per client address and per username, and password reset requests.
+LOGIN_RATE = env.str("LOGIN_RATE", default="10/15m")
+PASSWORD_RESET_RATE = env.str("PASSWORD_RESET_RATE", default="5/h")
 
 # --- Internationalisation -------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

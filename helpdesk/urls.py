@@ -34,6 +34,8 @@ urlpatterns = [
     path("portal/", include("tickets.portal_urls")),
     path("", include("knowledge.urls")),
     path("portal/", include("feedback.urls")),
+    path("accounts/", include("helpdesk.accounts")),
+    path("agent/", include("tickets.workspace_urls")),
     path("admin/", admin.site.urls),
     path("", include("django_prometheus.urls")),
 ]

@@ -13,11 +13,11 @@ Percentiles are nearest-rank, identical on PostgreSQL and SQLite.
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import date, datetime
 from typing import TypedDict
 
 from django.db.models import Avg, Count, DateTimeField, F, Q, QuerySet, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from tickets.models import PRIORITY_RANK, Ticket
@@ -137,3 +137,42 @@ def compliance_report(
         "resolution": _target(overall, "resolution", scoped, "resolution_minutes"),
         "by_priority": by_priority,
     }
+
+
+class DailyCompliance(TypedDict):
+    day: date
+    tickets: int
+    met: int
+    breached: int
+    compliance_percent: float | None
+
+
+def compliance_by_day(*, start: datetime, end: datetime, now: datetime | None = None) -> list[DailyCompliance]:
+    """Per creation day, both targets together: met / (met + breached). One query."""
+    now = now or timezone.now()
+    conditions = _conditions(now)
+    rows = (
+        Ticket.objects.filter(created_at__gte=start, created_at__lt=end, sla_policy__isnull=False)
+        .annotate(day=TruncDate("created_at"))
+        .order_by()
+        .values("day")
+        .annotate(
+            tickets=Count("id"),
+            met=Count("id", filter=conditions["first_response_met"]) + Count("id", filter=conditions["resolution_met"]),
+            breached=Count("id", filter=conditions["first_response_breached"])
+            + Count("id", filter=conditions["resolution_breached"]),
+        )
+        .order_by("day")
+    )
+    return [
+        {
+            "day": row["day"],
+            "tickets": row["tickets"],
+            "met": row["met"],
+            "breached": row["breached"],
+            "compliance_percent": round(100 * row["met"] / (row["met"] + row["breached"]), 1)
+            if row["met"] + row["breached"]
+            else None,
+        }
+        for row in rows
+    ]

@@ -3,7 +3,7 @@ worked through the agent UI and the API, which keep the history and send the ema
 
 from django.contrib import admin
 
-from tickets.models import Attachment, Category, Message, Tag, Ticket, TicketEvent
+from tickets.models import Attachment, Category, Message, SavedReply, Tag, Ticket, TicketEvent
 
 
 @admin.register(Category)
@@ -72,3 +72,11 @@ class TicketAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return request.user.is_superuser
+
+
+@admin.register(SavedReply)
+class SavedReplyAdmin(admin.ModelAdmin):
+    list_display = ["title", "category"]
+    list_filter = ["category"]
+    search_fields = ["title", "body"]
+    fields = ["title", "category", "body"]

@@ -46,6 +46,14 @@ class TicketSearchFilter(BaseFilterBackend):
         ]
 
 
+def priority_rank() -> Case:
+    """Urgency as a number (low 0 ... urgent 3), for ordering by priority."""
+    return Case(
+        *(When(priority=p, then=Value(rank)) for p, rank in PRIORITY_RANK.items()),
+        output_field=IntegerField(),
+    )
+
+
 class TicketOrdering(OrderingFilter):
     """Ordering where `priority` means urgency (low < normal < high < urgent), not spelling."""
 
@@ -56,11 +64,6 @@ class TicketOrdering(OrderingFilter):
         if not ordering:
             return queryset
         if any(term.lstrip("-") == "priority" for term in ordering):
-            queryset = queryset.annotate(
-                priority_rank=Case(
-                    *(When(priority=p, then=Value(rank)) for p, rank in PRIORITY_RANK.items()),
-                    output_field=IntegerField(),
-                )
-            )
+            queryset = queryset.annotate(priority_rank=priority_rank())
             ordering = [term.replace("priority", "priority_rank") for term in ordering]
         return queryset.order_by(*ordering, "-id")

@@ -309,3 +309,40 @@ class TicketEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.ticket_id} {self.kind}: {self.old_value} → {self.new_value}"
+
+
+class SavedReply(models.Model):
+    """A canned response. Placeholders: {customer_name}, {ticket_number}, {subject}, {agent_name}."""
+
+    title = models.CharField(max_length=120, unique=True)
+    body = models.TextField(
+        validators=[MinLengthValidator(1), MaxLengthValidator(BODY_MAX)],
+        help_text="Placeholders: {customer_name}, {ticket_number}, {subject}, {agent_name}",
+    )
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.SET_NULL, help_text="Empty: offered for every ticket"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name_plural = "saved replies"
+        constraints = [
+            models.CheckConstraint(condition=~Q(title=""), name="saved_reply_title_not_empty"),
+            *length_between("body", BODY_MIN, BODY_MAX, "saved_reply_body"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def render(self, *, ticket: Ticket, agent_name: str) -> str:
+        values = {
+            "customer_name": ticket.customer_name or ticket.customer_email,
+            "ticket_number": ticket.number,
+            "subject": ticket.subject,
+            "agent_name": agent_name,
+        }
+        text = self.body
+        for name, value in values.items():
+            text = text.replace("{" + name + "}", value)
+        return text

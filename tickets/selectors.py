@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from agents.roles import is_agent, is_integration
-from tickets.models import Attachment, Message, Ticket, TicketEvent
+from tickets.models import ACTIVE_STATUSES, Attachment, Message, Ticket, TicketEvent
 
 
 def can_read_internal_notes(user) -> bool:
@@ -42,3 +42,55 @@ def get_ticket_for_user(user, pk: int | str) -> Ticket:
 
 def ticket_history(ticket: Ticket) -> QuerySet[TicketEvent]:
     return ticket.events.all()
+
+
+QUEUE_VIEWS = {
+    "mine": "My tickets",
+    "unassigned": "Unassigned",
+    "open": "All open",
+    "sla": "Breached / at risk",
+    "all": "All tickets",
+}
+QUEUE_SORTS = {
+    "newest": ("-created_at", "-id"),
+    "oldest": ("created_at", "id"),
+    "updated": ("-updated_at", "-id"),
+    "due": (F("resolution_due_at").asc(nulls_last=True), "id"),
+}
+
+
+def tickets_for_queue(*, user, view: str, filters: dict, now=None):
+    """The agent queue: one of QUEUE_VIEWS, narrowed by filters, in the chosen order."""
+    from django.utils import timezone
+
+    from agents.roles import agent_for
+    from tickets.filters import priority_rank
+    from tickets.search import search_tickets
+
+    now = now or timezone.now()
+    tickets = tickets_for_user(user)
+    if view == "mine":
+        tickets = tickets.filter(assigned_agent=agent_for(user), status__in=ACTIVE_STATUSES)
+    elif view == "unassigned":
+        tickets = tickets.filter(assigned_agent__isnull=True, status__in=ACTIVE_STATUSES)
+    elif view == "sla":
+        tickets = tickets.filter(status__in=("new", "open")).filter(
+            Q(first_responded_at__isnull=True, first_response_at_risk_at__lte=now) | Q(resolution_at_risk_at__lte=now)
+        )
+    elif view != "all":
+        tickets = tickets.filter(status__in=ACTIVE_STATUSES)
+    for field in ("status", "priority"):
+        if filters.get(field):
+            tickets = tickets.filter(**{field: filters[field]})
+    if filters.get("category"):
+        tickets = tickets.filter(category__slug=filters["category"])
+    if filters.get("assignee"):
+        tickets = tickets.filter(assigned_agent_id=filters["assignee"])
+    if filters.get("tag"):
+        tickets = tickets.filter(tags__name=filters["tag"])
+    if filters.get("q"):
+        return search_tickets(tickets, filters["q"])
+    sort = filters.get("sort") or "newest"
+    if sort == "priority":
+        return tickets.annotate(priority_rank=priority_rank()).order_by("-priority_rank", "-created_at", "-id")
+    return tickets.order_by(*QUEUE_SORTS.get(sort, QUEUE_SORTS["newest"]))

@@ -1,0 +1,31 @@
+"""Access to the agent workspace: sign-in for everyone, the right role for some pages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+
+from agents.roles import is_agent, is_supervisor
+
+
+def _guard(check: Callable, message: str) -> Callable:
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not check(request.user):
+                raise PermissionDenied(message)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+agent_required = _guard(is_agent, "The agent workspace is for support agents.")
+supervisor_required = _guard(is_supervisor, "The dashboard is for supervisors and admins.")

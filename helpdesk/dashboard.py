@@ -1,0 +1,85 @@
+"""The supervisor dashboard: SLA, load and satisfaction at a glance.
+
+Every figure comes from a selector of its app (the same ones the API's reports use), each
+a single grouped query.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from agents.decorators import supervisor_required
+from agents.models import Agent
+from feedback.summary import csat_by_week
+from helpdesk.charts import bar_chart
+from sla.compliance import compliance_by_day
+from sla.models import SLAViolation
+from tickets.models import ACTIVE_STATUSES, PRIORITY_RANK, Priority, Status, Ticket
+
+DAYS = 30
+
+
+@require_GET
+@supervisor_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    today = timezone.localdate(now)
+    start = now - timedelta(days=DAYS)
+    days = [today - timedelta(days=offset) for offset in range(DAYS - 1, -1, -1)]
+
+    compliance = {row["day"]: row for row in compliance_by_day(start=start, end=now, now=now)}
+    breaches = {
+        row["day"]: row["count"]
+        for row in SLAViolation.objects.filter(detected_at__gte=start)
+        .annotate(day=TruncDate("detected_at"))
+        .order_by()
+        .values("day")
+        .annotate(count=Count("id"))
+    }
+    open_tickets = Ticket.objects.filter(status__in=ACTIVE_STATUSES).order_by()
+    by_status = dict(open_tickets.values_list("status").annotate(count=Count("id")))
+    by_priority = dict(open_tickets.values_list("priority").annotate(count=Count("id")))
+    weeks = csat_by_week(start=now - timedelta(weeks=12), end=now)
+    load = Agent.objects.annotate(open=Count("tickets", filter=Q(tickets__status__in=ACTIVE_STATUSES))).order_by("name")
+
+    def day_label(day) -> str:
+        return day.strftime("%d %b")
+
+    labels = dict(Status.choices)
+    charts = {
+        "compliance": bar_chart(
+            "SLA compliance per day (tickets created that day)",
+            [(day_label(d), compliance[d]["compliance_percent"] if d in compliance else None) for d in days],
+            unit="%",
+            maximum=100,
+        ),
+        "breaches": bar_chart("SLA breaches per day", [(day_label(d), breaches.get(d, 0)) for d in days]),
+        "status": bar_chart("Open tickets by status", [(labels[s], by_status.get(s, 0)) for s in ACTIVE_STATUSES]),
+        "priority": bar_chart(
+            "Open tickets by priority",
+            [(p.label, by_priority.get(p.value, 0)) for p in sorted(Priority, key=lambda p: PRIORITY_RANK[p])],
+        ),
+        "csat": bar_chart(
+            "CSAT per week (share of 4-5 ratings)",
+            [(f"w/c {row['week']:%d %b}", row["csat_percent"]) for row in weeks],
+            unit="%",
+            maximum=100,
+        ),
+    }
+    context = {
+        "charts": charts,
+        "load": [
+            (agent, agent.open, agent.max_tickets, min(100, round(100 * agent.open / agent.max_tickets)))
+            for agent in load
+        ],
+        "open_total": sum(by_status.values()),
+        "breaches_total": sum(breaches.values()),
+    }
+    return render(request, "helpdesk/dashboard.html", context)

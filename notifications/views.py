@@ -1,0 +1,46 @@
+"""The agent's in-app notifications: the list behind the bell, and marking them read."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from agents.decorators import agent_required
+from notifications.models import Channel, Notification
+
+
+def inbox(user):
+    return Notification.objects.filter(user=user, channel=Channel.DASHBOARD)
+
+
+def unread_count(request: HttpRequest) -> dict:
+    """Context processor: the bell's number on agent pages."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not request.path.startswith("/agent/"):
+        return {}
+    return {"unread_notifications": inbox(user).filter(read_at__isnull=True).count()}
+
+
+@require_GET
+@agent_required
+def notification_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(inbox(request.user).order_by("-created_at", "-id"), 30).get_page(request.GET.get("page"))
+    return render(request, "notifications/list.html", {"page": page})
+
+
+@require_POST
+@agent_required
+def notification_read(request: HttpRequest) -> HttpResponse:
+    """Mark one (`id`) or all of the caller's notifications read; go to its ticket if asked."""
+    notifications = inbox(request.user).filter(read_at__isnull=True)
+    target = request.POST.get("id", "")
+    if target.isdigit():
+        notifications = notifications.filter(pk=int(target))
+    notifications.update(read_at=timezone.now())
+    url = request.POST.get("next", "")
+    if url.startswith("/agent/"):
+        return redirect(url)
+    return redirect("agent:notifications")

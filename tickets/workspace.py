@@ -1,0 +1,210 @@
+"""The agent workspace: the queue and the ticket page, server-rendered, htmx for refreshes."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from agents.decorators import agent_required
+from agents.models import Agent
+from agents.roles import actor_for, agent_for, is_supervisor
+from knowledge.views import suggestions_for
+from sla.badges import ticket_clock, ticket_clocks
+from tickets import selectors, services
+from tickets.assignment import AssignmentError, ticket_assign
+from tickets.models import ACTIVE_STATUSES, Category, Message, Priority, SavedReply, Status, Ticket
+from tickets.services import TicketClosed
+from tickets.state_machine import IllegalTransition, allowed_targets
+from tickets.workspace_forms import AssignForm, ReplyForm, TicketChangeForm
+
+QUEUE_PAGE_SIZE = 25
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+@require_GET
+@agent_required
+def queue(request: HttpRequest) -> HttpResponse:
+    view = request.GET.get("view") or ("mine" if agent_for(request.user) else "open")
+    view = view if view in selectors.QUEUE_VIEWS else "open"
+    keys = ("status", "priority", "category", "assignee", "tag", "q", "sort")
+    filters = {key: request.GET.get(key, "").replace("\x00", "").strip()[:200] for key in keys}
+    if filters["assignee"] and not filters["assignee"].isdigit():
+        filters["assignee"] = ""
+    tickets = selectors.tickets_for_queue(user=request.user, view=view, filters=filters)
+    page = Paginator(tickets, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [(ticket, ticket_clock(ticket)) for ticket in page]
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "view": view,
+        "views": selectors.QUEUE_VIEWS,
+        "view_label": selectors.QUEUE_VIEWS[view],
+        "filters": filters,
+        "page": page,
+        "rows": rows,
+        "querystring": query.urlencode(),
+        "statuses": Status.choices,
+        "priorities": Priority.choices,
+        "categories": Category.objects.all(),
+        "agents": Agent.objects.order_by("name").only("id", "name"),
+        "sorts": [
+            ("newest", "Newest"),
+            ("oldest", "Oldest"),
+            ("updated", "Recently updated"),
+            ("priority", "Priority"),
+            ("due", "Due soonest"),
+        ],
+    }
+    template = "tickets/agent/_queue_table.html" if is_htmx(request) else "tickets/agent/queue.html"
+    return render(request, template, context)
+
+
+def _ticket_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:
+    user = request.user
+    agent = agent_for(user)
+    conversation = list(selectors.visible_messages(user).filter(ticket=ticket))
+    saved_query = request.GET.get("saved_q", "").strip()[:100]
+    saved_replies = SavedReply.objects.filter(Q(category=ticket.category) | Q(category__isnull=True))
+    if saved_query:
+        saved_replies = saved_replies.filter(Q(title__icontains=saved_query) | Q(body__icontains=saved_query))
+    prefill = _prefill(request, ticket, agent_name=agent.name if agent else user.get_username())
+    agents = Agent.objects.annotate(load=Count("tickets", filter=Q(tickets__status__in=ACTIVE_STATUSES))).order_by(
+        "name"
+    )
+    last_public = max((m.pk for m in conversation if not m.internal), default=0)
+    return {
+        "ticket": ticket,
+        "conversation": conversation,
+        "ticket_attachments": [a for a in ticket.attachments.all() if a.message_id is None],
+        "events": ticket.events.select_related("actor_user").all(),
+        "clocks": ticket_clocks(ticket),
+        "allowed_statuses": allowed_targets(ticket.status),
+        "change_form": extra.pop("change_form", None) or TicketChangeForm(ticket=ticket),
+        "reply_form": extra.pop("reply_form", None) or ReplyForm(initial={"body": prefill}),
+        "assign_form": AssignForm(agents=agents, ticket=ticket, supervisor=is_supervisor(user)),
+        "agents": agents,
+        "supervisor": is_supervisor(user),
+        "other_tickets": Ticket.objects.filter(customer_email__iexact=ticket.customer_email)
+        .exclude(pk=ticket.pk)
+        .order_by("-created_at")[:10],
+        "articles": suggestions_for(ticket.subject),
+        "saved_replies": saved_replies[:20],
+        "saved_query": saved_query,
+        "last_public": last_public,
+        **extra,
+    }
+
+
+def _prefill(request: HttpRequest, ticket: Ticket, *, agent_name: str) -> str:
+    """Reply text to start from: a saved reply and/or a link to an article, as asked by ?saved= / ?article=."""
+    parts = []
+    saved = request.GET.get("saved", "")
+    if saved.isdigit():
+        reply = SavedReply.objects.filter(pk=int(saved)).first()
+        if reply is not None:
+            parts.append(reply.render(ticket=ticket, agent_name=agent_name))
+    slug = request.GET.get("article", "")
+    if slug:
+        from knowledge.models import Article
+
+        article = Article.objects.filter(slug=slug, status="published").first()
+        if article is not None:
+            url = request.build_absolute_uri(reverse("kb:article", args=[article.slug]))
+            parts.append(f"This article explains it: {article.title}\n{url}")
+    return "\n\n".join(parts)
+
+
+@require_GET
+@agent_required
+def ticket_page(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = selectors.get_ticket_for_user(request.user, pk)
+    context = _ticket_context(request, ticket)
+    if is_htmx(request) and request.GET.get("part") == "reply":
+        return render(request, "tickets/agent/_reply_form.html", context)
+    return render(request, "tickets/agent/ticket.html", context)
+
+
+@require_POST
+@agent_required
+def ticket_reply(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = selectors.get_ticket_for_user(request.user, pk)
+    form = ReplyForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            message = services.message_create(
+                ticket=ticket,
+                body=form.cleaned_data["body"],
+                internal=form.cleaned_data["internal"],
+                attachments=form.cleaned_data["attachments"],
+                actor=actor_for(request.user),
+            )
+        except TicketClosed as closed:
+            form.add_error(None, str(closed))
+        else:
+            what = "Internal note added." if message.internal else "Reply sent to the customer."
+            messages.success(request, what)
+            return redirect(f"{reverse('agent:ticket', args=[ticket.pk])}#message-{message.pk}")
+    ticket.refresh_from_db()
+    return render(request, "tickets/agent/ticket.html", _ticket_context(request, ticket, reply_form=form), status=400)
+
+
+@require_POST
+@agent_required
+def ticket_change(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = selectors.get_ticket_for_user(request.user, pk)
+    form = TicketChangeForm(request.POST, ticket=ticket)
+    if form.is_valid():
+        try:
+            services.ticket_update(ticket=ticket, actor=actor_for(request.user), **form.changes())
+        except IllegalTransition as refused:
+            form.add_error("status", str(refused))
+        else:
+            messages.success(request, "Ticket updated.")
+            return redirect("agent:ticket", pk=ticket.pk)
+    ticket.refresh_from_db()
+    return render(request, "tickets/agent/ticket.html", _ticket_context(request, ticket, change_form=form), status=400)
+
+
+@require_POST
+@agent_required
+def ticket_assign_view(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = selectors.get_ticket_for_user(request.user, pk)
+    choice = request.POST.get("agent", "")
+    override = request.POST.get("override") == "on" and is_supervisor(request.user)
+    if choice == "me":
+        agent = agent_for(request.user)
+    elif choice.isdigit():
+        agent = Agent.objects.filter(pk=int(choice)).first()
+    else:
+        agent = None
+    try:
+        ticket_assign(ticket=ticket, agent=agent, actor=actor_for(request.user), override=override)
+    except AssignmentError as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, f"Assigned to {agent.name}." if agent else "Unassigned.")
+    return redirect("agent:ticket", pk=ticket.pk)
+
+
+@require_GET
+@agent_required
+def ticket_activity(request: HttpRequest, pk: int) -> HttpResponse:
+    """Polled by the ticket page: did someone else reply since it was opened?"""
+    ticket = selectors.get_ticket_for_user(request.user, pk)
+    since = request.GET.get("since", "0")
+    since_id = int(since) if since.isdigit() else 0
+    newer = (
+        Message.objects.filter(ticket=ticket, pk__gt=since_id, internal=False)
+        .exclude(author_agent=agent_for(request.user), author_type="agent")
+        .select_related("author_agent")
+        .order_by("-id")
+    )
+    return render(request, "tickets/agent/_activity.html", {"ticket": ticket, "newer": list(newer[:5])})

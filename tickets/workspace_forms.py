@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from django import forms
+from django.core.validators import MaxLengthValidator
+
+from tickets.forms import MultipleFileField
+from tickets.models import BODY_MAX, Category, Priority, Ticket
+from tickets.state_machine import allowed_targets
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(
+        label="Message", widget=forms.Textarea(attrs={"rows": 7}), validators=[MaxLengthValidator(BODY_MAX)]
+    )
+    internal = forms.BooleanField(
+        label="Internal note (only agents see it)", required=False, widget=forms.CheckboxInput(attrs={"role": "switch"})
+    )
+    attachments = MultipleFileField(label="Attachments")
+
+
+class TicketChangeForm(forms.Form):
+    """Status, priority, category and tags. Only the statuses the ticket may move to are offered."""
+
+    status = forms.ChoiceField()
+    priority = forms.ChoiceField(choices=Priority.choices)
+    category = forms.ModelChoiceField(queryset=Category.objects.all(), to_field_name="slug", empty_label=None)
+    tags = forms.CharField(required=False, help_text="Comma-separated", max_length=500)
+
+    def __init__(self, *args, ticket: Ticket, **kwargs):
+        kwargs.setdefault(
+            "initial",
+            {
+                "status": ticket.status,
+                "priority": ticket.priority,
+                "category": ticket.category.slug,
+                "tags": ", ".join(tag.name for tag in ticket.tags.all()),
+            },
+        )
+        super().__init__(*args, **kwargs)
+        self.ticket = ticket
+        labels = dict(Ticket.Status.choices)
+        choices = [(ticket.status, f"{labels[ticket.status]} (current)")]
+        choices += [(status, labels[status]) for status in allowed_targets(ticket.status)]
+        self.fields["status"].choices = choices
+
+    def clean_tags(self) -> list[str]:
+        tags = [tag.strip().lower() for tag in self.cleaned_data["tags"].split(",") if tag.strip()]
+        for tag in tags:
+            if not forms.SlugField().validators[0].regex.match(tag):
+                raise forms.ValidationError(f"{tag!r}: use letters, digits, hyphens and underscores.")
+        return tags
+
+    def changes(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "status": data["status"],
+            "priority": data["priority"],
+            "category": data["category"],
+            "tags": data["tags"],
+        }
+
+
+class AssignForm(forms.Form):
+    """Agents at capacity are shown but cannot be chosen, except by supervisors (override)."""
+
+    def __init__(self, *args, agents, ticket: Ticket, supervisor: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.options = [
+            {
+                "id": agent.pk,
+                "label": f"{agent.name} ({agent.load}/{agent.max_tickets})",
+                "full": agent.load >= agent.max_tickets and agent.pk != ticket.assigned_agent_id,
+                "selected": agent.pk == ticket.assigned_agent_id,
+            }
+            for agent in agents
+        ]
+        self.supervisor = supervisor

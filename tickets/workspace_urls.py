@@ -1,0 +1,19 @@
+from django.urls import path
+
+from helpdesk import dashboard
+from notifications import views as notification_views
+from tickets import workspace
+
+app_name = "agent"
+
+urlpatterns = [
+    path("", workspace.queue, name="queue"),
+    path("tickets/<int:pk>", workspace.ticket_page, name="ticket"),
+    path("tickets/<int:pk>/reply", workspace.ticket_reply, name="reply"),
+    path("tickets/<int:pk>/change", workspace.ticket_change, name="change"),
+    path("tickets/<int:pk>/assign", workspace.ticket_assign_view, name="assign"),
+    path("tickets/<int:pk>/activity", workspace.ticket_activity, name="activity"),
+    path("notifications", notification_views.notification_list, name="notifications"),
+    path("notifications/read", notification_views.notification_read, name="notifications-read"),
+    path("dashboard", dashboard.dashboard, name="dashboard"),
+]
