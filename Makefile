@@ -10,7 +10,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/helpdesk
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test test-pg lint format migrations-check deploy-check clean
+.PHONY: run test test-pg test-e2e screenshots lint format migrations-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,10 +31,19 @@ run: $(VENV)/.runtime-installed
 		$(BIN)/honcho start --env /dev/null --port $(PORT)
 
 test: $(VENV)/.dev-installed
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -m "not e2e" $(PYTEST_ARGS)
 
 test-pg: $(VENV)/.dev-installed
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -m "not e2e" $(PYTEST_ARGS)
+
+# End-to-end tests in Debian's chromium (apt-get install chromium), against a live server.
+test-e2e: $(VENV)/.dev-installed
+	$(BIN)/pytest -m e2e e2e $(PYTEST_ARGS)
+
+# Screenshots of the workspace with demo data (needs chromium), into docs/screenshots/.
+screenshots: $(VENV)/.dev-installed
+	DEBUG=true HELPDESK_VAR_DIR=$(CURDIR)/var/screenshots $(BIN)/python manage.py migrate --no-input -v0
+	DEBUG=true HELPDESK_VAR_DIR=$(CURDIR)/var/screenshots $(BIN)/python manage.py screenshots
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

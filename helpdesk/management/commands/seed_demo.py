@@ -114,6 +114,7 @@ class Command(BaseCommand):
         created = self.seed_tickets()
         self.seed_knowledge(author=admin)
         self.seed_feedback()
+        self.seed_saved_replies(categories)
 
         self.stdout.write(
             self.style.SUCCESS(
@@ -126,6 +127,31 @@ class Command(BaseCommand):
                 f"Agent logins: {', '.join(a[0] for a in AGENTS)}  password: {options['agent_password']}"
             )
         )
+
+    def seed_saved_replies(self, categories: dict) -> None:
+        from tickets.models import SavedReply
+
+        for title, category, body in [
+            ("Greeting", None, "Hello {customer_name},\n\nthank you for writing to us about {ticket_number}."),
+            ("Closing", None, "If anything is still unclear, just reply here.\n\nBest regards,\n{agent_name}"),
+            (
+                "Refund on its way",
+                "billing",
+                "Hello {customer_name},\n\nwe refunded the charge; it reaches your card within 5-10 business days.",
+            ),
+            (
+                "Reset password",
+                "account",
+                "Hello {customer_name},\n\nplease use Forgot password? on the sign-in page; "
+                "the link works for one hour.",
+            ),
+            (
+                "Need more details",
+                None,
+                "Could you tell us the exact error message and when it started? A screenshot helps too.",
+            ),
+        ]:
+            SavedReply.objects.get_or_create(title=title, defaults={"body": body, "category": categories.get(category)})
 
     def seed_feedback(self) -> None:
         """Answer most survey invitations of the demo's resolved tickets, and rate some replies."""
