@@ -19,7 +19,7 @@ from feedback.serializers import (
     SurveyInvitationSerializer,
 )
 from feedback.services import FeedbackExists, feedback_create
-from feedback.summary import feedback_summary
+from feedback.summary import csat_by_week, feedback_summary
 
 
 class FeedbackFilter(django_filters.FilterSet):
@@ -66,6 +66,8 @@ class FeedbackViewSet(
             agent=filters.get("agent"),
             category=filters["category"].slug if filters.get("category") else None,
         )
+        # The dashboard's weekly CSAT chart reads the same selector.
+        summary["by_week"] = csat_by_week(start=filters["start"], end=filters["end"])
         return Response(SummarySerializer(summary).data)
 
 

@@ -78,7 +78,14 @@ class AgentFiguresSerializer(FiguresSerializer):
     replies_rated = serializers.IntegerField()
 
 
+class WeeklyCsatSerializer(serializers.Serializer):
+    week = serializers.DateField(help_text="The Monday the week starts on")
+    count = serializers.IntegerField()
+    csat_percent = serializers.FloatField(allow_null=True)
+
+
 class SummarySerializer(FiguresSerializer):
     start = serializers.DateTimeField()
     end = serializers.DateTimeField()
     agents = AgentFiguresSerializer(many=True)
+    by_week = WeeklyCsatSerializer(many=True)

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agents.permissions import AgentsReadSupervisorsWrite, WorksTickets
-from sla.compliance import compliance_report
+from sla.compliance import compliance_by_day, compliance_report
 from sla.models import SLAPolicy, SLAViolation
 from sla.scan import sla_scan
 from sla.serializers import (
@@ -115,6 +115,8 @@ class ComplianceView(APIView):
             category=filters["category"].slug if filters.get("category") else None,
             agent=filters.get("agent"),
         )
+        # The dashboard's daily chart reads the same selector.
+        report["by_day"] = compliance_by_day(start=filters["start"], end=filters["end"])
         return Response(ComplianceReportSerializer(report).data)
 
 

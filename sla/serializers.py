@@ -100,6 +100,14 @@ class PriorityFiguresSerializer(serializers.Serializer):
     resolution = TargetFiguresSerializer()
 
 
+class DailyComplianceSerializer(serializers.Serializer):
+    day = serializers.DateField()
+    tickets = serializers.IntegerField()
+    met = serializers.IntegerField()
+    breached = serializers.IntegerField()
+    compliance_percent = serializers.FloatField(allow_null=True)
+
+
 class ComplianceReportSerializer(serializers.Serializer):
     start = serializers.DateTimeField()
     end = serializers.DateTimeField()
@@ -108,6 +116,7 @@ class ComplianceReportSerializer(serializers.Serializer):
     first_response = TargetFiguresSerializer()
     resolution = TargetFiguresSerializer()
     by_priority = PriorityFiguresSerializer(many=True)
+    by_day = DailyComplianceSerializer(many=True, help_text="Both targets together, per creation day")
 
 
 class SLACheckResultSerializer(serializers.Serializer):

@@ -130,3 +130,9 @@ def test_bad_parameters_answer_400(agent_api, category, params, field):
 
     assert response.status_code == 400
     assert field in response.json()
+
+
+def test_the_summary_carries_weekly_csat_as_the_dashboard_draws_it(agent_api, crafted):
+    [week] = summary(agent_api)["by_week"]
+
+    assert week == {"week": "2026-11-09", "count": 6, "csat_percent": 50.0}

@@ -149,3 +149,13 @@ def test_bad_parameters_answer_400_naming_the_field(agent_api, category, params,
 def test_the_report_runs_a_bounded_number_of_queries(agent_api, crafted, django_assert_max_num_queries):
     with django_assert_max_num_queries(20):
         report(agent_api)
+
+
+def test_the_report_carries_the_daily_figures_the_dashboard_draws(agent_api, crafted):
+    body = report(agent_api)
+
+    by_day = {row["day"]: row for row in body["by_day"]}
+    t0 = by_day[T0.date().isoformat()]
+    # The three tickets created at T0 (two high, one normal): first response met twice and
+    # breached once, resolution met twice and breached once.
+    assert (t0["tickets"], t0["met"], t0["breached"], t0["compliance_percent"]) == (3, 4, 2, 66.7)
