@@ -28,6 +28,7 @@ class TicketFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Ticket
+        skip_postgeneration_save = True
 
     subject = factory.Faker("sentence", nb_words=5)
     description = factory.Faker("paragraph", nb_sentences=3)
@@ -39,6 +40,14 @@ class TicketFactory(factory.django.DjangoModelFactory):
         lambda t: timezone.now() if t.status in (Status.RESOLVED, Status.CLOSED) else None
     )
     closed_at = factory.LazyAttribute(lambda t: timezone.now() if t.status == Status.CLOSED else None)
+
+    @factory.post_generation
+    def search_vector(self, create, extracted, **kwargs):
+        """Index the ticket for search as the services would (PostgreSQL only)."""
+        if create:
+            from tickets.search import refresh_search_vector
+
+            refresh_search_vector([self.pk])
 
 
 class MessageFactory(factory.django.DjangoModelFactory):
