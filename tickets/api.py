@@ -167,8 +167,12 @@ class TicketViewSet(
 
 def attachment_response(attachment: Attachment) -> FileResponse:
     """The file as a download, never rendered inline: an uploaded page cannot run as ours."""
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:  # the row outlived its file (a restore without media, say)
+        raise Http404("The file of this attachment is missing.") from None
     response = FileResponse(
-        attachment.file.open("rb"),
+        handle,
         as_attachment=True,
         filename=attachment.name,
         content_type=attachment.content_type,

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 from django.core.validators import MaxLengthValidator
+from django.core.validators import slug_unicode_re as unicode_slug_re
 
 from tickets.forms import MultipleFileField
 from tickets.models import BODY_MAX, Category, Priority, Ticket
@@ -46,8 +47,8 @@ class TicketChangeForm(forms.Form):
     def clean_tags(self) -> list[str]:
         tags = [tag.strip().lower() for tag in self.cleaned_data["tags"].split(",") if tag.strip()]
         for tag in tags:
-            if not forms.SlugField().validators[0].regex.match(tag):
-                raise forms.ValidationError(f"{tag!r}: use letters, digits, hyphens and underscores.")
+            if len(tag) > 50 or not unicode_slug_re.match(tag):
+                raise forms.ValidationError(f"{tag!r}: use up to 50 letters, digits, hyphens and underscores.")
         return tags
 
     def changes(self) -> dict:

@@ -74,3 +74,12 @@ def test_an_attachment_of_another_ticket_is_not_served(agent_api):
     attachment = Attachment.objects.get()
 
     assert agent_api.get(f"/api/support/tickets/{mine.pk}/attachments/{attachment.pk}").status_code == 404
+
+
+def test_a_missing_file_answers_404_not_500(agent_api):
+    ticket = TicketFactory()
+    agent_api.post(f"/api/support/tickets/{ticket.pk}/messages", {"body": "x", "attachments": [upload()]})
+    attachment = Attachment.objects.get()
+    attachment.file.storage.delete(attachment.file.name)
+
+    assert agent_api.get(f"/api/support/tickets/{ticket.pk}/attachments/{attachment.pk}").status_code == 404

@@ -274,3 +274,14 @@ def test_password_reset_sends_an_email_with_a_working_link(client, agent):
     link = next(line for line in email.body.splitlines() if "/accounts/reset/" in line).split("testserver", 1)[1]
     page = client.get(link, follow=True)
     assert "Choose a new password" in page.content.decode()
+
+
+def test_tags_in_any_alphabet_can_be_set_from_the_page(signed_in):
+    ticket = TicketFactory(status="new")
+
+    signed_in.post(
+        f"/agent/tickets/{ticket.pk}/change",
+        {"status": "new", "priority": "normal", "category": "general", "tags": "возврат, vip"},
+    )
+
+    assert sorted(ticket.tags.values_list("name", flat=True)) == ["vip", "возврат"]
