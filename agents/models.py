@@ -8,7 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 
@@ -19,6 +19,9 @@ _HH_MM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
 # Deliberately loose: the form and serializer use Django's full EmailValidator; the
 # database only refuses what is plainly not an address.
 EMAIL_SHAPE = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+# The same rule for forms and serializers, so an address the database would refuse is a
+# field error, not a failed write.
+validate_email_shape = RegexValidator(EMAIL_SHAPE, "Enter an address with a domain, like name@example.com.")
 
 
 @cache
@@ -41,7 +44,7 @@ def validate_working_hours(value: Any) -> None:
         if not isinstance(ranges, list):
             raise ValidationError(f"{day}: expected a list of [start, end] pairs.")
         previous_end = ""
-        for pair in sorted(ranges, key=lambda p: p[0] if isinstance(p, list | tuple) and p else ""):
+        for pair in sorted(ranges, key=lambda p: str(p[0]) if isinstance(p, list | tuple) and p else ""):
             if not (isinstance(pair, list | tuple) and len(pair) == 2 and all(isinstance(t, str) for t in pair)):
                 raise ValidationError(f"{day}: each range is a pair of times like ['09:00', '17:00'].")
             start, end = pair
@@ -77,7 +80,7 @@ class Agent(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent")
     name = models.CharField(max_length=255)
-    email = models.EmailField(max_length=254, unique=True)
+    email = models.EmailField(max_length=254, unique=True, validators=[validate_email_shape])
     role = models.CharField(max_length=20, choices=AgentRole.choices, default=AgentRole.AGENT)
     specializations = models.ManyToManyField("tickets.Category", related_name="agents")
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])

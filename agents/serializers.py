@@ -3,7 +3,7 @@ from __future__ import annotations
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
-from agents.models import MAX_TICKETS, MIN_TICKETS, Agent
+from agents.models import MAX_TICKETS, MIN_TICKETS, Agent, validate_email_shape
 from tickets.models import Category
 
 
@@ -18,7 +18,10 @@ class AgentSerializer(serializers.ModelSerializer):
     open_tickets = serializers.IntegerField(read_only=True)
     email = serializers.EmailField(
         max_length=254,
-        validators=[UniqueValidator(queryset=Agent.objects.all(), message="An agent with this email already exists.")],
+        validators=[
+            validate_email_shape,
+            UniqueValidator(queryset=Agent.objects.all(), message="An agent with this email already exists."),
+        ],
     )
 
     class Meta:
@@ -40,6 +43,15 @@ class AgentSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["id", "open_tickets", "last_assigned_at", "created_at", "updated_at"]
+
+    def validate_max_tickets(self, value: int) -> int:
+        if self.instance is not None:
+            load = getattr(self.instance, "open_tickets", None)
+            if load is not None and value < load:
+                raise serializers.ValidationError(
+                    f"{self.instance.name} has {load} open tickets; reassign some before lowering the capacity."
+                )
+        return value
 
     def validate_name(self, name: str) -> str:
         if not name.strip():

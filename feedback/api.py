@@ -20,11 +20,12 @@ from feedback.serializers import (
 )
 from feedback.services import FeedbackExists, feedback_create
 from feedback.summary import csat_by_week, feedback_summary
+from helpdesk.api import MAX_ID
 
 
 class FeedbackFilter(django_filters.FilterSet):
-    agent = django_filters.NumberFilter(field_name="agent_id")
-    ticket = django_filters.NumberFilter(field_name="ticket_id")
+    agent = django_filters.NumberFilter(field_name="agent_id", min_value=1, max_value=MAX_ID)
+    ticket = django_filters.NumberFilter(field_name="ticket_id", min_value=1, max_value=MAX_ID)
     rating = django_filters.NumberFilter(field_name="overall")
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
@@ -60,21 +61,21 @@ class FeedbackViewSet(
         query = SummaryQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         filters = query.validated_data
-        summary = feedback_summary(
-            start=filters["start"],
-            end=filters["end"],
-            agent=filters.get("agent"),
-            category=filters["category"].slug if filters.get("category") else None,
-        )
-        # The dashboard's weekly CSAT chart reads the same selector.
-        summary["by_week"] = csat_by_week(start=filters["start"], end=filters["end"])
+        scope = {
+            "start": filters["start"],
+            "end": filters["end"],
+            "agent": filters.get("agent"),
+            "category": filters["category"].slug if filters.get("category") else None,
+        }
+        summary = feedback_summary(**scope)
+        summary["by_week"] = csat_by_week(**scope)  # the selector the dashboard's CSAT chart reads
         return Response(SummarySerializer(summary).data)
 
 
 class SurveyFilter(django_filters.FilterSet):
     state = django_filters.ChoiceFilter(choices=SurveyState.choices, method="filter_state")
-    ticket = django_filters.NumberFilter(field_name="ticket_id")
-    agent = django_filters.NumberFilter(field_name="agent_id")
+    ticket = django_filters.NumberFilter(field_name="ticket_id", min_value=1, max_value=MAX_ID)
+    agent = django_filters.NumberFilter(field_name="agent_id", min_value=1, max_value=MAX_ID)
 
     class Meta:
         model = SurveyInvitation

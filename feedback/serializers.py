@@ -21,7 +21,7 @@ class FeedbackSerializer(serializers.ModelSerializer):
     friendliness = rating(required=False)
     comment = serializers.CharField(max_length=COMMENT_MAX, required=False, allow_blank=True)
     customer_email = serializers.EmailField(required=False, help_text="Defaults to the ticket's customer")
-    agent_name = serializers.CharField(source="agent.name", read_only=True, default=None)
+    agent_name = serializers.CharField(source="agent.name", read_only=True, default=None, allow_null=True)
     source = serializers.SerializerMethodField()
 
     class Meta:

@@ -113,11 +113,17 @@ class WeeklyCsat(TypedDict):
     csat_percent: float | None
 
 
-def csat_by_week(*, start: datetime, end: datetime) -> list[WeeklyCsat]:
+def csat_by_week(
+    *, start: datetime, end: datetime, agent: int | None = None, category: str | None = None
+) -> list[WeeklyCsat]:
     """CSAT per week (weeks start on Monday). One query."""
+    feedback = Feedback.objects.filter(created_at__gte=start, created_at__lt=end)
+    if agent:
+        feedback = feedback.filter(agent_id=agent)
+    if category:
+        feedback = feedback.filter(ticket__category__slug=category)
     rows = (
-        Feedback.objects.filter(created_at__gte=start, created_at__lt=end)
-        .annotate(week=TruncWeek("created_at"))
+        feedback.annotate(week=TruncWeek("created_at"))
         .order_by()
         .values("week")
         .annotate(count=Count("id"), satisfied=Count("id", filter=Q(overall__gte=4)))

@@ -86,6 +86,11 @@ class DateOrDateTimeField(serializers.Field):
         return value.isoformat()
 
 
+# The largest id a client may name: larger numbers are refused as input errors instead of
+# overflowing the database's integer types.
+MAX_ID = 2**31 - 1
+
+
 @extend_schema_field({"type": "string", "description": "A ticket category's slug, e.g. billing"})
 class CategorySlugField(serializers.SlugRelatedField):
     """A ticket category named by its slug (imported late: this module loads with the URLs)."""
@@ -104,12 +109,15 @@ class PeriodQuerySerializer(serializers.Serializer):
 
     start = DateOrDateTimeField(required=False, help_text="From (default: 30 days before the end)")
     end = DateOrDateTimeField(required=False, help_text="Before (default: now)")
-    agent = serializers.IntegerField(min_value=1, required=False)
+    agent = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
     category = CategorySlugField(required=False)
 
     def validate(self, attrs: dict) -> dict:
         attrs.setdefault("end", timezone.now())
-        attrs.setdefault("start", attrs["end"] - timedelta(days=30))
+        try:
+            attrs.setdefault("start", attrs["end"] - timedelta(days=30))
+        except OverflowError:
+            raise serializers.ValidationError({"end": ["This date is too early."]}) from None
         if attrs["start"] >= attrs["end"]:
             raise serializers.ValidationError({"end": ["The end must come after the start."]})
         return attrs

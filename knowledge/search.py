@@ -61,9 +61,10 @@ class SearchQuery:
 
     @property
     def words(self) -> list[str]:
-        words = [word.strip(".,;:!?\"'()[]") for word in self.text.lower().split()]
+        words = [word.strip(".,;:!?\"'()[]{}<>*#@&%$^~`|/\\+=-_") for word in self.text.lower().split()]
+        words = [word for word in words if word]
         meaningful = [word for word in words if len(word) >= 2 and word not in STOP_WORDS]
-        return meaningful or [word for word in words if word]
+        return meaningful or words
 
     @property
     def configs(self) -> list[str]:
@@ -89,6 +90,8 @@ def search_articles(articles: QuerySet[Article], query: SearchQuery) -> QuerySet
     if not text:
         return articles
     query = SearchQuery(text, query.language, query.match_any)
+    if not query.words:  # nothing but punctuation: nothing to look for
+        return articles.none().annotate(search_rank=Value(0), headline=Value("", output_field=TextField()))
     if uses_full_text():
         tsquery, params = _tsquery(query)
         matches = articles.filter(RawSQL(f"search_vector @@ {tsquery}", params, output_field=BooleanField()))

@@ -33,7 +33,7 @@ class ArticleSerializer(serializers.ModelSerializer):
     )
     html = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
-    author = serializers.CharField(source="author.get_full_name", read_only=True, default=None)
+    author = serializers.CharField(source="author.get_full_name", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = Article
@@ -75,7 +75,7 @@ class ArticleListSerializer(ArticleSerializer):
     """Lists carry a summary (or the search snippet) instead of the whole article."""
 
     summary = serializers.SerializerMethodField()
-    rank = serializers.FloatField(source="search_rank", read_only=True, default=None)
+    rank = serializers.FloatField(source="search_rank", read_only=True, default=None, allow_null=True)
 
     class Meta(ArticleSerializer.Meta):
         fields = [f for f in ArticleSerializer.Meta.fields if f not in ("content", "html")] + ["summary", "rank"]

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agents.permissions import AgentsReadSupervisorsWrite, WorksTickets
+from helpdesk.api import MAX_ID
 from sla.compliance import compliance_by_day, compliance_report
 from sla.models import SLAPolicy, SLAViolation
 from sla.scan import sla_scan
@@ -44,8 +45,8 @@ class SLAPolicyViewSet(viewsets.ModelViewSet):
 
 
 class ViolationFilter(django_filters.FilterSet):
-    ticket = django_filters.NumberFilter(field_name="ticket_id")
-    agent = django_filters.NumberFilter(field_name="ticket__assigned_agent_id")
+    ticket = django_filters.NumberFilter(field_name="ticket_id", min_value=1, max_value=MAX_ID)
+    agent = django_filters.NumberFilter(field_name="ticket__assigned_agent_id", min_value=1, max_value=MAX_ID)
     detected_after = django_filters.IsoDateTimeFilter(field_name="detected_at", lookup_expr="gte")
     detected_before = django_filters.IsoDateTimeFilter(field_name="detected_at", lookup_expr="lt")
 
@@ -108,15 +109,15 @@ class ComplianceView(APIView):
         query = ComplianceQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         filters = query.validated_data
-        report = compliance_report(
-            start=filters["start"],
-            end=filters["end"],
-            priority=filters.get("priority"),
-            category=filters["category"].slug if filters.get("category") else None,
-            agent=filters.get("agent"),
-        )
-        # The dashboard's daily chart reads the same selector.
-        report["by_day"] = compliance_by_day(start=filters["start"], end=filters["end"])
+        scope = {
+            "start": filters["start"],
+            "end": filters["end"],
+            "priority": filters.get("priority"),
+            "category": filters["category"].slug if filters.get("category") else None,
+            "agent": filters.get("agent"),
+        }
+        report = compliance_report(**scope)
+        report["by_day"] = compliance_by_day(**scope)  # the selector the dashboard's daily chart reads
         return Response(ComplianceReportSerializer(report).data)
 
 

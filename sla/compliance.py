@@ -105,13 +105,7 @@ def compliance_report(
     now: datetime | None = None,
 ) -> ComplianceReport:
     now = now or timezone.now()
-    period = Ticket.objects.filter(created_at__gte=start, created_at__lt=end)
-    if priority:
-        period = period.filter(priority=priority)
-    if category:
-        period = period.filter(category__slug=category)
-    if agent:
-        period = period.filter(assigned_agent_id=agent)
+    period = _period(start, end, priority, category, agent)
     scoped = period.filter(sla_policy__isnull=False)
     aggregates = _aggregates(now)
 
@@ -147,12 +141,34 @@ class DailyCompliance(TypedDict):
     compliance_percent: float | None
 
 
-def compliance_by_day(*, start: datetime, end: datetime, now: datetime | None = None) -> list[DailyCompliance]:
+def _period(
+    start: datetime, end: datetime, priority: str | None, category: str | None, agent: int | None
+) -> QuerySet[Ticket]:
+    tickets = Ticket.objects.filter(created_at__gte=start, created_at__lt=end)
+    if priority:
+        tickets = tickets.filter(priority=priority)
+    if category:
+        tickets = tickets.filter(category__slug=category)
+    if agent:
+        tickets = tickets.filter(assigned_agent_id=agent)
+    return tickets
+
+
+def compliance_by_day(
+    *,
+    start: datetime,
+    end: datetime,
+    priority: str | None = None,
+    category: str | None = None,
+    agent: int | None = None,
+    now: datetime | None = None,
+) -> list[DailyCompliance]:
     """Per creation day, both targets together: met / (met + breached). One query."""
     now = now or timezone.now()
     conditions = _conditions(now)
     rows = (
-        Ticket.objects.filter(created_at__gte=start, created_at__lt=end, sla_policy__isnull=False)
+        _period(start, end, priority, category, agent)
+        .filter(sla_policy__isnull=False)
         .annotate(day=TruncDate("created_at"))
         .order_by()
         .values("day")

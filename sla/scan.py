@@ -87,7 +87,7 @@ details AS (
                   'title', CASE e.type WHEN 'violation' THEN 'SLA breached: ' ELSE 'SLA at risk: ' END
                            || CASE e.kind WHEN 'first_response' THEN 'first response' ELSE 'resolution' END
                            || ' on #' || CAST(e.ticket_id AS TEXT) || ' ' || t.subject,
-                  'url', %(ticket_url)s || CAST(e.ticket_id AS TEXT) || '/change/') AS payload
+                  'url', %(ticket_url)s || CAST(e.ticket_id AS TEXT)) AS payload
       FROM events e JOIN tickets_ticket t ON t.id = e.ticket_id
 ),
 people AS (
@@ -133,7 +133,7 @@ def _params(now: datetime, scan_id: uuid.UUID) -> dict:
     return {
         "now": connection.ops.adapt_datetimefield_value(now),
         "scan": scan_field.get_db_prep_value(scan_id, connection),
-        "ticket_url": settings.SITE_URL + "/admin/tickets/ticket/",
+        "ticket_url": settings.SITE_URL + "/agent/tickets/",
         "default_slack": bool(settings.SLACK_WEBHOOK_URL),
     }
 

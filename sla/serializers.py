@@ -58,7 +58,7 @@ class SLAPolicySerializer(serializers.ModelSerializer):
 
 
 class SLAViolationSerializer(serializers.ModelSerializer):
-    policy = serializers.CharField(source="policy.name", default=None, read_only=True)
+    policy = serializers.CharField(source="policy.name", default=None, read_only=True, allow_null=True)
     minutes_late = serializers.IntegerField(read_only=True)
 
     class Meta:

@@ -73,9 +73,10 @@ def sla_apply(*, ticket: Ticket) -> list[str]:
 
     first_response, resolution = policy.first_response_hours * 60, policy.resolution_hours * 60
     share = policy.at_risk_percent / 100
-    ticket.first_response_due_at = at(first_response)
+    if ticket.first_responded_at is None:  # once answered, the first-response result is fixed
+        ticket.first_response_due_at = at(first_response)
+        ticket.first_response_at_risk_at = at(first_response * share)
     ticket.resolution_due_at = at(resolution)
-    ticket.first_response_at_risk_at = at(first_response * share)
     ticket.resolution_at_risk_at = at(resolution * share)
     return SLA_FIELDS
 
@@ -97,7 +98,10 @@ def sla_resume(*, ticket: Ticket, now: datetime) -> list[str]:
     ticket.sla_paused_minutes += paused
     fields = ["sla_paused_at", "sla_paused_minutes"]
     if ticket.sla_policy_id is not None and paused > 0:
-        for name in SLA_FIELDS[1:]:
+        moving = ["resolution_due_at", "resolution_at_risk_at"]
+        if ticket.first_responded_at is None:  # an answered ticket's first response is settled
+            moving += ["first_response_due_at", "first_response_at_risk_at"]
+        for name in moving:
             value = getattr(ticket, name)
             if value is not None:
                 setattr(ticket, name, add_business_minutes(value, paused, schedule))
@@ -111,7 +115,11 @@ def sla_status_changed(*, ticket: Ticket, previous: str, now: datetime | None = 
     fields: list[str] = []
     if ticket.status == Ticket.Status.RESOLVED:
         fields += sla_record_resolution(ticket=ticket, at=now)
-    elif previous == Ticket.Status.RESOLVED and ticket.resolution_minutes is not None:
+    elif (
+        previous == Ticket.Status.RESOLVED
+        and ticket.status != Ticket.Status.CLOSED
+        and ticket.resolution_minutes is not None
+    ):
         ticket.resolution_minutes = None  # reopened: it is not resolved any more
         fields.append("resolution_minutes")
     running_before, running_now = previous in RUNNING_STATUSES, ticket.status in RUNNING_STATUSES

@@ -128,6 +128,8 @@ class TicketViewSet(
     @action(detail=True, methods=["post"], url_path=r"messages/(?P<message_id>[0-9]+)/rate")
     def rate(self, request, pk=None, message_id=None):
         ticket = self._ticket()
+        if actor_for(request.user).is_agent:
+            raise PermissionDenied("Replies are rated by the customer (through an integration or the portal).")
         message = get_object_or_404(selectors.visible_messages(request.user), ticket=ticket, pk=message_id)
         serializer = RatingSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -5,6 +5,7 @@ from django.db.models import Case, IntegerField, QuerySet, Value, When
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import BaseFilterBackend, OrderingFilter
 
+from helpdesk.api import MAX_ID
 from tickets.models import PRIORITY_RANK, Category, Priority, Status, Ticket
 from tickets.search import search_tickets
 
@@ -13,7 +14,7 @@ class TicketFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Status.choices)
     priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
     category = django_filters.ModelChoiceFilter(queryset=Category.objects.all(), to_field_name="slug")
-    assigned_agent = django_filters.NumberFilter(field_name="assigned_agent_id")
+    assigned_agent = django_filters.NumberFilter(field_name="assigned_agent_id", min_value=1, max_value=MAX_ID)
     unassigned = django_filters.BooleanFilter(field_name="assigned_agent", lookup_expr="isnull")
     customer_email = django_filters.CharFilter(field_name="customer_email", lookup_expr="iexact")
     tag = django_filters.CharFilter(field_name="tags__name")

@@ -6,6 +6,7 @@ from django.core.validators import MaxLengthValidator, MinLengthValidator
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse_lazy
 
+from agents.models import validate_email_shape
 from tickets.attachments import validate_uploads
 from tickets.models import BODY_MAX, DESCRIPTION_MAX, DESCRIPTION_MIN, SUBJECT_MAX, Category
 
@@ -44,7 +45,9 @@ class AttachmentsHelpMixin:
 
 class TicketForm(AttachmentsHelpMixin, forms.Form):
     customer_name = forms.CharField(label="Your name", max_length=255)
-    customer_email = forms.EmailField(label="Your email", max_length=254, help_text="We send the answers here.")
+    customer_email = forms.EmailField(
+        label="Your email", max_length=254, help_text="We send the answers here.", validators=[validate_email_shape]
+    )
     category = forms.ModelChoiceField(
         label="What is it about?",
         queryset=Category.objects.all(),

@@ -16,7 +16,7 @@ from django.db.models.functions import Length
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.utils import timezone
 
-from agents.models import EMAIL_SHAPE
+from agents.models import EMAIL_SHAPE, validate_email_shape
 
 SUBJECT_MAX = 255
 DESCRIPTION_MIN, DESCRIPTION_MAX = 10, 5000
@@ -104,7 +104,7 @@ class Ticket(models.Model):
     description = models.TextField(
         validators=[MinLengthValidator(DESCRIPTION_MIN), MaxLengthValidator(DESCRIPTION_MAX)]
     )
-    customer_email = models.EmailField(max_length=254)
+    customer_email = models.EmailField(max_length=254, validators=[validate_email_shape])
     customer_name = models.CharField(max_length=255, blank=True)
     external_customer_id = models.CharField(max_length=255, blank=True)
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="tickets")

@@ -5,6 +5,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from agents.models import validate_email_shape
 from tickets.attachments import validate_uploads
 from tickets.models import (
     BODY_MAX,
@@ -56,7 +57,9 @@ class TicketSerializer(serializers.ModelSerializer):
     number = serializers.CharField(read_only=True)
     category = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     tags = serializers.SerializerMethodField()
-    assigned_agent_name = serializers.CharField(source="assigned_agent.name", read_only=True, default=None)
+    assigned_agent_name = serializers.CharField(
+        source="assigned_agent.name", read_only=True, default=None, allow_null=True
+    )
     allowed_statuses = serializers.SerializerMethodField()
     attachments = AttachmentSerializer(many=True, read_only=True)
 
@@ -130,7 +133,7 @@ class TicketDetailSerializer(TicketSerializer):
 class TicketCreateSerializer(serializers.Serializer):
     subject = serializers.CharField(max_length=SUBJECT_MAX)
     description = serializers.CharField(min_length=DESCRIPTION_MIN, max_length=DESCRIPTION_MAX)
-    customer_email = serializers.EmailField(max_length=254)
+    customer_email = serializers.EmailField(max_length=254, validators=[validate_email_shape])
     customer_name = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
     external_customer_id = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
     category = serializers.SlugRelatedField(slug_field="slug", queryset=Category.objects.all())

@@ -79,7 +79,7 @@ def tags_from_names(names: Iterable[str]) -> list[Tag]:
 
 
 def agent_ticket_url(ticket: Ticket) -> str:
-    return settings.SITE_URL + reverse("admin:tickets_ticket_change", args=[ticket.pk])
+    return settings.SITE_URL + reverse("agent:ticket", args=[ticket.pk])
 
 
 # --- Notifications -------------------------------------------------------------------
@@ -220,8 +220,12 @@ def ticket_update(*, ticket: Ticket, actor: Actor, **changes: Any) -> Ticket:
     ticket = Ticket.objects.select_for_update(of=("self",)).select_related("category", "sla_policy").get(pk=ticket.pk)
     if "status" in changes and changes["status"] != ticket.status:
         check_transition(ticket.status, changes["status"])
-    policy_relevant = changes.get("priority", ticket.priority) != ticket.priority or (
-        "category" in changes and changes["category"].pk != ticket.category_id
+    if ticket.status == Status.CLOSED:
+        raise TicketClosed(f"Ticket {ticket.number} is closed; it can no longer be changed.")
+    # A resolved ticket's results are settled; changing its priority does not rewrite them.
+    policy_relevant = ticket.status != Status.RESOLVED and (
+        changes.get("priority", ticket.priority) != ticket.priority
+        or ("category" in changes and changes["category"].pk != ticket.category_id)
     )
     text_changed = False
     for field, kind in (("subject", EventKind.SUBJECT), ("priority", EventKind.PRIORITY)):

@@ -36,7 +36,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     view = view if view in selectors.QUEUE_VIEWS else "open"
     keys = ("status", "priority", "category", "assignee", "tag", "q", "sort")
     filters = {key: request.GET.get(key, "").replace("\x00", "").strip()[:200] for key in keys}
-    if filters["assignee"] and not filters["assignee"].isdigit():
+    if not (filters["assignee"].isdigit() and len(filters["assignee"]) <= 9):
         filters["assignee"] = ""
     tickets = selectors.tickets_for_queue(user=request.user, view=view, filters=filters)
     page = Paginator(tickets, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))

@@ -136,14 +136,39 @@ def test_a_reply_can_be_rated_once(integration_api):
     assert (reply.rating, reply.rating_comment) == (4, "Quick")
 
 
-@pytest.mark.parametrize("fields", [{"author_type": "customer"}, {"author_type": "agent", "internal": True}])
-def test_only_public_agent_replies_can_be_rated(agent_api, fields):
+@pytest.mark.parametrize(
+    ("fields", "status"),
+    [({"author_type": "customer"}, 409), ({"author_type": "agent", "internal": True}, 404)],  # notes are invisible
+)
+def test_only_public_agent_replies_can_be_rated(integration_api, fields, status):
     message = MessageFactory(**fields)
 
-    response = agent_api.post(
+    response = integration_api.post(
         f"/api/support/tickets/{message.ticket_id}/messages/{message.pk}/rate", {"rating": 5}, format="json"
     )
 
-    assert response.status_code == 409
+    assert response.status_code == status
     message.refresh_from_db()
     assert message.rating is None
+
+
+def test_agents_cannot_rate_replies(agent_api):
+    reply = MessageFactory(author_type="agent")
+
+    response = agent_api.post(
+        f"/api/support/tickets/{reply.ticket_id}/messages/{reply.pk}/rate", {"rating": 5}, format="json"
+    )
+
+    assert response.status_code == 403
+    reply.refresh_from_db()
+    assert reply.rating is None
+
+
+def test_a_closed_ticket_cannot_be_edited(integration_api):
+    ticket = TicketFactory(status="closed", priority="urgent")
+
+    response = integration_api.patch(f"/api/support/tickets/{ticket.pk}", {"priority": "low"}, format="json")
+
+    assert response.status_code == 409
+    ticket.refresh_from_db()
+    assert ticket.priority == "urgent"
