@@ -104,20 +104,38 @@ def _claim(notification_id: int, now: datetime) -> bool:
     return bool(Notification.objects.filter(_claimable(now), pk=notification_id).update(claimed_until=lease))
 
 
-def claim_due(*, now: datetime, limit: int) -> list[int]:
-    """Claim up to `limit` due rows for this worker, oldest due first.
+def claim_one(notification_id: int, now: datetime) -> bool:
+    """Claim one row for this worker, just before sending it.
 
-    On PostgreSQL, SELECT ... FOR UPDATE SKIP LOCKED: concurrent workers each take
-    different rows without waiting on one another. Elsewhere, a conditional UPDATE per row.
+    On PostgreSQL the row is locked with SELECT ... FOR UPDATE SKIP LOCKED, so a worker
+    never waits on a row another is claiming; elsewhere a conditional UPDATE does the same.
+    Claiming row by row (not a whole batch up front) keeps each lease as long as one send,
+    so a slow batch cannot outlive its claims and have its last rows sent a second time.
     """
+    if connection.vendor != "postgresql":
+        return _claim(notification_id, now)
     lease = now + timedelta(seconds=settings.NOTIFICATION_CLAIM_SECONDS)
+    with transaction.atomic():
+        row = (
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(_claimable(now), pk=notification_id)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if row is None:
+            return False
+        Notification.objects.filter(pk=notification_id).update(claimed_until=lease)
+    return True
+
+
+def _due_ids(now: datetime, limit: int) -> list[int]:
     due = Notification.objects.filter(_claimable(now)).order_by("next_attempt_at", "id")
-    if connection.vendor == "postgresql":
-        with transaction.atomic():
-            ids = list(due.select_for_update(skip_locked=True).values_list("pk", flat=True)[:limit])
-            Notification.objects.filter(pk__in=ids).update(claimed_until=lease)
-        return ids
-    return [pk for pk in due.values_list("pk", flat=True)[:limit] if _claim(pk, now)]
+    return list(due.values_list("pk", flat=True)[:limit])
+
+
+def claim_due(*, now: datetime, limit: int) -> list[int]:
+    """Claim up to `limit` due rows (what a worker that then died would leave behind)."""
+    return [pk for pk in _due_ids(now, limit) if claim_one(pk, now)]
 
 
 def _send_claimed(notification_id: int, now: datetime) -> str:
@@ -125,7 +143,13 @@ def _send_claimed(notification_id: int, now: datetime) -> str:
     notification = Notification.objects.get(pk=notification_id)
     attempts = notification.attempts + 1
     try:
-        channel_for(notification).send(notification)
+        try:
+            channel_for(notification).send(notification)
+        except DeliveryError:
+            raise
+        except Exception as unexpected:  # a bug or an odd payload: count it, retry, end dead
+            logger.exception("notification %s: unexpected error while sending", notification_id)
+            raise DeliveryError(f"{type(unexpected).__name__}: {unexpected}", retryable=True) from unexpected
     except DeliveryError as error:
         dead = not error.retryable or attempts >= settings.NOTIFICATION_MAX_ATTEMPTS
         status = DeliveryStatus.DEAD if dead else DeliveryStatus.FAILED
@@ -175,8 +199,13 @@ def notifications_deliver(*, notification_ids: Iterable[int]) -> dict[str, int]:
 
 
 def notifications_deliver_due(*, now: datetime | None = None, limit: int = 500) -> dict[str, int]:
-    now = now or timezone.now()
-    return _tally(_send_claimed(pk, now) for pk in claim_due(now=now, limit=limit))
+    """Deliver due rows one by one, each claimed right before it is sent."""
+    statuses = []
+    for pk in _due_ids(now or timezone.now(), limit):
+        moment = now or timezone.now()
+        if claim_one(pk, moment):
+            statuses.append(_send_claimed(pk, moment))
+    return _tally(statuses)
 
 
 def dispatch_due() -> None:

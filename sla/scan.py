@@ -183,3 +183,43 @@ def sla_scan(*, now: datetime | None = None, ticket_id: int | None = None) -> Sc
             result.notifications,
         )
     return result
+
+
+_LATE = """
+INSERT INTO sla_slaviolation (ticket_id, policy_id, kind, due_at, detected_at, scan_id)
+VALUES (%(ticket)s, %(policy)s, %(kind)s, %(due)s, %(now)s, %(scan)s)
+ON CONFLICT (ticket_id, kind) DO NOTHING
+"""
+
+
+def sla_record_if_late(*, ticket, kind: str, done_at: datetime) -> bool:
+    """Record the violation of a target met late, at the moment it is met.
+
+    The scan only sees targets still open; a first reply or a resolution that comes after
+    its due time but before the next scan (or while beat was down) would otherwise never
+    be recorded. Runs in the caller's transaction; alerts leave after commit. A ticket whose
+    clock was stopped counts the moment it stopped.
+    """
+    due = ticket.first_response_due_at if kind == "first_response" else ticket.resolution_due_at
+    clock = min(done_at, ticket.sla_paused_at) if ticket.sla_paused_at else done_at
+    if ticket.sla_policy_id is None or due is None or clock <= due:
+        return False
+    from notifications.services import dispatch_due
+
+    now = timezone.now()
+    params = _params(now, uuid.uuid4())
+    params.update(
+        {
+            "ticket": ticket.pk,
+            "policy": ticket.sla_policy_id,
+            "kind": kind,
+            "due": connection.ops.adapt_datetimefield_value(due),
+        }
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(_LATE, params)
+        if cursor.rowcount <= 0:
+            return False  # the scan had recorded it already
+        cursor.execute(_NOTIFICATIONS.format(json=_JSON[connection.vendor]), params)
+    transaction.on_commit(dispatch_due)
+    return True

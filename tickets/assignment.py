@@ -117,3 +117,14 @@ def ticket_auto_assign(*, ticket: Ticket, actor: Actor) -> Agent | None:
 
 class _AgentFull(Exception):
     pass
+
+
+def keep_within_capacity(*, ticket: Ticket, actor: Actor) -> None:
+    """A reopened ticket counts against its agent again; if that agent is full, it goes back
+    to the queue (unassigned) rather than pushing them past their maximum."""
+    if ticket.assigned_agent_id is None:
+        return
+    agent = Agent.objects.select_for_update().get(pk=ticket.assigned_agent_id)
+    others = Ticket.objects.filter(assigned_agent=agent, status__in=ACTIVE_STATUSES).exclude(pk=ticket.pk).count()
+    if others >= agent.max_tickets:
+        _set_assignee(ticket=ticket, agent=None, actor=actor, now=timezone.now())

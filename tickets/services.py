@@ -22,10 +22,11 @@ from helpdesk.metrics import tickets_created
 from notifications.models import Channel
 from notifications.services import email_enqueue, notification_enqueue
 from sla import services as sla
-from tickets.assignment import ticket_auto_assign
+from sla.scan import sla_record_if_late
+from tickets.assignment import keep_within_capacity, ticket_auto_assign
 from tickets.attachments import attachments_save
 from tickets.links import private_url
-from tickets.models import AuthorType, Category, EventKind, Message, Status, Tag, Ticket, TicketEvent
+from tickets.models import ACTIVE_STATUSES, AuthorType, Category, EventKind, Message, Status, Tag, Ticket, TicketEvent
 from tickets.search import refresh_search_vector
 from tickets.state_machine import check_transition
 
@@ -199,6 +200,10 @@ def _apply_status(*, ticket: Ticket, target: str, actor: Actor) -> None:
     fields += sla.sla_status_changed(ticket=ticket, previous=previous, now=now)
     ticket.save(update_fields=fields)
     record_event(ticket=ticket, kind=EventKind.STATUS, actor=actor, old=previous, new=target)
+    if previous not in ACTIVE_STATUSES and target in ACTIVE_STATUSES:
+        keep_within_capacity(ticket=ticket, actor=actor)
+    if target == Status.RESOLVED:
+        sla_record_if_late(ticket=ticket, kind="resolution", done_at=now)
     if target == Status.RESOLVED:
         survey_invite(ticket=ticket, now=now)
 
@@ -320,6 +325,7 @@ def message_create(
             fields = ["first_responded_at", "updated_at"]
             fields += sla.sla_record_first_response(ticket=ticket, at=message.created_at)
             ticket.save(update_fields=fields)
+            sla_record_if_late(ticket=ticket, kind="first_response", done_at=message.created_at)
             record_event(ticket=ticket, kind=EventKind.FIRST_RESPONSE, actor=actor, new=message.created_at.isoformat())
         if ticket.status == Status.NEW:
             _apply_status(ticket=ticket, target=Status.OPEN, actor=actor)

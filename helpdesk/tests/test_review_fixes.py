@@ -165,3 +165,42 @@ def test_report_series_follow_the_filters(agent_api, category):
 
     assert body["tickets"] == 1
     assert sum(day["tickets"] for day in body["by_day"]) == 1
+
+
+def test_a_late_reply_is_recorded_as_a_violation_when_it_is_sent(agent_api, agent, supervisor, category):
+    from notifications.models import Notification
+    from sla.models import SLAViolation
+
+    SLAPolicyFactory(first_response_hours=1, resolution_hours=4)
+    with time_machine.travel(T0, tick=False):
+        ticket = create(agent_api)
+        on_time = create(agent_api)
+    with time_machine.travel(T0 + timedelta(minutes=30), tick=False):
+        agent_api.post(f"/api/support/tickets/{on_time.pk}/messages", {"body": "Quick"}, format="json")
+    with time_machine.travel(T0 + timedelta(hours=2), tick=False):  # no scan ran in between
+        agent_api.post(f"/api/support/tickets/{ticket.pk}/messages", {"body": "Sorry for the wait"}, format="json")
+    with time_machine.travel(T0 + timedelta(hours=5), tick=False):
+        agent_api.patch(f"/api/support/tickets/{ticket.pk}", {"status": "resolved"}, format="json")
+
+    assert sorted(SLAViolation.objects.filter(ticket=ticket).values_list("kind", flat=True)) == [
+        "first_response",
+        "resolution",
+    ]
+    assert not SLAViolation.objects.filter(ticket=on_time).exists()
+    assert Notification.objects.filter(kind="sla.violation.first_response", channel="dashboard").count() >= 1
+
+
+def test_a_reopened_ticket_never_pushes_its_agent_over_capacity(integration_api, agent):
+    from tickets.tests.factories import TicketFactory
+
+    agent.max_tickets = 1
+    agent.save()
+    resolved = TicketFactory(status="resolved", assigned_agent=agent)
+    TicketFactory(status="open", assigned_agent=agent)
+
+    integration_api.post(f"/api/support/tickets/{resolved.pk}/messages", {"body": "It broke again"}, format="json")
+
+    resolved.refresh_from_db()
+    assert resolved.status == "open"
+    assert resolved.assigned_agent is None  # back to the queue
+    assert Ticket.objects.filter(assigned_agent=agent, status__in=["new", "open", "pending", "on_hold"]).count() == 1

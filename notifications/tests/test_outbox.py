@@ -189,3 +189,26 @@ def test_two_workers_claiming_at_once_take_disjoint_rows():
     first, second = claimed
     assert set(first).isdisjoint(second)
     assert len(first) + len(second) == 100
+
+
+def test_rows_already_sent_by_another_worker_are_not_sent_again():
+    from notifications.services import _due_ids, claim_one
+
+    NotificationFactory.create_batch(3)
+    seen_by_first_worker = _due_ids(timezone.now(), 10)
+
+    assert notifications_deliver_due() == {"sent": 3}  # a second worker got there first
+    assert [claim_one(pk, timezone.now()) for pk in seen_by_first_worker] == [False, False, False]
+    assert len(mail.outbox) == 3
+
+
+def test_an_unexpected_error_is_counted_and_retried(monkeypatch):
+    from notifications import channels
+
+    row = NotificationFactory()
+    monkeypatch.setattr(channels.EmailChannel, "send", lambda self, n: 1 / 0)
+
+    assert notifications_deliver_due() == {"failed": 1}
+    row.refresh_from_db()
+    assert (row.status, row.attempts, row.claimed_until) == ("failed", 1, None)
+    assert "ZeroDivisionError" in row.last_error
