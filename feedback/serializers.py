@@ -44,6 +44,11 @@ class FeedbackSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "agent", "created_at"]
         validators = []  # one feedback per ticket is answered with 409 by the view, not 400
 
+    def validate_ticket(self, ticket: Ticket) -> Ticket:
+        if ticket.status not in (Ticket.Status.RESOLVED, Ticket.Status.CLOSED):
+            raise serializers.ValidationError("Feedback is given on resolved or closed tickets only.")
+        return ticket
+
     def get_source(self, feedback: Feedback) -> str:
         return "survey" if feedback.survey_id else "api"
 

@@ -144,7 +144,7 @@ class TicketViewSet(
     @extend_schema(responses={200: TicketEventSerializer(many=True)})
     @action(detail=True, methods=["get"], filter_backends=[])
     def history(self, request, pk=None):
-        page = self.paginate_queryset(selectors.ticket_history(self._ticket()))
+        page = self.paginate_queryset(selectors.ticket_history(self._ticket(), request.user))
         return self.get_paginated_response(TicketEventSerializer(page, many=True).data)
 
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiResponse(description="The file")})

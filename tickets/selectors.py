@@ -40,8 +40,12 @@ def get_ticket_for_user(user, pk: int | str) -> Ticket:
         raise Http404("No such ticket.") from None
 
 
-def ticket_history(ticket: Ticket) -> QuerySet[TicketEvent]:
-    return ticket.events.all()
+def ticket_history(ticket: Ticket, user=None) -> QuerySet[TicketEvent]:
+    """The audit trail; without the right to read notes, not even that a note was written."""
+    events = ticket.events.all()
+    if user is not None and not can_read_internal_notes(user):
+        events = events.exclude(kind=TicketEvent.Kind.NOTE)
+    return events
 
 
 QUEUE_VIEWS = {

@@ -59,8 +59,19 @@ def test_the_api_refuses_bad_values_naming_the_field(integration_api, field, val
         assert not Feedback.objects.exists()
 
 
+def test_feedback_is_for_resolved_tickets(integration_api):
+    response = integration_api.post(
+        "/api/support/feedback", {"ticket": TicketFactory(status="open").pk, "overall": 5}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "resolved or closed" in response.json()["ticket"][0]
+
+
 def test_the_api_needs_an_overall_rating(integration_api):
-    response = integration_api.post("/api/support/feedback", {"ticket": TicketFactory().pk}, format="json")
+    response = integration_api.post(
+        "/api/support/feedback", {"ticket": TicketFactory(status="resolved").pk}, format="json"
+    )
 
     assert response.status_code == 400
     assert response.json()["overall"] == ["This field is required."]

@@ -178,3 +178,17 @@ def test_internal_notes_are_never_emailed(agent_api, ticket_with_note, django_ca
 
     assert "PUBLIC-REPLY" in bodies
     assert "INTERNAL-NOTE" not in bodies
+
+
+def test_integrations_do_not_learn_from_the_history_that_a_note_was_written(
+    integration_api, agent_api, ticket_with_note
+):
+    integration_kinds = [
+        e["kind"] for e in integration_api.get(f"/api/support/tickets/{ticket_with_note.pk}/history").json()["results"]
+    ]
+    agent_kinds = [
+        e["kind"] for e in agent_api.get(f"/api/support/tickets/{ticket_with_note.pk}/history").json()["results"]
+    ]
+
+    assert "note" not in integration_kinds
+    assert "note" in agent_kinds
