@@ -12,9 +12,10 @@ from collections.abc import Iterable
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Func, Q, QuerySet, TextField, Value
+from django.db.models.functions import Concat
 
-from tickets.models import Ticket
+from tickets.models import Message, Ticket
 
 SEARCH_CONFIG = "english"  # also spelled out in _REFRESH_SQL
 
@@ -52,11 +53,17 @@ def search_tickets(queryset: QuerySet[Ticket], text: str) -> QuerySet[Ticket]:
             .annotate(search_rank=SearchRank(F("search_vector"), query))
             .order_by("-search_rank", "-created_at", "-id")
         )
-    for word in text.split():
-        matches = Ticket.objects.filter(
-            Q(subject__icontains=word)
-            | Q(description__icontains=word)
-            | Q(messages__body__icontains=word, messages__internal=False)
-        ).values("pk")
-        queryset = queryset.filter(pk__in=matches)
+    # SQLite: every word somewhere, compared in lower case by Python (see helpdesk.apps).
+    for word in text.lower().split():
+        in_ticket = Ticket.objects.annotate(
+            _text=Func(
+                Concat(F("subject"), Value(" "), F("description"), output_field=TextField()),
+                function="PY_LOWER",
+                output_field=TextField(),
+            )
+        ).filter(_text__contains=word)
+        in_replies = Message.objects.annotate(
+            _body=Func(F("body"), function="PY_LOWER", output_field=TextField())
+        ).filter(internal=False, _body__contains=word)
+        queryset = queryset.filter(Q(pk__in=in_ticket.values("pk")) | Q(pk__in=in_replies.values("ticket_id")))
     return queryset

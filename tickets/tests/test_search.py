@@ -105,3 +105,10 @@ def test_the_vector_follows_subject_changes_on_postgres(agent_api, general):
 
     assert search(agent_api, "scanner") == [ticket]
     assert search(agent_api, "printer") == []
+
+
+def test_letter_case_does_not_matter_in_any_alphabet(agent_api, general):
+    ticket = create(agent_api, "Не работает Оплата", "Оплата картой не проходит с утра.")
+
+    assert search(agent_api, "оплата") == [ticket]
+    assert search(agent_api, "ОПЛАТА") == [ticket]
