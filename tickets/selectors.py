@@ -92,9 +92,15 @@ def tickets_for_queue(*, user, view: str, filters: dict, now=None):
         tickets = tickets.filter(assigned_agent_id=filters["assignee"])
     if filters.get("tag"):
         tickets = tickets.filter(tags__name=filters["tag"])
-    if filters.get("q"):
-        return search_tickets(tickets, filters["q"])
-    sort = filters.get("sort") or "newest"
+    query = (filters.get("q") or "").strip()
+    if query.lstrip("#").isdigit() and len(query) <= 9:  # a ticket number
+        return tickets.filter(pk=int(query.lstrip("#")))
+    sort = filters.get("sort")
+    if query:
+        tickets = search_tickets(tickets, query)
+        if not sort:  # best match first unless the agent chose an order
+            return tickets
+    sort = sort or "newest"
     if sort == "priority":
         return tickets.annotate(priority_rank=priority_rank()).order_by("-priority_rank", "-created_at", "-id")
     return tickets.order_by(*QUEUE_SORTS.get(sort, QUEUE_SORTS["newest"]))

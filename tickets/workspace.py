@@ -72,7 +72,10 @@ def _ticket_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:
     agent = agent_for(user)
     conversation = list(selectors.visible_messages(user).filter(ticket=ticket))
     saved_query = request.GET.get("saved_q", "").strip()[:100]
-    saved_replies = SavedReply.objects.filter(Q(category=ticket.category) | Q(category__isnull=True))
+    # Replies for this ticket's category come first; a search looks through all of them.
+    saved_replies = SavedReply.objects.select_related("category")
+    if not saved_query:
+        saved_replies = saved_replies.filter(Q(category=ticket.category) | Q(category__isnull=True))
     if saved_query:
         saved_replies = saved_replies.filter(Q(title__icontains=saved_query) | Q(body__icontains=saved_query))
     prefill = _prefill(request, ticket, agent_name=agent.name if agent else user.get_username())
@@ -99,6 +102,7 @@ def _ticket_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:
         "saved_replies": saved_replies[:20],
         "saved_query": saved_query,
         "last_public": last_public,
+        "my_agent_id": agent.pk if agent else None,
         **extra,
     }
 
@@ -127,9 +131,19 @@ def _prefill(request: HttpRequest, ticket: Ticket, *, agent_name: str) -> str:
 def ticket_page(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = selectors.get_ticket_for_user(request.user, pk)
     context = _ticket_context(request, ticket)
-    if is_htmx(request) and request.GET.get("part") == "reply":
-        return render(request, "tickets/agent/_reply_form.html", context)
+    if is_htmx(request) and request.GET.get("part") == "saved":
+        return render(request, "tickets/agent/_saved_choice.html", context)
     return render(request, "tickets/agent/ticket.html", context)
+
+
+@require_GET
+@agent_required
+def ticket_insert(request: HttpRequest, pk: int) -> HttpResponse:
+    """The text of a saved reply (placeholders filled) or an article link, for the reply box."""
+    ticket = selectors.get_ticket_for_user(request.user, pk)
+    agent = agent_for(request.user)
+    text = _prefill(request, ticket, agent_name=agent.name if agent else request.user.get_username())
+    return HttpResponse(text, content_type="text/plain; charset=utf-8")
 
 
 @require_POST

@@ -285,3 +285,47 @@ def test_tags_in_any_alphabet_can_be_set_from_the_page(signed_in):
     )
 
     assert sorted(ticket.tags.values_list("name", flat=True)) == ["vip", "возврат"]
+
+
+def test_the_saved_search_partial_replaces_only_the_list_and_insert_returns_text(signed_in, agent):
+    ticket = TicketFactory(customer_name="Jane Roe")
+    reply = SavedReply.objects.create(title="Refund on its way", body="Hi {customer_name}, refunded.")
+
+    partial = signed_in.get(f"/agent/tickets/{ticket.pk}?part=saved&saved_q=refund", HTTP_HX_REQUEST="true")
+    text = signed_in.get(f"/agent/tickets/{ticket.pk}/insert?saved={reply.pk}")
+
+    assert partial.content.decode().startswith('<select id="saved-choice"')
+    assert 'name="body"' not in partial.content.decode()  # the draft is not touched
+    assert text["Content-Type"].startswith("text/plain")
+    assert text.content.decode() == "Hi Jane Roe, refunded."
+
+
+def test_a_ticket_number_finds_the_ticket_and_sorting_applies_to_searches(signed_in):
+    low = TicketFactory(subject="Refund low", priority="low")
+    urgent = TicketFactory(subject="Refund urgent", priority="urgent")
+
+    by_number = signed_in.get(f"/agent/?view=all&q=%23{low.pk}").content.decode()
+    sorted_search = signed_in.get("/agent/?view=all&q=refund&sort=priority").content.decode()
+
+    assert f'href="/agent/tickets/{low.pk}"' in by_number and f'href="/agent/tickets/{urgent.pk}"' not in by_number
+    assert sorted_search.index("Refund urgent") < sorted_search.index("Refund low")
+
+
+def test_a_closed_ticket_offers_no_reply_form(signed_in):
+    ticket = TicketFactory(status="closed")
+
+    page = signed_in.get(f"/agent/tickets/{ticket.pk}").content.decode()
+
+    assert "it takes no more messages" in page
+    assert 'name="body"' not in page
+
+
+def test_a_refused_assignment_is_shown_as_an_error(signed_in, other_agent):
+    other_agent.max_tickets = 1
+    other_agent.save()
+    TicketFactory(assigned_agent=other_agent, status="open")
+    ticket = TicketFactory()
+
+    page = signed_in.post(f"/agent/tickets/{ticket.pk}/assign", {"agent": other_agent.pk}, follow=True).content.decode()
+
+    assert '<li class="error">' in page

@@ -1,0 +1,40 @@
+// Agent ticket page: insert a saved reply or an article link at the cursor of the reply box
+// instead of reloading the page (which is what happens without JavaScript, and loses a draft).
+(function () {
+  "use strict";
+
+  function insert(text) {
+    var box = document.getElementById("id_body");
+    var status = document.getElementById("reply-status");
+    if (!box || !text) return;
+    var start = box.selectionStart, end = box.selectionEnd, value = box.value;
+    var before = value.slice(0, start), after = value.slice(end);
+    var glue = before && !before.endsWith("\n") ? "\n\n" : "";
+    box.value = before + glue + text + after;
+    var caret = (before + glue + text).length;
+    box.focus();
+    box.setSelectionRange(caret, caret);
+    if (status) status.textContent = "Inserted into your message.";
+  }
+
+  function fetchText(url) {
+    return fetch(url, { headers: { "X-Requested-With": "fetch" }, credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.text() : ""; });
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches("form.saved")) return;
+    event.preventDefault();
+    var choice = form.querySelector("select[name=saved]");
+    if (!choice || !choice.value) return;
+    fetchText(form.dataset.insertUrl + "?saved=" + encodeURIComponent(choice.value)).then(insert);
+  });
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("a[data-insert-article]");
+    if (!link) return;
+    event.preventDefault();
+    fetchText(link.dataset.insertUrl + "?article=" + encodeURIComponent(link.dataset.insertArticle)).then(insert);
+  });
+})();
