@@ -29,3 +29,23 @@ def _guard(check: Callable, message: str) -> Callable:
 
 agent_required = _guard(is_agent, "The agent workspace is for support agents.")
 supervisor_required = _guard(is_supervisor, "The dashboard is for supervisors and admins.")
+
+
+class AgentTimezoneMiddleware:
+    """Show times on agent pages in the signed-in agent's own time zone."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        import zoneinfo
+
+        from django.utils import timezone
+
+        from agents.roles import agent_for
+
+        agent = agent_for(request.user) if request.path.startswith("/agent/") else None
+        if agent is None:
+            return self.get_response(request)
+        with timezone.override(zoneinfo.ZoneInfo(agent.timezone)):
+            return self.get_response(request)

@@ -329,3 +329,16 @@ def test_a_refused_assignment_is_shown_as_an_error(signed_in, other_agent):
     page = signed_in.post(f"/agent/tickets/{ticket.pk}/assign", {"agent": other_agent.pk}, follow=True).content.decode()
 
     assert '<li class="error">' in page
+
+
+def test_times_are_shown_in_the_agents_time_zone(client, agent):
+    from datetime import UTC, datetime
+
+    agent.timezone = "Asia/Tokyo"
+    agent.save()
+    ticket = TicketFactory(created_at=datetime(2026, 11, 30, 1, 0, tzinfo=UTC))
+    client.force_login(agent.user)
+
+    page = client.get(f"/agent/tickets/{ticket.pk}").content.decode()
+
+    assert "30 Nov 2026, 10:00 JST" in page
