@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from django.db.models import Count, Q
 from rest_framework import viewsets
 from rest_framework.exceptions import ValidationError
 
@@ -8,7 +7,7 @@ from agents.models import Agent
 from agents.permissions import AgentsReadSupervisorsWrite
 from agents.serializers import AgentSerializer
 from agents.services import AgentUserTaken, agent_create, agent_update
-from tickets.models import ACTIVE_STATUSES
+from tickets.assignment import open_load
 
 
 class AgentViewSet(viewsets.ModelViewSet):
@@ -23,9 +22,7 @@ class AgentViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self):
         return (
-            Agent.objects.select_related("user")
-            .prefetch_related("specializations")
-            .annotate(open_tickets=Count("tickets", filter=Q(tickets__status__in=ACTIVE_STATUSES)))
+            Agent.objects.select_related("user").prefetch_related("specializations").annotate(open_tickets=open_load())
         )
 
     def perform_create(self, serializer):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.db.models.functions import TruncDate
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -21,6 +21,7 @@ from feedback.summary import csat_by_week
 from helpdesk.charts import bar_chart
 from sla.compliance import compliance_by_day
 from sla.models import SLAViolation
+from tickets.assignment import open_load
 from tickets.models import ACTIVE_STATUSES, PRIORITY_RANK, Priority, Status, Ticket
 
 DAYS = 30
@@ -47,7 +48,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     by_status = dict(open_tickets.values_list("status").annotate(count=Count("id")))
     by_priority = dict(open_tickets.values_list("priority").annotate(count=Count("id")))
     weeks = csat_by_week(start=now - timedelta(weeks=12), end=now)
-    load = Agent.objects.annotate(open=Count("tickets", filter=Q(tickets__status__in=ACTIVE_STATUSES))).order_by("name")
+    load = Agent.objects.annotate(open=open_load()).order_by("name")
 
     def day_label(day) -> str:
         return day.strftime("%d %b")

@@ -41,10 +41,15 @@ from knowledge.rendering import plain_text
 from knowledge.stopwords import STOP_WORDS
 
 _START, _STOP = "\x01", "\x02"  # ts_headline markers, replaced by <mark> after escaping
-_ROW_CONFIG = """CASE language
-    WHEN 'en' THEN 'english'::regconfig WHEN 'ru' THEN 'russian'::regconfig
-    WHEN 'de' THEN 'german'::regconfig WHEN 'fr' THEN 'french'::regconfig
-    WHEN 'es' THEN 'spanish'::regconfig ELSE 'simple'::regconfig END"""
+# The article's own configuration, row by row, spelled from SEARCH_CONFIGS (the generated
+# column of migration 0002 spells the same mapping; migrations stay frozen in time).
+_ROW_CONFIG = (
+    "CASE language "
+    + " ".join(
+        f"WHEN '{code}' THEN '{config}'::regconfig" for code, config in SEARCH_CONFIGS.items() if code != "other"
+    )
+    + " ELSE 'simple'::regconfig END"
+)
 MAX_QUERY_LENGTH = 200
 # The Markdown source as words: HTML tags and Markdown punctuation dropped, for snippets.
 _PLAIN_CONTENT = r"""regexp_replace(regexp_replace(content, '<[^>]*>', ' ', 'g'), '[#*_`>|\[\]()]+', ' ', 'g')"""

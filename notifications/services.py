@@ -181,7 +181,7 @@ def _send_claimed(notification_id: int, now: datetime) -> str:
 def notification_deliver(*, notification_id: int, now: datetime | None = None) -> str | None:
     """Deliver one row if it is due and unclaimed; return its new status (None: not ours)."""
     now = now or timezone.now()
-    if not _claim(notification_id, now):
+    if not claim_one(notification_id, now):
         return None
     return _send_claimed(notification_id, now)
 

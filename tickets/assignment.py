@@ -22,6 +22,11 @@ class AssignmentError(Exception):
     """The assignment was refused; the message says why in words an agent understands."""
 
 
+def open_load() -> Count:
+    """An agent's open (capacity-counting) tickets, as an annotation: the one definition of load."""
+    return Count("tickets", filter=Q(tickets__status__in=ACTIVE_STATUSES))
+
+
 def open_ticket_count(agent: Agent) -> int:
     return Ticket.objects.filter(assigned_agent=agent, status__in=ACTIVE_STATUSES).count()
 
@@ -37,7 +42,7 @@ def candidate_agents(*, ticket: Ticket, now: datetime) -> list[Agent]:
     """
     agents = (
         Agent.objects.filter(status=AgentStatus.AVAILABLE, specializations=ticket.category_id)
-        .annotate(load=Count("tickets", filter=Q(tickets__status__in=ACTIVE_STATUSES)))
+        .annotate(load=open_load())
         .filter(load__lt=F("max_tickets"))
         .order_by("load", F("last_assigned_at").asc(nulls_first=True), "id")
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,8 +16,8 @@ from agents.roles import actor_for, agent_for, is_supervisor
 from knowledge.views import suggestions_for
 from sla.badges import ticket_clock, ticket_clocks
 from tickets import selectors, services
-from tickets.assignment import AssignmentError, ticket_assign
-from tickets.models import ACTIVE_STATUSES, Category, Message, Priority, SavedReply, Status, Ticket
+from tickets.assignment import AssignmentError, open_load, ticket_assign
+from tickets.models import Category, Message, Priority, SavedReply, Status, Ticket
 from tickets.services import TicketClosed
 from tickets.state_machine import IllegalTransition, allowed_targets
 from tickets.workspace_forms import AssignForm, ReplyForm, TicketChangeForm
@@ -79,9 +79,7 @@ def _ticket_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:
     if saved_query:
         saved_replies = saved_replies.filter(Q(title__icontains=saved_query) | Q(body__icontains=saved_query))
     prefill = _prefill(request, ticket, agent_name=agent.name if agent else user.get_username())
-    agents = Agent.objects.annotate(load=Count("tickets", filter=Q(tickets__status__in=ACTIVE_STATUSES))).order_by(
-        "name"
-    )
+    agents = Agent.objects.annotate(load=open_load()).order_by("name")
     last_public = max((m.pk for m in conversation if not m.internal), default=0)
     return {
         "ticket": ticket,
@@ -93,7 +91,6 @@ def _ticket_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:
         "change_form": extra.pop("change_form", None) or TicketChangeForm(ticket=ticket),
         "reply_form": extra.pop("reply_form", None) or ReplyForm(initial={"body": prefill}),
         "assign_form": AssignForm(agents=agents, ticket=ticket, supervisor=is_supervisor(user)),
-        "agents": agents,
         "supervisor": is_supervisor(user),
         "other_tickets": Ticket.objects.filter(customer_email__iexact=ticket.customer_email)
         .exclude(pk=ticket.pk)
