@@ -26,6 +26,7 @@ router.register("sla/violations", SLAViolationViewSet, basename="sla-violation")
 urlpatterns = [
     path("", views.home, name="home"),
     re_path(r"^api/health/?$", views.health, name="health"),
+    re_path(r"^api/health/live/?$", views.health_live, name="health-live"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     re_path(r"^api/support/sla/?$", SLACheckView.as_view(), name="sla-check"),
