@@ -77,6 +77,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "helpdesk.logging.RequestIdMiddleware",
+    # A database connection lost mid-request answers 503 with Retry-After (helpdesk.errors).
+    "helpdesk.errors.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -159,9 +161,13 @@ if CACHE_URL.startswith(("redis://", "rediss://")):
                 "CLIENT_CLASS": "django_redis.client.DefaultClient",
                 "SOCKET_CONNECT_TIMEOUT": REDIS_SOCKET_TIMEOUT,
                 "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT,
+                # The cache only saves work: with Redis down, pages and the API are built from
+                # the database (cache errors are logged, reads miss, writes are dropped).
+                "IGNORE_EXCEPTIONS": True,
             },
         }
     }
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 elif CACHE_URL in ("", "locmem://"):
     CACHES = {
         "default": {

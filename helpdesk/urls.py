@@ -42,4 +42,4 @@ urlpatterns = [
 ]
 
 handler404 = "helpdesk.views.not_found"
-handler500 = "helpdesk.views.server_error"
+handler500 = "helpdesk.errors.server_error"
