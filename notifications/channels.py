@@ -61,10 +61,18 @@ class EmailChannel:
             message.attach_alternative(content["html"], "text/html")
         try:
             message.send()
-        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as error:
-            raise DeliveryError(f"refused: {error}", retryable=False) from error
+        except smtplib.SMTPRecipientsRefused as error:
+            codes = [code for code, _ in error.recipients.values()]
+            raise DeliveryError(f"refused: {error}", retryable=all(_transient(code) for code in codes)) from error
+        except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as error:
+            raise DeliveryError(f"refused: {error}", retryable=_transient(error.smtp_code)) from error
         except (TimeoutError, smtplib.SMTPException, OSError) as error:
             raise DeliveryError(f"{type(error).__name__}: {error}", retryable=True) from error
+
+
+def _transient(smtp_code: int) -> bool:
+    """4xx means "not now" (greylisting, a full mailbox or queue): worth another attempt; 5xx is final."""
+    return 400 <= smtp_code < 500
 
 
 def slack_webhook_for(recipient: str) -> str:
