@@ -7,11 +7,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
-from django_ratelimit.decorators import ratelimit
 
 from feedback.forms import SurveyForm
 from feedback.models import SurveyState
 from feedback.services import SurveyClosed, invitation_for_token, survey_answer
+from helpdesk.ratelimit import ratelimit
 
 CLOSED = {
     "invalid": (

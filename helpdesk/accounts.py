@@ -10,7 +10,8 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.utils.decorators import method_decorator
-from django_ratelimit.decorators import ratelimit
+
+from helpdesk.ratelimit import ratelimit
 
 
 def _rate(setting: str):

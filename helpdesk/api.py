@@ -56,8 +56,12 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, PermissionError):
         return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
     if isinstance(exc, Ratelimited):
-        response = Response({"detail": "Too many requests; try again later."}, status=status.HTTP_429_TOO_MANY_REQUESTS)
-        response["Retry-After"] = "3600"
+        seconds = getattr(exc, "retry_after", None) or 60
+        response = Response(
+            {"detail": f"Too many requests; try again in {seconds} seconds."},
+            status=status.HTTP_429_TOO_MANY_REQUESTS,
+        )
+        response["Retry-After"] = str(seconds)
         return response
     return drf_exception_handler(exc, context)
 

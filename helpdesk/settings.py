@@ -88,6 +88,8 @@ MIDDLEWARE = [
     "agents.decorators.AgentTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # X-RateLimit-Limit/-Remaining on responses that passed a limit, Retry-After on 429s.
+    "helpdesk.ratelimit.RateLimitHeadersMiddleware",
     # Turns an exceeded rate limit into RATELIMIT_VIEW's 429 page.
     "django_ratelimit.middleware.RatelimitMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -268,6 +270,16 @@ PORTAL_LOOKUP_RATE = env.str("PORTAL_LOOKUP_RATE", default="5/h")
 PORTAL_REPLY_RATE = env.str("PORTAL_REPLY_RATE", default="30/h")
 RATELIMIT_VIEW = "helpdesk.views.rate_limited"
 RATELIMIT_IP_META_KEY = "helpdesk.ratelimit.client_ip"
+# Every limit (pages and API) counts in the default cache: Redis whenever REDIS_URL or
+# CACHE_URL names one, so all web processes and replicas share one count (atomic incr).
+# The local-memory cache of the embedded mode counts per process.
+RATELIMIT_USE_CACHE = "default"
+# An unreachable cache lets requests through (and is logged) rather than refusing them all.
+RATELIMIT_FAIL_OPEN = True
+# REST API requests per caller: per user (token or session) and, anonymous, per address.
+# "<count>/<s|m|h|d>"; empty turns the limit off (e.g. for a load test).
+API_USER_RATE = env.str("API_USER_RATE", default="1200/m")
+API_ANON_RATE = env.str("API_ANON_RATE", default="600/h")
 # Reverse proxies in front of the app (0: clients connect directly). Rate limits count the
 # address this many entries from the right of X-Forwarded-For.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
@@ -336,8 +348,8 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    # Anonymous callers (the public knowledge-base endpoints) are throttled per address.
-    "DEFAULT_THROTTLE_RATES": {"anon": env.str("API_ANON_RATE", default="600/hour")},
+    # Every request counts against its caller (API_USER_RATE, API_ANON_RATE above).
+    "DEFAULT_THROTTLE_CLASSES": ["helpdesk.ratelimit.ApiRateThrottle"],
     "NUM_PROXIES": env.int("TRUSTED_PROXY_COUNT", default=0),
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),

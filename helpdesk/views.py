@@ -42,10 +42,23 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def rate_limited(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """django-ratelimit's answer when a limit is exceeded: a 429 page a person can read."""
-    response = render(request, "portal/rate_limited.html", status=429)
-    response["Retry-After"] = "3600"
+    """django-ratelimit's answer when a limit is exceeded: a 429 page a person can read,
+    saying when to try again, and `Retry-After` with the seconds left in the window."""
+    seconds = getattr(exception, "retry_after", None) or 60
+    response = render(
+        request, "portal/rate_limited.html", {"retry_after": seconds, "wait": _in_words(seconds)}, status=429
+    )
+    response["Retry-After"] = str(seconds)
     return response
+
+
+def _in_words(seconds: int) -> str:
+    if seconds < 90:
+        return f"{seconds} seconds"
+    minutes = -(-seconds // 60)
+    if minutes < 90:
+        return f"{minutes} minutes"
+    return f"{-(-minutes // 60)} hours"
 
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:

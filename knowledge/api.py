@@ -5,15 +5,14 @@ from __future__ import annotations
 import django_filters
 from django.conf import settings
 from django.utils.decorators import method_decorator
-from django_ratelimit.decorators import ratelimit
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 
 from agents.roles import is_agent
+from helpdesk.ratelimit import ratelimit
 from knowledge import services
 from knowledge.cache import cached_for_public
 from knowledge.models import FAQ, Article, ArticleStatus, Language
@@ -48,7 +47,6 @@ ORDERINGS = {"relevance": None, "-published_at": ("-published_at", "-id"), "-vie
 
 class KnowledgeViewSet(viewsets.ModelViewSet):
     permission_classes = [ReadForAllWriteForAgents]
-    throttle_classes = [AnonRateThrottle]
     http_method_names = ["get", "post", "patch", "put", "delete", "head", "options"]
 
     def is_staff_reader(self) -> bool:

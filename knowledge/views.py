@@ -11,8 +11,8 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
-from django_ratelimit.decorators import ratelimit
 
+from helpdesk.ratelimit import ratelimit
 from knowledge.models import FAQ, Article, ArticleStatus, Language
 from knowledge.rendering import render_markdown
 from knowledge.search import SearchQuery, search_articles, snippet

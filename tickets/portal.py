@@ -9,9 +9,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
-from django_ratelimit.decorators import ratelimit
 
 from agents.roles import customer_actor
+from helpdesk.ratelimit import ratelimit
 from knowledge.views import suggestions_for
 from notifications.services import email_enqueue
 from tickets import services
