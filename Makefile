@@ -10,7 +10,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/helpdesk
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test test-pg test-e2e screenshots lint format migrations-check clean
+.PHONY: run test test-pg test-e2e screenshots lint format migrations-check backup restore clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,17 @@ format: $(VENV)/.dev-installed
 
 migrations-check: $(VENV)/.dev-installed
 	DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run
+
+# Database (pg_dump custom format, or the SQLite file) + uploaded files into
+# $(BACKUP_DIR)/helpdesk-<UTC time>/; reads DATABASE_URL and MEDIA_ROOT like the app.
+BACKUP_DIR ?= backups
+backup:
+	scripts/backup.sh $(BACKUP_DIR)
+
+# make restore BACKUP=backups/helpdesk-<time> DATABASE_URL=postgres://.../new_db MEDIA_ROOT=/new/media
+restore:
+	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=backups/helpdesk-<time>"; exit 2; }
+	scripts/restore.sh $(BACKUP)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
