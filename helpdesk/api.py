@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, time, timedelta
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django_ratelimit.exceptions import Ratelimited
@@ -55,6 +57,12 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, PermissionError):
         return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
+    if isinstance(exc, RequestDataTooBig | TooManyFieldsSent | TooManyFilesSent):
+        # Django's refusals of a body it read (e.g. the form fields of an upload).
+        from helpdesk.limits import bad_request
+
+        answer = bad_request(context["request"]._request, exc)
+        return Response(json.loads(answer.content), status=answer.status_code)
     if isinstance(exc, Ratelimited):
         seconds = getattr(exc, "retry_after", None) or 60
         response = Response(

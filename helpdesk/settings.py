@@ -81,6 +81,8 @@ MIDDLEWARE = [
     "helpdesk.errors.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # 413 for a body over its limit, before anything reads it (helpdesk.limits).
+    "helpdesk.limits.RequestSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -264,6 +266,10 @@ ATTACHMENT_ALLOWED_TYPES = env.list(
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ],
 )
+# Largest request body in bytes (JSON and form fields; uploads get room for their files on
+# top, see helpdesk.limits), and how deeply a JSON body may nest. Past either: 413 / 400.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
 # Anonymous portal forms, per client address: "<count>/<s|m|h|d>".
 PORTAL_TICKET_RATE = env.str("PORTAL_TICKET_RATE", default="10/h")
 PORTAL_LOOKUP_RATE = env.str("PORTAL_LOOKUP_RATE", default="5/h")
@@ -350,6 +356,12 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # Every request counts against its caller (API_USER_RATE, API_ANON_RATE above).
     "DEFAULT_THROTTLE_CLASSES": ["helpdesk.ratelimit.ApiRateThrottle"],
+    # JSON with size and depth limits (helpdesk.limits); forms and uploads as DRF has them.
+    "DEFAULT_PARSER_CLASSES": [
+        "helpdesk.limits.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "NUM_PROXIES": env.int("TRUSTED_PROXY_COUNT", default=0),
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),

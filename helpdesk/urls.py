@@ -41,5 +41,6 @@ urlpatterns = [
     path("", include("django_prometheus.urls")),
 ]
 
+handler400 = "helpdesk.limits.bad_request"
 handler404 = "helpdesk.views.not_found"
 handler500 = "helpdesk.errors.server_error"

@@ -9,12 +9,13 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from agents.models import Agent
 from agents.permissions import WorksTickets
 from agents.roles import actor_for, is_supervisor
+from helpdesk.limits import JSONParser
 from tickets import selectors, services
 from tickets.assignment import ticket_assign, ticket_auto_assign
 from tickets.filters import TicketFilter, TicketOrdering, TicketSearchFilter
