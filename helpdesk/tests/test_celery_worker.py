@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import timedelta
 
@@ -50,6 +51,62 @@ def test_a_real_worker_runs_a_task_and_exits_cleanly_on_sigterm(tmp_path, worker
     assert worker.returncode == 0, output
     assert "Warm shutdown" in output
     assert not any(line for line in output.splitlines() if "Traceback" in line), output
+
+
+def test_sigterm_finishes_the_running_task_and_loses_none_of_the_queued_ones(tmp_path, worker_broker):
+    """A warm shutdown (SIGTERM, what Kubernetes sends) completes the task in progress; the
+    tasks it has not started stay on the broker (late acknowledgement, prefetch of one) and
+    the next worker runs them: every task exactly once, none lost, none cut off."""
+    broker_env, transport_options = worker_broker
+    queue = f"test-{uuid.uuid4().hex}"
+    results = tmp_path / "results"
+    results.mkdir()
+    work = tmp_path / "work"
+    work.mkdir()
+    env = production_env(tmp_path, **broker_env, CELERY_RESULT_BACKEND=f"file://{results}", LOG_LEVEL="INFO")
+    arguments = ("-Q", queue, "--concurrency=1", "--without-heartbeat", "--pool=prefork")
+    arguments += ("-I", "helpdesk.tests.shutdown_app")
+    client = Celery(broker=env["CELERY_BROKER_URL"], backend=f"file://{results}")
+    client.conf.broker_transport_options = transport_options
+    first = start_worker(env, *arguments)
+    try:
+        sent = {
+            label: client.send_task("helpdesk.tests.shutdown_app.slow_task", args=[label, 3, str(work)], queue=queue)
+            for label in ("running", "queued-1", "queued-2")
+        }
+        assert wait_for(lambda: (work / "running.started").exists() or first.poll() is not None, 60)
+        assert first.poll() is None, first.communicate()[0]
+    finally:
+        output = stop_worker(first)
+
+    assert first.returncode == 0, output
+    assert "Warm shutdown" in output
+    # The task that was running when the signal came finished before the worker left, and
+    # so did anything else it had started: no task was cut off half-way.
+    finished_first = (work / "finished.log").read_text().splitlines()
+    assert finished_first[0] == "running"
+    assert sent["running"].get(timeout=10, disable_sync_subtasks=False) == "running"
+    started_first = sorted(path.name.removesuffix(".started") for path in work.glob("*.started"))
+    assert started_first == sorted(finished_first)
+
+    # Whatever the first worker had not started is still queued for the next one.
+    second = start_worker(env, *arguments)
+    try:
+        for label in ("queued-1", "queued-2"):
+            assert sent[label].get(timeout=60, disable_sync_subtasks=False) == label
+    finally:
+        output = stop_worker(second)
+    assert second.returncode == 0, output
+    assert sorted((work / "finished.log").read_text().splitlines()) == ["queued-1", "queued-2", "running"]
+
+
+def wait_for(condition, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
 
 
 @pytest.mark.django_db
