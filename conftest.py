@@ -290,15 +290,26 @@ def fake_slack(settings):
 
 
 class LocalSMTP:
-    """A real SMTP server on localhost (aiosmtpd) that keeps every message it receives."""
+    """A real SMTP server on localhost (aiosmtpd) that keeps every message it receives.
+
+    Set `refusal` to an SMTP reply ("451 4.7.1 Try again later", "550 5.1.1 No such user")
+    to refuse every recipient with it until it is set back to None.
+    """
 
     def __init__(self) -> None:
         from aiosmtpd.controller import Controller
 
         self.messages: list[dict] = []
+        self.refusal: str | None = None
         outer = self
 
         class Handler:
+            async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+                if outer.refusal:
+                    return outer.refusal
+                envelope.rcpt_tos.append(address)
+                return "250 OK"
+
             async def handle_DATA(self, server, session, envelope):
                 outer.messages.append(
                     {"to": list(envelope.rcpt_tos), "data": envelope.content.decode("utf8", errors="replace")}
