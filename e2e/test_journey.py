@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from agents.tests.factories import AgentFactory
 from knowledge.tests.factories import ArticleFactory
@@ -155,8 +156,10 @@ def test_a_saved_reply_is_inserted_after_the_draft_not_instead_of_it(new_page):
     page.goto(f"/agent/tickets/{ticket.pk}")
     page.get_by_label("Message").fill("My own first line.")
     page.get_by_placeholder("Search saved replies").type("refund", delay=50)
-    page.wait_for_function("document.querySelectorAll('#saved-choice option').length === 1")
+    # Locator assertions, not wait_for_function: a string evaluated in the page is eval(),
+    # which the Content-Security-Policy refuses.
+    expect(page.locator("#saved-choice option")).to_have_count(1)
     page.get_by_role("button", name="Insert").click()
-    page.wait_for_function("document.getElementById('id_body').value.includes('refund is on its way')")
+    expect(page.get_by_label("Message")).to_have_value(re.compile("refund is on its way"))
 
     assert page.get_by_label("Message").input_value() == "My own first line.\n\nHi Jane Roe, the refund is on its way."

@@ -80,6 +80,8 @@ MIDDLEWARE = [
     # A database connection lost mid-request answers 503 with Retry-After (helpdesk.errors).
     "helpdesk.errors.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every response (helpdesk.security).
+    "helpdesk.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # 413 for a body over its limit, before anything reads it (helpdesk.limits).
     "helpdesk.limits.RequestSizeLimitMiddleware",
@@ -413,6 +415,22 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Pages: everything from this origin only, no inline scripts or styles (htmx, workspace.js
+# and Swagger UI are static files here), no plugins, no framing. Anything that is not HTML
+# (API answers, files) may load nothing at all. See helpdesk.security.
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+CONTENT_SECURITY_POLICY_OTHER = {"default-src": ["'none'"], "frame-ancestors": ["'none'"]}
 SILENCED_SYSTEM_CHECKS = (
     # HSTS preload is a one-way commitment for a whole domain; it is the operator's call
     # (SECURE_HSTS_PRELOAD), not a default.
