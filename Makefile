@@ -10,7 +10,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/helpdesk
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test test-pg test-e2e screenshots lint format migrations-check backup restore clean
+.PHONY: run test test-pg test-e2e screenshots lint format migrations-check backup restore soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,12 @@ backup:
 restore:
 	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=backups/helpdesk-<time>"; exit 2; }
 	scripts/restore.sh $(BACKUP)
+
+# Soak test: gunicorn + Celery worker and beat on PostgreSQL + Redis (both on localhost),
+# SOAK_SECONDS (default 600) of mixed traffic, then every notification delivered exactly
+# once; a fresh database helpdesk_soak, dropped afterwards. Results in soak/results/.
+soak: $(VENV)/.dev-installed
+	$(BIN)/python soak/run.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
