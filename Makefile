@@ -10,7 +10,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/helpdesk
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test test-pg test-e2e screenshots lint format migrations-check backup restore soak clean
+.PHONY: run test test-pg test-e2e screenshots lint format audit migrations-check backup restore soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,13 @@ lint: $(VENV)/.dev-installed
 format: $(VENV)/.dev-installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Security checks: bandit over the code (config in pyproject.toml), then pip-audit over the
+# installed requirements. pip-audit looks versions up in PyPI's JSON API; a package it cannot
+# look up is listed as skipped, not as clean.
+audit: $(VENV)/.dev-installed
+	$(BIN)/bandit -c pyproject.toml -r . -q
+	$(BIN)/pip-audit --progress-spinner off --skip-editable
 
 migrations-check: $(VENV)/.dev-installed
 	DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run

@@ -23,7 +23,7 @@ accesslog = None
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # Heartbeat files on tmpfs: a worker blocked on a slow disk is not mistaken for a hung one.
-worker_tmp_dir = "/dev/shm" if Path("/dev/shm").is_dir() else None  # noqa: S108
+worker_tmp_dir = "/dev/shm" if Path("/dev/shm").is_dir() else None  # noqa: S108  # nosec B108  # tmpfs by design
 
 _metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
 

@@ -42,7 +42,7 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is false.")
     # Development only: DEBUG refuses to be on in a deployment (check --deploy).
-    SECRET_KEY = "django-insecure-development-only-key-never-used-in-production"  # noqa: S105
+    SECRET_KEY = "django-insecure-development-only-key-never-used-in-production"  # noqa: S105  # nosec B105
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

@@ -99,11 +99,12 @@ def search_articles(articles: QuerySet[Article], query: SearchQuery) -> QuerySet
         return articles.none().annotate(search_rank=Value(0), headline=Value("", output_field=TextField()))
     if uses_full_text():
         tsquery, params = _tsquery(query)
-        matches = articles.filter(RawSQL(f"search_vector @@ {tsquery}", params, output_field=BooleanField()))
+        # The SQL text of these RawSQL is built from constants; the searched words are bound parameters.
+        matches = articles.filter(RawSQL(f"search_vector @@ {tsquery}", params, output_field=BooleanField()))  # nosec B611
         if matches.exists():
             return matches.annotate(
-                search_rank=RawSQL(f"ts_rank(search_vector, {tsquery})", params, output_field=FloatField()),
-                headline=RawSQL(
+                search_rank=RawSQL(f"ts_rank(search_vector, {tsquery})", params, output_field=FloatField()),  # nosec B611
+                headline=RawSQL(  # nosec B611
                     f"ts_headline({_ROW_CONFIG}, {_PLAIN_CONTENT}, {tsquery}, %s)",
                     [*params, f"StartSel={_START}, StopSel={_STOP}, MaxWords=35, MinWords=15, MaxFragments=2"],
                     output_field=TextField(),
@@ -147,7 +148,7 @@ def snippet(article: Article, text: str, *, length: int = 220) -> SafeString:
     headline = getattr(article, "headline", "")
     if headline and _START in headline:
         headline = " ".join(headline.split())
-        return mark_safe(escape(headline).replace(_START, "<mark>").replace(_STOP, "</mark>"))  # noqa: S308
+        return mark_safe(escape(headline).replace(_START, "<mark>").replace(_STOP, "</mark>"))  # noqa: S308  # nosec B308 B703
     body = plain_text(article.content)
     words = SearchQuery(text).words
     lowered = body.lower()
@@ -158,7 +159,7 @@ def snippet(article: Article, text: str, *, length: int = 220) -> SafeString:
     for word in sorted(set(words), key=len, reverse=True):
         marked = _mark(marked, escape(word))
     prefix, suffix = ("…" if start else ""), ("…" if start + length < len(body) else "")
-    return mark_safe(prefix + marked + suffix)  # noqa: S308 - escaped above, only <mark> added
+    return mark_safe(prefix + marked + suffix)  # noqa: S308  # nosec B308 B703  # escaped above, only <mark> added
 
 
 def _mark(html: str, word: str) -> str:

@@ -115,12 +115,15 @@ class SlackChannel:
         url = slack_webhook_for(notification.recipient)
         if not url:
             raise DeliveryError(f"no Slack webhook configured for {notification.recipient}", retryable=False)
+        if not url.lower().startswith(("https://", "http://")):
+            # urlopen would also open file: and ftp: URLs; a webhook is only ever HTTP(S).
+            raise DeliveryError(f"the Slack webhook of {notification.recipient} is not http(s)", retryable=False)
         body = json.dumps(slack_message(notification.payload)).encode()
         request = urllib.request.Request(  # noqa: S310 - the URL is an operator-configured https webhook
             url, data=body, method="POST", headers={"Content-Type": "application/json"}
         )
         try:
-            with urllib.request.urlopen(request, timeout=settings.SLACK_TIMEOUT_SECONDS) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=settings.SLACK_TIMEOUT_SECONDS) as response:  # noqa: S310  # nosec B310  # http(s) only, checked above
                 response.read(1024)
         except urllib.error.HTTPError as error:
             if error.code == 429:

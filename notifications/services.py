@@ -89,7 +89,7 @@ def retry_delay(attempts: int) -> timedelta:
         settings.NOTIFICATION_RETRY_MAX_SECONDS,
         settings.NOTIFICATION_RETRY_BASE_SECONDS * 2 ** (attempts - 1),
     )
-    return timedelta(seconds=max(1.0, random.uniform(ceiling / 2, ceiling)))  # noqa: S311 - jitter, not crypto
+    return timedelta(seconds=max(1.0, random.uniform(ceiling / 2, ceiling)))  # noqa: S311  # nosec B311  # jitter, not crypto
 
 
 def _claimable(now: datetime) -> Q:

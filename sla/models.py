@@ -21,7 +21,7 @@ AT_RISK_PERCENT = (1, 99)
 
 # Statuses in which the SLA clock runs; in the others it is stopped (see sla.services).
 RUNNING_STATUSES = (Status.NEW, Status.OPEN)
-assert set(RUNNING_STATUSES) <= set(ACTIVE_STATUSES)
+assert set(RUNNING_STATUSES) <= set(ACTIVE_STATUSES)  # nosec B101  # an import-time check of the constants
 
 
 class BusinessCalendar(models.Model):
