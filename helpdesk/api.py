@@ -5,31 +5,118 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, time, timedelta
 
+import django_filters
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent, ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django_ratelimit.exceptions import Ratelimited
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
 class Pagination(PageNumberPagination):
+    """Page-number pagination that never counts a million rows.
+
+    A page is read with one row more than it shows, which says whether there is a next page.
+    `count` is exact up to API_COUNT_LIMIT matching rows (counted with a LIMIT, so counting
+    costs at most that many index entries); past it, `count` is the limit and `count_exact`
+    is false. Pages reach no deeper than API_MAX_OFFSET rows: beyond, narrow the filters.
+    A short last page (the whole list, often) is counted without any extra query.
+    """
+
     page_size_query_param = "page_size"
 
     @property
     def max_page_size(self) -> int:  # read at request time so tests can override it
         return settings.API_MAX_PAGE_SIZE
 
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        page_size = self.get_page_size(request)
+        if not page_size:
+            return None
+        raw = request.query_params.get(self.page_query_param, 1)
+        try:
+            number = int(raw)
+            if number < 1:
+                raise ValueError
+        except (TypeError, ValueError):
+            raise NotFound(
+                self.invalid_page_message.format(page_number=raw, message="That page number is not an integer.")
+            ) from None
+        offset = (number - 1) * page_size
+        if offset + page_size > settings.API_MAX_OFFSET:
+            raise serializers.ValidationError(
+                {
+                    self.page_query_param: [
+                        f"Only the first {settings.API_MAX_OFFSET} results can be paged through; narrow the filters."
+                    ]
+                }
+            )
+        rows = list(queryset[offset : offset + page_size + 1])
+        self.number, self.page_size, self.has_next = number, page_size, len(rows) > page_size
+        rows = rows[:page_size]
+        if not rows and number > 1:
+            raise NotFound(
+                self.invalid_page_message.format(page_number=number, message="That page contains no results.")
+            )
+        if not self.has_next and len(rows) < page_size:  # a short last page: its rows tell the count
+            self.count, self.count_exact = offset + len(rows), True
+        else:
+            limit = settings.API_COUNT_LIMIT
+            counted = queryset.order_by()[: limit + 1].count() if hasattr(queryset, "order_by") else len(queryset)
+            self.count, self.count_exact = min(counted, limit), counted <= limit
+        return rows
+
+    def _link(self, number: int | None) -> str | None:
+        if number is None:
+            return None
+        url = self.request.build_absolute_uri()
+        if number == 1:
+            return remove_query_param(url, self.page_query_param)
+        return replace_query_param(url, self.page_query_param, number)
+
+    def get_next_link(self) -> str | None:
+        return self._link(self.number + 1 if self.has_next else None)
+
+    def get_previous_link(self) -> str | None:
+        return self._link(self.number - 1 if self.number > 1 else None)
+
+    def get_paginated_response(self, data) -> Response:
+        return Response(
+            {
+                "count": self.count,
+                "count_exact": self.count_exact,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        described = super().get_paginated_response_schema(schema)
+        described["properties"]["count"]["description"] = (
+            "Matching rows, exact up to a limit (count_exact false beyond it)"
+        )
+        described["properties"]["count_exact"] = {"type": "boolean"}
+        described["required"] = [*described.get("required", []), "count_exact"]
+        return described
+
 
 class Router(DefaultRouter):
     """Routes that answer both with and without a trailing slash (`/tickets`, `/tickets/`)."""
 
     include_root_view = False
+    # No `.json` suffix routes: the API speaks JSON only, and DRF passes the suffix to
+    # @action methods as a `format` argument they do not take (a 500 on `/messages.json`).
+    include_format_suffixes = False
 
     def __init__(self) -> None:
         super().__init__()
@@ -92,10 +179,45 @@ class DateOrDateTimeField(serializers.Field):
                 moment = datetime.combine(day, time.min)
         except ValueError:
             self.fail("invalid")
-        return moment if timezone.is_aware(moment) else timezone.make_aware(moment, UTC)
+        return in_utc(moment if timezone.is_aware(moment) else timezone.make_aware(moment, UTC), self)
 
     def to_representation(self, value: datetime) -> str:
         return value.isoformat()
+
+
+def in_utc(moment: datetime, field: serializers.Field) -> datetime:
+    """The moment in UTC. PostgreSQL refuses UTC offsets beyond ±15:59 that Python accepts
+    (2026-11-01T08:00-19:44), and a moment at the edge of year 1 has no UTC equivalent."""
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        field.fail("invalid")
+
+
+class UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):
+    def to_python(self, value):
+        moment = super().to_python(value)
+        if moment is None:
+            return None
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """django-filter's ISO date-time filter, answering in UTC (see in_utc)."""
+
+    field_class = UtcIsoDateTimeField
+
+
+class SlugRelatedField(serializers.SlugRelatedField):
+    """DRF's, with a NUL character refused as invalid: PostgreSQL cannot compare text with one."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 # The largest id a client may name: larger numbers are refused as input errors instead of
@@ -104,7 +226,7 @@ MAX_ID = 2**31 - 1
 
 
 @extend_schema_field({"type": "string", "description": "A ticket category's slug, e.g. billing"})
-class CategorySlugField(serializers.SlugRelatedField):
+class CategorySlugField(SlugRelatedField):
     """A ticket category named by its slug (imported late: this module loads with the URLs)."""
 
     def __init__(self, **kwargs):

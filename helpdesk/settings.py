@@ -369,6 +369,10 @@ REST_FRAMEWORK = {
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
 }
 API_MAX_PAGE_SIZE = env.int("API_MAX_PAGE_SIZE", default=100)
+# List counts stop at this many rows (count_exact false past it) and pages reach no deeper:
+# counting or skipping a million rows on every page is what makes a big helpdesk slow.
+API_COUNT_LIMIT = env.int("API_COUNT_LIMIT", default=10000)
+API_MAX_OFFSET = env.int("API_MAX_OFFSET", default=10000)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Helpdesk API",

@@ -45,3 +45,59 @@ urlpatterns = router.urls
 @pytest.mark.parametrize("path", ["/echo", "/echo/", "/echo/7", "/echo/7/"])
 def test_routes_answer_with_and_without_a_trailing_slash(client, path):
     assert client.get(path).status_code == 200
+
+
+@pytest.mark.django_db
+class TestCountingWithoutCountingEverything:
+    """Lists never count past API_COUNT_LIMIT rows nor skip past API_MAX_OFFSET."""
+
+    @pytest.fixture
+    def tickets(self, category):
+        from tickets.tests.factories import TicketFactory
+
+        return TicketFactory.create_batch(7, category=category)
+
+    def test_a_count_under_the_limit_is_exact(self, agent_api, tickets, settings):
+        settings.API_COUNT_LIMIT = 100
+
+        body = agent_api.get("/api/support/tickets", {"page_size": 3}).json()
+
+        assert (body["count"], body["count_exact"], len(body["results"])) == (7, True, 3)
+        assert "page=2" in body["next"] and body["previous"] is None
+
+    def test_a_count_past_the_limit_stops_at_it(self, agent_api, tickets, settings):
+        settings.API_COUNT_LIMIT = 4
+
+        body = agent_api.get("/api/support/tickets", {"page_size": 2}).json()
+
+        assert (body["count"], body["count_exact"]) == (4, False)
+
+    def test_the_last_page_knows_the_exact_count_whatever_the_limit(self, agent_api, tickets, settings):
+        settings.API_COUNT_LIMIT = 2
+
+        body = agent_api.get("/api/support/tickets", {"page_size": 3, "page": 3}).json()
+
+        assert (body["count"], body["count_exact"], body["next"]) == (7, True, None)
+        assert "page=2" in body["previous"]
+
+    def test_a_short_first_page_runs_no_count_query(self, agent_api, tickets, django_assert_max_num_queries):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as queries:
+            body = agent_api.get("/api/support/tickets", {"page_size": 50}).json()
+
+        assert body["count"] == 7
+        assert not [q for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+
+    def test_pages_past_the_offset_limit_are_refused_with_the_field(self, agent_api, tickets, settings):
+        settings.API_MAX_OFFSET = 4
+
+        response = agent_api.get("/api/support/tickets", {"page_size": 2, "page": 3})
+
+        assert response.status_code == 400
+        assert "narrow the filters" in response.json()["page"][0]
+
+    @pytest.mark.parametrize("page", ["0", "-1", "abc", "99"])
+    def test_a_page_that_does_not_exist_is_404(self, agent_api, tickets, page):
+        assert agent_api.get("/api/support/tickets", {"page": page}).status_code == 404

@@ -96,4 +96,5 @@ def test_the_history_costs_the_same_for_any_page_size(agent_api):
         "resolved",
         "open",
     ]
-    assert one == six
+    # The same queries, but for the count: a short last page tells it without counting.
+    assert six == one - 1

@@ -1,0 +1,143 @@
+"""`make bench` / `python -m bench --scale small|full`: seed a fresh database, run every benchmark,
+print a table and write bench/results/<date>-<scale>.json.
+
+Each figure is measured in the process that would pay for it in production: the SLA scan in a
+process of its own (its peak RSS is the scan's), the API through gunicorn with the load coming
+from another process, deliveries through a real Celery worker to a local HTTP receiver.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import env as bench_env
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def _psql(sql: str, database: str = "postgres") -> str:
+    return subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", database, "-v", "ON_ERROR_STOP=1", "-Atc", sql],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
+def _fresh_database(name: str) -> None:
+    _psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _psql(f'CREATE DATABASE "{name}"')
+
+
+def _versions() -> dict[str, str]:
+    import celery
+    import django
+    import gunicorn
+    import psycopg
+
+    return {
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "celery": celery.__version__,
+        "gunicorn": gunicorn.__version__,
+        "psycopg": psycopg.__version__,
+        "postgresql": _psql("SHOW server_version"),
+        "redis": bench_env.redis_cli("INFO", "server").split("redis_version:")[1].split()[0],
+    }
+
+
+def _machine() -> dict[str, object]:
+    memory = Path("/proc/meminfo").read_text().split("\n")[0].split()[1]
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if "model name" in line
+        ),
+        platform.processor(),
+    )
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": cpu,
+        "memory_gib": round(int(memory) / 2**20, 1),
+        "kernel": platform.release(),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", choices=["small", "full"], default="small")
+    parser.add_argument("--reuse", action="store_true", help="keep an already seeded database (skips seeding)")
+    parser.add_argument("--only", nargs="*", default=None, help="run only these benchmarks")
+    args = parser.parse_args(argv)
+
+    from bench import seed as seed_module
+
+    scale = seed_module.SCALES[args.scale]
+    database = bench_env.database_name(scale.name)
+    var_dir = Path(tempfile.mkdtemp(prefix="helpdesk-bench-"))
+    env = bench_env.bench_env(scale.name, var_dir)
+    command = " ".join(["python -m bench", *(argv if argv is not None else sys.argv[1:])])
+    redis = bench_env.start_redis()
+    report: dict[str, object] = {
+        "scale": scale.name,
+        "command": command,
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": _machine(),
+        "versions": _versions(),
+        "figures": {},
+    }
+    try:
+        seeded = args.reuse and _psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}'") == "1"
+        bench_env.apply(env)
+        import django
+
+        if not seeded:
+            print(f"Seeding {database} ({scale.tickets:,} tickets)...", flush=True)
+            _fresh_database(database)
+            django.setup()
+            from django.core.management import call_command
+
+            call_command("migrate", verbosity=0)
+            from bench.seed import seed
+
+            now = datetime.now(UTC)
+            report["seeding"] = {"seconds": seed(scale, now=now)}
+        else:
+            django.setup()
+            print(f"Reusing {database}", flush=True)
+        from bench import benchmarks
+
+        report["database"] = benchmarks.database_facts(database)
+        report["figures"] = benchmarks.run_all(scale, env, only=args.only)
+    finally:
+        redis.terminate()
+        redis.wait(timeout=10)
+    report["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{datetime.now(UTC):%Y-%m-%d}-{scale.name}.json"
+    path.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    from bench.benchmarks import print_table
+
+    print_table(report)
+    print(f"\nWritten {path.relative_to(bench_env.ROOT)}")
+    with contextlib.suppress(OSError):
+        subprocess.run(["rm", "-rf", str(var_dir)], check=False)
+    return 0
+
+
+if __name__ == "__main__":
+    t0 = time.perf_counter()
+    code = main()
+    print(f"bench finished in {time.perf_counter() - t0:.0f} s")
+    sys.exit(code)
