@@ -247,6 +247,9 @@ NOTIFICATION_RETRY_BASE_SECONDS = env.float("NOTIFICATION_RETRY_BASE_SECONDS", d
 NOTIFICATION_RETRY_MAX_SECONDS = env.float("NOTIFICATION_RETRY_MAX_SECONDS", default=3600)
 # How long a worker owns a row it is sending; after that another worker may take it.
 NOTIFICATION_CLAIM_SECONDS = env.int("NOTIFICATION_CLAIM_SECONDS", default=300)
+# Delivery tasks started side by side after a scan (each skips rows the others hold); set it
+# to the worker concurrency so every worker process delivers.
+NOTIFICATION_PARALLEL_SWEEPS = env.int("NOTIFICATION_PARALLEL_SWEEPS", default=4)
 
 # --- Tickets ---
 # Assign new tickets to an available agent as they arrive.

@@ -198,22 +198,59 @@ def notifications_deliver(*, notification_ids: Iterable[int]) -> dict[str, int]:
     return _tally(notification_deliver(notification_id=pk) for pk in notification_ids)
 
 
+_CLAIM_NEXT = """
+UPDATE notifications_notification SET claimed_until = %(lease)s
+ WHERE id = (
+       SELECT id FROM notifications_notification
+        WHERE status = ANY(%(deliverable)s) AND next_attempt_at <= %(now)s
+          AND (claimed_until IS NULL OR claimed_until < %(now)s)
+        ORDER BY next_attempt_at, id
+        LIMIT 1
+          FOR UPDATE SKIP LOCKED)
+RETURNING id
+"""
+
+
+def claim_next(now: datetime) -> int | None:
+    """Claim the next due row nobody holds, or None when nothing is due.
+
+    On PostgreSQL one statement finds and claims it; rows other workers are claiming are
+    skipped, so any number of sweepers share the queue without waiting on or colliding
+    with each other. Elsewhere the candidates are tried one by one with `claim_one`.
+    """
+    if connection.vendor != "postgresql":
+        return next((pk for pk in _due_ids(now, 20) if claim_one(pk, now)), None)
+    lease = now + timedelta(seconds=settings.NOTIFICATION_CLAIM_SECONDS)
+    with connection.cursor() as cursor:
+        cursor.execute(_CLAIM_NEXT, {"lease": lease, "now": now, "deliverable": list(DELIVERABLE)})
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
 def notifications_deliver_due(*, now: datetime | None = None, limit: int = 500) -> dict[str, int]:
-    """Deliver due rows one by one, each claimed right before it is sent."""
+    """Deliver up to `limit` due rows, each claimed right before it is sent."""
     statuses = []
-    for pk in _due_ids(now or timezone.now(), limit):
+    while len(statuses) < limit:
         moment = now or timezone.now()
-        if claim_one(pk, moment):
-            statuses.append(_send_claimed(pk, moment))
+        pk = claim_next(moment)
+        if pk is None:
+            break
+        statuses.append(_send_claimed(pk, moment))
     return _tally(statuses)
 
 
 def dispatch_due() -> None:
-    """Ask a worker to deliver whatever is due (after a scan); the sweeper covers a lost ask."""
+    """Ask workers to deliver whatever is due (after a scan); the sweeper covers a lost ask.
+
+    NOTIFICATION_PARALLEL_SWEEPS tasks share the queue (each claims rows the others skip),
+    and each hands over to a fresh task while rows remain, so a scan's thousands of alerts
+    leave at the speed of all worker processes, not one per minute's sweep.
+    """
     from notifications.tasks import deliver_due_notifications
 
     try:
-        deliver_due_notifications.delay()
+        for _ in range(settings.NOTIFICATION_PARALLEL_SWEEPS):
+            deliver_due_notifications.delay()
     except Exception:
         logger.exception("could not dispatch the delivery of due notifications; the sweeper will")
 

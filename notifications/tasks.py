@@ -10,6 +10,14 @@ def deliver_notifications(notification_ids: list[int]) -> dict[str, int]:
     return services.notifications_deliver(notification_ids=notification_ids)
 
 
+# Rows one task delivers before handing over to a fresh task (which keeps each task well
+# inside the time limits, and lets a worker interleave other work).
+SWEEP_BATCH = 500
+
+
 @shared_task(ignore_result=True)
 def deliver_due_notifications() -> dict[str, int]:
-    return services.notifications_deliver_due()
+    outcome = services.notifications_deliver_due(limit=SWEEP_BATCH)
+    if sum(outcome.values()) >= SWEEP_BATCH:  # more may be due: carry on in a fresh task
+        deliver_due_notifications.delay()
+    return outcome

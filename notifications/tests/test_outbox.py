@@ -212,3 +212,43 @@ def test_an_unexpected_error_is_counted_and_retried(monkeypatch):
     row.refresh_from_db()
     assert (row.status, row.attempts, row.claimed_until) == ("failed", 1, None)
     assert "ZeroDivisionError" in row.last_error
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_sweeps_share_the_queue_and_send_each_row_once():
+    import threading
+
+    from django.db import connection
+
+    rows = NotificationFactory.create_batch(120)
+    start = threading.Barrier(3)
+    outcomes: list[dict[str, int]] = []
+
+    def sweeper() -> None:
+        try:
+            start.wait()
+            outcomes.append(notifications_deliver_due(limit=1000))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sweeper) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert sum(outcome.get("sent", 0) for outcome in outcomes) == 120
+    assert sorted(int(m.extra_headers["X-Helpdesk-Notification"]) for m in mail.outbox) == sorted(r.pk for r in rows)
+    assert set(Notification.objects.values_list("status", "attempts")) == {("sent", 1)}
+
+
+def test_a_sweep_stops_at_its_limit_and_the_task_carries_on(monkeypatch):
+    from notifications import tasks
+
+    NotificationFactory.create_batch(7)
+
+    assert notifications_deliver_due(limit=3) == {"sent": 3}
+    monkeypatch.setattr(tasks, "SWEEP_BATCH", 2)
+    tasks.deliver_due_notifications.delay()  # 2, then a fresh task for 2 more, ... (eager in tests)
+    assert len(mail.outbox) == 7
+    assert not Notification.objects.exclude(status="sent").exists()
