@@ -5,7 +5,7 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -20,15 +20,15 @@ from feedback.serializers import (
 )
 from feedback.services import FeedbackExists, feedback_create
 from feedback.summary import csat_by_week, feedback_summary
-from helpdesk.api import MAX_ID
+from helpdesk.api import MAX_ID, IsoDateTimeFilter
 
 
 class FeedbackFilter(django_filters.FilterSet):
     agent = django_filters.NumberFilter(field_name="agent_id", min_value=1, max_value=MAX_ID)
     ticket = django_filters.NumberFilter(field_name="ticket_id", min_value=1, max_value=MAX_ID)
     rating = django_filters.NumberFilter(field_name="overall")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Feedback
@@ -46,6 +46,9 @@ class FeedbackViewSet(
     filterset_class = FeedbackFilter
     ordering = ["-created_at", "-id"]
 
+    @extend_schema(
+        responses={201: FeedbackSerializer, 409: OpenApiResponse(description="The ticket has feedback already")}
+    )
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -358,7 +358,7 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "helpdesk.openapi.AutoSchema",
     # Every request counts against its caller (API_USER_RATE, API_ANON_RATE above).
     "DEFAULT_THROTTLE_CLASSES": ["helpdesk.ratelimit.ApiRateThrottle"],
     # JSON with size and depth limits (helpdesk.limits); forms and uploads as DRF has them.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import django_filters
 from django.conf import settings
 from django.utils.decorators import method_decorator
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -110,7 +110,13 @@ class ArticleViewSet(KnowledgeViewSet):
     def perform_destroy(self, instance):
         services.article_delete(article=instance)
 
-    @extend_schema(request=HelpfulSerializer, responses={200: ArticleSerializer})
+    @extend_schema(
+        request=HelpfulSerializer,
+        responses={
+            200: ArticleSerializer,
+            409: OpenApiResponse(description="This visitor voted on the article already"),
+        },
+    )
     @method_decorator(ratelimit(key="ip", rate=lambda g, r: settings.KB_VOTE_RATE, block=True))
     @action(detail=True, methods=["post"], permission_classes=[permissions.AllowAny])
     def helpful(self, request, pk=None):

@@ -4,6 +4,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from helpdesk.api import SlugRelatedField
 from knowledge.models import (
     ANSWER_MAX,
     ANSWER_MIN,
@@ -27,13 +28,15 @@ class ArticleSerializer(serializers.ModelSerializer):
     title = serializers.CharField(min_length=TITLE_MIN, max_length=TITLE_MAX)
     content = serializers.CharField(min_length=CONTENT_MIN, max_length=CONTENT_MAX, trim_whitespace=False)
     slug = serializers.SlugField(max_length=255, allow_unicode=True, required=False)
-    category = serializers.SlugRelatedField(slug_field="slug", queryset=Category.objects.all())
+    category = SlugRelatedField(slug_field="slug", queryset=Category.objects.all())
     tags = serializers.ListField(
         child=serializers.SlugField(max_length=50, allow_unicode=True), required=False, max_length=20
     )
     html = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
-    author = serializers.CharField(source="author.get_full_name", read_only=True, default=None, allow_null=True)
+    # A method, not `source="author.get_full_name"` with a default: DRF leaves a defaulted
+    # field out of a partial update's answer, and the schema promises `author` in every one.
+    author = serializers.SerializerMethodField()
 
     class Meta:
         model = Article
@@ -70,6 +73,10 @@ class ArticleSerializer(serializers.ModelSerializer):
     def get_url(self, article: Article) -> str:
         return reverse("kb:article", args=[article.slug])
 
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_author(self, article: Article) -> str | None:
+        return article.author.get_full_name() if article.author else None
+
 
 class ArticleListSerializer(ArticleSerializer):
     """Lists carry a summary (or the search snippet) instead of the whole article."""
@@ -96,7 +103,7 @@ class HelpfulSerializer(serializers.Serializer):
 class FAQSerializer(serializers.ModelSerializer):
     question = serializers.CharField(min_length=QUESTION_MIN, max_length=QUESTION_MAX)
     answer = serializers.CharField(min_length=ANSWER_MIN, max_length=ANSWER_MAX)
-    category = serializers.SlugRelatedField(slug_field="slug", queryset=Category.objects.all())
+    category = SlugRelatedField(slug_field="slug", queryset=Category.objects.all())
     priority = serializers.IntegerField(min_value=FAQ_PRIORITY_MIN, max_value=FAQ_PRIORITY_MAX, required=False)
     answer_html = serializers.SerializerMethodField()
 

@@ -15,7 +15,7 @@ from notifications.services import notification_mark_read
 class NotificationSerializer(serializers.ModelSerializer):
     title = serializers.CharField(source="payload.title", default="", read_only=True)
     url = serializers.CharField(source="payload.url", default="", read_only=True)
-    ticket_id = serializers.IntegerField(source="payload.ticket_id", default=None, read_only=True)
+    ticket_id = serializers.IntegerField(source="payload.ticket_id", default=None, read_only=True, allow_null=True)
 
     class Meta:
         model = Notification

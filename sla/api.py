@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agents.permissions import AgentsReadSupervisorsWrite, WorksTickets
-from helpdesk.api import MAX_ID
+from helpdesk.api import MAX_ID, IsoDateTimeFilter
 from sla.compliance import compliance_by_day, compliance_report
 from sla.models import SLAPolicy, SLAViolation
 from sla.scan import sla_scan
@@ -47,8 +47,8 @@ class SLAPolicyViewSet(viewsets.ModelViewSet):
 class ViolationFilter(django_filters.FilterSet):
     ticket = django_filters.NumberFilter(field_name="ticket_id", min_value=1, max_value=MAX_ID)
     agent = django_filters.NumberFilter(field_name="ticket__assigned_agent_id", min_value=1, max_value=MAX_ID)
-    detected_after = django_filters.IsoDateTimeFilter(field_name="detected_at", lookup_expr="gte")
-    detected_before = django_filters.IsoDateTimeFilter(field_name="detected_at", lookup_expr="lt")
+    detected_after = IsoDateTimeFilter(field_name="detected_at", lookup_expr="gte")
+    detected_before = IsoDateTimeFilter(field_name="detected_at", lookup_expr="lt")
 
     class Meta:
         model = SLAViolation

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from helpdesk.api import PeriodQuerySerializer
+from helpdesk.api import PeriodQuerySerializer, SlugRelatedField
 from sla.models import (
     AT_RISK_PERCENT,
     FIRST_RESPONSE_HOURS,
@@ -15,9 +15,7 @@ from tickets.models import Category, Priority
 
 
 class SLAPolicySerializer(serializers.ModelSerializer):
-    category = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Category.objects.all(), allow_null=True, required=False
-    )
+    category = SlugRelatedField(slug_field="slug", queryset=Category.objects.all(), allow_null=True, required=False)
     calendar = serializers.PrimaryKeyRelatedField(
         queryset=BusinessCalendar.objects.all(), allow_null=True, required=False
     )

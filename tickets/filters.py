@@ -5,7 +5,7 @@ from django.db.models import Case, IntegerField, QuerySet, Value, When
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import BaseFilterBackend, OrderingFilter
 
-from helpdesk.api import MAX_ID
+from helpdesk.api import MAX_ID, IsoDateTimeFilter
 from tickets.models import PRIORITY_RANK, Category, Priority, Status, Ticket
 from tickets.search import search_tickets
 
@@ -18,8 +18,8 @@ class TicketFilter(django_filters.FilterSet):
     unassigned = django_filters.BooleanFilter(field_name="assigned_agent", lookup_expr="isnull")
     customer_email = django_filters.CharFilter(field_name="customer_email", lookup_expr="iexact")
     tag = django_filters.CharFilter(field_name="tags__name")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Ticket

@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from agents.models import validate_email_shape
+from helpdesk.api import SlugRelatedField
 from tickets.attachments import validate_uploads
 from tickets.models import (
     BODY_MAX,
@@ -136,7 +137,7 @@ class TicketCreateSerializer(serializers.Serializer):
     customer_email = serializers.EmailField(max_length=254, validators=[validate_email_shape])
     customer_name = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
     external_customer_id = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
-    category = serializers.SlugRelatedField(slug_field="slug", queryset=Category.objects.all())
+    category = SlugRelatedField(slug_field="slug", queryset=Category.objects.all())
     priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.NORMAL)
     channel = serializers.ChoiceField(
         choices=[Channel.API, Channel.AGENT, Channel.EMAIL], default=Channel.API, required=False
@@ -151,7 +152,7 @@ class TicketCreateSerializer(serializers.Serializer):
 class TicketUpdateSerializer(serializers.Serializer):
     subject = serializers.CharField(max_length=SUBJECT_MAX, required=False)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
-    category = serializers.SlugRelatedField(slug_field="slug", queryset=Category.objects.all(), required=False)
+    category = SlugRelatedField(slug_field="slug", queryset=Category.objects.all(), required=False)
     tags = TagListField(required=False)
     status = serializers.ChoiceField(choices=Status.choices, required=False)
     external_customer_id = serializers.CharField(max_length=255, required=False, allow_blank=True)

@@ -1,0 +1,566 @@
+"""Who may do what, for every URL the project defines: one table, checked request by request.
+
+The table below has a row per (URL name, method[, variant]) and a column per persona. The
+first test walks Django's URL resolver and fails for any pattern without a row, so a new
+endpoint cannot ship without someone deciding who may use it. The second sends every row's
+request as every persona and compares the status (and, for redirects, where to).
+
+Personas:
+- anonymous: no session, no token.
+- customer: no account at all; holds the private links of their own tickets and their
+  survey link (tickets.links, feedback.services). Everyone else is given a link for the
+  same ticket signed with a guessed access key, i.e. they do not hold the secret.
+- agent: the ticket's assigned agent; other_agent: an agent without the ticket.
+- supervisor: an agent with role supervisor (Django admin access, writes agents and SLA).
+- admin: a Django superuser without an Agent profile (counts as a supervisor).
+- integration: a user of the `integrations` group, signed in and sending its API token.
+
+The Django admin is Django's own: every page goes through AdminSite.admin_view, which sends
+anyone who is not staff to the admin sign-in. So the table has rows for its root, sign-in
+and sign-out, and every other admin pattern (one per registered model and view, a hundred
+or so) is requested too, under one rule (ADMIN_RULE): non-staff personas are sent to the
+admin sign-in; what a staff member sees inside is Django's model permissions, tested in
+agents/tests/test_admin.py and friends.
+
+Each request runs in a savepoint that is rolled back, so every row sees the same world.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+PERSONAS = ("anonymous", "customer", "agent", "other_agent", "supervisor", "admin", "integration")
+WORKERS = ("agent", "other_agent", "supervisor", "admin", "integration")
+
+# Statuses that are redirects to a sign-in page rather than a number.
+LOGIN = "login"  # 302 to /accounts/login/?next=...
+ADMIN_LOGIN = "admin-login"  # 302 to /admin/login/?next=...
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    method: str
+    expected: tuple  # one entry per PERSONAS
+    variant: str = ""  # which objects the URL names, when not the default ones
+    body: dict | None = None
+    json: bool = True  # API rows send JSON; page rows send a form
+    hides: dict[str, tuple[str, ...]] = field(default_factory=dict)  # secret -> personas who must not see it
+
+    def __post_init__(self):
+        assert len(self.expected) == len(PERSONAS), self
+
+
+def api(name, method, expected, **options) -> Row:
+    return Row(name, method, expected, **options)
+
+
+def page(name, method, expected, **options) -> Row:
+    return Row(name, method, expected, json=False, **options)
+
+
+TICKET = {"subject": "Printer on fire", "description": "It is on fire.", "customer_email": "c@example.org"}
+
+# fmt: off
+#                                                   anonymous    customer     agent  other  super  admin  integration
+MATRIX: list[Row] = [
+    # --- Public pages and machine endpoints -------------------------------------------------
+    page("home", "GET",                             (200,        200,         200,   200,   200,   200,   200)),
+    page("health", "GET",                           (200,        200,         200,   200,   200,   200,   200)),
+    page("health-live", "GET",                      (200,        200,         200,   200,   200,   200,   200)),
+    page("schema", "GET",                           (200,        200,         200,   200,   200,   200,   200)),
+    page("api-docs", "GET",                         (200,        200,         200,   200,   200,   200,   200)),
+    # Prometheus metrics: counts and latencies, no customer data; in production only the
+    # scraper reaches it (docker-compose network / Kubernetes service).
+    page("prometheus-django-metrics", "GET",        (200,        200,         200,   200,   200,   200,   200)),
+
+    # --- Tickets API: agents and integrations; integrations never see internal notes ---------
+    api("api:ticket-list", "GET",                   (401,        401,         200,   200,   200,   200,   200)),
+    api("api:ticket-list", "POST",                  (401,        401,         201,   201,   201,   201,   201),
+        body={**TICKET, "category": "general"}),
+    api("api:ticket-detail", "GET",                 (401,        401,         200,   200,   200,   200,   200),
+        hides={"note": ("integration",)}),
+    api("api:ticket-detail", "PATCH",               (401,        401,         200,   200,   200,   200,   200),
+        body={"priority": "high"}),
+    api("api:ticket-assign", "POST",                (401,        401,         200,   200,   200,   200,   403),
+        body={"agent": "other_agent"}),
+    api("api:ticket-assign", "POST",                (401,        401,         403,   403,   200,   200,   403),
+        variant="override", body={"agent": "other_agent", "override": True}),
+    api("api:ticket-messages", "GET",               (401,        401,         200,   200,   200,   200,   200),
+        hides={"note": ("integration",)}),
+    api("api:ticket-messages", "POST",              (401,        401,         201,   201,   201,   201,   201),
+        body={"body": "We are on it."}),
+    api("api:ticket-messages", "POST",              (401,        401,         201,   201,   201,   201,   403),
+        variant="internal note", body={"body": "Between us.", "internal": True}),
+    api("api:ticket-rate", "POST",                  (401,        401,         403,   403,   403,   403,   200),
+        body={"rating": 5}),
+    api("api:ticket-history", "GET",                (401,        401,         200,   200,   200,   200,   200),
+        hides={"note-event": ("integration",)}),
+    api("api:ticket-attachment", "GET",             (401,        401,         200,   200,   200,   200,   200)),
+    api("api:ticket-attachment", "GET",             (401,        401,         200,   200,   200,   200,   404),
+        variant="internal note's file"),
+
+    # --- Agents and SLA policies: everyone who works tickets reads, supervisors write ---------
+    api("api:agent-list", "GET",                    (401,        401,         200,   200,   200,   200,   200)),
+    api("api:agent-list", "POST",                   (401,        401,         403,   403,   201,   201,   403),
+        body={"name": "New Agent", "email": "new.agent@example.com", "specializations": ["general"]}),
+    api("api:agent-detail", "GET",                  (401,        401,         200,   200,   200,   200,   200)),
+    api("api:agent-detail", "PATCH",                (401,        401,         403,   403,   200,   200,   403),
+        body={"max_tickets": 3}),
+    api("api:agent-detail", "PUT",                  (401,        401,         403,   403,   400,   400,   403),
+        body={}),
+    api("api:agent-detail", "DELETE",               (401,        401,         403,   403,   204,   204,   403)),
+    api("api:sla-policy-list", "GET",               (401,        401,         200,   200,   200,   200,   200)),
+    api("api:sla-policy-list", "POST",              (401,        401,         403,   403,   201,   201,   403),
+        body={"name": "Urgent", "priority": "urgent", "first_response_hours": 1, "resolution_hours": 8}),
+    api("api:sla-policy-detail", "GET",             (401,        401,         200,   200,   200,   200,   200),
+        hides={"webhook": WORKERS}),
+    api("api:sla-policy-detail", "PATCH",           (401,        401,         403,   403,   200,   200,   403),
+        body={"resolution_hours": 48}),
+    api("api:sla-policy-detail", "PUT",             (401,        401,         403,   403,   400,   400,   403),
+        body={}),
+    api("api:sla-policy-detail", "DELETE",          (401,        401,         403,   403,   204,   204,   403)),
+    api("api:sla-violation-list", "GET",            (401,        401,         200,   200,   200,   200,   200)),
+    api("api:sla-violation-detail", "GET",          (401,        401,         200,   200,   200,   200,   200)),
+    api("sla-check", "POST",                        (401,        401,         200,   200,   200,   200,   200),
+        body={"ticket_id": "ticket"}),
+    api("sla-compliance", "GET",                    (401,        401,         200,   200,   200,   200,   200)),
+
+    # --- Notifications: only ever the caller's own ----------------------------------------
+    api("api:notification-list", "GET",             (401,        401,         200,   200,   200,   200,   200),
+        hides={"notification": ("other_agent", "supervisor", "admin", "integration")}),
+    api("api:notification-read", "POST",            (401,        401,         200,   404,   404,   404,   404)),
+
+    # --- Knowledge base: published content for everyone, the rest for agents ----------------
+    api("api:article-list", "GET",                  (200,        200,         200,   200,   200,   200,   200),
+        hides={"draft": ("anonymous", "customer", "integration")}),
+    api("api:article-list", "POST",                 (401,        401,         201,   201,   201,   201,   403),
+        body={"title": "Resetting a password", "content": "Open the sign-in page and follow the link.",
+              "category": "general"}),
+    api("api:article-detail", "GET",                (200,        200,         200,   200,   200,   200,   200)),
+    api("api:article-detail", "GET",                (404,        404,         200,   200,   200,   200,   404),
+        variant="draft"),
+    api("api:article-detail", "PATCH",              (401,        401,         200,   200,   200,   200,   403),
+        body={"title": "A better title"}),
+    api("api:article-detail", "PUT",                (401,        401,         400,   400,   400,   400,   403),
+        body={}),
+    api("api:article-detail", "DELETE",             (401,        401,         204,   204,   204,   204,   403)),
+    api("api:article-helpful", "POST",              (200,        200,         200,   200,   200,   200,   200),
+        body={"helpful": True}),
+    api("api:article-helpful", "POST",              (404,        404,         200,   200,   200,   200,   404),
+        variant="draft", body={"helpful": True}),
+    api("api:faq-list", "GET",                      (200,        200,         200,   200,   200,   200,   200),
+        hides={"hidden-faq": ("anonymous", "customer", "integration")}),
+    api("api:faq-list", "POST",                     (401,        401,         201,   201,   201,   201,   403),
+        body={"question": "Where is my invoice?", "answer": "Under Billing.", "category": "general"}),
+    api("api:faq-detail", "GET",                    (200,        200,         200,   200,   200,   200,   200)),
+    api("api:faq-detail", "GET",                    (404,        404,         200,   200,   200,   200,   404),
+        variant="unpublished"),
+    api("api:faq-detail", "PATCH",                  (401,        401,         200,   200,   200,   200,   403),
+        body={"priority": 90}),
+    api("api:faq-detail", "PUT",                    (401,        401,         400,   400,   400,   400,   403),
+        body={}),
+    api("api:faq-detail", "DELETE",                 (401,        401,         204,   204,   204,   204,   403)),
+
+    # --- Feedback and surveys: agents and integrations -------------------------------------
+    api("api:feedback-list", "GET",                 (401,        401,         200,   200,   200,   200,   200)),
+    api("api:feedback-list", "POST",                (401,        401,         201,   201,   201,   201,   201),
+        body={"ticket": "unrated ticket", "overall": 4}),
+    api("api:feedback-detail", "GET",               (401,        401,         200,   200,   200,   200,   200)),
+    api("api:feedback-summary", "GET",              (401,        401,         200,   200,   200,   200,   200)),
+    api("api:survey-list", "GET",                   (401,        401,         200,   200,   200,   200,   200)),
+    api("api:survey-detail", "GET",                 (401,        401,         200,   200,   200,   200,   200)),
+
+    # --- Customer portal: the private link is the key; only its own ticket behind it -------
+    page("portal:ticket-new", "GET",                (200,        200,         200,   200,   200,   200,   200)),
+    page("portal:ticket-new", "POST",               (302,        302,         302,   302,   302,   302,   302),
+        body={**TICKET, "customer_name": "Cleo Customer", "category": "general"}),
+    page("portal:lookup", "GET",                    (200,        200,         200,   200,   200,   200,   200)),
+    page("portal:lookup", "POST",                   (200,        200,         200,   200,   200,   200,   200),
+        body={"email": "cleo@example.org"}),
+    page("portal:submitted", "GET",                 (404,        200,         404,   404,   404,   404,   404)),
+    page("portal:ticket", "GET",                    (404,        200,         404,   404,   404,   404,   404),
+        hides={"note": ("customer",)}),
+    page("portal:ticket", "POST",                   (404,        302,         404,   404,   404,   404,   404),
+        body={"body": "Any news?"}),
+    page("portal:rate", "POST",                     (404,        302,         404,   404,   404,   404,   404),
+        body={"rating": 5}),
+    page("portal:rate", "POST",                     (404,        404,         404,   404,   404,   404,   404),
+        variant="other ticket's reply", body={"rating": 1}),
+    page("portal:attachment", "GET",                (404,        200,         404,   404,   404,   404,   404)),
+    page("portal:attachment", "GET",                (404,        404,         404,   404,   404,   404,   404),
+        variant="internal note's file"),
+    page("portal:attachment", "GET",                (404,        404,         404,   404,   404,   404,   404),
+        variant="other ticket's file"),
+    page("survey:answer", "GET",                    (404,        200,         404,   404,   404,   404,   404)),
+    page("survey:answer", "POST",                   (404,        302,         404,   404,   404,   404,   404),
+        body={"overall": 5}),
+    page("survey:thanks", "GET",                    (200,        200,         200,   200,   200,   200,   200)),
+
+    # --- Help center ---------------------------------------------------------------------
+    page("kb:index", "GET",                         (200,        200,         200,   200,   200,   200,   200),
+        hides={"draft": PERSONAS}),
+    page("kb:suggest", "GET",                       (200,        200,         200,   200,   200,   200,   200)),
+    page("kb:article", "GET",                       (200,        200,         200,   200,   200,   200,   200)),
+    page("kb:article", "GET",                       (404,        404,         404,   404,   404,   404,   404),
+        variant="draft"),
+    page("kb:helpful", "POST",                      (302,        302,         302,   302,   302,   302,   302),
+        body={"helpful": "yes"}),
+    page("kb:faq", "GET",                           (200,        200,         200,   200,   200,   200,   200),
+        hides={"hidden-faq": PERSONAS}),
+
+    # --- Sign-in ----------------------------------------------------------------------------
+    page("login", "GET",                            (200,        200,         302,   302,   302,   302,   302)),
+    page("login", "POST",                           (200,        200,         302,   302,   302,   302,   302),
+        body={"username": "agent", "password": "wrong"}),
+    page("logout", "POST",                          (LOGIN,      LOGIN,       LOGIN, LOGIN, LOGIN, LOGIN, LOGIN)),
+    page("password_reset", "GET",                   (200,        200,         200,   200,   200,   200,   200)),
+    page("password_reset", "POST",                  (302,        302,         302,   302,   302,   302,   302),
+        body={"email": "agent@example.com"}),
+    page("password_reset_done", "GET",              (200,        200,         200,   200,   200,   200,   200)),
+    page("password_reset_confirm", "GET",           (200,        200,         200,   200,   200,   200,   200)),
+    page("password_reset_complete", "GET",          (200,        200,         200,   200,   200,   200,   200)),
+
+    # --- Agent workspace: agents; the dashboard for supervisors ---------------------------
+    page("agent:queue", "GET",                      (LOGIN,      LOGIN,       200,   200,   200,   200,   403)),
+    page("agent:ticket", "GET",                     (LOGIN,      LOGIN,       200,   200,   200,   200,   403)),
+    page("agent:reply", "POST",                     (LOGIN,      LOGIN,       302,   302,   302,   302,   403),
+        body={"body": "On it."}),
+    page("agent:change", "POST",                    (LOGIN,      LOGIN,       302,   302,   302,   302,   403),
+        body={"status": "pending", "priority": "high", "category": "general", "tags": ""}),
+    page("agent:assign", "POST",                    (LOGIN,      LOGIN,       302,   302,   302,   302,   403),
+        body={"agent": "me"}),
+    page("agent:activity", "GET",                   (LOGIN,      LOGIN,       200,   200,   200,   200,   403)),
+    page("agent:insert", "GET",                     (LOGIN,      LOGIN,       200,   200,   200,   200,   403)),
+    page("agent:notifications", "GET",              (LOGIN,      LOGIN,       200,   200,   200,   200,   403),
+        hides={"notification": ("other_agent", "supervisor", "admin")}),
+    page("agent:notifications-read", "POST",        (LOGIN,      LOGIN,       302,   302,   302,   302,   403)),
+    page("agent:dashboard", "GET",                  (LOGIN,      LOGIN,       403,   403,   200,   200,   403)),
+
+    # --- Django admin (the rest of its patterns: ADMIN_RULE) --------------------------------
+    page("admin:index", "GET",                      (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200, 200, ADMIN_LOGIN)),  # noqa: E501
+    page("admin:login", "GET",                      (200,        200,         200,   200,   302,   302,   200)),
+    # Non-staff are sent to the admin root (and from there to its sign-in); staff are signed out.
+    page("admin:logout", "POST",                    (302,        302,         302,   302,   LOGIN, LOGIN, 302)),
+]
+# fmt: on
+
+# Every other admin pattern, for GET: staff are let in (what they see there is model
+# permissions), everyone else is sent to the admin sign-in.
+ADMIN_RULE = (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, None, None, ADMIN_LOGIN)
+
+
+# --- The URL resolver ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pattern:
+    name: str | None  # namespaced, e.g. "api:ticket-detail"
+    route: str  # the whole route, for unnamed patterns and messages
+    kwargs: frozenset[str]
+
+
+def url_patterns(patterns=None, prefix: str = "", namespace: str | None = None) -> list[Pattern]:
+    """Every pattern the project defines, with its namespaced name and whole route."""
+    found = []
+    for entry in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(entry, URLResolver):
+            inner = ":".join(filter(None, [namespace, entry.namespace])) if entry.namespace else namespace
+            found += url_patterns(entry.url_patterns, prefix + str(entry.pattern), inner)
+        elif isinstance(entry, URLPattern):
+            name = f"{namespace}:{entry.name}" if namespace and entry.name else entry.name
+            found.append(Pattern(name, prefix + str(entry.pattern), frozenset(entry.pattern.regex.groupindex)))
+    return found
+
+
+def is_admin(pattern: Pattern) -> bool:
+    return pattern.route.startswith("admin/")
+
+
+def rows_for(pattern: Pattern) -> list[Row]:
+    return [row for row in MATRIX if row.name == pattern.name]
+
+
+# --- The world the URLs name -------------------------------------------------------------------
+
+
+@pytest.fixture
+def world(db, settings, category, agent, other_agent, supervisor, admin_user, integration_user):
+    from django.contrib.auth.models import User
+    from django.utils.http import urlsafe_base64_encode
+
+    from agents.tests.factories import AgentFactory
+    from feedback.services import survey_token
+    from feedback.tests.factories import FeedbackFactory, SurveyInvitationFactory
+    from knowledge.tests.factories import ArticleFactory, FAQFactory
+    from notifications.models import Channel
+    from notifications.tests.factories import NotificationFactory
+    from sla.tests.factories import SLAPolicyFactory, SLAViolationFactory
+    from tickets.links import private_token
+    from tickets.models import Ticket, TicketEvent
+    from tickets.tests.factories import AttachmentFactory, MessageFactory, TicketEventFactory, TicketFactory
+
+    for rate in ("PORTAL_TICKET_RATE", "PORTAL_LOOKUP_RATE", "PORTAL_REPLY_RATE", "PORTAL_SURVEY_RATE"):
+        setattr(settings, rate, "100000/h")
+    settings.KB_VOTE_RATE = settings.LOGIN_RATE = settings.PASSWORD_RESET_RATE = "100000/h"
+    settings.API_USER_RATE = settings.API_ANON_RATE = ""
+
+    customer_email = "cleo@example.org"
+    ticket = TicketFactory(category=category, assigned_agent=agent, status="open", customer_email=customer_email)
+    reply = MessageFactory(ticket=ticket, author_agent=agent, body="Have you tried turning it off?")
+    note = MessageFactory(ticket=ticket, author_agent=agent, internal=True, body="NOTE-7f3a customer is a VIP")
+    TicketEventFactory(ticket=ticket, kind=TicketEvent.Kind.NOTE, actor_type="agent", actor_name="NOTE-EVENT-91c")
+    public_file = AttachmentFactory(ticket=ticket, message=reply)
+    note_file = AttachmentFactory(ticket=ticket, message=note)
+    other_ticket = TicketFactory(category=category, customer_email="someone.else@example.org")
+    other_reply = MessageFactory(ticket=other_ticket, author_agent=agent)
+    other_file = AttachmentFactory(ticket=other_ticket, message=other_reply)
+    resolved = TicketFactory(category=category, assigned_agent=agent, status="resolved", customer_email=customer_email)
+    survey = SurveyInvitationFactory(ticket=resolved, agent=agent)
+    rated_ticket = TicketFactory(category=category, assigned_agent=agent, status="resolved")
+    unrated_ticket = TicketFactory(category=category, assigned_agent=agent, status="resolved")
+    article = ArticleFactory(category=category)
+    draft = ArticleFactory(category=category, status="draft", title="DRAFT-55d1 unannounced feature")
+    faq = FAQFactory(category=category)
+    hidden_faq = FAQFactory(category=category, published=False, question="HIDDEN-FAQ-0b2 not yet?")
+    policy = SLAPolicyFactory(slack_webhook_url="https://hooks.slack.com/services/T0/B0/WEBHOOK-SECRET-3e1")
+    notification = NotificationFactory(
+        channel=Channel.DASHBOARD, user=agent.user, recipient=agent.user.username, payload={"title": "NOTIFY-8c2"}
+    )
+    target = AgentFactory(user__username="target", specializations=[category])
+    guessed = Ticket(pk=ticket.pk, access_key="a-guess")
+    guessed_survey = type(survey)(pk=survey.pk, key="a-guess")
+
+    users = {
+        "agent": agent.user,
+        "other_agent": other_agent.user,
+        "supervisor": supervisor.user,
+        "admin": admin_user,
+        "integration": integration_user,
+    }
+    return {
+        "users": users,
+        "integration_token": _token(integration_user),
+        "ids": {
+            "ticket": ticket.pk,
+            "reply": reply.pk,
+            "other ticket's reply": other_reply.pk,
+            "public file": public_file.pk,
+            "internal note's file": note_file.pk,
+            "other ticket's file": other_file.pk,
+            "article": article.pk,
+            "draft": draft.pk,
+            "faq": faq.pk,
+            "unpublished": hidden_faq.pk,
+            "feedback": FeedbackFactory(ticket=rated_ticket, agent=agent).pk,
+            "survey": survey.pk,
+            "policy": policy.pk,
+            "violation": SLAViolationFactory(ticket=ticket, policy=policy).pk,
+            "notification": notification.pk,
+            "target": target.pk,
+            "other_agent": other_agent.pk,
+            "unrated ticket": unrated_ticket.pk,
+        },
+        "slugs": {"article": article.slug, "draft": draft.slug},
+        "tokens": {
+            "customer": private_token(ticket),
+            "guessed": private_token(guessed),
+            "survey": survey_token(survey),
+            "guessed survey": survey_token(guessed_survey),
+        },
+        "uidb64": urlsafe_base64_encode(str(User.objects.get(username="agent").pk).encode()),
+        "secrets": {
+            "note": "NOTE-7f3a",
+            "note-event": "NOTE-EVENT-91c",
+            "draft": "DRAFT-55d1",
+            "hidden-faq": "HIDDEN-FAQ-0b2",
+            "notification": "NOTIFY-8c2",
+            "webhook": "WEBHOOK-SECRET-3e1",
+        },
+    }
+
+
+def _token(user) -> str:
+    from rest_framework.authtoken.models import Token
+
+    return Token.objects.get_or_create(user=user)[0].key
+
+
+def client_for(persona: str, world: dict) -> Client:
+    client = Client()
+    if persona in world["users"]:
+        client.force_login(world["users"][persona])
+    if persona == "integration":
+        client.defaults["HTTP_AUTHORIZATION"] = f"Token {world['integration_token']}"
+    return client
+
+
+def path_for(pattern: Pattern, row: Row | None, persona: str, world: dict) -> str:
+    """A concrete URL for the pattern, naming the objects the row's variant is about."""
+    if pattern.name is None:  # the admin's unnamed patterns: fill the route in by hand
+        path = re.sub(r"<(?:\w+:)?object_id>", "1", pattern.route)
+        path = re.sub(r"\(\?P<url>\.\*\)\$", "no-such-page/", path)
+        return "/" + path
+    ids, name, variant = world["ids"], pattern.name, row.variant if row else ""
+    values: dict[str, Any] = {}
+    for kwarg in pattern.kwargs:
+        if kwarg == "format":
+            values[kwarg] = "json"
+        elif kwarg == "pk":
+            values[kwarg] = ids[PK_OBJECT.get(name.split(":")[-1].rsplit("-", 1)[0], "ticket")]
+            if variant in ("draft", "unpublished"):
+                values[kwarg] = ids[variant]
+        elif kwarg == "attachment_id":
+            values[kwarg] = ids[variant if variant.endswith("file") else "public file"]
+        elif kwarg == "message_id":
+            values[kwarg] = ids[variant or "reply"]
+        elif kwarg == "slug":
+            values[kwarg] = world["slugs"][variant or "article"]
+        elif kwarg == "token" and name == "survey:answer":
+            values[kwarg] = world["tokens"]["survey" if persona == "customer" else "guessed survey"]
+        elif kwarg == "token" and name.startswith("portal:"):
+            values[kwarg] = world["tokens"]["customer" if persona == "customer" else "guessed"]
+        elif kwarg == "token":  # password reset: a link that is not valid
+            values[kwarg] = "set-password"
+        elif kwarg == "uidb64":
+            values[kwarg] = world["uidb64"]
+        elif kwarg in ("object_id", "id"):
+            values[kwarg] = "1"
+        elif kwarg == "app_label":
+            values[kwarg] = "tickets"
+        elif kwarg == "content_type_id":
+            values[kwarg] = 1
+        else:
+            raise AssertionError(f"No value for <{kwarg}> of {pattern.route}: teach path_for about it.")
+    return reverse(name, kwargs=values)
+
+
+# Which object a detail route's pk names, by the route name's resource part.
+PK_OBJECT = {
+    "ticket": "ticket",
+    "agent": "target",
+    "notification": "notification",
+    "article": "article",
+    "faq": "faq",
+    "feedback": "feedback",
+    "survey": "survey",
+    "sla-policy": "policy",
+    "sla-violation": "violation",
+}
+
+
+def body_for(row: Row, world: dict) -> dict:
+    """The row's body, with names of objects ("other_agent", "ticket") replaced by their ids."""
+    body = dict(row.body or {})
+    for key, value in body.items():
+        if isinstance(value, str) and value in world["ids"] and key in ("agent", "ticket", "ticket_id"):
+            body[key] = world["ids"][value]
+    return body
+
+
+def send(client: Client, method: str, path: str, row: Row | None, world: dict):
+    if method == "GET":
+        return client.get(path)
+    body = body_for(row, world) if row else {}
+    if row is None or row.json:
+        import json
+
+        return client.generic(method, path, json.dumps(body), content_type="application/json")
+    return client.generic(method, path, _form(body), content_type="application/x-www-form-urlencoded")
+
+
+def _form(body: dict) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode(body)
+
+
+def outcome(response) -> int | str:
+    """The status, or LOGIN / ADMIN_LOGIN for a redirect to a sign-in page."""
+    if response.status_code == 302:
+        location = response["Location"]
+        if location.startswith("/admin/login/"):
+            return ADMIN_LOGIN
+        if location.startswith("/accounts/login/"):
+            return LOGIN
+    return response.status_code
+
+
+def check(pattern: Pattern, row: Row | None, expected: tuple, world: dict) -> list[str]:
+    """Every persona's request for one row; the differences from the table, in words."""
+    from django.db import connection
+
+    method = row.method if row else "GET"
+    problems = []
+    for persona, wanted in zip(PERSONAS, expected, strict=True):
+        path = path_for(pattern, row, persona, world)
+        with transaction.atomic():
+            response = send(client_for(persona, world), method, path, row, world)
+            transaction.set_rollback(True)
+        assert not connection.needs_rollback or connection.in_atomic_block
+        got = outcome(response)
+        label = f"{method} {path} ({row.variant if row and row.variant else pattern.route}) as {persona}"
+        if wanted is None:
+            if response.status_code >= 500:
+                problems.append(f"{label}: {got}, expected no server error")
+        elif got != wanted:
+            problems.append(f"{label}: {got}, expected {wanted}")
+        content = response.content.decode(errors="replace") if not getattr(response, "streaming", False) else ""
+        for secret, hidden_from in row.hides.items() if row else []:
+            shown = world["secrets"][secret] in content
+            if persona in hidden_from and shown:
+                problems.append(f"{label}: shows {secret!r} to {persona}")
+            # The others do see it: proof that the secret is in the page to be hidden at all.
+            if persona not in hidden_from and response.status_code == 200 and not shown:
+                problems.append(f"{label}: does not show {secret!r} to {persona}")
+    return problems
+
+
+# --- The tests -------------------------------------------------------------------------------
+
+
+def test_every_url_pattern_has_an_entry_in_the_table():
+    patterns = url_patterns()
+    missing = [
+        f"{pattern.name or '(unnamed)'}: {pattern.route}"
+        for pattern in patterns
+        if not is_admin(pattern) and not rows_for(pattern)
+    ]
+    assert not missing, "URL patterns without a row in MATRIX (decide who may use them):\n" + "\n".join(missing)
+    names = {pattern.name for pattern in patterns}
+    stale = sorted({row.name for row in MATRIX} - names)
+    assert not stale, f"MATRIX rows for URL names that no longer exist: {stale}"
+
+
+def test_the_table_names_every_persona_for_every_row():
+    for row in MATRIX:
+        assert len(row.expected) == len(PERSONAS), row
+        assert row.method in ("GET", "POST", "PUT", "PATCH", "DELETE"), row
+
+
+APP_PATTERNS = [pattern for pattern in url_patterns() if not is_admin(pattern) and pattern.name]
+ADMIN_PATTERNS = [pattern for pattern in url_patterns() if is_admin(pattern)]
+
+
+@pytest.mark.parametrize("pattern", APP_PATTERNS, ids=lambda p: p.route)
+def test_every_persona_gets_what_the_table_says(pattern, world):
+    problems = []
+    for row in rows_for(pattern):
+        problems += check(pattern, row, row.expected, world)
+    assert not problems, "\n".join(problems)
+
+
+def test_the_admin_lets_in_only_staff(world):
+    problems = []
+    for pattern in ADMIN_PATTERNS:
+        rows = rows_for(pattern)
+        for row in rows or [None]:
+            problems += check(pattern, row, row.expected if row else ADMIN_RULE, world)
+    assert not problems, "\n".join(problems)
