@@ -10,7 +10,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/helpdesk
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test test-pg test-e2e screenshots lint format audit migrations-check backup restore soak clean
+.PHONY: bench run test test-pg test-e2e screenshots lint format audit migrations-check backup restore soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,13 @@ test-e2e: $(VENV)/.dev-installed
 screenshots: $(VENV)/.dev-installed
 	DEBUG=true HELPDESK_VAR_DIR=$(CURDIR)/var/screenshots $(BIN)/python manage.py migrate --no-input -v0
 	DEBUG=true HELPDESK_VAR_DIR=$(CURDIR)/var/screenshots $(BIN)/python manage.py screenshots
+
+# Benchmarks against PostgreSQL + Redis on localhost (docs/performance.md):
+#   make bench               ~10k tickets, a few minutes (the smoke run in .ci/run)
+#   make bench SCALE=full    1,000,000 tickets: seeding alone takes about 10 minutes
+SCALE ?= small
+bench: $(VENV)/.dev-installed
+	$(BIN)/python -m bench --scale $(SCALE) $(BENCH_ARGS)
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

@@ -35,12 +35,17 @@ class Notification(models.Model):
     channel = models.CharField(max_length=20, choices=Channel.choices)
     # An email address, a webhook name, or the username of a dashboard notification.
     recipient = models.CharField(max_length=254)
+    # An SLA scan writes tens of thousands of rows at once with user ids it read in the same
+    # statement; no per-row foreign-key check (see sla.models.SLAEvent). Deleting a user still
+    # deletes their rows through Django; the inbox index serves the per-user reads.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.CASCADE,
         related_name="notifications",
+        db_constraint=False,
+        db_index=False,
     )
     kind = models.CharField(max_length=64, help_text="What happened, e.g. ticket.created")
     payload = models.JSONField(default=dict)

@@ -218,8 +218,12 @@ class SLAEvent(models.Model):
 
     Kind = Kind
 
-    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE)
-    policy = models.ForeignKey(SLAPolicy, null=True, on_delete=models.SET_NULL)
+    # The scan inserts thousands of these in one statement, with ids it has just read from the
+    # tickets in the same transaction: a per-row foreign-key check in the database would cost
+    # most of the scan and prove nothing new. Deleting a ticket or policy still cascades or
+    # clears through Django (on_delete), and (ticket, kind) is indexed by the unique constraint.
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, db_constraint=False, db_index=False)
+    policy = models.ForeignKey(SLAPolicy, null=True, on_delete=models.SET_NULL, db_constraint=False, db_index=False)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     due_at = models.DateTimeField()
     detected_at = models.DateTimeField()

@@ -37,12 +37,14 @@ _VIOLATIONS = """
 INSERT INTO sla_slaviolation (ticket_id, policy_id, kind, due_at, detected_at, scan_id)
 SELECT ticket_id, policy_id, kind, due_at, %(now)s, %(scan)s FROM (
     SELECT id AS ticket_id, sla_policy_id AS policy_id, 'first_response' AS kind, first_response_due_at AS due_at
-      FROM tickets_ticket
+      FROM tickets_ticket t
      WHERE status IN ('new', 'open') AND first_responded_at IS NULL AND first_response_due_at <= %(now)s {only}
+       AND NOT EXISTS (SELECT 1 FROM sla_slaviolation v WHERE v.ticket_id = t.id AND v.kind = 'first_response')
     UNION ALL
     SELECT id, sla_policy_id, 'resolution', resolution_due_at
-      FROM tickets_ticket
+      FROM tickets_ticket t
      WHERE status IN ('new', 'open') AND resolution_due_at <= %(now)s {only}
+       AND NOT EXISTS (SELECT 1 FROM sla_slaviolation v WHERE v.ticket_id = t.id AND v.kind = 'resolution')
 ) AS overdue
 WHERE true
 ORDER BY ticket_id, kind
@@ -53,13 +55,15 @@ _WARNINGS = """
 INSERT INTO sla_slawarning (ticket_id, policy_id, kind, due_at, detected_at, scan_id)
 SELECT ticket_id, policy_id, kind, due_at, %(now)s, %(scan)s FROM (
     SELECT id AS ticket_id, sla_policy_id AS policy_id, 'first_response' AS kind, first_response_due_at AS due_at
-      FROM tickets_ticket
+      FROM tickets_ticket t
      WHERE status IN ('new', 'open') AND first_responded_at IS NULL
        AND first_response_at_risk_at <= %(now)s AND first_response_due_at > %(now)s {only}
+       AND NOT EXISTS (SELECT 1 FROM sla_slawarning w WHERE w.ticket_id = t.id AND w.kind = 'first_response')
     UNION ALL
     SELECT id, sla_policy_id, 'resolution', resolution_due_at
-      FROM tickets_ticket
+      FROM tickets_ticket t
      WHERE status IN ('new', 'open') AND resolution_at_risk_at <= %(now)s AND resolution_due_at > %(now)s {only}
+       AND NOT EXISTS (SELECT 1 FROM sla_slawarning w WHERE w.ticket_id = t.id AND w.kind = 'resolution')
 ) AS at_risk
 WHERE true
 ORDER BY ticket_id, kind

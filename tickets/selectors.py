@@ -24,8 +24,11 @@ def tickets_for_user(user) -> QuerySet[Ticket]:
     """Tickets `user` may work: all of them for agents and integrations, none otherwise."""
     if not (is_agent(user) or is_integration(user)):
         return Ticket.objects.none()
-    return Ticket.objects.select_related("category", "assigned_agent").prefetch_related(
-        "tags", Prefetch("attachments", queryset=Attachment.objects.filter(message__isnull=True))
+    # The search vector is for the database's eyes only: never read it into Python.
+    return (
+        Ticket.objects.defer("search_vector")
+        .select_related("category", "assigned_agent")
+        .prefetch_related("tags", Prefetch("attachments", queryset=Attachment.objects.filter(message__isnull=True)))
     )
 
 

@@ -1,0 +1,467 @@
+"""The benchmarks, run by bench.run against a seeded database (Django is set up by then)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from django.db import connection
+
+from bench import env as bench_env
+from bench.scales import Scale
+
+NEW_VIOLATIONS = {"small": 200, "full": 20_000}
+SCAN_RUNS = 3
+DELIVERIES = {"small": 1_000, "full": 20_000}
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+    p95 = ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered)) - 1))]
+    return {
+        "median": round(statistics.median(ordered), 4),
+        "p95": round(p95, 4),
+        "max": round(ordered[-1], 4),
+        "runs": len(ordered),
+    }
+
+
+def _sql(statement: str, params=None) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.fetchall() if cursor.description else []
+
+
+def database_facts(database: str) -> dict[str, object]:
+    facts: dict[str, object] = {"name": database}
+    facts["size_mb"] = round(_sql("SELECT pg_database_size(%s)", [database])[0][0] / 2**20)
+    for table in [
+        "tickets_ticket",
+        "tickets_message",
+        "agents_agent",
+        "knowledge_article",
+        "feedback_feedback",
+        "sla_slapolicy",
+    ]:
+        facts[table] = _sql(f"SELECT count(*) FROM {table}")[0][0]
+    facts["open_tickets"] = _sql(
+        "SELECT count(*) FROM tickets_ticket WHERE status IN ('new', 'open', 'pending', 'on_hold')"
+    )[0][0]
+    facts["tickets_by_status"] = dict(_sql("SELECT status, count(*) FROM tickets_ticket GROUP BY 1 ORDER BY 1"))
+    info = _sql("SELECT to_regclass('bench_seed_info') IS NOT NULL")[0][0]
+    if info:
+        facts["seeding"] = _sql("SELECT data FROM bench_seed_info")[0][0]
+        if isinstance(facts["seeding"], str):
+            facts["seeding"] = json.loads(facts["seeding"])
+    return facts
+
+
+def _seed_now() -> datetime:
+    data = _sql("SELECT data FROM bench_seed_info")[0][0]
+    data = json.loads(data) if isinstance(data, str) else data
+    return datetime.fromisoformat(data["now"])
+
+
+# --- SLA scan ---------------------------------------------------------------------------
+
+
+def _prepare_scan(now: datetime, target: int) -> datetime:
+    """Record everything overdue or at risk before a moment T0 chosen so that about `target`
+    targets fall due in (T0, now]: what a scan finds when beat last ran at T0."""
+    from sla.scan import _VIOLATIONS, _WARNINGS, _params
+
+    row = _sql(
+        """
+        SELECT due FROM (
+            SELECT first_response_due_at AS due FROM tickets_ticket
+             WHERE status IN ('new', 'open') AND first_responded_at IS NULL AND first_response_due_at <= %(now)s
+            UNION ALL
+            SELECT resolution_due_at FROM tickets_ticket
+             WHERE status IN ('new', 'open') AND resolution_due_at <= %(now)s
+        ) AS due ORDER BY due DESC OFFSET %(target)s LIMIT 1
+        """,
+        {"now": now, "target": target},
+    )
+    t0 = row[0][0] if row else now - timedelta(days=3650)
+    _sql("TRUNCATE sla_slaviolation, sla_slawarning, notifications_notification, sla_slascanrun")
+    params = _params(t0, uuid.uuid4())
+    _sql(_VIOLATIONS.format(only=""), params)
+    _sql(_WARNINGS.format(only=""), params)
+    _sql("VACUUM ANALYZE sla_slaviolation")
+    _sql("VACUUM ANALYZE sla_slawarning")
+    return t0
+
+
+def _undo_scan(scan_id: str, last_notification: int) -> None:
+    _sql("DELETE FROM sla_slaviolation WHERE scan_id = %s", [scan_id])
+    _sql("DELETE FROM sla_slawarning WHERE scan_id = %s", [scan_id])
+    _sql("DELETE FROM notifications_notification WHERE id > %s", [last_notification])
+    for table in ("sla_slaviolation", "sla_slawarning", "notifications_notification"):
+        _sql(f"VACUUM ANALYZE {table}")
+
+
+def _probe(env: dict[str, str], now: datetime) -> dict:
+    done = bench_env.python("-m", "bench.scan_probe", now.isoformat(), env=env, capture_output=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def bench_scan(scale: Scale, env: dict[str, str]) -> dict[str, object]:
+    now = _seed_now()
+    t0 = _prepare_scan(now, NEW_VIOLATIONS[scale.name])
+    runs = []
+    for run in range(SCAN_RUNS):
+        last = _sql("SELECT coalesce(max(id), 0) FROM notifications_notification")[0][0]
+        result = _probe(env, now)
+        runs.append(result)
+        print(
+            f"  scan {run + 1}: {result['wall_s']:.3f} s, {result['statements']} statements, "
+            f"{result['violations']} violations, {result['warnings']} warnings, "
+            f"{result['notifications']} notifications, peak RSS {result['peak_rss_mb']:.0f} MB",
+            flush=True,
+        )
+        if run < SCAN_RUNS - 1:
+            _undo_scan(result["scan_id"], last)
+    idle = []
+    for run in range(SCAN_RUNS):
+        result = _probe(env, now)
+        idle.append(result)
+        print(f"  idle rescan {run + 1}: {result['wall_s']:.3f} s, {result['statements']} statements", flush=True)
+    open_tickets = _sql("SELECT count(*) FROM tickets_ticket WHERE status IN ('new', 'open', 'pending', 'on_hold')")
+    return {
+        "sla_scan_seconds": summary([r["wall_s"] for r in runs]),
+        "sla_scan_statements": summary([r["statements"] for r in runs]),
+        "sla_scan_peak_rss_mb": summary([r["peak_rss_mb"] for r in runs]),
+        "sla_scan_new_violations": summary([r["violations"] for r in runs]),
+        "sla_scan_new_warnings": summary([r["warnings"] for r in runs]),
+        "sla_scan_notifications": summary([r["notifications"] for r in runs]),
+        "sla_idle_rescan_seconds": summary([r["wall_s"] for r in idle]),
+        "sla_idle_rescan_statements": summary([r["statements"] for r in idle]),
+        "sla_scan_context": {
+            "open_tickets": open_tickets[0][0],
+            "now": now.isoformat(),
+            "previous_scan_at": t0.isoformat(),
+        },
+    }
+
+
+# --- processes ----------------------------------------------------------------------------
+
+
+def _wait_http(url: str, timeout: float = 60) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - loopback
+                return
+        except Exception:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {timeout} s")
+
+
+def _stop(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
+    if process.poll() is None:
+        process.send_signal(sig)
+        try:
+            process.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def start_gunicorn(env: dict[str, str], workers: int) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            "gunicorn.conf.py",
+            "helpdesk.wsgi",
+        ],
+        env={
+            **env,
+            "GUNICORN_BIND": f"127.0.0.1:{bench_env.WEB_PORT}",
+            "WEB_CONCURRENCY": str(workers),
+            "GUNICORN_MAX_REQUESTS": "0",
+        },
+        cwd=bench_env.ROOT,
+        stdout=subprocess.DEVNULL,
+    )
+    _wait_http(f"http://127.0.0.1:{bench_env.WEB_PORT}/api/health/live")
+    return process
+
+
+# --- notification delivery ---------------------------------------------------------------
+
+
+def bench_delivery(scale: Scale, env: dict[str, str]) -> dict[str, object]:
+    """N pending Slack rows delivered by a real worker (prefork, the production pool) to a local
+    receiver that counts every request by the notification it carries."""
+    count = DELIVERIES[scale.name]
+    concurrency = int(env.get("WORKER_CONCURRENCY", "2"))
+    _sql("TRUNCATE notifications_notification")
+    _sql(
+        """
+        INSERT INTO notifications_notification
+            (channel, recipient, kind, payload, status, attempts, next_attempt_at, created_at, last_error)
+        SELECT 'slack', 'default', 'sla.violation.resolution',
+               jsonb_build_object('title', 'SLA breached: resolution on #' || n, 'ticket_id', n,
+                                  'url', 'http://127.0.0.1/agent/tickets/' || n),
+               'pending', 0, now(), now(), ''
+          FROM generate_series(1, %s) AS n
+        """,
+        [count],
+    )
+    receiver = subprocess.Popen(
+        [sys.executable, "-m", "bench.receiver", str(bench_env.SLACK_PORT)],
+        cwd=bench_env.ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    _wait_http(f"http://127.0.0.1:{bench_env.SLACK_PORT}/count")
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "helpdesk",
+            "worker",
+            f"--concurrency={concurrency}",
+            "--loglevel=WARNING",
+            "--without-mingle",
+            "--without-gossip",
+        ],
+        cwd=bench_env.ROOT,
+        env={**env, "NOTIFICATION_PARALLEL_SWEEPS": str(concurrency)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        bench_env.redis_cli("-n", "1", "FLUSHDB")
+        time.sleep(3)  # the worker connects
+        started = time.perf_counter()
+        bench_env.python(
+            "-c",
+            "import django; django.setup(); from notifications.services import dispatch_due; dispatch_due()",
+            env={**env, "NOTIFICATION_PARALLEL_SWEEPS": str(concurrency)},
+        )
+        deadline = time.monotonic() + max(120, count / 50)
+        while time.monotonic() < deadline:
+            left = _sql("SELECT count(*) FROM notifications_notification WHERE status <> 'sent'")[0][0]
+            if left == 0:
+                break
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - started
+    finally:
+        _stop(worker)
+        receiver.send_signal(signal.SIGTERM)
+        out, _ = receiver.communicate(timeout=30)
+    received = json.loads(out.strip().splitlines()[-1])
+    sent = _sql("SELECT count(*) FROM notifications_notification WHERE status = 'sent'")[0][0]
+    return {
+        "delivery_per_second": {"median": round(count / elapsed, 1), "runs": 1},
+        "delivery_context": {
+            "rows": count,
+            "seconds": round(elapsed, 2),
+            "worker_concurrency": concurrency,
+            "sent_rows": sent,
+            "received_requests": received["requests"],
+            "distinct_notifications": received["distinct"],
+            "duplicates": received["requests"] - received["distinct"],
+            "lost": count - received["distinct"],
+        },
+    }
+
+
+# --- API -----------------------------------------------------------------------------------
+
+
+def _token(username: str) -> str:
+    from django.contrib.auth.models import User
+    from rest_framework.authtoken.models import Token
+
+    return Token.objects.get_or_create(user=User.objects.get(username=username))[0].key
+
+
+def _api_fixtures(now: datetime) -> dict[str, object]:
+    """Ids and values the load generator draws requests from."""
+    tickets = [row[0] for row in _sql("SELECT id FROM tickets_ticket ORDER BY random() LIMIT 2000")]
+    open_tickets = [
+        row[0] for row in _sql("SELECT id FROM tickets_ticket WHERE status = 'open' ORDER BY random() LIMIT 2000")
+    ]
+    agents = [row[0] for row in _sql("SELECT id FROM agents_agent ORDER BY random() LIMIT 50")]
+    emails = [row[0] for row in _sql("SELECT customer_email FROM tickets_ticket ORDER BY random() LIMIT 200")]
+    categories = [row[0] for row in _sql("SELECT slug FROM tickets_category")]
+    tags = [row[0] for row in _sql("SELECT name FROM tickets_tag")]
+    slugs = [
+        row[0]
+        for row in _sql("SELECT slug FROM knowledge_article WHERE status = 'published' ORDER BY random() LIMIT 40")
+    ]
+    return {
+        "token": _token("alice"),
+        "tickets": tickets,
+        "open_tickets": open_tickets,
+        "agents": agents,
+        "emails": emails,
+        "categories": categories,
+        "tags": tags,
+        "article_slugs": slugs,
+        "now": now.isoformat(),
+    }
+
+
+def _load(args: list[str], fixtures: dict, env: dict[str, str]) -> dict:
+    path = Path(env["HELPDESK_VAR_DIR"]) / "fixtures.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(fixtures))
+    done = bench_env.python(
+        "-m",
+        "bench.load",
+        f"http://127.0.0.1:{bench_env.WEB_PORT}",
+        str(path),
+        *args,
+        env=env,
+        capture_output=True,
+    )
+    sys.stdout.write(done.stderr)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def bench_api(scale: Scale, env: dict[str, str]) -> dict[str, object]:
+    fixtures = _api_fixtures(datetime.fromisoformat(_seed_now().isoformat()))
+    workers = int(env.get("WEB_CONCURRENCY", "4"))
+    web = start_gunicorn(env, workers)
+    figures: dict[str, object] = {}
+    try:
+        requests = "200" if scale.name == "full" else "60"
+        sequential = _load(["sequential", requests], fixtures, env)
+        for name, values in sequential.items():
+            figures[f"api_{name}_ms"] = values
+        steps = "10" if scale.name == "full" else "3"
+        mixed = _load(["mixed", steps], fixtures, env)
+        figures["api_mixed_max_rps"] = {"median": mixed["best_rate"], "runs": 1}
+        figures["api_mixed_steps"] = mixed["steps"]
+        figures["api_gunicorn_workers"] = workers
+        bench_env.redis_cli("CONFIG", "RESETSTAT")
+        public = _load(["public", "20"], fixtures, env)
+        stats = dict(line.split(":", 1) for line in bench_env.redis_cli("INFO", "stats").splitlines() if ":" in line)
+        hits, misses = int(stats["keyspace_hits"]), int(stats["keyspace_misses"])
+        figures["cache_hit_ratio_percent"] = {"median": round(100 * hits / max(1, hits + misses), 1), "runs": 1}
+        figures["cache_context"] = {"hits": hits, "misses": misses, "requests": public["requests"]}
+    finally:
+        _stop(web)
+    return figures
+
+
+# --- query plans ------------------------------------------------------------------------------
+
+
+def query_plans() -> dict[str, str]:
+    """EXPLAIN ANALYZE of the hot queries, for docs/performance.md."""
+    from django.contrib.auth.models import User
+
+    from feedback.summary import feedback_summary
+    from knowledge.search import search_articles
+    from tickets.models import Ticket
+    from tickets.search import search_tickets
+    from tickets.selectors import tickets_for_user
+
+    alice = User.objects.get(username="alice")
+    plans = {}
+    listing = tickets_for_user(alice).filter(status__in=["open"]).order_by("-created_at", "-id")[:26]
+    plans["ticket list ?status=open"] = listing.explain(analyze=True)
+    agent = _sql("SELECT id FROM agents_agent ORDER BY id LIMIT 1 OFFSET 10")[0][0]
+    mine = tickets_for_user(alice).filter(assigned_agent_id=agent, status__in=["open", "new"])
+    plans["ticket list ?assigned_agent=N&status=open,new"] = mine.order_by("-created_at", "-id")[:26].explain(
+        analyze=True
+    )
+    plans["ticket search 'invoice refund'"] = search_tickets(Ticket.objects.all(), "invoice refund")[:26].explain(
+        analyze=True
+    )
+    from knowledge.models import Article
+
+    plans["KB search 'password reset'"] = search_articles(Article.objects.filter(status="published"), "password reset")[
+        :20
+    ].explain(analyze=True)
+    now = _seed_now()
+    from sla.compliance import _period
+
+    plans["compliance, 30 days (one of its aggregates)"] = (
+        _period(now - timedelta(days=30), now, None, None, None).filter(sla_policy__isnull=False).explain(analyze=True)
+    )
+    started = time.perf_counter()
+    feedback_summary()
+    plans["feedback summary (all time) seconds"] = f"{time.perf_counter() - started:.3f}"
+    return plans
+
+
+def run_all(scale: Scale, env: dict[str, str], only: list[str] | None = None) -> dict[str, object]:
+    benchmarks: dict[str, Callable[[Scale, dict[str, str]], dict[str, object]]] = {
+        "scan": bench_scan,
+        "delivery": bench_delivery,
+        "api": bench_api,
+    }
+    figures: dict[str, object] = {}
+    for name, benchmark in benchmarks.items():
+        if only and name not in only:
+            continue
+        print(f"Benchmark: {name}", flush=True)
+        started = time.perf_counter()
+        figures.update(benchmark(scale, env))
+        print(f"  ({time.perf_counter() - started:.0f} s)", flush=True)
+    if not only or "plans" in only:
+        figures["query_plans"] = query_plans()
+    return figures
+
+
+TARGETS = {
+    "sla_scan_seconds": ("<=", 1.0),
+    "sla_scan_statements": ("<=", 20),
+    "sla_scan_peak_rss_mb": ("<=", 150),
+    "sla_idle_rescan_seconds": ("<=", 0.2),
+    "api_sla_check_ms": ("<=", 10),
+    "api_ticket_list_ms": ("<=", 30),
+    "api_ticket_detail_ms": ("<=", 25),
+    "api_ticket_create_ms": ("<=", 40),
+    "api_message_create_ms": ("<=", 40),
+    "api_ticket_search_ms": ("<=", 60),
+    "api_kb_search_ms": ("<=", 40),
+    "api_compliance_30d_ms": ("<=", 300),
+    "api_feedback_summary_ms": ("<=", 300),
+    "api_mixed_max_rps": (">=", 150),
+    "delivery_per_second": (">=", 300),
+    "cache_hit_ratio_percent": (">=", 90),
+}
+
+
+def print_table(report: dict) -> None:
+    figures = report["figures"]
+    print(f"\n{'figure':<28} {'median':>10} {'p95':>10} {'max':>10}  target")
+    for name, value in figures.items():
+        if not isinstance(value, dict) or "median" not in value:
+            continue
+        target = TARGETS.get(name)
+        checked = value.get("p95", value["median"]) if name.startswith("api_") and "p95" in value else value["median"]
+        verdict = ""
+        if target:
+            op, limit = target
+            ok = checked <= limit if op == "<=" else checked >= limit
+            verdict = f"{op} {limit}  {'met' if ok else 'MISSED'}"
+        print(f"{name:<28} {value['median']:>10} {value.get('p95', ''):>10} {value.get('max', ''):>10}  {verdict}")
+
+
+__all__ = ["database_facts", "print_table", "run_all"]
+_ = os
