@@ -11,8 +11,10 @@ from tickets.search import search_tickets
 
 
 class TicketFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
-    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
+    # distinct=False: these filter the ticket's own columns, so no row can repeat, and a
+    # SELECT DISTINCT over every column (description included) would sort the whole match.
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices, distinct=False)
+    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices, distinct=False)
     category = django_filters.ModelChoiceFilter(queryset=Category.objects.all(), to_field_name="slug")
     assigned_agent = django_filters.NumberFilter(field_name="assigned_agent_id", min_value=1, max_value=MAX_ID)
     unassigned = django_filters.BooleanFilter(field_name="assigned_agent", lookup_expr="isnull")
