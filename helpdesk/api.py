@@ -71,7 +71,10 @@ class Pagination(PageNumberPagination):
             self.count, self.count_exact = offset + len(rows), True
         else:
             limit = settings.API_COUNT_LIMIT
-            counted = queryset.order_by()[: limit + 1].count() if hasattr(queryset, "order_by") else len(queryset)
+            if hasattr(queryset, "order_by"):  # rows only: no ranking, ordering or annotations to compute
+                counted = queryset.order_by().values("pk")[: limit + 1].count()
+            else:
+                counted = len(queryset)
             self.count, self.count_exact = min(counted, limit), counted <= limit
         return rows
 

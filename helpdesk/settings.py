@@ -376,6 +376,9 @@ API_MAX_PAGE_SIZE = env.int("API_MAX_PAGE_SIZE", default=100)
 # counting or skipping a million rows on every page is what makes a big helpdesk slow.
 API_COUNT_LIMIT = env.int("API_COUNT_LIMIT", default=10000)
 API_MAX_OFFSET = env.int("API_MAX_OFFSET", default=10000)
+# Ticket search ranks this many of the newest matching tickets (a common word can match a
+# large share of a million tickets; ranking them all would read every one).
+TICKET_SEARCH_CANDIDATES = env.int("TICKET_SEARCH_CANDIDATES", default=2000)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Helpdesk API",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
 from django.db.models import F, Func, Q, QuerySet, TextField, Value
@@ -48,8 +49,16 @@ def search_tickets(queryset: QuerySet[Ticket], text: str) -> QuerySet[Ticket]:
         return queryset
     if uses_full_text():
         query = SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
+        # A common word matches a large share of a big helpdesk's tickets; ranking all of them
+        # would read every match. Rank the newest SEARCH_CANDIDATES matches instead: found
+        # through the GIN index (rare words) or the newest-first index (common words).
+        newest = (
+            Ticket.objects.filter(search_vector=query)
+            .order_by("-created_at", "-id")
+            .values("pk")[: settings.TICKET_SEARCH_CANDIDATES]
+        )
         return (
-            queryset.filter(search_vector=query)
+            queryset.filter(pk__in=newest)
             .annotate(search_rank=SearchRank(F("search_vector"), query))
             .order_by("-search_rank", "-created_at", "-id")
         )

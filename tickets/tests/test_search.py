@@ -112,3 +112,19 @@ def test_letter_case_does_not_matter_in_any_alphabet(agent_api, general):
 
     assert search(agent_api, "оплата") == [ticket]
     assert search(agent_api, "ОПЛАТА") == [ticket]
+
+
+def test_a_common_word_ranks_only_the_newest_matches_on_postgres(agent_api, general, settings):
+    settings.TICKET_SEARCH_CANDIDATES = 2
+    oldest = create(agent_api, "Refund for order 1")
+    newer = create(agent_api, "Refund for order 2")
+    newest = create(agent_api, "Money back", "Please refund order 3.")
+
+    found = search(agent_api, "refund")
+
+    # PostgreSQL ranks the 2 newest matches only; the SQLite fallback has no ranking to
+    # bound and lists every match, newest first.
+    if ON_POSTGRES:
+        assert sorted(found) == [newer, newest]
+    else:
+        assert found == [newest, newer, oldest]
