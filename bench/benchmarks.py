@@ -209,7 +209,7 @@ def bench_delivery(scale: Scale, env: dict[str, str]) -> dict[str, object]:
     """N pending Slack rows delivered by a real worker (prefork, the production pool) to a local
     receiver that counts every request by the notification it carries."""
     count = DELIVERIES[scale.name]
-    concurrency = int(env.get("WORKER_CONCURRENCY", "2"))
+    concurrency = int(env.get("WORKER_CONCURRENCY", "4"))  # as docker-compose.yml runs it
     _sql("TRUNCATE notifications_notification")
     _sql(
         """

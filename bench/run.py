@@ -129,6 +129,10 @@ def main(argv: list[str] | None = None) -> int:
     report["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{datetime.now(UTC):%Y-%m-%d}-{scale.name}.json"
+    if args.only and path.exists():  # a partial run updates the day's figures, keeps the others
+        previous = json.loads(path.read_text())
+        report["figures"] = {**previous.get("figures", {}), **report["figures"]}
+        report["command"] = f"{previous.get('command')}; then {command}"
     path.write_text(json.dumps(report, indent=2, default=str) + "\n")
     from bench.benchmarks import print_table
 

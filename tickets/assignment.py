@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from agents.models import Agent, AgentStatus
@@ -22,9 +23,20 @@ class AssignmentError(Exception):
     """The assignment was refused; the message says why in words an agent understands."""
 
 
-def open_load() -> Count:
-    """An agent's open (capacity-counting) tickets, as an annotation: the one definition of load."""
-    return Count("tickets", filter=Q(tickets__status__in=ACTIVE_STATUSES))
+def open_load() -> Coalesce:
+    """An agent's open (capacity-counting) tickets, as an annotation: the one definition of load.
+
+    A correlated count over the (assigned_agent, status) index: only the agent's open
+    tickets are read, not the thousands of closed ones a join would aggregate.
+    """
+    open_tickets = (
+        Ticket.objects.filter(assigned_agent=OuterRef("pk"), status__in=ACTIVE_STATUSES)
+        .order_by()
+        .values("assigned_agent")
+        .annotate(count=Count("*"))
+        .values("count")
+    )
+    return Coalesce(Subquery(open_tickets, output_field=IntegerField()), 0)
 
 
 def open_ticket_count(agent: Agent) -> int:
