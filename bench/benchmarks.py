@@ -347,7 +347,7 @@ def bench_api(scale: Scale, env: dict[str, str]) -> dict[str, object]:
     web = start_gunicorn(env, workers)
     figures: dict[str, object] = {}
     try:
-        requests = "200" if scale.name == "full" else "60"
+        requests = "100" if scale.name == "full" else "40"
         sequential = _load(["sequential", requests], fixtures, env)
         for name, values in sequential.items():
             figures[f"api_{name}_ms"] = values

@@ -248,7 +248,16 @@ class Message(models.Model):
                 name="message_rating_1_5_on_public_agent_reply",
             ),
         ]
-        indexes = [models.Index(fields=["ticket", "created_at"], name="message_ticket_created_idx")]
+        indexes = [
+            models.Index(fields=["ticket", "created_at"], name="message_ticket_created_idx"),
+            # Reply-quality figures of a period (feedback.summary): only rated replies are in it.
+            models.Index(
+                fields=["rated_at"],
+                include=["author_agent", "rating"],
+                name="message_rated_idx",
+                condition=Q(rating__isnull=False),
+            ),
+        ]
 
     def __str__(self) -> str:
         kind = "note" if self.internal else "reply"
