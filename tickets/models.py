@@ -12,7 +12,7 @@ from django.core.validators import (
 )
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Length
+from django.db.models.functions import Length, Upper
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.utils import timezone
 
@@ -164,6 +164,8 @@ class Ticket(models.Model):
             models.Index(fields=["assigned_agent", "status"], name="ticket_agent_status_idx"),
             # The customer's other tickets and the "email me my links" lookup.
             models.Index(fields=["customer_email"], name="ticket_customer_email_idx"),
+            # The API's case-insensitive ?customer_email= filter (iexact compares UPPER()).
+            models.Index(Upper("customer_email"), name="ticket_customer_email_ci_idx"),
             # The SLA scan's four "overdue / at risk now" conditions (sla.scan): only tickets
             # whose clock runs are in these indexes, so their size follows the open queue, and
             # they carry what the scan reads (INCLUDE), so PostgreSQL answers from the index
