@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import signal
-import statistics
 import subprocess
 import sys
 import time
@@ -17,21 +16,11 @@ from django.db import connection
 
 from bench import env as bench_env
 from bench.scales import Scale
+from bench.stats import summary
 
 NEW_VIOLATIONS = {"small": 200, "full": 20_000}
 SCAN_RUNS = 3
 DELIVERIES = {"small": 1_000, "full": 20_000}
-
-
-def summary(values: list[float]) -> dict[str, float]:
-    ordered = sorted(values)
-    p95 = ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered)) - 1))]
-    return {
-        "median": round(statistics.median(ordered), 4),
-        "p95": round(p95, 4),
-        "max": round(ordered[-1], 4),
-        "runs": len(ordered),
-    }
 
 
 def _sql(statement: str, params=None) -> list[tuple]:
@@ -342,7 +331,7 @@ def _load(args: list[str], fixtures: dict, env: dict[str, str]) -> dict:
 
 def bench_api(scale: Scale, env: dict[str, str]) -> dict[str, object]:
     bench_env.python("manage.py", "collectstatic", "--no-input", "-v0", env=env)
-    fixtures = _api_fixtures(datetime.fromisoformat(_seed_now().isoformat()))
+    fixtures = _api_fixtures(_seed_now())
     workers = int(env.get("WEB_CONCURRENCY", "4"))
     web = start_gunicorn(env, workers)
     figures: dict[str, object] = {}

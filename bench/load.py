@@ -14,29 +14,16 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import statistics
 import sys
 import time
 from datetime import datetime, timedelta
 
 import aiohttp
 
+from bench.stats import percentile, summary
+
 SEARCH_WORDS = ["invoice", "refund", "password", "export", "webhook", "Nimbus-7", "Atlas-12", "printer", "sync"]
 KB_WORDS = ["password", "invoice", "export report", "webhook token", "пароль", "оплата", "printer setting"]
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
-
-
-def summary(values: list[float]) -> dict[str, float]:
-    return {
-        "median": round(statistics.median(values), 2),
-        "p95": round(percentile(values, 0.95), 2),
-        "max": round(max(values), 2),
-        "runs": len(values),
-    }
 
 
 class Requests:
@@ -155,7 +142,7 @@ async def sequential(base: str, fixtures: dict, count: int) -> dict:
                 status, ms = await call(session, base, build())
                 errors += status >= 400
                 latencies.append(ms)
-            results[name] = {**summary(latencies), "errors": errors}
+            results[name] = {**summary(latencies, digits=2), "errors": errors}
             print(
                 f"  {name:<18} median {results[name]['median']:>7} ms  p95 {results[name]['p95']:>7} ms  "
                 f"errors {errors}",

@@ -16,7 +16,6 @@ import platform
 import subprocess
 import sys
 import tempfile
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -141,10 +140,3 @@ def main(argv: list[str] | None = None) -> int:
     with contextlib.suppress(OSError):
         subprocess.run(["rm", "-rf", str(var_dir)], check=False)
     return 0
-
-
-if __name__ == "__main__":
-    t0 = time.perf_counter()
-    code = main()
-    print(f"bench finished in {time.perf_counter() - t0:.0f} s")
-    sys.exit(code)

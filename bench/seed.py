@@ -243,14 +243,19 @@ def _policies() -> dict[str, PolicyInfo]:
     return infos
 
 
+def _round_the_clock(schedule: Schedule) -> bool:
+    """Business time is wall time: the arithmetic can be skipped."""
+    return schedule is TWENTY_FOUR_SEVEN or (schedule.weekly_minutes == 7 * 1440 and not schedule.holidays)
+
+
 def _add(start: datetime, minutes: float, schedule: Schedule) -> datetime:
-    if schedule is TWENTY_FOUR_SEVEN or (schedule.weekly_minutes == 7 * 1440 and not schedule.holidays):
+    if _round_the_clock(schedule):
         return start + timedelta(minutes=minutes)
     return add_business_minutes(start, minutes, schedule)
 
 
 def _between(start: datetime, end: datetime, schedule: Schedule) -> float:
-    if schedule is TWENTY_FOUR_SEVEN or (schedule.weekly_minutes == 7 * 1440 and not schedule.holidays):
+    if _round_the_clock(schedule):
         return (end - start).total_seconds() / 60
     return business_minutes_between(start, end, schedule)
 
