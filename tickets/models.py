@@ -160,6 +160,9 @@ class Ticket(models.Model):
         indexes = [
             # The queue: active tickets by status, newest first.
             models.Index(fields=["status", "-created_at"], name="ticket_status_created_idx"),
+            # Queue filters: status with priority (index-only counts), status ordered by last update.
+            models.Index(fields=["status", "priority", "-created_at"], name="ticket_status_priority_idx"),
+            models.Index(fields=["status", "-updated_at"], name="ticket_status_updated_idx"),
             # An agent's load (capacity checks) and "my tickets".
             models.Index(fields=["assigned_agent", "status"], name="ticket_agent_status_idx"),
             # The customer's other tickets and the "email me my links" lookup.

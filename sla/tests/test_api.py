@@ -166,3 +166,80 @@ def test_the_violation_list_costs_the_same_for_any_page_size(agent_api, django_a
         response = agent_api.get("/api/support/sla/violations?page_size=100")
 
     assert response.json()["count"] == 30
+
+
+def _inserts(queries) -> list[str]:
+    return [q["sql"] for q in queries.captured_queries if "INSERT" in q["sql"].upper()]
+
+
+def test_a_check_with_nothing_new_only_reads(agent_api, category):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    now = timezone.now()
+    calm = TicketFactory(
+        category=category,
+        status="open",
+        sla_policy=SLAPolicyFactory(),
+        first_response_due_at=now + timedelta(hours=2),
+        first_response_at_risk_at=now + timedelta(hours=1),
+        resolution_due_at=now + timedelta(hours=8),
+        resolution_at_risk_at=now + timedelta(hours=6),
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        body = agent_api.post("/api/support/sla", {"ticket_id": calm.pk}, format="json").json()
+
+    assert (body["new_violations"], body["violations"]) == (0, [])
+    assert _inserts(queries) == []
+    assert len(queries.captured_queries) <= 4  # caller, ticket, its violations (sessions add none)
+
+
+def test_a_recorded_violation_is_returned_without_writing_again(agent_api, overdue):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    agent_api.post("/api/support/sla", {"ticket_id": overdue.pk}, format="json")
+
+    with CaptureQueriesContext(connection) as queries:
+        body = agent_api.post("/api/support/sla", {"ticket_id": overdue.pk}, format="json").json()
+
+    assert (body["new_violations"], [v["kind"] for v in body["violations"]]) == (0, ["first_response"])
+    assert _inserts(queries) == []
+
+
+def test_a_check_records_an_at_risk_warning_once(agent_api, category):
+    from sla.models import SLAWarning
+
+    now = timezone.now()
+    risky = TicketFactory(
+        category=category,
+        status="new",
+        sla_policy=SLAPolicyFactory(),
+        first_response_due_at=now + timedelta(minutes=20),
+        first_response_at_risk_at=now - timedelta(minutes=10),
+        resolution_due_at=now + timedelta(hours=8),
+        resolution_at_risk_at=now + timedelta(hours=6),
+    )
+
+    first = agent_api.post("/api/support/sla", {"ticket_id": risky.pk}, format="json").json()
+    agent_api.post("/api/support/sla", {"ticket_id": risky.pk}, format="json")
+
+    assert (first["new_violations"], first["violations"]) == (0, [])
+    assert list(SLAWarning.objects.filter(ticket=risky).values_list("kind", flat=True)) == ["first_response"]
+
+
+def test_a_stopped_clock_records_nothing(agent_api, category):
+    now = timezone.now()
+    waiting = TicketFactory(
+        category=category,
+        status="pending",
+        sla_policy=SLAPolicyFactory(),
+        first_response_due_at=now - timedelta(hours=1),
+        resolution_due_at=now - timedelta(minutes=5),
+    )
+
+    body = agent_api.post("/api/support/sla", {"ticket_id": waiting.pk}, format="json").json()
+
+    assert (body["new_violations"], body["violations"]) == (0, [])
+    assert not SLAViolation.objects.filter(ticket=waiting).exists()
