@@ -218,3 +218,23 @@ def test_integrations_cannot_assign(integration_api, agent):
     response = integration_api.post(f"/api/support/tickets/{ticket.pk}/assign", {"agent": agent.pk}, format="json")
 
     assert response.status_code == 403
+
+
+@pytest.mark.django_db
+def test_candidates_are_counted_exactly_up_to_capacity_least_loaded_first(category):
+    from django.utils import timezone
+
+    from tickets.assignment import candidate_agents
+
+    always = {day: [["00:00", "23:59"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    busy, light, full = (
+        AgentFactory(name=name, max_tickets=5, working_hours=always, specializations=[category])
+        for name in ("Busy", "Light", "Full")
+    )
+    for agent, count in ((busy, 3), (light, 1), (full, 5)):
+        TicketFactory.create_batch(count, category=category, assigned_agent=agent, status="open")
+    TicketFactory.create_batch(4, category=category, assigned_agent=light, status="closed")  # not load
+
+    candidates = candidate_agents(ticket=TicketFactory(category=category), now=timezone.now())
+
+    assert [(agent.name, agent.load) for agent in candidates] == [("Light", 1), ("Busy", 3)]
