@@ -6,16 +6,16 @@ could succeed: a refused recipient will be refused again, a closed connection ma
 
 from __future__ import annotations
 
+import http.client
 import json
 import smtplib
-import urllib.error
-import urllib.request
 from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
+from notifications import webhooks
 from notifications.models import Channel, Notification
 
 
@@ -116,24 +116,23 @@ class SlackChannel:
         if not url:
             raise DeliveryError(f"no Slack webhook configured for {notification.recipient}", retryable=False)
         if not url.lower().startswith(("https://", "http://")):
-            # urlopen would also open file: and ftp: URLs; a webhook is only ever HTTP(S).
+            # A webhook is only ever HTTP(S): never a file: or ftp: URL.
             raise DeliveryError(f"the Slack webhook of {notification.recipient} is not http(s)", retryable=False)
         body = json.dumps(slack_message(notification.payload)).encode()
-        request = urllib.request.Request(  # noqa: S310 - the URL is an operator-configured https webhook
-            url, data=body, method="POST", headers={"Content-Type": "application/json"}
-        )
         try:
-            with urllib.request.urlopen(request, timeout=settings.SLACK_TIMEOUT_SECONDS) as response:  # noqa: S310  # nosec B310  # http(s) only, checked above
-                response.read(1024)
-        except urllib.error.HTTPError as error:
-            if error.code == 429:
-                retry_after = _seconds(error.headers.get("Retry-After"))
-                raise DeliveryError("Slack rate limit (429)", retryable=True, retry_after=retry_after) from error
-            raise DeliveryError(
-                f"Slack answered {error.code}", retryable=error.code >= 500 or error.code == 408
-            ) from error
-        except (TimeoutError, urllib.error.URLError, OSError) as error:
+            # One kept-alive connection per webhook host in this process (notifications/webhooks.py).
+            answer = webhooks.post(
+                url, body, headers={"Content-Type": "application/json"}, timeout=settings.SLACK_TIMEOUT_SECONDS
+            )
+        except (TimeoutError, OSError, http.client.HTTPException) as error:
             raise DeliveryError(f"Slack unreachable: {error}", retryable=True) from error
+        if 200 <= answer.status < 300:
+            return
+        if answer.status == 429:
+            retry_after = _seconds(answer.headers.get("Retry-After"))
+            raise DeliveryError("Slack rate limit (429)", retryable=True, retry_after=retry_after)
+        # 3xx included: a webhook that redirects is misconfigured, and a POST is not replayed.
+        raise DeliveryError(f"Slack answered {answer.status}", retryable=answer.status >= 500 or answer.status == 408)
 
 
 def _seconds(value: str | None) -> float | None:

@@ -252,3 +252,94 @@ def test_a_sweep_stops_at_its_limit_and_the_task_carries_on(monkeypatch):
     tasks.deliver_due_notifications.delay()  # 2, then a fresh task for 2 more, ... (eager in tests)
     assert len(mail.outbox) == 7
     assert not Notification.objects.exclude(status="sent").exists()
+
+
+def _statements(queries, start: str, containing: str) -> int:
+    return sum(q["sql"].lstrip().startswith(start) and containing in q["sql"] for q in queries)
+
+
+def test_a_sweep_claims_small_batches_and_marks_each_batch_sent_in_one_statement():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from notifications.services import claim_batch_size
+
+    rows = NotificationFactory.create_batch(45)
+    size = claim_batch_size()
+    batches = -(-45 // size)
+
+    with CaptureQueriesContext(connection) as captured:
+        assert notifications_deliver_due() == {"sent": 45}
+
+    assert 1 < size < 45
+    assert _statements(captured.captured_queries, "UPDATE", '"sent_at"') == batches
+    if connection.vendor == "postgresql":  # one statement claims a batch (and one finds nothing left)
+        assert _statements(captured.captured_queries, "UPDATE", "SKIP LOCKED") == batches + 1
+    assert set(Notification.objects.values_list("status", "attempts")) == {("sent", 1)}
+    assert sorted(int(m.extra_headers["X-Helpdesk-Notification"]) for m in mail.outbox) == [r.pk for r in rows]
+
+
+@pytest.mark.parametrize(
+    ("claim_seconds", "slack_timeout", "email_timeout", "size"),
+    [(300, 5, 10, 15), (300, 5, None, 20), (60, 5, 10, 3), (600, 30, 10, 10), (10, 5, 10, 1), (5, 30, 10, 1)],
+)
+def test_a_batch_is_only_as_large_as_its_claim_covers_at_the_send_timeouts(
+    settings, claim_seconds, slack_timeout, email_timeout, size
+):
+    from notifications.services import claim_batch_size
+
+    settings.NOTIFICATION_CLAIM_SECONDS = claim_seconds
+    settings.SLACK_TIMEOUT_SECONDS = slack_timeout
+    settings.EMAIL_TIMEOUT = email_timeout
+
+    assert claim_batch_size() == size
+    assert size == 1 or size * max(slack_timeout, email_timeout or 0) <= claim_seconds / 2
+
+
+def test_rows_of_a_batch_whose_sends_ran_slow_are_handed_back_unsent(fake_slack, settings):
+    from notifications.services import _deliver_batch, claim_batch
+
+    settings.NOTIFICATION_CLAIM_SECONDS = 3
+    settings.SLACK_TIMEOUT_SECONDS = 1
+    settings.EMAIL_TIMEOUT = None  # sends may take 1 s: rows are sent only in the claim's first 3 - 2 x 1 s
+    fake_slack.responses = [(200, {}, 0.7), (200, {}, 0.5)]
+    rows = [
+        NotificationFactory(channel="slack", recipient="default", payload={"title": f"SLA breached on #{n}"})
+        for n in (1, 2, 3)
+    ]
+    now = timezone.now()
+
+    assert _deliver_batch(claim_batch(now, 3), now) == ["sent", "sent"]
+
+    last = Notification.objects.get(pk=rows[2].pk)
+    assert (last.status, last.attempts, last.claimed_until) == ("pending", 0, None)  # back in the queue
+    assert len(fake_slack.received) == 2
+    assert notifications_deliver_due() == {"sent": 1}
+    assert sorted(m["text"].split("#")[1][0] for m in fake_slack.received) == ["1", "2", "3"]
+
+
+def test_a_sweep_interrupted_mid_batch_marks_what_it_sent_and_hands_back_what_it_never_tried(monkeypatch):
+    from notifications import channels
+
+    rows = NotificationFactory.create_batch(6)
+    sent = []
+
+    def send(self, notification):
+        if len(sent) == 2:
+            raise KeyboardInterrupt  # the worker is stopped in the middle of the third send
+        sent.append(notification.pk)
+
+    monkeypatch.setattr(channels.EmailChannel, "send", send)
+
+    with pytest.raises(KeyboardInterrupt):
+        notifications_deliver_due()
+
+    state = {n.pk: (n.status, n.claimed_until is not None) for n in Notification.objects.all()}
+    assert [state[r.pk] for r in rows] == [
+        ("sent", False),
+        ("sent", False),
+        ("pending", True),  # its send was under way: it keeps its claim until the claim expires
+        ("pending", False),
+        ("pending", False),
+        ("pending", False),
+    ]
