@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.db import connection
+from django.utils import timezone
 
+from sla.compliance import PercentileDisc, _by_day, _p90, _period, _report, compliance_by_day, compliance_report
 from sla.tests.factories import SLAPolicyFactory
+from tickets.models import Ticket
 from tickets.tests.factories import CategoryFactory, TicketFactory
 
 pytestmark = pytest.mark.django_db
@@ -159,3 +164,114 @@ def test_the_report_carries_the_daily_figures_the_dashboard_draws(agent_api, cra
     # The three tickets created at T0 (two high, one normal): first response met twice and
     # breached once, resolution met twice and breached once.
     assert (t0["tickets"], t0["met"], t0["breached"], t0["compliance_percent"]) == (3, 4, 2, 66.7)
+
+
+# --- PostgreSQL: percentiles in SQL, the same figures as the generic way ----------------------
+
+on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="percentile_disc is PostgreSQL's")
+
+
+@pytest.fixture
+def varied(category, agent, other_agent):
+    """Several hundred tickets over six weeks: every priority, two categories, two agents and
+    none, tickets without a policy, responded / resolved / paused / running clocks, minutes
+    with ties and fractions, a priority whose tickets were never answered (no percentile), and
+    tickets on both edges of the period."""
+    rng = random.Random(8)
+    billing = CategoryFactory(slug="billing")
+    targets = {"low": (8, 72), "normal": (4, 24), "high": (1, 8), "urgent": (1, 4)}
+    policies = {
+        priority: SLAPolicyFactory(priority=priority, first_response_hours=fr, resolution_hours=res)
+        for priority, (fr, res) in targets.items()
+    }
+    tickets = []
+    for n in range(600):
+        priority = rng.choice(["low", "normal", "normal", "high", "high", "urgent"])
+        created = NOW - timedelta(days=rng.uniform(-0.5, 42))
+        created = min(created, NOW - MINUTE)
+        fr_target, res_target = (timedelta(hours=h) for h in targets[priority])
+        # Minutes in steps of 15 (ties), now and then a fraction.
+        step = rng.choice([15, 15, 15, 7.25])
+        responded = resolved = paused = None
+        if priority != "urgent" and rng.random() < 0.7:
+            responded = created + rng.randint(0, int(2 * fr_target / MINUTE / step)) * step * MINUTE
+            if rng.random() < 0.6:
+                resolved = responded + rng.randint(0, int(1.5 * res_target / MINUTE / step)) * step * MINUTE
+        if resolved is None and rng.random() < 0.25:
+            paused = created + (NOW - created) * rng.random()
+        responded, resolved = (t if t is None or t <= NOW else None for t in (responded, resolved))
+        with_policy = rng.random() < 0.85
+        tickets.append(
+            Ticket(
+                subject=f"Ticket {n}",
+                description="A ticket of the varied data set.",
+                customer_email=f"customer{n}@example.org",
+                category=rng.choice([category, billing]),
+                assigned_agent=rng.choice([agent, other_agent, None]),
+                priority=priority,
+                status="resolved" if resolved else ("pending" if paused else "open"),
+                created_at=created,
+                first_responded_at=responded,
+                resolved_at=resolved,
+                sla_paused_at=resolved or paused,
+                sla_policy=policies[priority] if with_policy else None,
+                first_response_due_at=created + fr_target if with_policy else None,
+                resolution_due_at=created + res_target if with_policy else None,
+                first_response_minutes=(responded - created) / MINUTE if with_policy and responded else None,
+                resolution_minutes=(resolved - created) / MINUTE if with_policy and resolved else None,
+            )
+        )
+    Ticket.objects.bulk_create(tickets)
+
+
+@on_postgresql
+@pytest.mark.parametrize(
+    ("scope", "zone"),
+    [
+        ({}, "UTC"),
+        ({}, "America/Sao_Paulo"),  # days in another time zone than the database's
+        ({"priority": "high"}, "UTC"),
+        ({"priority": "urgent"}, "UTC"),
+        ({"category": "billing"}, "UTC"),
+        ({"agent": "agent"}, "UTC"),
+    ],
+    ids=["all", "all-sao-paulo", "high", "urgent", "billing", "agent"],
+)
+def test_postgresql_fast_path_equals_the_generic_computation(varied, agent, scope, zone, django_assert_num_queries):
+    scope = {**scope, "agent": agent.pk} if "agent" in scope else scope
+    start, end = NOW - timedelta(days=30), NOW + timedelta(days=1)
+    period = _period(start, end, scope.get("priority"), scope.get("category"), scope.get("agent"))
+    scoped = period.filter(sla_policy__isnull=False)
+
+    with timezone.override(zone):
+        generic = _report(start, end, period, scoped, NOW, in_sql=False)
+        generic_by_day = _by_day(scoped, NOW, hashed=False)
+        # The fast path: grouped figures, the period's aggregate with every percentile, the
+        # count without a policy; no percentile query of its own. The daily figures: one query.
+        with django_assert_num_queries(3):
+            fast = compliance_report(start=start, end=end, now=NOW, **scope)
+        with django_assert_num_queries(1):
+            fast_by_day = compliance_by_day(start=start, end=end, now=NOW, **scope)
+
+    assert fast == generic
+    assert fast_by_day == generic_by_day
+    assert len(generic_by_day) > 20
+    assert generic["tickets"] > 0 and generic["without_policy"] > 0
+    percentiles = [generic["first_response"]["p90_minutes"]] + [
+        row[target]["p90_minutes"] for row in generic["by_priority"] for target in ("first_response", "resolution")
+    ]
+    if not scope.get("priority"):
+        assert None in percentiles and len({p for p in percentiles if p is not None}) > 1
+
+
+@on_postgresql
+def test_postgresql_percentile_disc_is_nearest_rank_for_every_count(category):
+    policy = SLAPolicyFactory(priority="normal")
+    values = []
+    for n in range(1, 42):
+        values.append(round(random.Random(n).uniform(0, 500), 2) if n % 3 else values[-1])  # ties too
+        ticket(policy, T0, fr_target=timedelta(hours=4), res_target=timedelta(hours=24))
+        Ticket.objects.filter(pk=Ticket.objects.latest("id").pk).update(first_response_minutes=values[-1])
+        scoped = Ticket.objects.filter(sla_policy__isnull=False)
+        expected = _p90(scoped, "first_response_minutes", n)
+        assert round(scoped.aggregate(p90=PercentileDisc("first_response_minutes"))["p90"], 1) == expected
