@@ -57,7 +57,7 @@ class TicketViewSet(
         return TicketDetailSerializer if self.action == "retrieve" else TicketSerializer
 
     def _ticket(self):
-        return selectors.get_ticket_for_user(self.request.user, self.kwargs["pk"])
+        return selectors.get_ticket_for_user(self.request.user, self.kwargs["pk"], prefetch=False)
 
     def _detail(self, ticket, status_code=status.HTTP_200_OK) -> Response:
         ticket = selectors.ticket_detail_for_user(self.request.user).get(pk=ticket.pk)

@@ -214,6 +214,22 @@ class AuthorType(models.TextChoices):
     AGENT = "agent"
     SYSTEM = "system"
 
+    # Lists prefetch tags and the ticket's own attachments into plain lists (tickets.selectors,
+    # Prefetch(to_attr=...)): no related manager and queryset per row. These read them, or
+    # the database when the ticket was loaded some other way.
+    def tag_names(self) -> list[str]:
+        tags = self.__dict__.get("tag_list")
+        if tags is None:
+            return list(self.tags.order_by("name").values_list("name", flat=True))
+        return [tag.name for tag in tags]
+
+    def own_attachments(self) -> list[Attachment]:
+        """Attachments of the ticket itself (its description), not of its messages."""
+        attachments = self.__dict__.get("own_attachment_list")
+        if attachments is None:
+            return list(self.attachments.filter(message__isnull=True))
+        return attachments
+
 
 class Message(models.Model):
     AuthorType = AuthorType

@@ -6,7 +6,7 @@ from django.db.models import F, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from agents.roles import is_agent, is_integration
-from tickets.models import ACTIVE_STATUSES, Attachment, Message, Ticket, TicketEvent
+from tickets.models import ACTIVE_STATUSES, Attachment, Message, Tag, Ticket, TicketEvent
 
 
 def can_read_internal_notes(user) -> bool:
@@ -28,7 +28,12 @@ def tickets_for_user(user) -> QuerySet[Ticket]:
     return (
         Ticket.objects.defer("search_vector")
         .select_related("category", "assigned_agent")
-        .prefetch_related("tags", Prefetch("attachments", queryset=Attachment.objects.filter(message__isnull=True)))
+        .prefetch_related(
+            Prefetch("tags", queryset=Tag.objects.order_by("name"), to_attr="tag_list"),
+            Prefetch(
+                "attachments", queryset=Attachment.objects.filter(message__isnull=True), to_attr="own_attachment_list"
+            ),
+        )
     )
 
 
@@ -36,9 +41,14 @@ def ticket_detail_for_user(user) -> QuerySet[Ticket]:
     return tickets_for_user(user).prefetch_related(Prefetch("messages", queryset=visible_messages(user)))
 
 
-def get_ticket_for_user(user, pk: int | str) -> Ticket:
+def get_ticket_for_user(user, pk: int | str, *, prefetch: bool = True) -> Ticket:
+    """One ticket `user` may work, or 404; without `prefetch`, no tags or attachments are read
+    (for a change whose answer is read again afterwards)."""
+    tickets = tickets_for_user(user)
+    if not prefetch:
+        tickets = tickets.prefetch_related(None)
     try:
-        return tickets_for_user(user).get(pk=int(pk))
+        return tickets.get(pk=int(pk))
     except (Ticket.DoesNotExist, ValueError, TypeError):
         raise Http404("No such ticket.") from None
 

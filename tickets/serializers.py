@@ -62,7 +62,7 @@ class TicketSerializer(serializers.ModelSerializer):
         source="assigned_agent.name", read_only=True, default=None, allow_null=True
     )
     allowed_statuses = serializers.SerializerMethodField()
-    attachments = AttachmentSerializer(many=True, read_only=True)
+    attachments = AttachmentSerializer(many=True, read_only=True, source="own_attachments")
 
     class Meta:
         model = Ticket
@@ -95,7 +95,7 @@ class TicketSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_tags(self, ticket: Ticket) -> list[str]:
-        return [tag.name for tag in ticket.tags.all()]
+        return ticket.tag_names()
 
     @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=Status.choices)))
     def get_allowed_statuses(self, ticket: Ticket) -> list[str]:

@@ -84,7 +84,7 @@ def _ticket_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:
     return {
         "ticket": ticket,
         "conversation": conversation,
-        "ticket_attachments": [a for a in ticket.attachments.all() if a.message_id is None],
+        "ticket_attachments": ticket.own_attachments(),
         "events": ticket.events.select_related("actor_user").all(),
         "clocks": ticket_clocks(ticket),
         "allowed_statuses": allowed_targets(ticket.status),

@@ -34,7 +34,7 @@ class TicketChangeForm(forms.Form):
                 "status": ticket.status,
                 "priority": ticket.priority,
                 "category": ticket.category.slug,
-                "tags": ", ".join(tag.name for tag in ticket.tags.all()),
+                "tags": ", ".join(ticket.tag_names()),
             },
         )
         super().__init__(*args, **kwargs)

@@ -98,3 +98,18 @@ def test_the_history_costs_the_same_for_any_page_size(agent_api):
     ]
     # The same queries, but for the count: a short last page tells it without counting.
     assert six == one - 1
+
+
+
+def test_a_listed_ticket_shows_its_tags_in_order_and_only_its_own_attachments(agent_api, agent, category):
+    ticket = TicketFactory(category=category)
+    ticket.tags.set([TagFactory(name="vip"), TagFactory(name="billing")])
+    own = AttachmentFactory(ticket=ticket)
+    AttachmentFactory(ticket=ticket, message=MessageFactory(ticket=ticket, author_agent=agent))
+
+    [listed] = agent_api.get("/api/support/tickets").json()["results"]
+    detail = agent_api.get(f"/api/support/tickets/{ticket.pk}").json()
+
+    for body in (listed, detail):
+        assert body["tags"] == ["billing", "vip"]
+        assert [attachment["id"] for attachment in body["attachments"]] == [own.pk]
