@@ -1,8 +1,11 @@
 """Rate limits: who a limit counts, how long until it resets, and the API's per-caller limit.
 
 Every limit is a fixed window counted in the cache named by RATELIMIT_USE_CACHE (the
-default cache: Redis whenever REDIS_URL or CACHE_URL names one), with django-ratelimit's
-atomic add-then-incr, so every web process and every replica shares one count.
+default cache: Redis whenever REDIS_URL or CACHE_URL names one), so every web process and
+every replica shares one count. Windows, keys and groups are django-ratelimit's; the count is
+one atomic write per request (`_count`): in Redis a single INCR that also sets a new
+counter's expiry, in one round trip that reads nothing, where django-ratelimit's add-then-incr
+took two and looked the key up each time (counted by Redis as cache hits, which they are not).
 
 - `ratelimit` is django-ratelimit's decorator with one difference: past the limit it
   raises `RateLimitExceeded`, which knows the seconds left in the window, so the 429
@@ -18,16 +21,25 @@ turn into an outage of the helpdesk.
 
 from __future__ import annotations
 
+import functools
 import logging
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import TypedDict
 
 from django.conf import settings
+from django.core.cache import BaseCache, caches
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
+from django.utils.module_loading import import_string
 from django_ratelimit import ALL
-from django_ratelimit.core import get_usage
+from django_ratelimit import core as django_ratelimit
 from django_ratelimit.exceptions import Ratelimited
+from django_redis.cache import RedisCache, omit_exception
+from django_redis.client import DefaultClient, ShardClient
+from django_redis.client.default import _main_exceptions as _redis_errors
+from django_redis.exceptions import ConnectionInterrupted
 from rest_framework.throttling import BaseThrottle
 
 logger = logging.getLogger(__name__)
@@ -74,10 +86,111 @@ def retry_after(usage: Usage) -> int:
     return max(1, int(usage["time_left"]) + 1)
 
 
+# One round trip, no read: INCR creates a missing counter at 1; a new one gets its expiry.
+_INCR_WITH_EXPIRY = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return count
+"""
+
+
+def _is_redis(cache: BaseCache) -> bool:
+    """A django-redis cache on one server (not sharded)."""
+    return (
+        isinstance(cache, RedisCache)
+        and isinstance(cache.client, DefaultClient)
+        and not isinstance(cache.client, ShardClient)
+    )
+
+
+@omit_exception
+def _redis_incr(cache: RedisCache, cache_key: str, seconds: int) -> int:
+    # A failure is the cache's own: with IGNORE_EXCEPTIONS it is logged as django-redis logs
+    # any other command's and the count is None; without, it is raised.
+    client = cache.client
+    try:
+        return int(client.get_client(write=True).eval(_INCR_WITH_EXPIRY, 1, client.make_key(cache_key), seconds))
+    except _redis_errors as error:
+        raise ConnectionInterrupted(connection=client) from error
+
+
+def _count(cache_key: str, seconds: int) -> int | None:
+    """Add this request to a window's counter, which expires `seconds` after it was started;
+    return the count (None when the cache could not count)."""
+    cache = caches[getattr(settings, "RATELIMIT_USE_CACHE", "default")]
+    if _is_redis(cache):
+        return _redis_incr(cache, cache_key, seconds)
+    if cache.add(cache_key, 1, seconds):  # elsewhere as django-ratelimit does: add, else incr
+        return 1
+    try:
+        return cache.incr(cache_key)
+    except ValueError:  # expired between the two
+        return None
+
+
+def _group_of(fn: Callable) -> str:
+    """The name django-ratelimit gives the limit of a decorated view that names no group."""
+    if isinstance(fn, functools.partial):
+        fn = fn.func
+    if fn.__name__ == "bound_func":  # method_decorator
+        fn = fn.__closure__[0].cell_contents
+    parts = [fn.__module__] if hasattr(fn, "__module__") else []
+    if hasattr(fn, "__self__"):
+        parts.append(fn.__self__.__class__.__name__)
+    parts.append(fn.__qualname__)
+    return ".".join(parts)
+
+
+def _key_value(key, group: str, request: HttpRequest) -> str:
+    """Whom a limit counts: django-ratelimit's key forms ("ip", "user", "get:x", a callable...)."""
+    if callable(key):
+        return key(group, request)
+    if key in django_ratelimit._SIMPLE_KEYS:
+        return django_ratelimit._SIMPLE_KEYS[key](request)
+    if key and ":" in key:
+        accessor, name = key.split(":", 1)
+        if accessor not in django_ratelimit._ACCESSOR_KEYS:
+            raise ImproperlyConfigured(f"Unknown ratelimit key: {key}")
+        return django_ratelimit._ACCESSOR_KEYS[accessor](request, name)
+    if key and "." in key:
+        return import_string(key)(group, request)
+    raise ImproperlyConfigured(f"Could not understand ratelimit key: {key}")
+
+
+def count_request(request: HttpRequest, *, group=None, fn=None, key=None, rate=None, method=ALL) -> Usage | None:
+    """django-ratelimit's `get_usage(..., increment=True)`, counting with `_count`.
+
+    Same windows (fixed, with django-ratelimit's per-key jitter), same cache keys and groups,
+    same answer; None when no limit applies. `time_left` is -1 when the cache could not count.
+    """
+    if not getattr(settings, "RATELIMIT_ENABLE", True) or not django_ratelimit._method_match(request, method):
+        return None
+    if group is None:
+        group = _group_of(fn)
+    if callable(rate):
+        rate = rate(group, request)
+    elif isinstance(rate, str) and "." in rate:
+        rate = import_string(rate)(group, request)
+    if rate is None:
+        return None
+    limit, period = django_ratelimit._split_rate(rate)
+    if period <= 0:
+        raise ImproperlyConfigured("Ratelimit period must be greater than 0")
+    if not key:
+        raise ImproperlyConfigured("Ratelimit key must be specified")
+    value = _key_value(key, group, request)
+    window = django_ratelimit._get_window(value, period)
+    cache_key = django_ratelimit._make_cache_key(group, window, rate, value, method)
+    count = _count(cache_key, period + django_ratelimit.EXPIRATION_FUDGE)
+    if count is None:
+        return {"count": 0, "limit": 0, "should_limit": False, "time_left": -1}
+    return {"count": count, "limit": limit, "should_limit": count > limit, "time_left": window - int(time.time())}
+
+
 def _usage(request: HttpRequest, **kwargs) -> Usage | None:
     """Count this request against a limit; None when no limit applies or the cache is down."""
     try:
-        usage = get_usage(request, increment=True, **kwargs)
+        usage = count_request(request, **kwargs)
     except Exception:  # an unreachable cache must not refuse service
         logger.warning("Rate limit not counted: the cache is unavailable", exc_info=True)
         return None

@@ -299,3 +299,67 @@ def test_limits_count_in_redis_when_redis_url_is_set(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "RedisCache" in result.stdout
     assert "redis://127.0.0.1:6399/3" in result.stdout
+
+
+# --- How a request is counted --------------------------------------------------------------
+
+
+def _count_five_per_minute(rf, address: str = "203.0.113.7"):
+    from helpdesk.ratelimit import count_request
+
+    request = rf.get("/api/support/articles", REMOTE_ADDR=address)
+    return count_request(request, group="test.counting", key="ip", rate="5/m")
+
+
+def test_each_request_adds_one_to_its_window_and_the_sixth_of_five_is_limited(rf, clock):
+    usages = [_count_five_per_minute(rf) for _ in range(6)]
+
+    assert [u["count"] for u in usages] == [1, 2, 3, 4, 5, 6]
+    assert [u["should_limit"] for u in usages] == [False] * 5 + [True]
+    assert {u["limit"] for u in usages} == {5}
+    assert all(0 <= u["time_left"] < 60 for u in usages)
+    assert _count_five_per_minute(rf, "203.0.113.8")["count"] == 1  # another address counts apart
+    clock.shift(timedelta(seconds=usages[-1]["time_left"] + 1))
+    assert _count_five_per_minute(rf)["count"] == 1  # the next window starts afresh
+
+
+def test_counts_are_kept_where_django_ratelimit_keeps_them(rf, clock):
+    """Same cache keys and windows as django-ratelimit's own counting, so a count survives a
+    deploy that switches between the two, and django-ratelimit's readers see it."""
+    from django_ratelimit.core import get_usage
+
+    for _ in range(3):
+        _count_five_per_minute(rf)
+    request = rf.get("/api/support/articles", REMOTE_ADDR="203.0.113.7")
+
+    assert get_usage(request, group="test.counting", key="ip", rate="5/m", increment=False)["count"] == 3
+    assert get_usage(request, group="test.counting", key="ip", rate="5/m", increment=True)["count"] == 4
+    assert _count_five_per_minute(rf)["count"] == 5
+
+
+def test_in_redis_a_count_is_one_write_that_reads_nothing_and_expires_with_its_window(rf, monkeypatch):
+    import redis
+    from django.core.cache import caches
+
+    from helpdesk.ratelimit import _is_redis
+
+    cache = caches["default"]
+    if not _is_redis(cache):
+        pytest.skip("the cache is Redis on the PostgreSQL + Redis run only")
+
+    commands: list[str] = []
+    execute = redis.Redis.execute_command
+
+    def recorded(self, *args, **options):
+        commands.append(str(args[0]).upper())
+        return execute(self, *args, **options)
+
+    monkeypatch.setattr(redis.Redis, "execute_command", recorded)
+    usages = [_count_five_per_minute(rf) for _ in range(3)]
+    monkeypatch.undo()
+
+    assert [u["count"] for u in usages] == [1, 2, 3]
+    assert commands in (["EVAL"] * 3, ["EVALSHA"] * 3)  # one round trip each: no GET, EXISTS or TTL
+    keys = cache.client.get_client().keys(f"{cache.key_prefix}:*:rl:*")
+    assert len(keys) == 1
+    assert 60 < cache.client.get_client().ttl(keys[0]) <= 65  # the window, plus django-ratelimit's 5 s
