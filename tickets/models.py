@@ -172,28 +172,29 @@ class Ticket(models.Model):
             # The SLA scan's four "overdue / at risk now" conditions (sla.scan): only tickets
             # whose clock runs are in these indexes, so their size follows the open queue, and
             # they carry what the scan reads (INCLUDE), so PostgreSQL answers from the index
-            # alone (an index-only scan) instead of visiting every overdue ticket's row.
+            # alone (an index-only scan) instead of visiting every overdue ticket's row. The
+            # assignee is carried for the alerts: whom to notify is known without the row.
             models.Index(
                 fields=["first_response_due_at"],
-                include=["id", "sla_policy"],
+                include=["id", "sla_policy", "assigned_agent"],
                 name="ticket_fr_due_running_idx",
                 condition=Q(status__in=["new", "open"], first_responded_at__isnull=True),
             ),
             models.Index(
                 fields=["resolution_due_at"],
-                include=["id", "sla_policy"],
+                include=["id", "sla_policy", "assigned_agent"],
                 name="ticket_res_due_running_idx",
                 condition=Q(status__in=["new", "open"]),
             ),
             models.Index(
                 fields=["first_response_at_risk_at"],
-                include=["id", "sla_policy", "first_response_due_at"],
+                include=["id", "sla_policy", "assigned_agent", "first_response_due_at"],
                 name="ticket_fr_risk_running_idx",
                 condition=Q(status__in=["new", "open"], first_responded_at__isnull=True),
             ),
             models.Index(
                 fields=["resolution_at_risk_at"],
-                include=["id", "sla_policy", "resolution_due_at"],
+                include=["id", "sla_policy", "assigned_agent", "resolution_due_at"],
                 name="ticket_res_risk_running_idx",
                 condition=Q(status__in=["new", "open"]),
             ),
