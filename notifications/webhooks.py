@@ -65,12 +65,16 @@ def _dropped(connection: http.client.HTTPConnection) -> bool:
     sock = connection.sock
     if sock is None:
         return False  # not connected: http.client connects on the next request
+    # Nothing is owed on an idle connection: readable means end of file, a reset, or bytes
+    # that belong to no request. Either way it is not safe to send on.
     try:
+        if hasattr(select, "poll"):  # no limit on the descriptor's number, unlike select()
+            poller = select.poll()
+            poller.register(sock, select.POLLIN)
+            return bool(poller.poll(0))
         readable, _, _ = select.select([sock], [], [], 0)
     except (OSError, ValueError):
         return True
-    # Nothing is owed on an idle connection: readable means end of file, a reset, or bytes
-    # that belong to no request. Either way it is not safe to send on.
     return bool(readable)
 
 
