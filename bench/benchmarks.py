@@ -295,10 +295,7 @@ def _api_fixtures(now: datetime) -> dict[str, object]:
     emails = [row[0] for row in _sql("SELECT customer_email FROM tickets_ticket ORDER BY random() LIMIT 200")]
     categories = [row[0] for row in _sql("SELECT slug FROM tickets_category")]
     tags = [row[0] for row in _sql("SELECT name FROM tickets_tag")]
-    slugs = [
-        row[0]
-        for row in _sql("SELECT slug FROM knowledge_article WHERE status = 'published' ORDER BY random() LIMIT 40")
-    ]
+    articles = _sql("SELECT id FROM knowledge_article WHERE status = 'published' ORDER BY random() LIMIT 40")
     return {
         "token": _token("alice"),
         "tickets": tickets,
@@ -307,7 +304,7 @@ def _api_fixtures(now: datetime) -> dict[str, object]:
         "emails": emails,
         "categories": categories,
         "tags": tags,
-        "article_slugs": slugs,
+        "article_ids": [row[0] for row in articles],  # the API reads an article by id
         "now": now.isoformat(),
     }
 
@@ -350,7 +347,12 @@ def bench_api(scale: Scale, env: dict[str, str]) -> dict[str, object]:
         stats = dict(line.split(":", 1) for line in bench_env.redis_cli("INFO", "stats").splitlines() if ":" in line)
         hits, misses = int(stats["keyspace_hits"]), int(stats["keyspace_misses"])
         figures["cache_hit_ratio_percent"] = {"median": round(100 * hits / max(1, hits + misses), 1), "runs": 1}
-        figures["cache_context"] = {"hits": hits, "misses": misses, "requests": public["requests"]}
+        figures["cache_context"] = {
+            "hits": hits,
+            "misses": misses,
+            "requests": public["requests"],
+            "errors": public["errors"],  # answers >= 400: a 404 is never cached, so it can only miss
+        }
     finally:
         _stop(web)
     return figures

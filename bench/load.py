@@ -212,7 +212,7 @@ async def mixed(base: str, fixtures: dict, steps: int) -> dict:
 async def public(base: str, fixtures: dict, repeats: int) -> dict:
     paths = [("/api/support/articles", {"q": word}) for word in KB_WORDS]
     paths += [("/api/support/faqs", None), ("/api/support/articles", None)]
-    paths += [(f"/api/support/articles/{slug}", None) for slug in fixtures["article_slugs"][:10]]
+    paths += [(f"/api/support/articles/{pk}", None) for pk in fixtures["article_ids"][:10]]
     paths += [("/kb/", {"q": word}) for word in KB_WORDS[:3]] + [("/faq/", None), ("/kb/", None)]
     count, errors = 0, 0
     async with _session(None, limit=4) as session:
