@@ -9,13 +9,15 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from notifications.models import Channel, Notification
+from notifications.payloads import describe_all
 from notifications.services import notification_mark_read
 
 
 class NotificationSerializer(serializers.ModelSerializer):
-    title = serializers.CharField(source="payload.title", default="", read_only=True)
-    url = serializers.CharField(source="payload.url", default="", read_only=True)
-    ticket_id = serializers.IntegerField(source="payload.ticket_id", default=None, read_only=True, allow_null=True)
+    # From the payload, or for SLA alerts (whose payload holds facts) looked up from the ticket.
+    title = serializers.CharField(source="details.title", default="", read_only=True)
+    url = serializers.CharField(source="details.url", default="", read_only=True)
+    ticket_id = serializers.IntegerField(source="details.ticket_id", default=None, read_only=True, allow_null=True)
 
     class Meta:
         model = Notification
@@ -42,6 +44,10 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
             return Notification.objects.none()
         return Notification.objects.filter(user=self.request.user, channel=Channel.DASHBOARD)
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        return describe_all(list(page)) if page is not None else None
 
     @extend_schema(request=None, responses={200: NotificationSerializer})
     @action(detail=True, methods=["post"])

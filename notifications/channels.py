@@ -36,7 +36,7 @@ EMAIL_TEMPLATES = {"sla.violation": "sla/email/violation", "sla.at_risk": "sla/e
 
 
 def render_email(notification: Notification) -> dict[str, str]:
-    payload = notification.payload
+    payload = notification.details  # SLA facts expanded with the ticket's subject, link...
     if "text" in payload:
         return payload
     prefix = notification.kind.rsplit(".", 1)[0]
@@ -118,7 +118,7 @@ class SlackChannel:
         if not url.lower().startswith(("https://", "http://")):
             # A webhook is only ever HTTP(S): never a file: or ftp: URL.
             raise DeliveryError(f"the Slack webhook of {notification.recipient} is not http(s)", retryable=False)
-        body = json.dumps(slack_message(notification.payload)).encode()
+        body = json.dumps(slack_message(notification.details)).encode()
         try:
             # One kept-alive connection per webhook host in this process (notifications/webhooks.py).
             answer = webhooks.post(

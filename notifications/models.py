@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 
 class Channel(models.TextChoices):
@@ -89,3 +90,10 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} → {self.channel}:{self.recipient} ({self.status})"
+
+    @cached_property
+    def details(self) -> dict:
+        """The payload as people read it: SLA facts expanded (see notifications.payloads)."""
+        from notifications.payloads import describe
+
+        return describe(self)

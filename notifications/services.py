@@ -41,6 +41,7 @@ from django.utils import timezone
 from helpdesk.metrics import notifications_delivered
 from notifications.channels import DeliveryError, channel_for
 from notifications.models import DELIVERABLE, Channel, DeliveryStatus, Notification
+from notifications.payloads import describe_all
 
 logger = logging.getLogger(__name__)
 
@@ -272,6 +273,7 @@ def _deliver_batch(rows: list[Notification], now: datetime) -> list[str]:
     usable = settings.NOTIFICATION_CLAIM_SECONDS - 2 * send_timeout()
     attempted = 0
     try:
+        describe_all(rows)  # the tickets of SLA alerts (facts-only payloads) in one read
         for notification in rows:
             if attempted and time.monotonic() - started > usable:
                 logger.warning("sends ran slow: %s claimed rows handed back", len(rows) - attempted)

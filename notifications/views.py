@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from agents.decorators import agent_required
 from notifications.models import Channel, Notification
+from notifications.payloads import describe_all
 
 
 def inbox(user):
@@ -28,6 +29,7 @@ def unread_count(request: HttpRequest) -> dict:
 @agent_required
 def notification_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(inbox(request.user).order_by("-created_at", "-id"), 30).get_page(request.GET.get("page"))
+    page.object_list = describe_all(list(page.object_list))  # SLA alerts' tickets in one read
     return render(request, "notifications/list.html", {"page": page})
 
 

@@ -1,16 +1,28 @@
 """The SLA scan: every overdue or at-risk ticket becomes a violation or warning, once.
 
-Set-based, a fixed number of SQL statements whatever the number of tickets:
+Set-based, a fixed number of SQL statements whatever the number of tickets. What it does:
 1. INSERT ... SELECT the violations (first response and resolution overdue among tickets
-   whose clock runs) with ON CONFLICT (ticket, kind) DO NOTHING, stamped with this scan's id.
+   whose clock runs, not yet recorded) with ON CONFLICT (ticket, kind) DO NOTHING, stamped
+   with this scan's id.
 2. The same for at-risk warnings (past the at-risk time, not yet due).
 3. INSERT ... SELECT the notification rows for the rows this scan inserted, and only
    those: email and dashboard to the assigned agent and every supervisor (each once),
    Slack per violation or warning when a webhook is configured.
 4. Record the run (for /metrics and operators); drop runs older than a week.
+
+On PostgreSQL, 1-3 are one statement (data-modifying CTEs): the notifications are written
+for exactly the rows the inserts RETURN, with the assignee and policy read from the same
+index-only scans that found them, so no ticket row is visited. Elsewhere (SQLite) they are
+three statements, and the notification insert finds this scan's rows by its id.
+
+A notification's payload holds only the ticket and the due time: what happened is the row's
+kind (sla.violation.first_response...), when is its created_at, and what people read (the
+ticket's subject, priority and customer, a title and a link) is looked up when a row is sent
+or shown (notifications.payloads), not copied into ~5 rows per event.
+
 Two scans at once cannot notify twice: the unique (ticket, kind) index makes the second
 insert of a row wait for the first and then do nothing, and each scan notifies for the
-rows carrying its own id. Rows are inserted in (ticket, kind) order so that two scans
+rows it inserted itself. Rows are inserted in (ticket, kind) order so that two scans
 always wait on each other in the same order and never deadlock.
 """
 
@@ -33,90 +45,163 @@ logger = logging.getLogger(__name__)
 # The statements spell out RUNNING_STATUSES as ('new', 'open'): the statuses whose clock runs.
 assert tuple(RUNNING_STATUSES) == ("new", "open")  # nosec B101  # an import-time check of the constants
 
-_VIOLATIONS = """
-INSERT INTO sla_slaviolation (ticket_id, policy_id, kind, due_at, detected_at, scan_id)
-SELECT ticket_id, policy_id, kind, due_at, %(now)s, %(scan)s FROM (
-    SELECT id AS ticket_id, sla_policy_id AS policy_id, 'first_response' AS kind, first_response_due_at AS due_at
+# Targets due by now and not yet recorded, with what the alerts need. Each branch is an
+# index-only scan of a partial index (tickets.models) plus an anti-join.
+_OVERDUE = """
+    SELECT id AS ticket_id, sla_policy_id AS policy_id, assigned_agent_id, 'first_response' AS kind,
+           first_response_due_at AS due_at
       FROM tickets_ticket t
      WHERE status IN ('new', 'open') AND first_responded_at IS NULL AND first_response_due_at <= %(now)s {only}
        AND NOT EXISTS (SELECT 1 FROM sla_slaviolation v WHERE v.ticket_id = t.id AND v.kind = 'first_response')
     UNION ALL
-    SELECT id, sla_policy_id, 'resolution', resolution_due_at
+    SELECT id, sla_policy_id, assigned_agent_id, 'resolution', resolution_due_at
       FROM tickets_ticket t
      WHERE status IN ('new', 'open') AND resolution_due_at <= %(now)s {only}
        AND NOT EXISTS (SELECT 1 FROM sla_slaviolation v WHERE v.ticket_id = t.id AND v.kind = 'resolution')
-) AS overdue
-WHERE true
-ORDER BY ticket_id, kind
-ON CONFLICT (ticket_id, kind) DO NOTHING
 """
 
-_WARNINGS = """
-INSERT INTO sla_slawarning (ticket_id, policy_id, kind, due_at, detected_at, scan_id)
-SELECT ticket_id, policy_id, kind, due_at, %(now)s, %(scan)s FROM (
-    SELECT id AS ticket_id, sla_policy_id AS policy_id, 'first_response' AS kind, first_response_due_at AS due_at
+_AT_RISK = """
+    SELECT id AS ticket_id, sla_policy_id AS policy_id, assigned_agent_id, 'first_response' AS kind,
+           first_response_due_at AS due_at
       FROM tickets_ticket t
      WHERE status IN ('new', 'open') AND first_responded_at IS NULL
        AND first_response_at_risk_at <= %(now)s AND first_response_due_at > %(now)s {only}
        AND NOT EXISTS (SELECT 1 FROM sla_slawarning w WHERE w.ticket_id = t.id AND w.kind = 'first_response')
     UNION ALL
-    SELECT id, sla_policy_id, 'resolution', resolution_due_at
+    SELECT id, sla_policy_id, assigned_agent_id, 'resolution', resolution_due_at
       FROM tickets_ticket t
      WHERE status IN ('new', 'open') AND resolution_at_risk_at <= %(now)s AND resolution_due_at > %(now)s {only}
        AND NOT EXISTS (SELECT 1 FROM sla_slawarning w WHERE w.ticket_id = t.id AND w.kind = 'resolution')
-) AS at_risk
+"""
+
+
+def _compose(template: str, **parts: str) -> str:
+    """Fill the <<name>> slots of a statement with other constant fragments (never values)."""
+    for name, part in parts.items():
+        template = template.replace(f"<<{name}>>", part)
+    return template
+
+
+_INSERT_EVENTS = """
+INSERT INTO <<table>> (ticket_id, policy_id, kind, due_at, detected_at, scan_id)
+SELECT ticket_id, policy_id, kind, due_at, %(now)s, %(scan)s FROM (<<found>>) AS found
 WHERE true
 ORDER BY ticket_id, kind
 ON CONFLICT (ticket_id, kind) DO NOTHING
 """
 
+_VIOLATIONS = _compose(_INSERT_EVENTS, table="sla_slaviolation", found=_OVERDUE)
+_WARNINGS = _compose(_INSERT_EVENTS, table="sla_slawarning", found=_AT_RISK)
+
+# The notification rows of `events` (ticket_id, kind, due_at, type, assigned_agent_id,
+# sla_policy_id): a WITH-list tail and the SELECT of the rows, shared by both forms below.
 # {json} is jsonb_build_object on PostgreSQL and json_object on SQLite: the same arguments.
-# The WITH clause sits inside the INSERT so that drivers (Python's sqlite3) see an INSERT
-# and report how many rows it wrote.
-_NOTIFICATIONS = """
-INSERT INTO notifications_notification
-    (channel, recipient, user_id, kind, payload, status, attempts, next_attempt_at, created_at, last_error, sent_at)
-WITH events AS (
-    SELECT ticket_id, kind, due_at, 'violation' AS type FROM sla_slaviolation WHERE scan_id = %(scan)s
-    UNION ALL
-    SELECT ticket_id, kind, due_at, 'at_risk' AS type FROM sla_slawarning WHERE scan_id = %(scan)s
-),
+_RECIPIENTS = """
 details AS (
-    SELECT e.ticket_id, e.kind, e.due_at, e.type, t.subject, t.priority, t.customer_email,
-           t.assigned_agent_id, t.sla_policy_id,
-           'sla.' || e.type || '.' || e.kind AS event_kind,
-           {json}('type', e.type, 'kind', e.kind, 'ticket_id', e.ticket_id, 'subject', t.subject,
-                  'priority', t.priority, 'customer_email', t.customer_email, 'due_at', e.due_at,
-                  'detected_at', %(now)s,
-                  'title', CASE e.type WHEN 'violation' THEN 'SLA breached: ' ELSE 'SLA at risk: ' END
-                           || CASE e.kind WHEN 'first_response' THEN 'first response' ELSE 'resolution' END
-                           || ' on #' || CAST(e.ticket_id AS TEXT) || ' ' || t.subject,
-                  'url', %(ticket_url)s || CAST(e.ticket_id AS TEXT)) AS payload
-      FROM events e JOIN tickets_ticket t ON t.id = e.ticket_id
+    SELECT ticket_id, type, assigned_agent_id, sla_policy_id, 'sla.' || type || '.' || kind AS event_kind,
+           {json}('ticket_id', ticket_id, 'due_at', due_at) AS payload
+      FROM events
 ),
 people AS (
-    SELECT d.ticket_id, d.kind, d.type, a.id AS agent_id
-      FROM details d JOIN agents_agent a ON a.id = d.assigned_agent_id
-    UNION
-    SELECT d.ticket_id, d.kind, d.type, a.id
+    SELECT d.event_kind, d.payload, a.email, a.user_id
+      FROM details d JOIN agents_agent a ON a.id = d.assigned_agent_id AND a.role NOT IN ('supervisor', 'admin')
+    UNION ALL
+    SELECT d.event_kind, d.payload, a.email, a.user_id
       FROM details d CROSS JOIN agents_agent a WHERE a.role IN ('supervisor', 'admin')
 )
-SELECT 'email', a.email, a.user_id, d.event_kind, d.payload, 'pending', 0, %(now)s, %(now)s, '', NULL
-  FROM people p
-  JOIN details d ON d.ticket_id = p.ticket_id AND d.kind = p.kind AND d.type = p.type
-  JOIN agents_agent a ON a.id = p.agent_id
+"""
+
+_COLUMNS = """notifications_notification
+    (channel, recipient, user_id, kind, payload, status, attempts, next_attempt_at, created_at, last_error, sent_at)"""
+
+_ROWS = """
+SELECT 'email', email, user_id, event_kind, payload, 'pending', 0, %(now)s, %(now)s, '', NULL
+  FROM people
 UNION ALL
-SELECT 'dashboard', u.username, a.user_id, d.event_kind, d.payload, 'sent', 0, %(now)s, %(now)s, '', %(now)s
-  FROM people p
-  JOIN details d ON d.ticket_id = p.ticket_id AND d.kind = p.kind AND d.type = p.type
-  JOIN agents_agent a ON a.id = p.agent_id
-  JOIN auth_user u ON u.id = a.user_id
+SELECT 'dashboard', u.username, p.user_id, p.event_kind, p.payload, 'sent', 0, %(now)s, %(now)s, '', %(now)s
+  FROM people p JOIN auth_user u ON u.id = p.user_id
 UNION ALL
 SELECT 'slack', CASE WHEN pol.slack_webhook_url <> '' THEN 'policy:' || CAST(pol.id AS TEXT) ELSE 'default' END,
        NULL, d.event_kind, d.payload, 'pending', 0, %(now)s, %(now)s, '', NULL
   FROM details d LEFT JOIN sla_slapolicy pol ON pol.id = d.sla_policy_id
  WHERE pol.slack_webhook_url <> '' OR %(default_slack)s
 """
+
+# The notifications of the violations and warnings carrying this scan's id (SQLite, and a
+# target met late). The WITH clause sits inside the INSERT so that drivers (Python's
+# sqlite3) see an INSERT and report how many rows it wrote.
+_NOTIFICATIONS = _compose(
+    """
+INSERT INTO <<columns>>
+WITH events AS (
+    SELECT e.ticket_id, e.kind, e.due_at, e.type, t.assigned_agent_id, t.sla_policy_id
+      FROM (SELECT ticket_id, kind, due_at, 'violation' AS type FROM sla_slaviolation WHERE scan_id = %(scan)s
+            UNION ALL
+            SELECT ticket_id, kind, due_at, 'at_risk' AS type FROM sla_slawarning WHERE scan_id = %(scan)s) AS e
+      JOIN tickets_ticket t ON t.id = e.ticket_id
+),
+<<recipients>>
+<<rows>>
+""",
+    columns=_COLUMNS,
+    recipients=_RECIPIENTS,
+    rows=_ROWS,
+)
+
+# PostgreSQL: the whole scan in one statement. The events are the rows the inserts RETURN
+# (a row another scan recorded first is not returned: that scan notifies for it), joined
+# back to what found them for the assignee and policy. Answers the three counts.
+_SCAN = _compose(
+    """
+WITH overdue AS (<<overdue>>),
+at_risk AS (<<at_risk>>),
+violations AS (<<violations>>
+    RETURNING ticket_id, kind
+),
+warnings AS (<<warnings>>
+    RETURNING ticket_id, kind
+),
+events AS (
+    SELECT o.ticket_id, o.kind, o.due_at, 'violation' AS type, o.assigned_agent_id, o.policy_id AS sla_policy_id
+      FROM violations r JOIN overdue o ON o.ticket_id = r.ticket_id AND o.kind = r.kind
+    UNION ALL
+    SELECT a.ticket_id, a.kind, a.due_at, 'at_risk', a.assigned_agent_id, a.policy_id
+      FROM warnings r JOIN at_risk a ON a.ticket_id = r.ticket_id AND a.kind = r.kind
+),
+<<recipients>>,
+notified AS (
+    INSERT INTO <<columns>>
+    <<rows>>
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM violations), (SELECT count(*) FROM warnings), (SELECT count(*) FROM notified)
+""",
+    overdue=_OVERDUE,
+    at_risk=_AT_RISK,
+    violations=_compose(_INSERT_EVENTS, table="sla_slaviolation", found="SELECT * FROM overdue"),
+    warnings=_compose(_INSERT_EVENTS, table="sla_slawarning", found="SELECT * FROM at_risk"),
+    recipients=_RECIPIENTS,
+    columns=_COLUMNS,
+    rows=_ROWS,
+)
+
+# For this transaction only:
+# - jit off: the statement's estimates (every running ticket might be overdue) are far above
+#   jit_above_cost, and compiling it took 60-100 ms of a 0.1 s idle rescan, for a statement
+#   that is I/O bound and runs once.
+# - work_mem: a large scan's CTEs hold ~40k recipient rows with their payloads; at the
+#   default 4 MB they spill to temporary files.
+# - synchronous_commit off: the commit does not wait for the ~50 MB of WAL of a large scan
+#   to reach the disk (usually ms, up to most of a second under I/O load). A crash within
+#   the next ~0.6 s (3 x wal_writer_delay) may lose the whole transaction, atomically, and
+#   nothing else: any later durable commit (a worker claiming one of its rows, a reply to
+#   one of its tickets) flushes the WAL up to itself, so nothing durable can depend on a
+#   lost scan. The next scan then finds the same targets unrecorded and records and
+#   notifies them, as if this one had run a minute later.
+_SCAN_SETTINGS = (
+    "SELECT set_config('jit', 'off', true), set_config('work_mem', '32MB', true),"
+    " set_config('synchronous_commit', 'off', true)"
+)
 
 _JSON = {"postgresql": "jsonb_build_object", "sqlite": "json_object"}
 
@@ -137,7 +222,6 @@ def _params(now: datetime, scan_id: uuid.UUID) -> dict:
     return {
         "now": connection.ops.adapt_datetimefield_value(now),
         "scan": scan_field.get_db_prep_value(scan_id, connection),
-        "ticket_url": settings.SITE_URL + "/agent/tickets/",
         "default_slack": bool(settings.SLACK_WEBHOOK_URL),
     }
 
@@ -158,13 +242,19 @@ def sla_scan(*, now: datetime | None = None, ticket_id: int | None = None) -> Sc
         only, params["ticket"] = "AND id = %(ticket)s", ticket_id
     try:
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(_VIOLATIONS.format(only=only), params)
-            result.violations = max(cursor.rowcount, 0)
-            cursor.execute(_WARNINGS.format(only=only), params)
-            result.warnings = max(cursor.rowcount, 0)
-            if result.violations or result.warnings:
-                cursor.execute(_NOTIFICATIONS.format(json=_JSON[connection.vendor]), params)
-                result.notifications = max(cursor.rowcount, 0)
+            if connection.vendor == "postgresql":
+                cursor.execute(_SCAN_SETTINGS)
+                cursor.execute(_SCAN.format(only=only, json=_JSON[connection.vendor]), params)
+                result.violations, result.warnings, result.notifications = cursor.fetchone()
+            else:
+                cursor.execute(_VIOLATIONS.format(only=only), params)
+                result.violations = max(cursor.rowcount, 0)
+                cursor.execute(_WARNINGS.format(only=only), params)
+                result.warnings = max(cursor.rowcount, 0)
+                if result.violations or result.warnings:
+                    cursor.execute(_NOTIFICATIONS.format(json=_JSON[connection.vendor]), params)
+                    result.notifications = max(cursor.rowcount, 0)
+            if result.notifications:
                 transaction.on_commit(dispatch_due)
             result.duration_ms = (time.perf_counter() - started) * 1000
             if ticket_id is None:

@@ -273,7 +273,18 @@ def rss_growth(samples: list[dict], name: str, warmup: float, end: float) -> dic
 
 
 def deliveries(receivers: Receivers) -> dict[str, Any]:
-    rows = query("SELECT id, channel, recipient, status, payload->>'title' FROM notifications_notification")
+    # SLA alerts carry facts (notifications.payloads): their title is worked out as slack_message shows it.
+    rows = query(
+        """
+        SELECT n.id, n.channel, n.recipient, n.status,
+               COALESCE(n.payload->>'title',
+                        CASE split_part(n.kind, '.', 2) WHEN 'violation' THEN 'SLA breached: ' ELSE 'SLA at risk: ' END
+                        || replace(split_part(n.kind, '.', 3), '_', ' ') || ' on #' || (n.payload->>'ticket_id')
+                        || COALESCE(' ' || t.subject, ''))
+          FROM notifications_notification n
+          LEFT JOIN tickets_ticket t ON n.kind LIKE 'sla.%%' AND t.id = (n.payload->>'ticket_id')::bigint
+        """
+    )
     by_status = Counter((channel, status) for _, channel, _, status, _ in rows)
     email_ids = {str(pk) for pk, channel, *_ in rows if channel == "email"}
     slack_titles = Counter(title for _, channel, _, _, title in rows if channel == "slack")

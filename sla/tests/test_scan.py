@@ -108,8 +108,28 @@ def test_a_supervisor_assigned_to_the_ticket_is_told_once(team, category):
     )
     email = rows.get(channel="email")
     assert email.payload["ticket_id"] == Ticket.objects.get().pk
-    assert email.payload["title"].startswith("SLA breached: first response on #")
+    assert email.details["title"].startswith("SLA breached: first response on #")
     assert rows.get(channel="dashboard").status == "sent"
+
+
+@pytest.mark.django_db
+def test_alerts_carry_facts_and_name_the_ticket_when_read(team, category):
+    [ticket] = overdue_tickets(
+        1, category=category, policy=team["policy"], agent=team["agent"], subject="Printer on fire", priority="high"
+    )
+
+    sla_scan(now=NOW)
+
+    for row in Notification.objects.filter(kind="sla.violation.resolution"):
+        # what is copied into ~5 rows per event: the ticket and the due time, nothing else
+        assert set(row.payload) == {"ticket_id", "due_at"}
+        assert row.payload["ticket_id"] == ticket.pk
+        assert "Printer on fire" not in str(row.payload)
+        # what people read is looked up from the ticket
+        assert row.details["title"] == f"SLA breached: resolution on #{ticket.pk} Printer on fire"
+        assert row.details["url"].endswith(f"/agent/tickets/{ticket.pk}")
+        assert (row.details["priority"], row.details["customer_email"]) == ("high", "c@example.org")
+        assert row.details["detected_at"].startswith("2026-11-30T12:00:00")
 
 
 @pytest.mark.django_db
@@ -221,9 +241,14 @@ def test_the_command_prints_what_it_found(team, category, capsys):
 def test_a_failing_scan_raises_and_records_nothing(team, category, monkeypatch):
     import sla.scan
 
-    overdue_tickets(2, category=category, policy=team["policy"])
-    monkeypatch.setattr(sla.scan, "_WARNINGS", "INSERT INTO no_such_table VALUES (1)")
+    overdue_tickets(2, category=category, policy=team["policy"], agent=team["agent"])
+    # The notification rows break a constraint: they are written after the violations (in
+    # the same statement on PostgreSQL, in a later one elsewhere).
+    for name in ("_SCAN", "_NOTIFICATIONS"):
+        monkeypatch.setattr(sla.scan, name, getattr(sla.scan, name).replace("'sent'", "'bogus'"))
 
-    with pytest.raises(Exception, match="no_such_table"):
+    with pytest.raises(Exception, match="notification_status_valid"):
         sla_scan(now=NOW)
     assert not SLAViolation.objects.exists()  # the violations insert was rolled back with it
+    assert not Notification.objects.exists()
+    assert not SLAScanRun.objects.exists()
