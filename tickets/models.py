@@ -228,12 +228,6 @@ class Ticket(models.Model):
     def number(self) -> str:
         return f"#{self.pk}"
 
-
-class AuthorType(models.TextChoices):
-    CUSTOMER = "customer"
-    AGENT = "agent"
-    SYSTEM = "system"
-
     # Lists prefetch tags and the ticket's own attachments into plain lists (tickets.selectors,
     # Prefetch(to_attr=...)): no related manager and queryset per row. These read them, or
     # the database when the ticket was loaded some other way.
@@ -249,6 +243,12 @@ class AuthorType(models.TextChoices):
         if attachments is None:
             return list(self.attachments.filter(message__isnull=True))
         return attachments
+
+
+class AuthorType(models.TextChoices):
+    CUSTOMER = "customer"
+    AGENT = "agent"
+    SYSTEM = "system"
 
 
 class Message(models.Model):
