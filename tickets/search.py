@@ -4,16 +4,24 @@ On PostgreSQL each ticket carries a weighted tsvector (subject A, description B,
 messages C) in `search_vector`, GIN-indexed; it is rebuilt by `refresh_search_vector`
 whenever the ticket's text or its public conversation changes. Internal notes are left
 out so a search cannot reveal what a note says to someone who may not read notes.
+
+A common word matches a large share of a big helpdesk's tickets, and ranking every match
+would read them all: PostgreSQL ranks the newest TICKET_SEARCH_CANDIDATES matches only
+(newest by created_at, then id), found by `newest_match_ids`.
 """
 
 from __future__ import annotations
 
+import bisect
+import math
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import F, Func, Q, QuerySet, TextField, Value
+from django.db.models import BigIntegerField, F, Func, Lookup, Q, QuerySet, TextField, Value
 from django.db.models.functions import Concat
 
 from tickets.models import Message, Ticket
@@ -30,6 +38,62 @@ UPDATE tickets_ticket AS t SET search_vector =
 WHERE t.id = ANY(%s)
 """
 
+# How newest_match_ids picks its way (see there). Walking the newest-first index reads every
+# ticket it passes (about 1 us each from memory); the GIN index hands over the matches
+# without reading the others, but pays for each match it lists, and a phrase ("Nimbus-7" is
+# 'nimbus' <-> '-7') lists every ticket holding both words, adjacent or not.
+PROBE_ROWS_PER_CANDIDATE = 2  # the first walk reads at most 2 tickets per candidate sought
+DENSE_SHARE = 0.07  # matches at least this share of the tickets walked: keep walking
+MARGIN = 1.3  # a further walk or a window holds 1.3 times the tickets expected to be needed
+MAX_WALKS = 3
+MAX_WINDOWS = 2
+
+# A walk: at most %(rows)s tickets newest first (the inner LIMIT leaves the planner no other
+# way than the newest-first index, however rare it believes the words are), the matches
+# among them, and the last ticket read, which is where the next step starts.
+_WALK = """
+SELECT ARRAY(
+    SELECT id FROM (
+        SELECT id, created_at, search_vector FROM tickets_ticket
+        WHERE (created_at, id) < (%(before_at)s, %(before_id)s)
+        ORDER BY created_at DESC, id DESC LIMIT %(rows)s
+    ) AS recent
+    WHERE search_vector @@ websearch_to_tsquery(%(config)s::regconfig, %(text)s)
+    ORDER BY created_at DESC, id DESC LIMIT %(need)s
+), last.created_at, last.id
+FROM (SELECT) AS one LEFT JOIN LATERAL (
+    SELECT id, created_at FROM tickets_ticket
+    WHERE (created_at, id) < (%(before_at)s, %(before_id)s)
+    ORDER BY created_at DESC, id DESC OFFSET %(last)s LIMIT 1
+) AS last ON true
+"""
+# The GIN index: every match older than the position. In a window (no older than
+# %(since)s) the created_at index narrows the GIN matches down before any ticket is read.
+# MATERIALIZED keeps the planner from turning either back into a walk.
+_GIN_WINDOW = """
+WITH matches AS MATERIALIZED (
+    SELECT id, created_at FROM tickets_ticket
+    WHERE search_vector @@ websearch_to_tsquery(%(config)s::regconfig, %(text)s)
+    AND (created_at, id) < (%(before_at)s, %(before_id)s) AND created_at >= %(since)s
+)
+SELECT id FROM matches ORDER BY created_at DESC, id DESC LIMIT %(need)s
+"""
+_GIN_ALL = """
+WITH matches AS MATERIALIZED (
+    SELECT id, created_at FROM tickets_ticket
+    WHERE search_vector @@ websearch_to_tsquery(%(config)s::regconfig, %(text)s)
+    AND (created_at, id) < (%(before_at)s, %(before_id)s)
+)
+SELECT id FROM matches ORDER BY created_at DESC, id DESC LIMIT %(need)s
+"""
+_CREATED_AT_HISTOGRAM = """
+SELECT c.reltuples, s.histogram_bounds::text::timestamptz[]
+FROM pg_class AS c
+LEFT JOIN pg_stats AS s ON s.schemaname = current_schema() AND s.tablename = c.relname AND s.attname = 'created_at'
+WHERE c.oid = 'tickets_ticket'::regclass
+"""
+_NEWEST = (datetime.max.replace(tzinfo=UTC), 0)  # a position before every ticket, newest first
+
 
 def uses_full_text() -> bool:
     return connection.vendor == "postgresql"
@@ -43,22 +107,21 @@ def refresh_search_vector(ticket_ids: Iterable[int]) -> None:
 
 
 def search_tickets(queryset: QuerySet[Ticket], text: str) -> QuerySet[Ticket]:
-    """Tickets matching every word of `text`, best match first on PostgreSQL."""
+    """Tickets matching every word of `text`, best match first on PostgreSQL.
+
+    On PostgreSQL only the newest TICKET_SEARCH_CANDIDATES matches among all tickets take
+    part (then `queryset`'s own filters apply), ranked by ts_rank, ties newest first.
+    """
     text = text.strip()
     if not text:
         return queryset
     if uses_full_text():
         query = SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
-        # A common word matches a large share of a big helpdesk's tickets; ranking all of them
-        # would read every match. Rank the newest SEARCH_CANDIDATES matches instead: found
-        # through the GIN index (rare words) or the newest-first index (common words).
-        newest = (
-            Ticket.objects.filter(search_vector=query)
-            .order_by("-created_at", "-id")
-            .values("pk")[: settings.TICKET_SEARCH_CANDIDATES]
-        )
+        # The candidates are read once, here: the page and the paginator's count then both
+        # look up these ids instead of finding the newest matches twice.
+        candidates = newest_match_ids(text, settings.TICKET_SEARCH_CANDIDATES)
         return (
-            queryset.filter(pk__in=newest)
+            queryset.filter(_IsAnyOf(F("pk"), Value(candidates, output_field=ArrayField(BigIntegerField()))))
             .annotate(search_rank=SearchRank(F("search_vector"), query))
             .order_by("-search_rank", "-created_at", "-id")
         )
@@ -76,3 +139,108 @@ def search_tickets(queryset: QuerySet[Ticket], text: str) -> QuerySet[Ticket]:
         ).filter(internal=False, _body__contains=word)
         queryset = queryset.filter(Q(pk__in=in_ticket.values("pk")) | Q(pk__in=in_replies.values("ticket_id")))
     return queryset
+
+
+class _IsAnyOf(Lookup):
+    """`column = ANY(array)`. An IN list of 2,000 ids is planned value by value (5 ms of
+    planning) and is a list for the executor; one array parameter is read once and, walking
+    the newest-first index for a page, looked up through a hash."""
+
+    lookup_name = "is_any_of"
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]
+
+
+def newest_match_ids(text: str, limit: int) -> list[int]:
+    """Ids of the `limit` newest tickets matching `text` (websearch syntax), newest first.
+    PostgreSQL only.
+
+    Which way is cheap depends on how many tickets match, which the planner can only guess
+    (it guesses a phrase such as "Nimbus-7" as common as its words together: 3 times too
+    common). So the share of matches is measured instead:
+    1. Walk the newest 2 x `limit` tickets. A common word is done here.
+    2. While the matches are dense (>= DENSE_SHARE of the tickets walked), walk on, as far
+       as the share says the missing ones lie (with MARGIN), starting after the last ticket
+       read.
+    3. Sparse: ask the GIN index for the matches in a window of created_at that should
+       hold the missing ones (the share and the column's histogram say how far back, with
+       MARGIN).
+    4. Still missing some (or no share or histogram to size a window by): every older match
+       through the GIN index.
+    Every step reads tickets strictly older than the previous step's, so the matches found
+    are the newest whatever the estimates were; those only decide the cost.
+    """
+    text_query = {"config": SEARCH_CONFIG, "text": text}
+    found: list[int] = []
+    before: tuple[datetime, int] | None = _NEWEST
+    walked = walked_hits = 0
+    with connection.cursor() as cursor:
+        rows = limit * PROBE_ROWS_PER_CANDIDATE
+        for _ in range(MAX_WALKS):
+            hits, before = _walk(cursor, text_query, before, rows=rows, need=limit - len(found))
+            found += hits
+            walked, walked_hits = walked + rows, walked_hits + len(hits)
+            if len(found) >= limit or before is None:
+                return found
+            share = walked_hits / walked
+            if share < DENSE_SHARE:
+                break
+            rows = math.ceil((limit - len(found)) / share * MARGIN)
+        for _ in range(MAX_WINDOWS):
+            window = (limit - len(found)) / share * MARGIN if share else None
+            since = _window_start(cursor, before[0], window) if window else None
+            if since is None:
+                break
+            hits = _gin(cursor, _GIN_WINDOW, text_query, before, limit - len(found), since=since)
+            found += hits
+            if len(found) >= limit:
+                return found
+            before = (since, 0)  # ids start at 1: just older than anything created at `since`
+            share = len(hits) / window  # the window was about this large
+        found += _gin(cursor, _GIN_ALL, text_query, before, limit - len(found))
+    return found
+
+
+def _walk(cursor, text_query: dict, before: tuple, *, rows: int, need: int) -> tuple[list[int], tuple | None]:
+    """Matches among the next `rows` tickets older than `before`, and the last of those
+    (None when fewer remain: the walk reached the oldest ticket)."""
+    position = {"before_at": before[0], "before_id": before[1]}
+    cursor.execute(_WALK, {**text_query, **position, "rows": rows, "need": need, "last": rows - 1})
+    hits, last_at, last_id = cursor.fetchone()
+    return hits, (last_at, last_id) if last_id is not None else None
+
+
+def _gin(cursor, sql: str, text_query: dict, before: tuple, need: int, *, since: datetime | None = None) -> list[int]:
+    position = {"before_at": before[0], "before_id": before[1]}
+    cursor.execute(sql, {**text_query, **position, "need": need, "since": since})
+    return [ticket_id for (ticket_id,) in cursor.fetchall()]
+
+
+def _window_start(cursor, before: datetime, rows: float) -> datetime | None:
+    """The created_at about `rows` tickets older than `before`, read off the column's
+    histogram (each bucket holds about as many tickets as the next); None when there are no
+    statistics yet or the window would reach back to the oldest tickets anyway."""
+    cursor.execute(_CREATED_AT_HISTOGRAM)
+    row = cursor.fetchone()
+    if row is None or not row[1] or len(row[1]) < 2 or row[0] <= 0:
+        return None
+    total, bounds = row
+    buckets = len(bounds) - 1
+    # Where `before` lies, in buckets from the oldest bound (tickets newer than the last
+    # ANALYZE lie past the end: they are all in the window anyway).
+    upper = bisect.bisect_left(bounds, before)
+    if upper > buckets:
+        position = float(buckets)
+    elif upper == 0:
+        return None
+    else:
+        low, high = bounds[upper - 1], bounds[upper]
+        position = upper - 1 + (before - low) / (high - low)
+    position -= rows * buckets / total
+    if position <= 0:
+        return None
+    bucket = int(position)
+    return bounds[bucket] + (bounds[bucket + 1] - bounds[bucket]) * (position - bucket)

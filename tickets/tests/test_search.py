@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-import pytest
-from django.db import connection
+from datetime import timedelta
 
+import pytest
+from django.contrib.postgres.search import SearchQuery
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from tickets import search as ticket_search
 from tickets.models import Ticket
+from tickets.search import newest_match_ids
 from tickets.tests.factories import CategoryFactory
 
 pytestmark = pytest.mark.django_db
@@ -128,3 +135,94 @@ def test_a_common_word_ranks_only_the_newest_matches_on_postgres(agent_api, gene
         assert sorted(found) == [newer, newest]
     else:
         assert found == [newest, newer, oldest]
+
+
+# --- the newest matches, however they are found (PostgreSQL) ---------------------------------
+
+pg_only = pytest.mark.skipif(not ON_POSTGRES, reason="the candidate bound is PostgreSQL's")
+
+
+@pytest.fixture
+def sixty_days(general):
+    """A ticket a day for 60 days, two of them created in the same second. Every ticket says
+    "sync"; every 12th (the newest among them) says "Nimbus-7"; others hold both words of it apart ("Nimbus mouse-7"),
+    which the GIN index cannot tell from the phrase. Analyzed, so created_at has a histogram."""
+    from tickets.tests.factories import TicketFactory
+
+    start = timezone.now() - timedelta(days=61)
+    for day in range(60):
+        if day % 12 == 11:
+            text = "Nimbus-7 will not sync"
+        elif day % 5 == 1:
+            text = "Nimbus mouse-7 does not sync"
+        else:
+            text = "Calendar sync is late"
+        TicketFactory(subject=text, description="Nothing else to say.", created_at=start + timedelta(days=day))
+    TicketFactory(subject="Nimbus-7 sync again", description="Same second.", created_at=start + timedelta(days=47))
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE tickets_ticket")
+
+
+def newest_by_definition(text: str, limit: int) -> list[int]:
+    query = SearchQuery(text, config="english", search_type="websearch")
+    matches = Ticket.objects.filter(search_vector=query).order_by("-created_at", "-id")
+    return list(matches.values_list("pk", flat=True)[:limit])
+
+
+@pg_only
+@pytest.mark.parametrize("text", ["sync", "Nimbus-7", "nimbus", "-nimbus", "calendar or mouse", "the", "absent"])
+@pytest.mark.parametrize("limit", [1, 3, 7, 100])
+def test_the_candidates_are_the_newest_matches_newest_first(sixty_days, text, limit):
+    assert newest_match_ids(text, limit) == newest_by_definition(text, limit)
+
+
+@pg_only
+@pytest.mark.parametrize("margin", [1.3, 0.2, 0.01])
+def test_sparse_matches_come_from_a_window_of_the_gin_index_however_it_is_sized(sixty_days, monkeypatch, margin):
+    # On 60 tickets every share is dense; these thresholds make "Nimbus-7" (1 in 12) sparse.
+    # A margin far too small makes the window too short: more windows, then every older
+    # match through the GIN index, still the same tickets.
+    monkeypatch.setattr(ticket_search, "DENSE_SHARE", 0.5)
+    monkeypatch.setattr(ticket_search, "MARGIN", margin)
+
+    with CaptureQueriesContext(connection) as queries:
+        found = newest_match_ids("Nimbus-7", 4)
+
+    assert found == newest_by_definition("Nimbus-7", 4)
+    assert len(found) == 4
+    assert any("MATERIALIZED" in query["sql"] and "created_at >=" in query["sql"] for query in queries)
+
+
+@pg_only
+def test_without_statistics_every_older_match_comes_from_the_gin_index(sixty_days, monkeypatch):
+    monkeypatch.setattr(ticket_search, "DENSE_SHARE", 0.5)
+    monkeypatch.setattr(ticket_search, "_window_start", lambda *args: None)
+
+    with CaptureQueriesContext(connection) as queries:
+        found = newest_match_ids("Nimbus-7", 3)
+
+    assert found == newest_by_definition("Nimbus-7", 3)
+    assert not any("created_at >=" in query["sql"] for query in queries)
+
+
+@pg_only
+def test_dense_matches_are_walked_newest_first_without_the_gin_index(sixty_days):
+    with CaptureQueriesContext(connection) as queries:
+        found = newest_match_ids("sync", 7)
+
+    assert found == newest_by_definition("sync", 7)
+    assert len(queries) == 1
+    assert "MATERIALIZED" not in queries[0]["sql"]
+
+
+@pg_only
+def test_the_page_and_its_count_read_the_candidates_found_once(agent_api, sixty_days, settings):
+    settings.TICKET_SEARCH_CANDIDATES = 5
+
+    with CaptureQueriesContext(connection) as queries:
+        response = agent_api.get("/api/support/tickets", {"search": "sync", "page_size": 2})
+
+    body = response.json()
+    assert [t["id"] for t in body["results"]] == newest_by_definition("sync", 2)
+    assert body["count"] == 5
+    assert sum("websearch_to_tsquery" in query["sql"] and "ts_rank" not in query["sql"] for query in queries) == 1
