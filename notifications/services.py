@@ -25,6 +25,7 @@ every MARK_SENT_SECONDS, so that is at most about a second of sends).
 from __future__ import annotations
 
 import logging
+import math
 import random
 import time
 from collections.abc import Iterable
@@ -331,17 +332,22 @@ def notifications_deliver_due(*, now: datetime | None = None, limit: int = 500) 
     return _tally(statuses)
 
 
-def dispatch_due() -> None:
+def dispatch_due(rows: int | None = None) -> None:
     """Ask workers to deliver whatever is due (after a scan); the sweeper covers a lost ask.
 
     NOTIFICATION_PARALLEL_SWEEPS tasks share the queue (each claims rows the others skip),
     and each hands over to a fresh task while rows remain, so a scan's thousands of alerts
-    leave at the speed of all worker processes, not one per minute's sweep.
+    leave at the speed of all worker processes, not one per minute's sweep. When the caller
+    knows how many `rows` it queued, no more tasks are sent than could each claim a batch:
+    one ticket's check queues a handful of rows, and one task delivers them.
     """
     from notifications.tasks import deliver_due_notifications
 
+    tasks = settings.NOTIFICATION_PARALLEL_SWEEPS
+    if rows is not None:
+        tasks = max(1, min(tasks, math.ceil(rows / CLAIM_BATCH)))
     try:
-        for _ in range(settings.NOTIFICATION_PARALLEL_SWEEPS):
+        for _ in range(tasks):
             deliver_due_notifications.delay()
     except Exception:
         logger.exception("could not dispatch the delivery of due notifications; the sweeper will")

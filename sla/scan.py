@@ -255,7 +255,7 @@ def sla_scan(*, now: datetime | None = None, ticket_id: int | None = None) -> Sc
                     cursor.execute(_NOTIFICATIONS.format(json=_JSON[connection.vendor]), params)
                     result.notifications = max(cursor.rowcount, 0)
             if result.notifications:
-                transaction.on_commit(dispatch_due)
+                transaction.on_commit(lambda: dispatch_due(rows=result.notifications))
             result.duration_ms = (time.perf_counter() - started) * 1000
             if ticket_id is None:
                 SLAScanRun.objects.create(

@@ -343,3 +343,17 @@ def test_a_sweep_interrupted_mid_batch_marks_what_it_sent_and_hands_back_what_it
         ("pending", False),
         ("pending", False),
     ]
+
+
+@pytest.mark.parametrize(("rows", "tasks"), [(None, 4), (1, 1), (5, 1), (21, 2), (10_000, 4)])
+def test_delivery_is_asked_of_as_many_workers_as_the_queued_rows_need(rows, tasks, settings, monkeypatch):
+    from notifications import services
+    from notifications.tasks import deliver_due_notifications
+
+    settings.NOTIFICATION_PARALLEL_SWEEPS = 4
+    sent = []
+    monkeypatch.setattr(deliver_due_notifications, "delay", lambda: sent.append(1))
+
+    services.dispatch_due() if rows is None else services.dispatch_due(rows=rows)
+
+    assert len(sent) == tasks
