@@ -40,3 +40,14 @@ def child_exit(server, worker) -> None:
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+
+def post_worker_init(worker) -> None:
+    # Load the Celery broker's transport now (about 0.1 s of imports, no connection made):
+    # otherwise the first request of each worker that queues a task pays for it.
+    from helpdesk.celery import app
+
+    try:
+        app.connection_for_write().transport  # noqa: B018  # the property loads the transport
+    except Exception:  # a misconfigured broker shows in the request that uses it, not here
+        worker.log.exception("could not load the Celery broker transport")
