@@ -167,7 +167,8 @@ def ticket_create(
         priority=priority,
         channel=channel,
     )
-    ticket.tags.set(tags_from_names(tags))
+    if tags:  # a new ticket has none to clear
+        ticket.tags.set(tags_from_names(tags))
     if attachments:
         attachments_save(ticket=ticket, message=None, files=attachments)
     record_event(ticket=ticket, kind=EventKind.CREATED, actor=actor, new=f"{channel}, {priority}, {category.slug}")
@@ -176,8 +177,8 @@ def ticket_create(
     refresh_search_vector([ticket.pk])
     notify_customer_of_creation(ticket)
     if settings.TICKETS_AUTO_ASSIGN if auto_assign is None else auto_assign:
-        ticket_auto_assign(ticket=ticket, actor=SYSTEM)
-        ticket.refresh_from_db()
+        if ticket_auto_assign(ticket=ticket, actor=SYSTEM) is not None:
+            ticket.refresh_from_db()
     return ticket
 
 
