@@ -18,10 +18,9 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from django.conf import settings
-from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import BigIntegerField, F, Func, Lookup, Q, QuerySet, TextField, Value
+from django.db.models import F, Func, Lookup, Q, QuerySet, TextField, Value
 from django.db.models.functions import Concat
 
 from tickets.models import Message, Ticket
@@ -121,7 +120,7 @@ def search_tickets(queryset: QuerySet[Ticket], text: str) -> QuerySet[Ticket]:
         # look up these ids instead of finding the newest matches twice.
         candidates = newest_match_ids(text, settings.TICKET_SEARCH_CANDIDATES)
         return (
-            queryset.filter(_IsAnyOf(F("pk"), Value(candidates, output_field=ArrayField(BigIntegerField()))))
+            queryset.filter(IsAnyOf(F("pk"), candidates))
             .annotate(search_rank=SearchRank(F("search_vector"), query))
             .order_by("-search_rank", "-created_at", "-id")
         )
@@ -141,17 +140,21 @@ def search_tickets(queryset: QuerySet[Ticket], text: str) -> QuerySet[Ticket]:
     return queryset
 
 
-class _IsAnyOf(Lookup):
-    """`column = ANY(array)`. An IN list of 2,000 ids is planned value by value (5 ms of
-    planning) and is a list for the executor; one array parameter is read once and, walking
-    the newest-first index for a page, looked up through a hash."""
+class IsAnyOf(Lookup):
+    """`column = ANY(ids)`, the ids given as a Python list of ints.
+
+    An IN list of 2,000 ids is planned value by value (5 ms of planning); one array is read
+    once and, walking the newest-first index for a page, looked up through a hash. The array
+    is written as one text parameter: preparing 2,000 values one by one through a model
+    field costs Django 6 ms a query."""
 
     lookup_name = "is_any_of"
+    prepare_rhs = False
 
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        rhs, rhs_params = self.process_rhs(compiler, connection)
-        return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]
+        ids = "{" + ",".join(str(int(value)) for value in self.rhs) + "}"
+        return f"{lhs} = ANY(%s::bigint[])", [*lhs_params, ids]
 
 
 def newest_match_ids(text: str, limit: int) -> list[int]:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from knowledge.tests.factories import ArticleFactory
 
@@ -144,3 +147,73 @@ def test_the_category_and_language_views_say_what_they_show(client, library):
     assert "Articles about General" in page
     assert "Как сменить пароль" in page and "Download invoices" not in page
     assert "There is no such topic" in client.get("/kb/", {"category": "nope"}).content.decode()
+
+
+# --- which matches are ranked (PostgreSQL) -----------------------------------------------------
+
+pg_only = pytest.mark.skipif(not ON_POSTGRES, reason="the candidate bound is PostgreSQL's")
+
+
+@pytest.fixture
+def two_candidates(settings, monkeypatch):
+    """Candidates: up to 4 title matches, then the newest matches up to 2 in all; lists
+    count to 1."""
+    from knowledge import search as knowledge_search
+
+    settings.API_COUNT_LIMIT = 1
+    monkeypatch.setattr(knowledge_search, "SEARCH_CANDIDATES", 2)
+
+
+def a_day_apart(*articles: dict) -> list:
+    start = timezone.now() - timedelta(days=30)
+    return [ArticleFactory(published_at=start + timedelta(days=day), **fields) for day, fields in enumerate(articles)]
+
+
+@pg_only
+def test_an_old_article_with_the_word_in_its_title_outranks_newer_body_matches(anonymous_api, category, two_candidates):
+    old, *body_only = a_day_apart(
+        {"title": "Printer setup guide", "content": "Connect the cable first."},
+        *({"title": f"Office note {day}", "content": "The printer is on floor two."} for day in range(5)),
+    )
+
+    found = search(anonymous_api, "printer")
+
+    # The title match is ranked although 5 newer articles match; with it, the newest of them.
+    assert [r["id"] for r in found] == [old.pk, body_only[4].pk]
+
+
+@pg_only
+def test_title_matches_are_ranked_and_equal_ranks_list_the_last_published_first(anonymous_api, two_candidates):
+    titled = a_day_apart(*({"title": f"Invoice copy {day}", "content": "Download it as a PDF."} for day in range(4)))
+
+    found = search(anonymous_api, "invoice")
+
+    assert [r["id"] for r in found] == [article.pk for article in reversed(titled)]
+
+
+@pg_only
+def test_the_count_is_the_same_as_when_every_match_is_ranked(anonymous_api, category, two_candidates):
+    a_day_apart(*({"title": f"Office note {day}", "content": "The printer is on floor two."} for day in range(5)))
+
+    body = anonymous_api.get("/api/support/articles", {"q": "printer", "page_size": 1}).json()
+
+    assert (body["count"], body["count_exact"]) == (1, False)
+
+
+@pg_only
+def test_a_renamed_article_is_found_by_its_new_title(agent_api, category):
+    article = ArticleFactory(title="Scanner basics", content="Everything about paper.")
+    ArticleFactory(title="Paper sizes", content="Scanner trays take A4.")
+
+    response = agent_api.patch(f"/api/support/articles/{article.pk}", {"title": "Scanner drivers"}, format="json")
+    assert response.status_code == 200, response.json()
+
+    assert titles(search(agent_api, "drivers")) == ["Scanner drivers"]
+    assert titles(search(agent_api, "scanner"))[0] == "Scanner drivers"
+
+
+@pg_only
+def test_stop_words_alone_match_nothing_and_fall_back_to_title_similarity(anonymous_api, library):
+    # "the" parses to an empty query in every language ("their" in a body is no match),
+    # and no title is similar to it.
+    assert search(anonymous_api, "the") == []
