@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from helpdesk.ratelimit import ratelimit
 from knowledge.models import FAQ, Article, ArticleStatus, Language
 from knowledge.rendering import render_markdown
-from knowledge.search import SearchQuery, search_articles, snippet
+from knowledge.search import SearchQuery, candidate_limit, search_articles, snippet
 from knowledge.services import article_viewed
 from knowledge.votes import has_voted, record_vote
 from tickets.models import Category
@@ -46,8 +46,14 @@ def kb_index(request: HttpRequest) -> HttpResponse:
     page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
     for article in page:
         article.snippet = snippet(article, query) if query else None
+    # A search ranks at most candidate_limit() matches (knowledge.search): past it, the page
+    # knows there are more, not how many.
+    found = page.paginator.count
+    more_than = candidate_limit() - 1 if query and found >= candidate_limit() else None
     context = {
         "query": query,
+        "found": found,
+        "more_than": more_than,
         "category": category,
         "unknown_category": bool(request.GET.get("category")) and category is None,
         "language": language,

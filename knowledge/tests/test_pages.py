@@ -129,3 +129,19 @@ def test_without_javascript_suggestions_show_after_a_failed_submit(client, artic
 
 def test_short_or_empty_subjects_suggest_nothing(client, article):
     assert client.get("/kb/suggest", {"subject": "pa"}).content.decode().strip() == ""
+
+
+def test_a_search_past_the_ranking_bound_says_more_than_instead_of_a_count(client, settings, monkeypatch):
+    import knowledge.search
+
+    monkeypatch.setattr(knowledge.search, "SEARCH_CANDIDATES", 2)
+    settings.API_COUNT_LIMIT = 2  # candidate_limit() is now 3
+    for n in range(5):
+        ArticleFactory(title=f"Printer setup {n}", content="How to set up the office printer.")
+
+    many = client.get("/kb/", {"q": "printer"}).content.decode()
+    ArticleFactory(title="Scanner calibration", content="Calibrate the scanner.")
+    one = client.get("/kb/", {"q": "scanner"}).content.decode()
+
+    assert "More than 2 results for" in many
+    assert "1 result for" in one
