@@ -338,7 +338,7 @@ def bench_api(scale: Scale, env: dict[str, str]) -> dict[str, object]:
         sequential = _load(["sequential", requests], fixtures, env)
         for name, values in sequential.items():
             figures[f"api_{name}_ms"] = values
-        steps = "10" if scale.name == "full" else "3"
+        steps = "12" if scale.name == "full" else "4"
         mixed = _load(["mixed", steps], fixtures, env)
         figures["api_mixed_max_rps"] = {"median": mixed["best_rate"], "runs": 1}
         figures["api_mixed_steps"] = mixed["steps"]
