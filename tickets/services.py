@@ -176,9 +176,9 @@ def ticket_create(
     apply_sla(ticket=ticket, actor=actor)
     refresh_search_vector([ticket.pk])
     notify_customer_of_creation(ticket)
-    if settings.TICKETS_AUTO_ASSIGN if auto_assign is None else auto_assign:
-        if ticket_auto_assign(ticket=ticket, actor=SYSTEM) is not None:
-            ticket.refresh_from_db()
+    assign = settings.TICKETS_AUTO_ASSIGN if auto_assign is None else auto_assign
+    if assign and ticket_auto_assign(ticket=ticket, actor=SYSTEM) is not None:
+        ticket.refresh_from_db()
     return ticket
 
 

@@ -100,7 +100,6 @@ def test_the_history_costs_the_same_for_any_page_size(agent_api):
     assert six == one - 1
 
 
-
 def test_a_listed_ticket_shows_its_tags_in_order_and_only_its_own_attachments(agent_api, agent, category):
     ticket = TicketFactory(category=category)
     ticket.tags.set([TagFactory(name="vip"), TagFactory(name="billing")])
