@@ -105,7 +105,9 @@ def _forget(key: tuple[str, str, int]) -> None:
 def _through_proxy(url: str, body: bytes, headers: dict[str, str], timeout: float) -> Answer:
     request = urllib.request.Request(url, data=body, method="POST", headers=headers)  # noqa: S310 - http(s) only, checked by the caller
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310  # nosec B310  # http(s) only
+        # A fresh opener: urlopen's shared one keeps the proxies of the moment it was built.
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler(urllib.request.getproxies()))
+        with opener.open(request, timeout=timeout) as response:  # nosec B310  # http(s) only
             response.read(_MAX_BODY)
             return Answer(response.status, response.headers)
     except urllib.error.HTTPError as error:

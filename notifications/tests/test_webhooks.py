@@ -155,8 +155,13 @@ def test_a_forked_process_opens_its_own_connection(keepalive_slack, monkeypatch)
 
 
 def test_a_configured_proxy_is_still_used(settings, monkeypatch):
+    import urllib.request
+
     from conftest import FakeSlack
 
+    # urlopen's shared opener, as an earlier urlopen in this process built it: before the
+    # proxy was configured. A proxied webhook must not go through it.
+    urllib.request.install_opener(urllib.request.build_opener())
     proxy = FakeSlack()  # answers whatever reaches it, as an HTTP proxy forwarding to Slack would
     try:
         monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{proxy.server.server_address[1]}")
@@ -169,3 +174,4 @@ def test_a_configured_proxy_is_still_used(settings, monkeypatch):
         assert len(proxy.received) == 1 and "#1" in proxy.received[0]["text"]
     finally:
         proxy.close()
+        urllib.request.install_opener(None)
