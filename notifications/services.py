@@ -345,7 +345,7 @@ def dispatch_due(rows: int | None = None) -> None:
 
     tasks = settings.NOTIFICATION_PARALLEL_SWEEPS
     if rows is not None:
-        tasks = max(1, min(tasks, math.ceil(rows / CLAIM_BATCH)))
+        tasks = max(1, min(tasks, math.ceil(rows / claim_batch_size())))
     try:
         for _ in range(tasks):
             deliver_due_notifications.delay()

@@ -14,8 +14,8 @@ from rest_framework.views import APIView
 from agents.permissions import AgentsReadSupervisorsWrite, WorksTickets
 from helpdesk.api import MAX_ID, IsoDateTimeFilter
 from sla.compliance import compliance_by_day, compliance_report
-from sla.models import RUNNING_STATUSES, SLAPolicy, SLAViolation, SLAWarning
-from sla.scan import sla_scan
+from sla.models import SLAPolicy, SLAViolation
+from sla.scan import may_record, sla_scan
 from sla.serializers import (
     ComplianceQuerySerializer,
     ComplianceReportSerializer,
@@ -83,9 +83,9 @@ class SLACheckView(APIView):
         serializer.is_valid(raise_exception=True)
         ticket = selectors.get_ticket_sla_state_for_user(request.user, serializer.validated_data["ticket_id"])
         now = timezone.now()
-        violations = list(SLAViolation.objects.filter(ticket=ticket).select_related("policy").order_by("due_at"))
+        violations = _violations(ticket)
         new_violations = 0
-        if _may_have_new_events(ticket, now, {v.kind for v in violations}):
+        if may_record(ticket, now, recorded={v.kind for v in violations}):
             try:
                 result = sla_scan(now=now, ticket_id=ticket.pk)
             except Exception:  # logged by sla_scan; never answered as "no violation"
@@ -95,9 +95,7 @@ class SLACheckView(APIView):
                 )
             new_violations = result.violations
             if new_violations:
-                violations = list(
-                    SLAViolation.objects.filter(ticket=ticket).select_related("policy").order_by("due_at")
-                )
+                violations = _violations(ticket)
         data = {
             "ticket_id": ticket.pk,
             "policy": ticket.sla_policy.name if ticket.sla_policy else None,
@@ -109,28 +107,8 @@ class SLACheckView(APIView):
         return Response(SLACheckResultSerializer(data).data)
 
 
-def _may_have_new_events(ticket, now, recorded: set[str]) -> bool:
-    """Whether the one-ticket scan could record anything for `ticket` at `now`.
-
-    The same conditions as the scan's statements (sla.scan: _VIOLATIONS and _WARNINGS), read
-    from the row already loaded: most checks find nothing new, and then the scan's write
-    transaction is not needed. When in doubt the answer is yes; the scan itself decides.
-    """
-    if ticket.status not in RUNNING_STATUSES:
-        return False
-    first_open = ticket.first_responded_at is None
-    first_due, resolution_due = ticket.first_response_due_at, ticket.resolution_due_at
-    if first_open and first_due is not None and first_due <= now and "first_response" not in recorded:
-        return True
-    if resolution_due is not None and resolution_due <= now and "resolution" not in recorded:
-        return True
-    at_risk = []
-    first_risk, resolution_risk = ticket.first_response_at_risk_at, ticket.resolution_at_risk_at
-    if first_open and first_risk is not None and first_due is not None and first_risk <= now < first_due:
-        at_risk.append("first_response")
-    if resolution_risk is not None and resolution_due is not None and resolution_risk <= now < resolution_due:
-        at_risk.append("resolution")
-    return bool(at_risk) and SLAWarning.objects.filter(ticket=ticket, kind__in=at_risk).count() < len(at_risk)
+def _violations(ticket) -> list[SLAViolation]:
+    return list(SLAViolation.objects.filter(ticket=ticket).select_related("policy").order_by("due_at"))
 
 
 class ComplianceView(APIView):

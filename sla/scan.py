@@ -38,7 +38,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from sla.models import RUNNING_STATUSES, SLAScanRun, SLAViolation
+from sla.models import RUNNING_STATUSES, SLAScanRun, SLAViolation, SLAWarning
 
 logger = logging.getLogger(__name__)
 
@@ -277,6 +277,31 @@ def sla_scan(*, now: datetime | None = None, ticket_id: int | None = None) -> Sc
             result.notifications,
         )
     return result
+
+
+def may_record(ticket, now: datetime, *, recorded: set[str]) -> bool:
+    """Whether the one-ticket scan could record anything for `ticket` at `now`.
+
+    `recorded`: the kinds of its violations already recorded. The conditions of _OVERDUE and
+    _AT_RISK above (keep them in step), read from the row already loaded: most one-ticket
+    checks find nothing new, and then the scan's write transaction is not needed. When in
+    doubt the answer is yes; the scan itself decides.
+    """
+    if ticket.status not in RUNNING_STATUSES:
+        return False
+    first_open = ticket.first_responded_at is None
+    first_due, resolution_due = ticket.first_response_due_at, ticket.resolution_due_at
+    if first_open and first_due is not None and first_due <= now and "first_response" not in recorded:
+        return True
+    if resolution_due is not None and resolution_due <= now and "resolution" not in recorded:
+        return True
+    at_risk = []
+    first_risk, resolution_risk = ticket.first_response_at_risk_at, ticket.resolution_at_risk_at
+    if first_open and first_risk is not None and first_due is not None and first_risk <= now < first_due:
+        at_risk.append("first_response")
+    if resolution_risk is not None and resolution_due is not None and resolution_risk <= now < resolution_due:
+        at_risk.append("resolution")
+    return bool(at_risk) and SLAWarning.objects.filter(ticket=ticket, kind__in=at_risk).count() < len(at_risk)
 
 
 _LATE = """

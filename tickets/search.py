@@ -69,22 +69,16 @@ FROM (SELECT) AS one LEFT JOIN LATERAL (
 # The GIN index: every match older than the position. In a window (no older than
 # %(since)s) the created_at index narrows the GIN matches down before any ticket is read.
 # MATERIALIZED keeps the planner from turning either back into a walk.
-_GIN_WINDOW = """
+_GIN = """
 WITH matches AS MATERIALIZED (
     SELECT id, created_at FROM tickets_ticket
     WHERE search_vector @@ websearch_to_tsquery(%(config)s::regconfig, %(text)s)
-    AND (created_at, id) < (%(before_at)s, %(before_id)s) AND created_at >= %(since)s
+    AND (created_at, id) < (%(before_at)s, %(before_id)s){window}
 )
 SELECT id FROM matches ORDER BY created_at DESC, id DESC LIMIT %(need)s
 """
-_GIN_ALL = """
-WITH matches AS MATERIALIZED (
-    SELECT id, created_at FROM tickets_ticket
-    WHERE search_vector @@ websearch_to_tsquery(%(config)s::regconfig, %(text)s)
-    AND (created_at, id) < (%(before_at)s, %(before_id)s)
-)
-SELECT id FROM matches ORDER BY created_at DESC, id DESC LIMIT %(need)s
-"""
+_GIN_WINDOW = _GIN.format(window=" AND created_at >= %(since)s")
+_GIN_ALL = _GIN.format(window="")
 _CREATED_AT_HISTOGRAM = """
 SELECT c.reltuples, s.histogram_bounds::text::timestamptz[]
 FROM pg_class AS c

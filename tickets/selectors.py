@@ -45,8 +45,10 @@ def get_ticket_for_user(user, pk: int | str, *, prefetch: bool = True) -> Ticket
     """One ticket `user` may work, or 404; without `prefetch`, no tags or attachments are read
     (for a change whose answer is read again afterwards)."""
     tickets = tickets_for_user(user)
-    if not prefetch:
-        tickets = tickets.prefetch_related(None)
+    return _one(tickets if prefetch else tickets.prefetch_related(None), pk)
+
+
+def _one(tickets: QuerySet[Ticket], pk: int | str) -> Ticket:
     try:
         return tickets.get(pk=int(pk))
     except (Ticket.DoesNotExist, ValueError, TypeError):
@@ -68,10 +70,7 @@ SLA_STATE_FIELDS = (
 def get_ticket_sla_state_for_user(user, pk: int | str) -> Ticket:
     """The ticket's SLA clock and policy name only (one query), under the same access rule."""
     tickets = tickets_for_user(user).select_related(None).prefetch_related(None)
-    try:
-        return tickets.select_related("sla_policy").only(*SLA_STATE_FIELDS).get(pk=int(pk))
-    except (Ticket.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such ticket.") from None
+    return _one(tickets.select_related("sla_policy").only(*SLA_STATE_FIELDS), pk)
 
 
 def ticket_history(ticket: Ticket, user=None) -> QuerySet[TicketEvent]:
