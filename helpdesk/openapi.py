@@ -1,9 +1,10 @@
 """The OpenAPI document's error answers: what every operation can answer besides success.
 
-drf-spectacular documents the success of each operation; the refusals (DRF's 400, 401,
-403, 404, the request size limit's 413, the rate limit's 429) come from shared machinery every view goes through, so
-they are added here once, from what the operation takes, instead of on every view.
-Schemathesis (helpdesk/tests/test_schemathesis.py) holds every answer to this document.
+drf-spectacular documents the success of each operation; the refusals (DRF's 400, 401, 403,
+404 and 415 for a body it cannot parse, the request size limit's 413, the rate limit's 429)
+come from shared machinery every view goes through, so they are added here once, from what
+the operation takes, instead of on every view. Schemathesis
+(helpdesk/tests/test_schemathesis.py) holds every answer to this document.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ class AutoSchema(SpectacularAutoSchema):
             errors["400"] = (VALIDATION_ERROR, "Invalid input, naming the field")
         if "requestBody" in operation:
             errors["413"] = (ErrorSerializer, "The body is over the size limit (helpdesk.limits)")
+            errors["415"] = (ErrorSerializer, "The body is not in a media type this operation reads")
         if path_parameters or any(p["name"] == "page" for p in query_parameters):
             errors["404"] = (ErrorSerializer, "No such object for this caller, or no such page")
         for code, (body, description) in errors.items():

@@ -38,3 +38,19 @@ def test_schema_generation_has_no_warnings(tmp_path):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml"))
 
     assert "/api/support/tickets/{id}/messages/" in (tmp_path / "schema.yml").read_text()
+
+
+@pytest.mark.django_db
+def test_a_body_the_api_cannot_parse_gets_a_documented_415(agent_api):
+    from tickets.tests.factories import TicketFactory
+
+    ticket = TicketFactory()
+    document = yaml.safe_load(agent_api.get("/api/schema/").content)
+    documented = document["paths"]["/api/support/tickets/{id}/messages/"]["post"]["responses"]
+
+    response = agent_api.generic(
+        "POST", f"/api/support/tickets/{ticket.pk}/messages", b"Thanks!", content_type="text/plain"
+    )
+
+    assert response.status_code == 415
+    assert "415" in documented
