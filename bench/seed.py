@@ -755,11 +755,13 @@ def _insert_range(low: int, high: int) -> None:
         cursor.execute(
             f"""
             INSERT INTO tickets_ticket ({columns}, search_vector)
-            SELECT {columns},
-                   setweight(to_tsvector('english', subject), 'A')
-                || setweight(to_tsvector('english', description), 'B')
-                || setweight(to_tsvector('english', public_text), 'C')
-              FROM bench_ticket_stage WHERE id >= %s AND id < %s
+            SELECT {columns}, vector || helpdesk_code_pairs(vector) FROM (
+                SELECT *,
+                       setweight(to_tsvector('english', subject), 'A')
+                    || setweight(to_tsvector('english', description), 'B')
+                    || setweight(to_tsvector('english', public_text), 'C') AS vector
+                FROM bench_ticket_stage WHERE id >= %s AND id < %s
+            ) AS staged
             """,
             [low, high],
         )

@@ -13,7 +13,9 @@ would read them all: PostgreSQL ranks the newest TICKET_SEARCH_CANDIDATES matche
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
@@ -28,12 +30,12 @@ from tickets.models import Message, Ticket
 SEARCH_CONFIG = "english"  # also spelled out in _REFRESH_SQL
 
 _REFRESH_SQL = """
-UPDATE tickets_ticket AS t SET search_vector =
+UPDATE tickets_ticket AS t SET search_vector = (SELECT v || helpdesk_code_pairs(v) FROM (SELECT
     setweight(to_tsvector('english', coalesce(t.subject, '')), 'A')
  || setweight(to_tsvector('english', coalesce(t.description, '')), 'B')
  || setweight(to_tsvector('english', coalesce((
         SELECT string_agg(m.body, ' ') FROM tickets_message AS m
-        WHERE m.ticket_id = t.id AND NOT m.internal), '')), 'C')
+        WHERE m.ticket_id = t.id AND NOT m.internal), '')), 'C') AS v) AS vector)
 WHERE t.id = ANY(%s)
 """
 
@@ -57,7 +59,7 @@ SELECT ARRAY(
         WHERE (created_at, id) < (%(before_at)s, %(before_id)s)
         ORDER BY created_at DESC, id DESC LIMIT %(rows)s
     ) AS recent
-    WHERE search_vector @@ websearch_to_tsquery(%(config)s::regconfig, %(text)s)
+    WHERE search_vector @@ {match}
     ORDER BY created_at DESC, id DESC LIMIT %(need)s
 ), last.created_at, last.id
 FROM (SELECT) AS one LEFT JOIN LATERAL (
@@ -72,13 +74,34 @@ FROM (SELECT) AS one LEFT JOIN LATERAL (
 _GIN = """
 WITH matches AS MATERIALIZED (
     SELECT id, created_at FROM tickets_ticket
-    WHERE search_vector @@ websearch_to_tsquery(%(config)s::regconfig, %(text)s)
+    WHERE search_vector @@ {match}
     AND (created_at, id) < (%(before_at)s, %(before_id)s){window}
 )
 SELECT id FROM matches ORDER BY created_at DESC, id DESC LIMIT %(need)s
 """
-_GIN_WINDOW = _GIN.format(window=" AND created_at >= %(since)s")
-_GIN_ALL = _GIN.format(window="")
+# A product or error code ("Nimbus-7", "error-404") is the phrase 'nimbus' <-> '-7', and each
+# of its words alone can be common (at a million tickets 'nimbus' is in 467,000, '-7' in
+# 88,000): the GIN index lists every ticket holding both, adjacent or not, and each is read
+# to check the phrase. So each vector also carries every such adjacent pair as one lexeme,
+# 'nimbus -7' (helpdesk_code_pairs, migration 0012: a word not starting with a digit, then
+# a signed number), and a search whose every match must hold the phrase also asks for the
+# pair: the GIN index then lists the tickets holding the code, and nothing changes in
+# which tickets match (the pair is in a vector exactly when the phrase is) or their rank.
+_MATCH = "websearch_to_tsquery(%(config)s::regconfig, %(text)s)"
+_MATCH_WITH_PAIRS = f"({_MATCH} && %(pairs)s::tsquery)"
+_STATEMENTS = {
+    paired: {
+        "walk": _WALK.format(match=match),
+        "window": _GIN.format(match=match, window=" AND created_at >= %(since)s"),
+        "all": _GIN.format(match=match, window=""),
+    }
+    for paired, match in ((False, _MATCH), (True, _MATCH_WITH_PAIRS))
+}
+_MAY_HOLD_A_CODE = re.compile(r"[^\s-]-[0-9]")
+_LEXEME = r"'(?:[^'\\]|'')*'"
+_PHRASE = re.compile(rf"{_LEXEME}(?: <-> {_LEXEME})+")
+_NUMBER = re.compile(r"-?[0-9]")
+_SIGNED_NUMBER = re.compile(r"-[0-9]+")
 _CREATED_AT_HISTOGRAM = """
 SELECT c.reltuples, s.histogram_bounds::text::timestamptz[]
 FROM pg_class AS c
@@ -170,14 +193,16 @@ def newest_match_ids(text: str, limit: int) -> list[int]:
     Every step reads tickets strictly older than the previous step's, so the matches found
     are the newest whatever the estimates were; those only decide the cost.
     """
-    text_query = {"config": SEARCH_CONFIG, "text": text}
     found: list[int] = []
     before: tuple[datetime, int] | None = _NEWEST
     walked = walked_hits = 0
     with connection.cursor() as cursor:
+        pairs = _code_pairs(cursor, text)
+        text_query = {"config": SEARCH_CONFIG, "text": text, "pairs": pairs}
+        statements = _STATEMENTS[bool(pairs)]
         rows = limit * PROBE_ROWS_PER_CANDIDATE
         for _ in range(MAX_WALKS):
-            hits, before = _walk(cursor, text_query, before, rows=rows, need=limit - len(found))
+            hits, before = _walk(cursor, statements, text_query, before, rows=rows, need=limit - len(found))
             found += hits
             walked, walked_hits = walked + rows, walked_hits + len(hits)
             if len(found) >= limit or before is None:
@@ -191,21 +216,69 @@ def newest_match_ids(text: str, limit: int) -> list[int]:
             since = _window_start(cursor, before[0], window) if window else None
             if since is None:
                 break
-            hits = _gin(cursor, _GIN_WINDOW, text_query, before, limit - len(found), since=since)
+            hits = _gin(cursor, statements["window"], text_query, before, limit - len(found), since=since)
             found += hits
             if len(found) >= limit:
                 return found
             before = (since, 0)  # ids start at 1: just older than anything created at `since`
             share = len(hits) / window  # the window was about this large
-        found += _gin(cursor, _GIN_ALL, text_query, before, limit - len(found))
+        found += _gin(cursor, statements["all"], text_query, before, limit - len(found))
     return found
 
 
-def _walk(cursor, text_query: dict, before: tuple, *, rows: int, need: int) -> tuple[list[int], tuple | None]:
+def _code_pairs(cursor, text: str) -> str:
+    """The code pairs every match of `text` holds, as a tsquery ('' for none)."""
+    if not _MAY_HOLD_A_CODE.search(text):
+        return ""
+    cursor.execute(f"SELECT {_MATCH}::text", {"config": SEARCH_CONFIG, "text": text})
+    return required_pairs(cursor.fetchone()[0])
+
+
+def required_pairs(tsquery: str) -> str:
+    """`'a' <-> '-7' & 'b'` -> `'a -7'`: the pairs (see helpdesk_code_pairs) of the phrases
+    every match must hold, i.e. the phrases that are a whole operand of the top-level AND
+    (not under an OR or a NOT), ANDed as a tsquery; '' when there are none."""
+    pairs = []
+    for operand in _top_level_and_operands(tsquery):
+        if not _PHRASE.fullmatch(operand):
+            continue
+        lexemes = [lexeme[1:-1].replace("''", "'") for lexeme in re.findall(_LEXEME, operand)]
+        for first, second in itertools.pairwise(lexemes):
+            if _SIGNED_NUMBER.fullmatch(second) and not _NUMBER.match(first):
+                pair = f"{first} {second}".replace("'", "''")
+                if f"'{pair}'" not in pairs:
+                    pairs.append(f"'{pair}'")
+    return " & ".join(pairs)
+
+
+def _top_level_and_operands(tsquery: str) -> list[str]:
+    """The operands of the outermost AND of a tsquery's text (the whole query if its top
+    operator is another); a lexeme is quoted, with '' for a quote inside it."""
+    operands, start, depth, quoted = [], 0, 0, False
+    for position, char in enumerate(tsquery):
+        if char == "'":
+            quoted = not quoted  # '' inside a lexeme toggles twice
+        elif quoted:
+            continue
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            return [tsquery.strip()]  # OR binds looser than AND: the query is an OR
+        elif char == "&" and depth == 0:
+            operands.append(tsquery[start:position].strip())
+            start = position + 1
+    return [*operands, tsquery[start:].strip()]
+
+
+def _walk(
+    cursor, statements: dict, text_query: dict, before: tuple, *, rows: int, need: int
+) -> tuple[list[int], tuple | None]:
     """Matches among the next `rows` tickets older than `before`, and the last of those
     (None when fewer remain: the walk reached the oldest ticket)."""
     position = {"before_at": before[0], "before_id": before[1]}
-    cursor.execute(_WALK, {**text_query, **position, "rows": rows, "need": need, "last": rows - 1})
+    cursor.execute(statements["walk"], {**text_query, **position, "rows": rows, "need": need, "last": rows - 1})
     hits, last_at, last_id = cursor.fetchone()
     return hits, (last_at, last_id) if last_id is not None else None
 

@@ -226,3 +226,65 @@ def test_the_page_and_its_count_read_the_candidates_found_once(agent_api, sixty_
     assert [t["id"] for t in body["results"]] == newest_by_definition("sync", 2)
     assert body["count"] == 5
     assert sum("websearch_to_tsquery" in query["sql"] and "ts_rank" not in query["sql"] for query in queries) == 1
+
+
+# --- code pairs: "Nimbus-7" asks the GIN index for the pair, not for each common word ------
+
+
+@pytest.mark.parametrize(
+    ("tsquery", "pairs"),
+    [
+        ("'nimbus' <-> '-7'", "'nimbus -7'"),
+        ("'nimbus' <-> '-7' & 'crash'", "'nimbus -7'"),
+        ("'crash' & 'atla' <-> '-12' & 'nimbus' <-> '-7'", "'atla -12' & 'nimbus -7'"),
+        ("'error' <-> '-404' <-> 'page'", "'error -404'"),
+        ("'nimbus' <-> '-7' & 'nimbus' <-> '-7'", "'nimbus -7'"),
+        ("'o''brien' <-> '-3'", "'o''brien -3'"),
+        # Not every match holds the phrase: under an OR or a NOT.
+        ("'nimbus' <-> '-7' | 'printer'", ""),
+        ("!( 'nimbus' <-> '-7' ) & 'sync'", ""),
+        ("( 'nimbus' <-> '-7' | 'atla' <-> '-12' ) & 'sync'", ""),
+        # Not a word then a signed number.
+        ("'2024' <-> '-05' <-> '-01'", ""),
+        ("'nimbus' <-> '7'", ""),
+        ("'-3' <-> '-7'", ""),
+        ("'nimbus' <2> '-7'", ""),
+        ("'sync'", ""),
+        ("", ""),
+    ],
+)
+def test_the_pairs_required_of_every_match_are_read_off_the_query(tsquery, pairs):
+    assert ticket_search.required_pairs(tsquery) == pairs
+
+
+@pg_only
+def test_a_vector_carries_the_pairs_of_its_codes(general):
+    from tickets.tests.factories import TicketFactory
+
+    ticket = TicketFactory(subject="Nimbus-7 and error-404", description="Since 2024-05-01, nimbus -8 too.")
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT lexeme FROM unnest((SELECT search_vector FROM tickets_ticket WHERE id = %s)) "
+            "WHERE strpos(lexeme, ' ') > 0 ORDER BY lexeme",
+            [ticket.pk],
+        )
+        assert [row[0] for row in cursor.fetchall()] == ["error -404", "nimbus -7", "nimbus -8"]
+
+
+@pg_only
+@pytest.mark.parametrize(
+    "text",
+    ["Nimbus-7", "Nimbus-7 sync", "sync Nimbus-7", "nimbus-7 or calendar", "-Nimbus-7 sync", '"Nimbus-7 will"'],
+)
+def test_a_code_finds_exactly_the_tickets_holding_its_phrase(sixty_days, text):
+    from tickets.tests.factories import TicketFactory
+
+    TicketFactory(subject="Nimbus -7 once more", description="Nothing else to say.")  # the same phrase
+
+    with CaptureQueriesContext(connection) as queries:
+        found = newest_match_ids(text, 100)
+
+    assert found == newest_by_definition(text, 100)
+    asks_for_the_pair = any("'nimbus -7'" in str(query["sql"]) for query in queries)
+    assert asks_for_the_pair == (text in {"Nimbus-7", "Nimbus-7 sync", "sync Nimbus-7", '"Nimbus-7 will"'})
