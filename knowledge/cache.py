@@ -33,24 +33,31 @@ def invalidate_public_cache() -> None:
     transaction.on_commit(bump)
 
 
-def cached_for_public(view: Callable) -> Callable:
-    """Cache a DRF action's 200 answers for callers who only see published content."""
+def cached_for_public(view: Callable | None = None, *, staff: bool = False) -> Callable:
+    """Cache a DRF action's 200 answers for callers who only see published content; with
+    `staff`, agents' answers too (drafts included), under keys of their own. Either is
+    retired by any change to an article or FAQ (the generation); only vote and view counts
+    may lag, by KB_PUBLIC_CACHE_SECONDS at most."""
 
-    @wraps(view)
-    def wrapper(self, request, *args, **kwargs):
-        if self.is_staff_reader():
-            return view(self, request, *args, **kwargs)
-        path = hashlib.sha256(request.get_full_path().encode()).hexdigest()
-        key = f"kb:public:{_generation()}:{self.basename}:{self.action}:{path}"
-        cached = cache.get(key)
-        if cached is not None:
-            response = Response(cached)
-            response["X-Cache"] = "hit"
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(self, request, *args, **kwargs):
+            audience = "staff" if self.is_staff_reader() else "public"
+            if audience == "staff" and not staff:
+                return view(self, request, *args, **kwargs)
+            path = hashlib.sha256(request.get_full_path().encode()).hexdigest()
+            key = f"kb:{audience}:{_generation()}:{self.basename}:{self.action}:{path}"
+            cached = cache.get(key)
+            if cached is not None:
+                response = Response(cached)
+                response["X-Cache"] = "hit"
+                return response
+            response = view(self, request, *args, **kwargs)
+            if response.status_code == 200:
+                cache.set(key, response.data, timeout=settings.KB_PUBLIC_CACHE_SECONDS)
+                response["X-Cache"] = "miss"
             return response
-        response = view(self, request, *args, **kwargs)
-        if response.status_code == 200:
-            cache.set(key, response.data, timeout=settings.KB_PUBLIC_CACHE_SECONDS)
-            response["X-Cache"] = "miss"
-        return response
 
-    return wrapper
+        return wrapper
+
+    return decorate(view) if view is not None else decorate

@@ -82,11 +82,39 @@ def test_a_repeated_public_search_is_served_from_the_cache_until_the_article_cha
     assert third.json()["results"][0]["title"] == "Refund policy (updated)"
 
 
-def test_agents_are_never_served_cached_answers(agent_api, category):
+def test_agents_lists_are_cached_apart_from_the_public_ones_and_retired_by_a_draft(
+    anonymous_api, agent_api, category, django_capture_on_commit_callbacks
+):
     ArticleFactory(title="Refund policy")
+    url = "/api/support/articles?q=refund"
+    assert anonymous_api.get(url).json()["count"] == 1
 
-    agent_api.get("/api/support/articles")
-    response = agent_api.get("/api/support/articles")
+    first, second = agent_api.get(url), agent_api.get(url)
+    assert (first["X-Cache"], second["X-Cache"]) == ("miss", "hit")  # not the public answer
+    with django_capture_on_commit_callbacks(execute=True):
+        response = agent_api.post(
+            "/api/support/articles",
+            {
+                "title": "Refund exceptions",
+                "content": "Refund rules for annual plans.",
+                "status": "draft",
+                "category": category.slug,
+                "language": "en",
+            },
+            format="json",
+        )
+    assert response.status_code == 201, response.json()
+
+    after = agent_api.get(url)
+    assert after["X-Cache"] == "miss" and after.json()["count"] == 2  # the new draft, at once
+    assert anonymous_api.get(url).json()["count"] == 1  # drafts never reach the public answer
+
+
+def test_an_agent_reading_one_article_is_never_served_a_cached_answer(agent_api, category):
+    article = ArticleFactory(title="Refund policy")
+
+    agent_api.get(f"/api/support/articles/{article.pk}")
+    response = agent_api.get(f"/api/support/articles/{article.pk}")
 
     assert "X-Cache" not in response
 
