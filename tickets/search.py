@@ -84,11 +84,12 @@ SELECT id FROM matches ORDER BY created_at DESC, id DESC LIMIT %(need)s
 # 88,000): the GIN index lists every ticket holding both, adjacent or not, and each is read
 # to check the phrase. So each vector also carries every such adjacent pair as one lexeme,
 # 'nimbus -7' (helpdesk_code_pairs, migration 0012: a word not starting with a digit, then
-# a signed number), and a search whose every match must hold the phrase also asks for the
-# pair: the GIN index then lists the tickets holding the code, and nothing changes in
-# which tickets match (the pair is in a vector exactly when the phrase is) or their rank.
+# a signed number), and a search whose every match must hold such a phrase asks for the
+# pair instead (code_query): the GIN index then lists exactly the tickets holding the code.
+# Which tickets match does not change (the pair is in a vector exactly when the phrase
+# matches it), nor their rank (ranked by the query as written).
 _MATCH = "websearch_to_tsquery(%(config)s::regconfig, %(text)s)"
-_MATCH_WITH_PAIRS = f"({_MATCH} && %(pairs)s::tsquery)"
+_MATCH_WITH_PAIRS = "%(coded)s::tsquery"
 _STATEMENTS = {
     paired: {
         "walk": _WALK.format(match=match),
@@ -197,9 +198,9 @@ def newest_match_ids(text: str, limit: int) -> list[int]:
     before: tuple[datetime, int] | None = _NEWEST
     walked = walked_hits = 0
     with connection.cursor() as cursor:
-        pairs = _code_pairs(cursor, text)
-        text_query = {"config": SEARCH_CONFIG, "text": text, "pairs": pairs}
-        statements = _STATEMENTS[bool(pairs)]
+        coded = _code_query(cursor, text)
+        text_query = {"config": SEARCH_CONFIG, "text": text, "coded": coded}
+        statements = _STATEMENTS[bool(coded)]
         rows = limit * PROBE_ROWS_PER_CANDIDATE
         for _ in range(MAX_WALKS):
             hits, before = _walk(cursor, statements, text_query, before, rows=rows, need=limit - len(found))
@@ -226,29 +227,38 @@ def newest_match_ids(text: str, limit: int) -> list[int]:
     return found
 
 
-def _code_pairs(cursor, text: str) -> str:
-    """The code pairs every match of `text` holds, as a tsquery ('' for none)."""
+def _code_query(cursor, text: str) -> str:
+    """`text` as a tsquery with its codes as pairs (code_query), '' when it holds none."""
     if not _MAY_HOLD_A_CODE.search(text):
         return ""
     cursor.execute(f"SELECT {_MATCH}::text", {"config": SEARCH_CONFIG, "text": text})
-    return required_pairs(cursor.fetchone()[0])
+    return code_query(cursor.fetchone()[0])
 
 
-def required_pairs(tsquery: str) -> str:
-    """`'a' <-> '-7' & 'b'` -> `'a -7'`: the pairs (see helpdesk_code_pairs) of the phrases
-    every match must hold, i.e. the phrases that are a whole operand of the top-level AND
-    (not under an OR or a NOT), ANDed as a tsquery; '' when there are none."""
-    pairs = []
+def code_query(tsquery: str) -> str:
+    """The same query with its codes as pairs (see helpdesk_code_pairs), '' when it has none.
+
+    Only phrases every match must hold count: whole operands of the top-level AND (not under
+    an OR or a NOT). A phrase that is just the code (`'a' <-> '-7'`) becomes its pair
+    (`'a -7'`): the same tickets match, and the GIN index answers it without reading a
+    ticket to check positions. A longer phrase stays, ANDed with its pairs."""
+    operands, pairs, replaced = [], [], False
     for operand in _top_level_and_operands(tsquery):
-        if not _PHRASE.fullmatch(operand):
-            continue
-        lexemes = [lexeme[1:-1].replace("''", "'") for lexeme in re.findall(_LEXEME, operand)]
-        for first, second in itertools.pairwise(lexemes):
-            if _SIGNED_NUMBER.fullmatch(second) and not _NUMBER.match(first):
-                pair = f"{first} {second}".replace("'", "''")
-                if f"'{pair}'" not in pairs:
-                    pairs.append(f"'{pair}'")
-    return " & ".join(pairs)
+        found = []
+        if _PHRASE.fullmatch(operand):
+            lexemes = [lexeme[1:-1].replace("''", "'") for lexeme in re.findall(_LEXEME, operand)]
+            for first, second in itertools.pairwise(lexemes):
+                if _SIGNED_NUMBER.fullmatch(second) and not _NUMBER.match(first):
+                    found.append("'" + f"{first} {second}".replace("'", "''") + "'")
+        if found and len(found) == operand.count(" <-> ") == 1:
+            operands += found
+            replaced = True
+        else:
+            operands.append(operand)
+            pairs += found
+    if not (replaced or pairs):
+        return ""
+    return " & ".join(dict.fromkeys(operands + pairs))
 
 
 def _top_level_and_operands(tsquery: str) -> list[str]:

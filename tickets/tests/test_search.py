@@ -235,9 +235,9 @@ def test_the_page_and_its_count_read_the_candidates_found_once(agent_api, sixty_
     ("tsquery", "pairs"),
     [
         ("'nimbus' <-> '-7'", "'nimbus -7'"),
-        ("'nimbus' <-> '-7' & 'crash'", "'nimbus -7'"),
-        ("'crash' & 'atla' <-> '-12' & 'nimbus' <-> '-7'", "'atla -12' & 'nimbus -7'"),
-        ("'error' <-> '-404' <-> 'page'", "'error -404'"),
+        ("'nimbus' <-> '-7' & 'crash'", "'nimbus -7' & 'crash'"),
+        ("'crash' & 'atla' <-> '-12' & 'nimbus' <-> '-7'", "'crash' & 'atla -12' & 'nimbus -7'"),
+        ("'error' <-> '-404' <-> 'page'", "'error' <-> '-404' <-> 'page' & 'error -404'"),
         ("'nimbus' <-> '-7' & 'nimbus' <-> '-7'", "'nimbus -7'"),
         ("'o''brien' <-> '-3'", "'o''brien -3'"),
         # Not every match holds the phrase: under an OR or a NOT.
@@ -253,8 +253,8 @@ def test_the_page_and_its_count_read_the_candidates_found_once(agent_api, sixty_
         ("", ""),
     ],
 )
-def test_the_pairs_required_of_every_match_are_read_off_the_query(tsquery, pairs):
-    assert ticket_search.required_pairs(tsquery) == pairs
+def test_the_codes_every_match_holds_are_asked_for_as_pairs(tsquery, pairs):
+    assert ticket_search.code_query(tsquery) == pairs
 
 
 @pg_only
