@@ -171,7 +171,7 @@ class IsAnyOf(Lookup):
 
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        ids = "{" + ",".join(str(int(value)) for value in self.rhs) + "}"
+        ids = "{" + ",".join(map(str, map(int, self.rhs))) + "}"
         return f"{lhs} = ANY(%s::bigint[])", [*lhs_params, ids]
 
 

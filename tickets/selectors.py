@@ -6,7 +6,7 @@ from django.db.models import F, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from agents.roles import is_agent, is_integration
-from tickets.models import ACTIVE_STATUSES, Attachment, Message, Tag, Ticket, TicketEvent
+from tickets.models import ACTIVE_STATUSES, Message, Ticket, TicketEvent
 
 
 def can_read_internal_notes(user) -> bool:
@@ -25,16 +25,7 @@ def tickets_for_user(user) -> QuerySet[Ticket]:
     if not (is_agent(user) or is_integration(user)):
         return Ticket.objects.none()
     # The search vector is for the database's eyes only: never read it into Python.
-    return (
-        Ticket.objects.defer("search_vector")
-        .select_related("category", "assigned_agent")
-        .prefetch_related(
-            Prefetch("tags", queryset=Tag.objects.order_by("name"), to_attr="tag_list"),
-            Prefetch(
-                "attachments", queryset=Attachment.objects.filter(message__isnull=True), to_attr="own_attachment_list"
-            ),
-        )
-    )
+    return Ticket.objects.defer("search_vector").select_related("category", "assigned_agent").with_lists()
 
 
 def ticket_detail_for_user(user) -> QuerySet[Ticket]:
@@ -45,7 +36,7 @@ def get_ticket_for_user(user, pk: int | str, *, prefetch: bool = True) -> Ticket
     """One ticket `user` may work, or 404; without `prefetch`, no tags or attachments are read
     (for a change whose answer is read again afterwards)."""
     tickets = tickets_for_user(user)
-    return _one(tickets if prefetch else tickets.prefetch_related(None), pk)
+    return _one(tickets if prefetch else tickets.with_lists(False), pk)
 
 
 def _one(tickets: QuerySet[Ticket], pk: int | str) -> Ticket:
@@ -69,7 +60,7 @@ SLA_STATE_FIELDS = (
 
 def get_ticket_sla_state_for_user(user, pk: int | str) -> Ticket:
     """The ticket's SLA clock and policy name only (one query), under the same access rule."""
-    tickets = tickets_for_user(user).select_related(None).prefetch_related(None)
+    tickets = tickets_for_user(user).select_related(None).with_lists(False)
     return _one(tickets.select_related("sla_policy").only(*SLA_STATE_FIELDS), pk)
 
 
