@@ -7,6 +7,8 @@ from functools import cache
 from django.db import connection
 from rest_framework import authentication, exceptions
 
+from helpdesk.rows import instances
+
 
 @cache
 def _token_statement() -> tuple[str, list]:
@@ -55,7 +57,7 @@ class TokenAuthentication(authentication.TokenAuthentication):
         for model, names in parts:
             values = row[start : start + len(names)]
             start += len(names)
-            built.append(model.from_db(connection.alias, names, values) if values[0] is not None else None)
+            built.append(instances(model, connection, [values])[0] if values[0] is not None else None)
         token, user, agent = built
         if not user.is_active:
             raise exceptions.AuthenticationFailed("User inactive or deleted.")

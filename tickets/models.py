@@ -17,6 +17,7 @@ from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.utils import timezone
 
 from agents.models import EMAIL_SHAPE, validate_email_shape
+from helpdesk.rows import columns, instances
 
 SUBJECT_MAX = 255
 DESCRIPTION_MIN, DESCRIPTION_MAX = 10, 5000
@@ -103,22 +104,34 @@ class TicketQuerySet(models.QuerySet):
     25 tickets, a quarter of the list endpoint (docs/performance.md)."""
 
     _with_lists = False
+    _with_messages: str | None = None  # "all", "public" (no internal notes) or None
 
     def with_lists(self, read: bool = True) -> TicketQuerySet:
         clone = self._chain()
         clone._with_lists = read
         return clone
 
+    def with_messages(self, *, internal: bool) -> TicketQuerySet:
+        """Also read each ticket's messages (internal notes only with `internal`) and their
+        attachments, for Ticket.conversation: two plain statements for the whole batch."""
+        clone = self._chain()
+        clone._with_messages = "all" if internal else "public"
+        return clone
+
     def _clone(self):
         clone = super()._clone()
-        clone._with_lists = self._with_lists
+        clone._with_lists, clone._with_messages = self._with_lists, self._with_messages
         return clone
 
     def _fetch_all(self) -> None:
         fresh = self._result_cache is None
         super()._fetch_all()
-        if fresh and self._with_lists and self._iterable_class is models.query.ModelIterable and self._result_cache:
+        if not (fresh and self._result_cache and self._iterable_class is models.query.ModelIterable):
+            return
+        if self._with_lists:
             _read_lists(self._result_cache, self.db)
+        if self._with_messages:
+            _read_messages(self._result_cache, self.db, internal=self._with_messages == "all")
 
 
 def _read_lists(tickets: list[Ticket], using: str) -> None:
@@ -131,8 +144,6 @@ def _read_lists(tickets: list[Ticket], using: str) -> None:
     quote = connection.ops.quote_name
     marks = ", ".join(["%s"] * len(by_id))
     through = Ticket.tags.through._meta.db_table
-    attachment_fields = Attachment._meta.concrete_fields
-    attachment_columns = ", ".join(quote(field.column) for field in attachment_fields)
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT tt.ticket_id, tag.id, tag.name FROM {quote(through)} AS tt "  # noqa: S608  # nosec B608
@@ -143,14 +154,43 @@ def _read_lists(tickets: list[Ticket], using: str) -> None:
         for ticket_id, tag_id, name in cursor.fetchall():
             by_id[ticket_id].tag_list.append(Tag(id=tag_id, name=name))
         cursor.execute(
-            f"SELECT {attachment_columns} FROM {quote(Attachment._meta.db_table)} "  # noqa: S608  # nosec B608
+            f"SELECT {columns(Attachment, connection)} FROM {quote(Attachment._meta.db_table)} "  # noqa: S608  # nosec B608
             f"WHERE message_id IS NULL AND ticket_id IN ({marks}) ORDER BY id",
             list(by_id),
         )
-        names = [field.attname for field in attachment_fields]
-        for row in cursor.fetchall():
-            attachment = Attachment.from_db(using, names, row)
+        for attachment in instances(Attachment, connection, cursor.fetchall()):
             by_id[attachment.ticket_id].own_attachment_list.append(attachment)
+
+
+def _read_messages(tickets: list[Ticket], using: str, *, internal: bool) -> None:
+    from django.db import connections
+
+    by_id = {ticket.pk: ticket for ticket in tickets}
+    for ticket in tickets:
+        ticket.message_list = []
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    public_only = "" if internal else " AND NOT internal"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns(Message, connection)} FROM {quote(Message._meta.db_table)} "  # noqa: S608  # nosec B608
+            f"WHERE ticket_id IN ({', '.join(['%s'] * len(by_id))}){public_only} ORDER BY created_at, id",
+            list(by_id),
+        )
+        messages = instances(Message, connection, cursor.fetchall())
+        if not messages:
+            return
+        by_message = {message.pk: message for message in messages}
+        for message in messages:
+            message.attachment_list = []
+            by_id[message.ticket_id].message_list.append(message)
+        cursor.execute(
+            f"SELECT {columns(Attachment, connection)} FROM {quote(Attachment._meta.db_table)} "  # noqa: S608  # nosec B608
+            f"WHERE message_id IN ({', '.join(['%s'] * len(by_message))}) ORDER BY id",
+            list(by_message),
+        )
+        for attachment in instances(Attachment, connection, cursor.fetchall()):
+            by_message[attachment.message_id].attachment_list.append(attachment)
 
 
 class Ticket(models.Model):
@@ -297,6 +337,14 @@ class Ticket(models.Model):
             return list(self.tags.order_by("name").values_list("name", flat=True))
         return [tag.name for tag in tags]
 
+    def conversation(self) -> list[Message]:
+        """The messages read with TicketQuerySet.with_messages (its visibility rule applied);
+        without it, every message, internal notes included: callers choose the rule."""
+        messages = self.__dict__.get("message_list")
+        if messages is None:
+            return list(self.messages.all())
+        return messages
+
     def own_attachments(self) -> list[Attachment]:
         """Attachments of the ticket itself (its description), not of its messages."""
         attachments = self.__dict__.get("own_attachment_list")
@@ -363,6 +411,13 @@ class Message(models.Model):
     def __str__(self) -> str:
         kind = "note" if self.internal else "reply"
         return f"{kind} on #{self.ticket_id} by {self.author_type}"
+
+    def attachment_files(self) -> list[Attachment]:
+        """The attachments read with TicketQuerySet.with_messages, or from the database."""
+        attachments = self.__dict__.get("attachment_list")
+        if attachments is None:
+            return list(self.attachments.all())
+        return attachments
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import Http404
 
 from agents.roles import is_agent, is_integration
@@ -29,7 +29,7 @@ def tickets_for_user(user) -> QuerySet[Ticket]:
 
 
 def ticket_detail_for_user(user) -> QuerySet[Ticket]:
-    return tickets_for_user(user).prefetch_related(Prefetch("messages", queryset=visible_messages(user)))
+    return tickets_for_user(user).with_messages(internal=can_read_internal_notes(user))
 
 
 def get_ticket_for_user(user, pk: int | str, *, prefetch: bool = True) -> Ticket:

@@ -197,7 +197,7 @@ def _message(message: Message, zone) -> dict:
         "rating": message.rating,
         "rating_comment": message.rating_comment,
         "rated_at": _datetime(message.rated_at, zone),
-        "attachments": [_attachment(attachment, zone) for attachment in message.attachments.all()],
+        "attachments": [_attachment(attachment, zone) for attachment in message.attachment_files()],
     }
 
 
@@ -211,7 +211,7 @@ class TicketDetailSerializer(TicketSerializer):
     def to_representation(self, ticket: Ticket) -> dict:
         return {
             **super().to_representation(ticket),
-            "messages": [_message(message, timezone.get_current_timezone()) for message in ticket.messages.all()],
+            "messages": [_message(message, timezone.get_current_timezone()) for message in ticket.conversation()],
         }
 
 
