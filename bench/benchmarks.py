@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -359,6 +360,65 @@ def bench_api(scale: Scale, env: dict[str, str]) -> dict[str, object]:
     return figures
 
 
+# --- where each request's CPU goes ----------------------------------------------------------
+
+
+def _cpu_seconds(match: Callable[[str], bool]) -> float:
+    """User + system CPU of the running processes whose command line `match`es."""
+    ticks = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if match(command):
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def bench_cpu(scale: Scale, env: dict[str, str]) -> dict[str, object]:
+    """CPU per request of each kind of the mixed workload, in gunicorn and in PostgreSQL:
+    each kind alone at a steady 20 req/s (8 for the compliance report) for 10 s, CPU read
+    off /proc before and after. Not run by default (`--only cpu`): it is the profile that
+    says where the mixed workload's ceiling comes from (docs/performance.md)."""
+    from bench.load import MIX
+
+    fixtures = _api_fixtures(_seed_now())
+    web = start_gunicorn(env, int(env.get("WEB_CONCURRENCY", "4")))
+    figures: dict[str, object] = {}
+    try:
+        for kind in MIX:
+            rate, seconds = (8, 10) if kind == "compliance_30d" else (20, 10)
+            _load(["steady", str(rate), "3", kind], fixtures, env)  # warm-up
+            web_before = _cpu_seconds(lambda command: "gunicorn" in command)
+            db_before = _cpu_seconds(lambda command: command.startswith("postgres"))
+            step = _load(["steady", str(rate), str(seconds), kind], fixtures, env)
+            requests = rate * seconds
+            web_ms = (_cpu_seconds(lambda command: "gunicorn" in command) - web_before) / requests * 1000
+            db_ms = (_cpu_seconds(lambda command: command.startswith("postgres")) - db_before) / requests * 1000
+            figures[f"cpu_{kind}_ms_per_request"] = {
+                "gunicorn": round(web_ms, 2),
+                "postgres": round(db_ms, 2),
+                "p50_ms": step["p50_ms"],
+                "errors": step["errors"],
+            }
+            print(f"  {kind:<18} gunicorn {web_ms:6.2f} ms  postgres {db_ms:6.2f} ms of CPU per request", flush=True)
+        weighted = {
+            side: round(sum(MIX[k] * figures[f"cpu_{k}_ms_per_request"][side] for k in MIX) / sum(MIX.values()), 2)
+            for side in ("gunicorn", "postgres")
+        }
+        figures["cpu_mixed_weighted_ms_per_request"] = weighted
+        print(
+            f"  weighted by the mix: gunicorn {weighted['gunicorn']} ms, postgres {weighted['postgres']} ms", flush=True
+        )
+    finally:
+        _stop(web)
+    return figures
+
+
 # --- query plans ------------------------------------------------------------------------------
 
 
@@ -410,10 +470,11 @@ def run_all(scale: Scale, env: dict[str, str], only: list[str] | None = None) ->
         "scan": bench_scan,
         "delivery": bench_delivery,
         "api": bench_api,
+        "cpu": bench_cpu,
     }
     figures: dict[str, object] = {}
     for name, benchmark in benchmarks.items():
-        if only and name not in only:
+        if (only and name not in only) or (not only and name == "cpu"):  # cpu: on request only
             continue
         print(f"Benchmark: {name}", flush=True)
         started = time.perf_counter()

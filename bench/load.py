@@ -224,10 +224,23 @@ async def public(base: str, fixtures: dict, repeats: int) -> dict:
     return {"requests": count, "errors": errors}
 
 
+async def steady(base: str, fixtures: dict, rate: int, seconds: float, kind: str) -> dict:
+    """One kind of request at a steady rate (the cpu benchmark's load)."""
+    global MIX
+    mix, MIX = MIX, {kind: 1}
+    try:
+        return await _step(base, fixtures, rate, seconds, random.Random(3))
+    finally:
+        MIX = mix
+
+
 def main() -> None:
     base, fixtures_path, mode, number = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     with open(fixtures_path) as handle:
         fixtures = json.load(handle)
+    if mode == "steady":  # steady RATE SECONDS KIND
+        print(json.dumps(asyncio.run(steady(base, fixtures, number, float(sys.argv[5]), sys.argv[6]))))
+        return
     run = {"sequential": sequential, "mixed": mixed, "public": public}[mode]
     print(json.dumps(asyncio.run(run(base, fixtures, number))))
 

@@ -27,8 +27,8 @@ def _token_statement() -> tuple[str, list]:
     quote = connection.ops.quote_name
     user, agent = get_user_model(), Agent
     # Table and column names come from the models' own meta; the key is a parameter.
-    sql = (  # nosec B608
-        f"SELECT {', '.join(columns)} FROM {quote(Token._meta.db_table)} AS t "  # noqa: S608
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {quote(Token._meta.db_table)} AS t "  # noqa: S608  # nosec B608
         f"JOIN {quote(user._meta.db_table)} AS u ON u.{quote(user._meta.pk.column)} = t.{quote('user_id')} "
         f"LEFT JOIN {quote(agent._meta.db_table)} AS a ON a.{quote('user_id')} = u.{quote(user._meta.pk.column)} "
         f"WHERE t.{quote(Token._meta.pk.column)} = %s"
