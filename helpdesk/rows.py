@@ -37,3 +37,17 @@ def instances(model, connection, rows: Iterable) -> list:
                 row[position] = value
         built.append(model.from_db(connection.alias, names, row))
     return built
+
+
+def select_in(model, cursor, column: str, ids, *, also: str = "", order: str = "id") -> list:
+    """Instances of `model` whose `column` is one of `ids` (and `also`, a further condition
+    of the code's own), in `order`: one statement."""
+    connection = cursor.db
+    table = connection.ops.quote_name(model._meta.db_table)
+    marks = ", ".join(["%s"] * len(ids))
+    cursor.execute(
+        f"SELECT {columns(model, connection)} FROM {table} "  # noqa: S608  # nosec B608
+        f"WHERE {column} IN ({marks}){also} ORDER BY {order}",
+        list(ids),
+    )
+    return instances(model, connection, cursor.fetchall())

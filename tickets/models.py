@@ -17,7 +17,7 @@ from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.utils import timezone
 
 from agents.models import EMAIL_SHAPE, validate_email_shape
-from helpdesk.rows import columns, instances
+from helpdesk.rows import select_in
 
 SUBJECT_MAX = 255
 DESCRIPTION_MIN, DESCRIPTION_MAX = 10, 5000
@@ -153,12 +153,7 @@ def _read_lists(tickets: list[Ticket], using: str) -> None:
         )
         for ticket_id, tag_id, name in cursor.fetchall():
             by_id[ticket_id].tag_list.append(Tag(id=tag_id, name=name))
-        cursor.execute(
-            f"SELECT {columns(Attachment, connection)} FROM {quote(Attachment._meta.db_table)} "  # noqa: S608  # nosec B608
-            f"WHERE message_id IS NULL AND ticket_id IN ({marks}) ORDER BY id",
-            list(by_id),
-        )
-        for attachment in instances(Attachment, connection, cursor.fetchall()):
+        for attachment in select_in(Attachment, cursor, "ticket_id", by_id, also=" AND message_id IS NULL"):
             by_id[attachment.ticket_id].own_attachment_list.append(attachment)
 
 
@@ -168,28 +163,16 @@ def _read_messages(tickets: list[Ticket], using: str, *, internal: bool) -> None
     by_id = {ticket.pk: ticket for ticket in tickets}
     for ticket in tickets:
         ticket.message_list = []
-    connection = connections[using]
-    quote = connection.ops.quote_name
     public_only = "" if internal else " AND NOT internal"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {columns(Message, connection)} FROM {quote(Message._meta.db_table)} "  # noqa: S608  # nosec B608
-            f"WHERE ticket_id IN ({', '.join(['%s'] * len(by_id))}){public_only} ORDER BY created_at, id",
-            list(by_id),
-        )
-        messages = instances(Message, connection, cursor.fetchall())
+    with connections[using].cursor() as cursor:
+        messages = select_in(Message, cursor, "ticket_id", by_id, also=public_only, order="created_at, id")
         if not messages:
             return
         by_message = {message.pk: message for message in messages}
         for message in messages:
             message.attachment_list = []
             by_id[message.ticket_id].message_list.append(message)
-        cursor.execute(
-            f"SELECT {columns(Attachment, connection)} FROM {quote(Attachment._meta.db_table)} "  # noqa: S608  # nosec B608
-            f"WHERE message_id IN ({', '.join(['%s'] * len(by_message))}) ORDER BY id",
-            list(by_message),
-        )
-        for attachment in instances(Attachment, connection, cursor.fetchall()):
+        for attachment in select_in(Attachment, cursor, "message_id", by_message):
             by_message[attachment.message_id].attachment_list.append(attachment)
 
 
