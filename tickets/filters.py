@@ -5,12 +5,12 @@ from django.db.models import Case, IntegerField, QuerySet, Value, When
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import BaseFilterBackend, OrderingFilter
 
-from helpdesk.api import MAX_ID, IsoDateTimeFilter
+from helpdesk.api import MAX_ID, IsoDateTimeFilter, ReusedFormFilterSet
 from tickets.models import PRIORITY_RANK, Category, Priority, Status, Ticket
 from tickets.search import search_tickets
 
 
-class TicketFilter(django_filters.FilterSet):
+class TicketFilter(ReusedFormFilterSet):
     # distinct=False: these filter the ticket's own columns, so no row can repeat, and a
     # SELECT DISTINCT over every column (description included) would sort the whole match.
     status = django_filters.MultipleChoiceFilter(choices=Status.choices, distinct=False)
