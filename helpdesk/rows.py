@@ -17,8 +17,10 @@ def columns(model, connection, alias: str = "") -> str:
     return ", ".join(prefix + connection.ops.quote_name(field.column) for field in model._meta.concrete_fields)
 
 
-def instances(model, connection, rows: Iterable) -> list:
-    fields = model._meta.concrete_fields
+def instances(model, connection, rows: Iterable, fields=None) -> list:
+    """Rows of `fields` (default: every concrete column, in `columns`' order; a subset must
+    keep that order, the others are deferred) as instances of `model`."""
+    fields = model._meta.concrete_fields if fields is None else fields
     names = [field.attname for field in fields]
     converters = []
     for position, field in enumerate(fields):

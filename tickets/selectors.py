@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from functools import cache
+
+from django.db import connection
 from django.db.models import F, Q, QuerySet
 from django.http import Http404
 
 from agents.roles import is_agent, is_integration
+from helpdesk.rows import instances
 from tickets.models import ACTIVE_STATUSES, Message, Ticket, TicketEvent
 
 
@@ -46,10 +50,10 @@ def _one(tickets: QuerySet[Ticket], pk: int | str) -> Ticket:
         raise Http404("No such ticket.") from None
 
 
-SLA_STATE_FIELDS = (
+SLA_STATE_COLUMNS = (
     "id",
     "status",
-    "sla_policy__name",
+    "sla_policy_id",
     "first_responded_at",
     "first_response_due_at",
     "first_response_at_risk_at",
@@ -59,9 +63,42 @@ SLA_STATE_FIELDS = (
 
 
 def get_ticket_sla_state_for_user(user, pk: int | str) -> Ticket:
-    """The ticket's SLA clock and policy name only (one query), under the same access rule."""
-    tickets = tickets_for_user(user).select_related(None).with_lists(False)
-    return _one(tickets.select_related("sla_policy").only(*SLA_STATE_FIELDS), pk)
+    """The ticket's SLA clock and policy name only, under the same access rule: one plain
+    statement (the ORM compiled this join on every SLA check, 1 ms of its CPU)."""
+    if not (is_agent(user) or is_integration(user)):
+        raise Http404("No such ticket.")
+    try:
+        pk = int(pk)
+    except (ValueError, TypeError):
+        raise Http404("No such ticket.") from None
+    sql, ticket_fields, policy_model, policy_fields = _sla_state_statement()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [pk])
+        row = cursor.fetchone()
+    if row is None:
+        raise Http404("No such ticket.")
+    split = len(ticket_fields)
+    ticket = instances(Ticket, connection, [row[:split]], ticket_fields)[0]
+    policy_row = row[split:]
+    ticket.sla_policy = (
+        instances(policy_model, connection, [policy_row], policy_fields)[0] if policy_row[0] is not None else None
+    )
+    return ticket
+
+
+@cache
+def _sla_state_statement():
+    quote = connection.ops.quote_name
+    ticket_fields = [field for field in Ticket._meta.concrete_fields if field.attname in SLA_STATE_COLUMNS]
+    policy_model = Ticket._meta.get_field("sla_policy").related_model
+    policy_fields = [field for field in policy_model._meta.concrete_fields if field.attname in ("id", "name")]
+    selected = [f"t.{quote(field.column)}" for field in ticket_fields]
+    selected += [f"p.{quote(field.column)}" for field in policy_fields]
+    sql = (
+        f"SELECT {', '.join(selected)} FROM {quote(Ticket._meta.db_table)} AS t "  # noqa: S608  # nosec B608
+        f"LEFT JOIN {quote(policy_model._meta.db_table)} AS p ON p.id = t.sla_policy_id WHERE t.id = %s"
+    )
+    return sql, ticket_fields, policy_model, policy_fields
 
 
 def ticket_history(ticket: Ticket, user=None) -> QuerySet[TicketEvent]:

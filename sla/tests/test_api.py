@@ -244,3 +244,25 @@ def test_a_stopped_clock_records_nothing(agent_api, category):
 
     assert (body["new_violations"], body["violations"]) == (0, [])
     assert not SLAViolation.objects.filter(ticket=waiting).exists()
+
+
+def test_a_violation_keeps_the_policy_it_was_recorded_under(agent_api, overdue):
+    """The ticket moved to another policy (or to none) after a violation was recorded: the
+    check names the ticket's current policy, and each violation its own."""
+    agent_api.post("/api/support/sla", {"ticket_id": overdue.pk}, format="json")
+    old = SLAViolation.objects.get().policy
+    overdue.sla_policy = SLAPolicyFactory(name="Premium")
+    overdue.save()
+
+    body = agent_api.post("/api/support/sla", {"ticket_id": overdue.pk}, format="json").json()
+    assert (body["policy"], [v["policy"] for v in body["violations"]]) == ("Premium", [old.name])
+
+    overdue.sla_policy = None
+    overdue.save()
+    body = agent_api.post("/api/support/sla", {"ticket_id": overdue.pk}, format="json").json()
+    assert (body["policy"], [v["policy"] for v in body["violations"]]) == (None, [old.name])
+
+
+def test_a_check_of_a_ticket_that_does_not_exist_or_is_not_a_number_is_404(agent_api, integration_api, category):
+    assert agent_api.post("/api/support/sla", {"ticket_id": 987654}, format="json").status_code == 404
+    assert integration_api.post("/api/support/sla", {"ticket_id": 987654}, format="json").status_code == 404
