@@ -146,7 +146,7 @@ def _read_lists(tickets: list[Ticket], using: str) -> None:
     through = Ticket.tags.through._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT tt.ticket_id, tag.id, tag.name FROM {quote(through)} AS tt "  # noqa: S608
+            f"SELECT tt.ticket_id, tag.id, tag.name FROM {quote(through)} AS tt "  # noqa: S608  # nosec B608
             f"JOIN {quote(Tag._meta.db_table)} AS tag ON tag.id = tt.tag_id "
             f"WHERE tt.ticket_id IN ({marks}) ORDER BY tag.name, tag.id",
             list(by_id),
