@@ -71,6 +71,8 @@ def get_ticket_sla_state_for_user(user, pk: int | str) -> Ticket:
         pk = int(pk)
     except (ValueError, TypeError):
         raise Http404("No such ticket.") from None
+    if not 0 < pk < 2**63:  # past a 64-bit id no ticket exists (and SQLite cannot take it)
+        raise Http404("No such ticket.")
     sql, ticket_fields, policy_model, policy_fields = _sla_state_statement()
     with connection.cursor() as cursor:
         cursor.execute(sql, [pk])

@@ -265,4 +265,6 @@ def test_a_violation_keeps_the_policy_it_was_recorded_under(agent_api, overdue):
 
 def test_a_check_of_a_ticket_that_does_not_exist_or_is_not_a_number_is_404(agent_api, integration_api, category):
     assert agent_api.post("/api/support/sla", {"ticket_id": 987654}, format="json").status_code == 404
+    assert agent_api.post("/api/support/sla", {"ticket_id": 2**63}, format="json").status_code == 404
+    assert agent_api.post("/api/support/sla", {"ticket_id": 10**30}, format="json").status_code == 404
     assert integration_api.post("/api/support/sla", {"ticket_id": 987654}, format="json").status_code == 404
