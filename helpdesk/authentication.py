@@ -7,33 +7,30 @@ from functools import cache
 from django.db import connection
 from rest_framework import authentication, exceptions
 
-from helpdesk.rows import instances
+from helpdesk.rows import columns, joined
 
 
 @cache
 def _token_statement() -> tuple[str, list]:
     """One SELECT of the token, its user and the user's agent profile (NULLs without one),
-    and the (model, field names) each slice of a row builds."""
+    and the parts (helpdesk.rows.joined) its row splits into."""
     from django.contrib.auth import get_user_model
     from rest_framework.authtoken.models import Token
 
     from agents.models import Agent
 
-    parts, columns = [], []
-    for model, alias in ((Token, "t"), (get_user_model(), "u"), (Agent, "a")):
-        fields = [field for field in model._meta.concrete_fields]
-        parts.append((model, [field.attname for field in fields]))
-        columns += [f"{alias}.{connection.ops.quote_name(field.column)}" for field in fields]
+    user = get_user_model()
     quote = connection.ops.quote_name
-    user, agent = get_user_model(), Agent
+    aliased = ((Token, "t"), (user, "u"), (Agent, "a"))
+    selected = ", ".join(columns(model, connection, alias) for model, alias in aliased)
     # Table and column names come from the models' own meta; the key is a parameter.
     sql = (
-        f"SELECT {', '.join(columns)} FROM {quote(Token._meta.db_table)} AS t "  # noqa: S608  # nosec B608
+        f"SELECT {selected} FROM {quote(Token._meta.db_table)} AS t "  # noqa: S608  # nosec B608
         f"JOIN {quote(user._meta.db_table)} AS u ON u.{quote(user._meta.pk.column)} = t.{quote('user_id')} "
-        f"LEFT JOIN {quote(agent._meta.db_table)} AS a ON a.{quote('user_id')} = u.{quote(user._meta.pk.column)} "
+        f"LEFT JOIN {quote(Agent._meta.db_table)} AS a ON a.{quote('user_id')} = u.{quote(user._meta.pk.column)} "
         f"WHERE t.{quote(Token._meta.pk.column)} = %s"
     )
-    return sql, parts
+    return sql, [(Token, None), (user, None), (Agent, None)]
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
@@ -53,12 +50,7 @@ class TokenAuthentication(authentication.TokenAuthentication):
             row = cursor.fetchone()
         if row is None:
             raise exceptions.AuthenticationFailed("Invalid token.")
-        built, start = [], 0
-        for model, names in parts:
-            values = row[start : start + len(names)]
-            start += len(names)
-            built.append(instances(model, connection, [values])[0] if values[0] is not None else None)
-        token, user, agent = built
+        token, user, agent = joined(connection, row, parts)
         if not user.is_active:
             raise exceptions.AuthenticationFailed("User inactive or deleted.")
         token.user = user

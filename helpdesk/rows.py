@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 
-def columns(model, connection, alias: str = "") -> str:
-    """The model's concrete columns, quoted, in the order `instances` reads them."""
+def columns(model, connection, alias: str = "", fields=None) -> str:
+    """The model's columns (`fields`, default every concrete one), quoted, in the order
+    `instances` reads them."""
     prefix = f"{alias}." if alias else ""
-    return ", ".join(prefix + connection.ops.quote_name(field.column) for field in model._meta.concrete_fields)
+    fields = model._meta.concrete_fields if fields is None else fields
+    return ", ".join(prefix + connection.ops.quote_name(field.column) for field in fields)
 
 
 def instances(model, connection, rows: Iterable, fields=None) -> list:
@@ -38,6 +40,19 @@ def instances(model, connection, rows: Iterable, fields=None) -> list:
                     value = function(value, column, connection)
                 row[position] = value
         built.append(model.from_db(connection.alias, names, row))
+    return built
+
+
+def joined(connection, row, parts) -> list:
+    """One row selected as `columns` of several models, one after another, split into an
+    instance of each: `parts` is (model, fields or None) in select order. A model whose
+    primary key is NULL (a LEFT JOIN that found nothing) gives None."""
+    built, start = [], 0
+    for model, fields in parts:
+        fields = model._meta.concrete_fields if fields is None else fields
+        values = row[start : start + len(fields)]
+        start += len(fields)
+        built.append(instances(model, connection, [values], fields)[0] if values[0] is not None else None)
     return built
 
 

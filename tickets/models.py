@@ -10,7 +10,7 @@ from django.core.validators import (
     MinLengthValidator,
     MinValueValidator,
 )
-from django.db import models
+from django.db import connections, models
 from django.db.models import Q
 from django.db.models.functions import Length, Upper
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
@@ -135,8 +135,6 @@ class TicketQuerySet(models.QuerySet):
 
 
 def _read_lists(tickets: list[Ticket], using: str) -> None:
-    from django.db import connections
-
     by_id = {ticket.pk: ticket for ticket in tickets}
     for ticket in tickets:
         ticket.tag_list, ticket.own_attachment_list = [], []
@@ -158,8 +156,6 @@ def _read_lists(tickets: list[Ticket], using: str) -> None:
 
 
 def _read_messages(tickets: list[Ticket], using: str, *, internal: bool) -> None:
-    from django.db import connections
-
     by_id = {ticket.pk: ticket for ticket in tickets}
     for ticket in tickets:
         ticket.message_list = []

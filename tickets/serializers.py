@@ -54,10 +54,14 @@ class AttachmentSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "size", "content_type", "url", "created_at"]
 
     def get_url(self, attachment: Attachment) -> str:
-        return reverse("api:ticket-attachment", args=[attachment.ticket_id, attachment.pk])
+        return _attachment_url(attachment)
 
     def to_representation(self, attachment: Attachment) -> dict:
         return _attachment(attachment, timezone.get_current_timezone())
+
+
+def _attachment_url(attachment: Attachment) -> str:
+    return reverse("api:ticket-attachment", args=[attachment.ticket_id, attachment.pk])
 
 
 def _attachment(attachment: Attachment, zone) -> dict:
@@ -66,7 +70,7 @@ def _attachment(attachment: Attachment, zone) -> dict:
         "name": attachment.name,
         "size": attachment.size,
         "content_type": attachment.content_type,
-        "url": reverse("api:ticket-attachment", args=[attachment.ticket_id, attachment.pk]),
+        "url": _attachment_url(attachment),
         "created_at": _datetime(attachment.created_at, zone),
     }
 
