@@ -139,6 +139,19 @@ def probe_health(env: dict[str, str]) -> dict:
 
 
 @pytest.fixture(autouse=True)
+def _celery_may_wait_for_results():
+    """Celery's "are we inside a task" flag is one global, not per thread: an eager task sets
+    it while it runs and restores what it found. Two threads running eager tasks at once (the
+    concurrent scan and auto-assignment tests) can restore each other's True and leave it set,
+    and a later test's `.delay().get()` then refuses to wait ("Never call result.get() within
+    a task"). No test runs inside a task: start each one with the flag clear."""
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Rate-limit counters and cached pages of one test never leak into the next."""
     from django.core.cache import cache
