@@ -34,7 +34,9 @@ from django.core.management import call_command
 from django.db import connection, connections
 
 from agents.models import Agent
+from bench import words
 from bench.scales import Scale
+from bench.words import COMMON, RUSSIAN
 from sla.business_time import TWENTY_FOUR_SEVEN, Schedule, add_business_minutes, business_minutes_between
 from sla.models import SLAPolicy
 from sla.services import schedule_of
@@ -48,174 +50,6 @@ SEED = 20261128
 STATUS_WEIGHTS_YOUNG = {"new": 0.09, "open": 0.56, "pending": 0.19, "on_hold": 0.10, "resolved": 0.03, "closed": 0.03}
 PRIORITY_WEIGHTS = {"low": 0.20, "normal": 0.50, "high": 0.22, "urgent": 0.08}
 CHANNELS = ["portal", "api", "email", "agent"]
-
-COMMON = [
-    "login",
-    "password",
-    "account",
-    "invoice",
-    "refund",
-    "payment",
-    "card",
-    "billing",
-    "order",
-    "delivery",
-    "shipping",
-    "export",
-    "import",
-    "report",
-    "dashboard",
-    "email",
-    "notification",
-    "error",
-    "crash",
-    "slow",
-    "timeout",
-    "sync",
-    "mobile",
-    "app",
-    "browser",
-    "update",
-    "upgrade",
-    "subscription",
-    "plan",
-    "license",
-    "user",
-    "permission",
-    "access",
-    "team",
-    "workspace",
-    "integration",
-    "api",
-    "webhook",
-    "token",
-    "calendar",
-    "schedule",
-    "upload",
-    "download",
-    "file",
-    "attachment",
-    "printer",
-    "screen",
-    "setting",
-    "language",
-    "address",
-    "phone",
-]
-VERBS = [
-    "cannot",
-    "can't",
-    "unable",
-    "failing",
-    "broken",
-    "missing",
-    "wrong",
-    "stuck",
-    "delayed",
-    "duplicated",
-    "charged",
-]
-PRODUCTS = [f"{name}-{n}" for name in ("Nimbus", "Atlas", "Vega", "Orion", "Lyra", "Draco") for n in range(1, 41)]
-FILLER = [
-    "please",
-    "help",
-    "since",
-    "yesterday",
-    "after",
-    "the",
-    "latest",
-    "version",
-    "we",
-    "tried",
-    "again",
-    "and",
-    "it",
-    "still",
-    "does",
-    "not",
-    "work",
-    "our",
-    "customers",
-    "are",
-    "waiting",
-    "the",
-    "same",
-    "happens",
-    "on",
-    "every",
-    "device",
-    "thank",
-    "you",
-    "in",
-    "advance",
-    "for",
-    "looking",
-    "into",
-    "this",
-    "as",
-    "soon",
-    "as",
-    "possible",
-    "it",
-    "worked",
-    "last",
-    "week",
-]
-RUSSIAN = [
-    "пароль",
-    "вход",
-    "счёт",
-    "оплата",
-    "возврат",
-    "карта",
-    "доставка",
-    "заказ",
-    "отчёт",
-    "ошибка",
-    "приложение",
-    "уведомление",
-    "настройка",
-    "доступ",
-    "команда",
-    "интеграция",
-    "файл",
-    "загрузка",
-    "подписка",
-    "тариф",
-    "телефон",
-    "адрес",
-    "язык",
-    "принтер",
-    "пожалуйста",
-    "помогите",
-    "после",
-    "обновления",
-    "не",
-    "работает",
-    "снова",
-    "проверьте",
-    "учётная",
-    "запись",
-]
-
-
-def _text(rng: random.Random, words: int, vocabulary: list[str] = COMMON) -> str:
-    chosen = []
-    for _ in range(words):
-        roll = rng.random()
-        if roll < 0.45:
-            chosen.append(rng.choice(FILLER))
-        elif roll < 0.9:
-            chosen.append(rng.choice(vocabulary))
-        elif roll < 0.97:
-            chosen.append(rng.choice(VERBS))
-        else:
-            chosen.append(rng.choice(PRODUCTS))
-    return " ".join(chosen)
-
-
-def _subject(rng: random.Random) -> str:
-    return f"{rng.choice(PRODUCTS)}: {rng.choice(COMMON)} {rng.choice(VERBS)} {rng.choice(COMMON)}".capitalize()
 
 
 @dataclass(frozen=True)
@@ -395,13 +229,13 @@ def _generate(plan: Plan, part: int) -> tuple[int, int]:
         customer = rng.randrange(plan.customers)
         email = f"customer{customer}@example.com"
         name = f"Customer {customer}"
-        subject = _subject(rng)
-        description = _text(rng, rng.randint(25, 60)).capitalize() + "."
+        subject = words.subject(rng)
+        description = words.text(rng, rng.randint(25, 60)).capitalize() + "."
         updated = closed or resolved or paused or responded or created
         bodies = []
         author = plan.agent_names.get(agent, "") if agent else ""
         if responded:
-            reply = f"Hello {name}, thanks for reaching out. " + _text(rng, rng.randint(15, 40)) + "."
+            reply = f"Hello {name}, thanks for reaching out. " + words.text(rng, rng.randint(15, 40)) + "."
             bodies.append(reply)
             rated = status == "closed" and rng.random() < 0.1
             message_rows.append(
@@ -418,7 +252,7 @@ def _generate(plan: Plan, part: int) -> tuple[int, int]:
                     resolved if rated else None,
                 )
             )
-            follow = _text(rng, rng.randint(10, 30)).capitalize() + "."
+            follow = words.text(rng, rng.randint(10, 30)).capitalize() + "."
             bodies.append(follow)
             message_rows.append(
                 (
@@ -436,7 +270,7 @@ def _generate(plan: Plan, part: int) -> tuple[int, int]:
             )
             messages += 2
             if rng.random() < 0.5:
-                note = "Internal: " + _text(rng, rng.randint(8, 20)) + "."
+                note = "Internal: " + words.text(rng, rng.randint(8, 20)) + "."
                 message_rows.append(
                     (
                         ticket_id,
@@ -454,7 +288,7 @@ def _generate(plan: Plan, part: int) -> tuple[int, int]:
                 messages += 1
         else:
             for hours in (1, 5) if rng.random() < 0.5 else (1,):
-                follow = "Any update? " + _text(rng, rng.randint(8, 20)) + "."
+                follow = "Any update? " + words.text(rng, rng.randint(8, 20)) + "."
                 bodies.append(follow)
                 moment = min(created + timedelta(hours=hours), plan.now)
                 message_rows.append((ticket_id, "customer", None, name, follow, False, moment, None, "", None))
@@ -591,10 +425,10 @@ def _articles(scale: Scale, categories: list[int], author: int, now: datetime) -
             for n in range(scale.articles):
                 russian = n % 2 == 1
                 vocabulary = RUSSIAN if russian else COMMON
-                words = [rng.choice(vocabulary) for _ in range(4)]
-                title = ("Как: " if russian else "How to fix: ") + " ".join(words) + f" ({n})"
+                keywords = [rng.choice(vocabulary) for _ in range(4)]
+                title = ("Как: " if russian else "How to fix: ") + " ".join(keywords) + f" ({n})"
                 paragraphs = [" ".join(rng.choice(vocabulary) for _ in range(40)) + "." for _ in range(4)]
-                content = f"# {title}\n\n" + "\n\n".join(paragraphs) + "\n\n- " + "\n- ".join(words)
+                content = f"# {title}\n\n" + "\n\n".join(paragraphs) + "\n\n- " + "\n- ".join(keywords)
                 published = now - timedelta(days=rng.uniform(1, 365 * YEARS))
                 status = "published" if rng.random() < 0.9 else "draft"
                 copy.write_row(
@@ -603,7 +437,7 @@ def _articles(scale: Scale, categories: list[int], author: int, now: datetime) -
                         f"bench-{n}",
                         content,
                         rng.choice(categories),
-                        "," + ",".join(sorted(set(words[:2]))) + ",",
+                        "," + ",".join(sorted(set(keywords[:2]))) + ",",
                         "ru" if russian else "en",
                         status,
                         author,

@@ -8,7 +8,8 @@ datetimes that the ORM makes aware, for one), so the instances are those a query
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+from collections.abc import Iterable, Iterator
 
 
 def columns(model, connection, alias: str = "", fields=None) -> str:
@@ -68,3 +69,26 @@ def select_in(model, cursor, column: str, ids, *, also: str = "", order: str = "
         list(ids),
     )
     return instances(model, connection, cursor.fetchall())
+
+
+@contextlib.contextmanager
+def unprepared(connection) -> Iterator[None]:
+    """Statements run inside are planned for their own parameters every time.
+
+    With server-side binding (DATABASE_SERVER_SIDE_BINDING) psycopg prepares a statement run
+    5 times on a connection, and PostgreSQL may then settle on one generic plan for every
+    parameter. That is right for a lookup by key, and wrong for a statement whose best plan
+    depends on its values: a full-text match walks the newest tickets for a common word and
+    asks the GIN index for a rare one, and a generic plan that walks took a second for a rare
+    word. Such statements run here, never prepared (PostgreSQL plans an unnamed statement
+    with its values)."""
+    connection.ensure_connection()
+    raw = connection.connection
+    if connection.vendor != "postgresql" or not hasattr(raw, "prepare_threshold"):
+        yield
+        return
+    threshold, raw.prepare_threshold = raw.prepare_threshold, None
+    try:
+        yield
+    finally:
+        raw.prepare_threshold = threshold

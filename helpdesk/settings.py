@@ -131,10 +131,14 @@ _default_db["ENGINE"] = _PROMETHEUS_ENGINES.get(_default_db["ENGINE"], _default_
 if _default_db["ENGINE"].endswith("postgresql"):
     _options = _default_db.setdefault("OPTIONS", {})
     _options.setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
-    # Parameters bound by the server, so psycopg prepares a statement run 5 times on a
-    # connection: the hot queries are then planned once per connection, not per request
-    # (planning was most of a token lookup's 1 ms; docs/performance.md).
-    _options.setdefault("server_side_binding", env.bool("DATABASE_SERVER_SIDE_BINDING", default=True))
+    # Parameters bound by the server, and a statement run 5 times on a connection prepared
+    # (Django prepares nothing unless told): the hot queries are then planned once per
+    # connection, not per request (planning was most of a token lookup's 1 ms;
+    # docs/performance.md). Statements whose plan depends on their values run unprepared
+    # (helpdesk.rows.unprepared).
+    if env.bool("DATABASE_SERVER_SIDE_BINDING", default=True):
+        _options.setdefault("server_side_binding", True)
+        _options.setdefault("prepare_threshold", 5)
     _pool_max = env.int("DATABASE_POOL_MAX_SIZE", default=10)
     if _pool_max > 0:
         # psycopg's pool, one per process. `timeout` bounds the wait for a free

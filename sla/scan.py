@@ -28,6 +28,7 @@ always wait on each other in the same order and never deadlock.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 import uuid
@@ -38,6 +39,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from helpdesk.rows import unprepared
 from sla.models import RUNNING_STATUSES, SLAScanRun, SLAViolation, SLAWarning
 
 logger = logging.getLogger(__name__)
@@ -241,7 +243,10 @@ def sla_scan(*, now: datetime | None = None, ticket_id: int | None = None) -> Sc
     if ticket_id is not None:
         only, params["ticket"] = "AND id = %(ticket)s", ticket_id
     try:
-        with transaction.atomic(), connection.cursor() as cursor:
+        # The whole scan is planned for this `now` every time (unprepared): once a minute,
+        # planning costs nothing next to a generic plan chosen for some other minute.
+        planned = unprepared(connection) if ticket_id is None else contextlib.nullcontext()
+        with planned, transaction.atomic(), connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 cursor.execute(_SCAN_SETTINGS)
                 cursor.execute(_SCAN.format(only=only, json=_JSON[connection.vendor]), params)

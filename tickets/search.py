@@ -25,6 +25,7 @@ from django.db import connection
 from django.db.models import F, Func, Lookup, Q, QuerySet, TextField, Value
 from django.db.models.functions import Concat
 
+from helpdesk.rows import unprepared
 from tickets.models import Message, Ticket
 
 SEARCH_CONFIG = "english"  # also spelled out in _REFRESH_SQL
@@ -48,6 +49,11 @@ DENSE_SHARE = 0.07  # matches at least this share of the tickets walked: keep wa
 MARGIN = 1.3  # a further walk or a window holds 1.3 times the tickets expected to be needed
 MAX_WALKS = 3
 MAX_WINDOWS = 2
+# Nothing matched among the tickets read so far: the next window spans this many times as
+# many. A word common once but absent from the newest tickets (a retired product, a burst
+# of alerts from an integration pushing the rest back) would otherwise go straight to every
+# older match through the GIN index: 560,000 matches sorted by age, 0.7 s at a million.
+UNSEEN_GROWTH = 10
 
 # A walk: at most %(rows)s tickets newest first (the inner LIMIT leaves the planner no other
 # way than the newest-first index, however rare it believes the words are), the matches
@@ -188,7 +194,7 @@ def newest_match_ids(text: str, limit: int) -> list[int]:
        read.
     3. Sparse: ask the GIN index for the matches in a window of created_at that should
        hold the missing ones (the share and the column's histogram say how far back, with
-       MARGIN).
+       MARGIN; with no match yet, UNSEEN_GROWTH times as far back as read so far).
     4. Still missing some (or no share or histogram to size a window by): every older match
        through the GIN index.
     Every step reads tickets strictly older than the previous step's, so the matches found
@@ -197,7 +203,8 @@ def newest_match_ids(text: str, limit: int) -> list[int]:
     found: list[int] = []
     before: tuple[datetime, int] | None = _NEWEST
     walked = walked_hits = 0
-    with connection.cursor() as cursor:
+    # Which plan is right depends on the words (unprepared): never one plan for all of them.
+    with unprepared(connection), connection.cursor() as cursor:
         coded = _code_query(cursor, text)
         text_query = {"config": SEARCH_CONFIG, "text": text, "coded": coded}
         statements = _STATEMENTS[bool(coded)]
@@ -212,9 +219,11 @@ def newest_match_ids(text: str, limit: int) -> list[int]:
             if share < DENSE_SHARE:
                 break
             rows = math.ceil((limit - len(found)) / share * MARGIN)
+        window = 0.0
         for _ in range(MAX_WINDOWS):
-            window = (limit - len(found)) / share * MARGIN if share else None
-            since = _window_start(cursor, before[0], window) if window else None
+            # With no match yet there is no share to size by: UNSEEN_GROWTH times further back.
+            window = (limit - len(found)) / share * MARGIN if share else (window or walked) * UNSEEN_GROWTH
+            since = _window_start(cursor, before[0], window)
             if since is None:
                 break
             hits = _gin(cursor, statements["window"], text_query, before, limit - len(found), since=since)

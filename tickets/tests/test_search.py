@@ -206,6 +206,37 @@ def test_without_statistics_every_older_match_comes_from_the_gin_index(sixty_day
 
 
 @pg_only
+def test_a_word_absent_from_the_newest_tickets_comes_from_a_window_not_every_match(sixty_days):
+    # The walk reads the 2 newest tickets (days 59 and 58): no "mouse" there, so no share to
+    # size a window by. The next window spans UNSEEN_GROWTH times the tickets read (20, back
+    # to about day 39), which holds days 56, 51, 46 and 41; every older match through the
+    # GIN index (a common word's every match, sorted) is not needed.
+    with CaptureQueriesContext(connection) as queries:
+        found = newest_match_ids("mouse", 1)
+
+    assert found == newest_by_definition("mouse", 1)
+    gin = [query["sql"] for query in queries if "MATERIALIZED" in query["sql"]]
+    assert len(gin) == 1
+    assert "created_at >=" in gin[0]
+
+
+@pg_only
+def test_search_statements_are_never_prepared_but_others_are(sixty_days):
+    # A prepared statement may get one generic plan for every word; which plan is right
+    # depends on the word. Other statements are still prepared (server-side binding).
+    for _ in range(8):
+        newest_match_ids("Nimbus-7", 3)
+        newest_match_ids("calendar", 3)
+        list(Ticket.objects.filter(pk=1).values_list("pk"))
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert not [statement for statement in prepared if "search_vector @@" in statement]
+    assert [statement for statement in prepared if '"tickets_ticket"."id" = $1' in statement]
+
+
+@pg_only
 def test_dense_matches_are_walked_newest_first_without_the_gin_index(sixty_days):
     with CaptureQueriesContext(connection) as queries:
         found = newest_match_ids("sync", 7)
