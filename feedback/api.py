@@ -20,7 +20,7 @@ from feedback.serializers import (
 )
 from feedback.services import FeedbackExists, feedback_create
 from feedback.summary import csat_by_week, feedback_summary
-from helpdesk.api import MAX_ID, IsoDateTimeFilter
+from helpdesk.api import MAX_ID, IsoDateTimeFilter, cached_report
 
 
 class FeedbackFilter(django_filters.FilterSet):
@@ -70,9 +70,13 @@ class FeedbackViewSet(
             "agent": filters.get("agent"),
             "category": filters["category"].slug if filters.get("category") else None,
         }
-        summary = feedback_summary(**scope)
-        summary["by_week"] = csat_by_week(**scope)  # the selector the dashboard's CSAT chart reads
-        return Response(SummarySerializer(summary).data)
+
+        def compute() -> dict:
+            summary = feedback_summary(**scope)
+            summary["by_week"] = csat_by_week(**scope)  # the selector the dashboard's CSAT chart reads
+            return SummarySerializer(summary).data
+
+        return cached_report(request, "feedback-summary", scope, compute)
 
 
 class SurveyFilter(django_filters.FilterSet):

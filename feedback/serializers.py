@@ -94,3 +94,6 @@ class SummarySerializer(FiguresSerializer):
     end = serializers.DateTimeField()
     agents = AgentFiguresSerializer(many=True)
     by_week = WeeklyCsatSerializer(many=True)
+    generated_at = serializers.DateTimeField(
+        read_only=True, help_text="When these figures were computed (answers are cached for REPORT_CACHE_SECONDS)"
+    )

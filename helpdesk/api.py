@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 
 import django_filters
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent, ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -292,3 +295,34 @@ class PeriodQuerySerializer(serializers.Serializer):
         if attrs["start"] >= attrs["end"]:
             raise serializers.ValidationError({"end": ["The end must come after the start."]})
         return attrs
+
+
+def cached_report(request, name: str, scope: dict, compute: Callable[[], dict]) -> Response:
+    """A report's answer (`compute()`, serialized data) for `scope`, computed at most once per
+    REPORT_CACHE_SECONDS: the same report asked again within that time, by anyone who may
+    read it, is the cached answer. Every answer carries `generated_at`, when its figures
+    were computed. Reports are not per caller: whoever may read one reads all of it.
+
+    A period left to its defaults (PeriodQuerySerializer: up to now) is the same report
+    whenever it is asked: its answer is the period up to `generated_at`."""
+    seconds = settings.REPORT_CACHE_SECONDS
+    scope = {**scope, **{bound: "default" for bound in ("start", "end") if bound not in request.query_params}}
+    described = json.dumps([name, scope, timezone.get_current_timezone_name()], sort_keys=True, default=str)
+    key = "report:" + hashlib.sha256(described.encode()).hexdigest()
+    now = timezone.now()
+    # The age is read off the answer's own time (the cache's expiry only clears it away), so
+    # every process agrees on it whatever the cache server's clock says.
+    cached = cache.get(key) if seconds > 0 else None
+    hit = cached is not None and timedelta(0) <= now - cached[0] < timedelta(seconds=seconds)
+    if hit:
+        generated, data = cached
+    else:
+        generated = now
+        data = {**compute(), "generated_at": serializers.DateTimeField().to_representation(generated)}
+        if seconds > 0:
+            cache.set(key, (generated, data), timeout=seconds)
+    response = Response(data)
+    remaining = max(0, seconds - int((now - generated).total_seconds()))
+    response["Cache-Control"] = f"private, max-age={remaining}"
+    response["X-Cache"] = "hit" if hit else "miss"
+    return response

@@ -303,6 +303,13 @@ API_ANON_RATE = env.str("API_ANON_RATE", default="600/h")
 # address this many entries from the right of X-Forwarded-For.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
+# --- Reports ---
+# Seconds an API report (SLA compliance, feedback summary) is served from the cache before it
+# is computed again: a busy dashboard polled by many agents then costs one computation a
+# minute, not one per poll. Each answer says when it was computed (generated_at); 0 turns
+# the cache off.
+REPORT_CACHE_SECONDS = env.int("REPORT_CACHE_SECONDS", default=60)
+
 # --- Knowledge base ---
 # Seconds a public knowledge-base API answer is cached (changes retire it at once anyway).
 KB_PUBLIC_CACHE_SECONDS = env.int("KB_PUBLIC_CACHE_SECONDS", default=300)

@@ -34,3 +34,7 @@ WHITENOISE_USE_FINDERS = True
 
 # Tests that want assignment on creation turn it on themselves.
 TICKETS_AUTO_ASSIGN = False
+
+# Reports are computed afresh: tests change data and read the figures again at once. The
+# cache itself is tested with it on (helpdesk/tests/test_report_cache.py).
+REPORT_CACHE_SECONDS = 0

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agents.permissions import AgentsReadSupervisorsWrite, WorksTickets
-from helpdesk.api import MAX_ID, IsoDateTimeFilter
+from helpdesk.api import MAX_ID, IsoDateTimeFilter, cached_report
 from helpdesk.rows import select_in
 from sla.compliance import compliance_by_day, compliance_report
 from sla.models import SLAPolicy, SLAViolation
@@ -139,9 +139,13 @@ class ComplianceView(APIView):
             "category": filters["category"].slug if filters.get("category") else None,
             "agent": filters.get("agent"),
         }
-        report = compliance_report(**scope)
-        report["by_day"] = compliance_by_day(**scope)  # the selector the dashboard's daily chart reads
-        return Response(ComplianceReportSerializer(report).data)
+
+        def compute() -> dict:
+            report = compliance_report(**scope)
+            report["by_day"] = compliance_by_day(**scope)  # the selector the dashboard's daily chart reads
+            return ComplianceReportSerializer(report).data
+
+        return cached_report(request, "sla-compliance", scope, compute)
 
 
 __all__ = ["SLACheckView", "SLAPolicyViewSet", "SLAViolationViewSet"]

@@ -115,6 +115,9 @@ class ComplianceReportSerializer(serializers.Serializer):
     resolution = TargetFiguresSerializer()
     by_priority = PriorityFiguresSerializer(many=True)
     by_day = DailyComplianceSerializer(many=True, help_text="Both targets together, per creation day")
+    generated_at = serializers.DateTimeField(
+        read_only=True, help_text="When these figures were computed (answers are cached for REPORT_CACHE_SECONDS)"
+    )
 
 
 class SLACheckResultSerializer(serializers.Serializer):
