@@ -100,7 +100,8 @@ def test_a_default_period_is_the_period_up_to_when_it_was_computed(agent_api):
     with time_machine.travel(NOW + timedelta(seconds=20), tick=False):
         again = ask(agent_api, REPORTS[1])[0]
 
-    assert again["X-Cache"] == "hit"
+    assert first["X-Cache"] == "miss" and again["X-Cache"] == "hit"
+    assert again["Cache-Control"] == "private, max-age=40"
     assert again.json()["end"] == again.json()["generated_at"] == "2026-11-30T12:00:00Z"
 
 
