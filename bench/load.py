@@ -180,6 +180,10 @@ async def _step(base: str, fixtures: dict, rate: float, seconds: float, rng: ran
         elapsed = time.perf_counter() - started
     return {
         "rate": rate,
+        "requests": total,
+        "answered": len(latencies),
+        # Answers per second of wall time, until the last answer came: below the offered rate
+        # by the last answers' latency even when the server kept up with every request.
         "achieved_rps": round(len(latencies) / elapsed, 1),
         "p50_ms": round(percentile(latencies, 0.5), 1),
         "p95_ms": round(percentile(latencies, 0.95), 1),
@@ -192,10 +196,13 @@ async def mixed(base: str, fixtures: dict, steps: int) -> dict:
     rng = random.Random(2)
     seconds = 20 if steps > 5 else 5
     results, best = [], 0.0
-    for rate in [25 * (n + 1) for n in range(steps)]:  # 25 req/s apart: the figure is the last step that held
+    # Steps 25 req/s apart. The figure is the highest offered rate at which every request was
+    # answered, none with an error, with a p95 (counted from when each was due) of 100 ms at
+    # most: the rate the helpdesk sustained.
+    for rate in [25 * (n + 1) for n in range(steps)]:
         step = await _step(base, fixtures, rate, seconds, rng)
         results.append(step)
-        ok = step["p95_ms"] <= 100 and step["errors"] == 0
+        ok = step["p95_ms"] <= 100 and step["errors"] == 0 and step["answered"] == step["requests"]
         print(
             f"  {rate:>4} req/s offered: {step['achieved_rps']} served, p50 {step['p50_ms']} ms, "
             f"p95 {step['p95_ms']} ms, errors {step['errors']} {'ok' if ok else ''}",
@@ -203,7 +210,7 @@ async def mixed(base: str, fixtures: dict, steps: int) -> dict:
             flush=True,
         )
         if ok:
-            best = max(best, step["achieved_rps"])
+            best = max(best, rate)
         elif step["p95_ms"] > 300:
             break
         await asyncio.sleep(2)

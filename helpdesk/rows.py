@@ -24,13 +24,7 @@ def instances(model, connection, rows: Iterable, fields=None) -> list:
     """Rows of `fields` (default: every concrete column, in `columns`' order; a subset must
     keep that order, the others are deferred) as instances of `model`."""
     fields = model._meta.concrete_fields if fields is None else fields
-    names = [field.attname for field in fields]
-    converters = []
-    for position, field in enumerate(fields):
-        column = field.get_col(model._meta.db_table)
-        functions = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-        if functions:
-            converters.append((position, column, functions))
+    names, converters = _reading(model, connection, tuple(fields))
     built = []
     for row in rows:
         if converters:
@@ -42,6 +36,22 @@ def instances(model, connection, rows: Iterable, fields=None) -> list:
                 row[position] = value
         built.append(model.from_db(connection.alias, names, row))
     return built
+
+
+def _reading(model, connection, fields: tuple) -> tuple[list[str], list]:
+    """The attribute names of `fields` and the converters of their columns, worked out once
+    per connection (looking them up field by field was most of a token lookup's CPU)."""
+    known = connection.__dict__.setdefault("_helpdesk_rows_reading", {})
+    reading = known.get((model, fields))
+    if reading is None:
+        converters = []
+        for position, field in enumerate(fields):
+            column = field.get_col(model._meta.db_table)
+            functions = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+            if functions:
+                converters.append((position, column, functions))
+        reading = known[(model, fields)] = ([field.attname for field in fields], converters)
+    return reading
 
 
 def joined(connection, row, parts) -> list:

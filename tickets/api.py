@@ -59,8 +59,11 @@ class TicketViewSet(
     def _ticket(self):
         return selectors.get_ticket_for_user(self.request.user, self.kwargs["pk"], prefetch=False)
 
-    def _detail(self, ticket, status_code=status.HTTP_200_OK) -> Response:
-        ticket = selectors.ticket_detail_for_user(self.request.user).get(pk=ticket.pk)
+    def retrieve(self, request, *args, **kwargs):
+        return self._detail(self.kwargs["pk"])
+
+    def _detail(self, pk, status_code=status.HTTP_200_OK) -> Response:
+        ticket = selectors.get_ticket_for_user(self.request.user, pk, conversation=True)
         return Response(TicketDetailSerializer(ticket, context={"request": self.request}).data, status=status_code)
 
     @extend_schema(request=TicketCreateSerializer, responses={201: TicketDetailSerializer})
@@ -68,7 +71,7 @@ class TicketViewSet(
         serializer = TicketCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         ticket = services.ticket_create(actor=actor_for(request.user), **serializer.validated_data)
-        return self._detail(ticket, status.HTTP_201_CREATED)
+        return self._detail(ticket.pk, status.HTTP_201_CREATED)
 
     @extend_schema(request=TicketUpdateSerializer, responses={200: TicketDetailSerializer, 409: CONFLICT})
     def partial_update(self, request, *args, **kwargs):
@@ -76,7 +79,7 @@ class TicketViewSet(
         serializer = TicketUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         ticket = services.ticket_update(ticket=ticket, actor=actor_for(request.user), **serializer.validated_data)
-        return self._detail(ticket)
+        return self._detail(ticket.pk)
 
     @extend_schema(request=AssignSerializer, responses={200: TicketDetailSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"])
@@ -106,7 +109,7 @@ class TicketViewSet(
             if agent is None:
                 raise ValidationError({"agent": [f"No agent with id {data['agent']}."]})
             ticket_assign(ticket=ticket, agent=agent, actor=actor, override=data["override"])
-        return self._detail(ticket)
+        return self._detail(ticket.pk)
 
     @extend_schema(methods=["GET"], responses={200: MessageSerializer(many=True)})
     @extend_schema(methods=["POST"], request=MessageCreateSerializer, responses={201: MessageSerializer, 409: CONFLICT})

@@ -114,3 +114,40 @@ def test_created_ticket_and_message_answers_match_the_generic_serializers(agent_
 
     assert [without_ids(a) for a in hand_written] == [without_ids(a) for a in generic]
     assert set(hand_written[0]) == set(generic[0]) and set(hand_written[1]) == set(generic[1])
+
+
+@pytest.mark.parametrize("reader", ["agent", "integration_user"])
+def test_one_ticket_read_by_its_plain_statement_is_what_the_queryset_reads(tickets, reader, request):
+    from tickets import selectors
+
+    user = request.getfixturevalue(reader)
+    user = getattr(user, "user", user)
+    for ticket in tickets:
+        plain = selectors.get_ticket_for_user(user, str(ticket.pk), conversation=True)
+        orm = selectors.ticket_detail_for_user(user).get(pk=ticket.pk)
+
+        assert serializers.TicketDetailSerializer(plain).data == serializers.TicketDetailSerializer(orm).data
+        assert plain.get_deferred_fields() == orm.get_deferred_fields() == {"search_vector"}
+        assert (plain.category, plain.assigned_agent) == (orm.category, orm.assigned_agent)
+    # An integration does not read internal notes; an agent does.
+    assert len(plain.conversation()) == (3 if reader == "agent" else 2)
+
+
+@pytest.mark.parametrize("pk", ["0", "-3", "abc", "", None, str(2**63), "10" * 20, "999999"])
+def test_no_such_ticket_is_a_404_whatever_the_id(agent, pk):
+    from django.http import Http404
+
+    from tickets import selectors
+
+    with pytest.raises(Http404):
+        selectors.get_ticket_for_user(agent.user, pk)
+
+
+def test_only_those_who_work_tickets_read_one(tickets):
+    from django.http import Http404
+
+    from agents.tests.factories import UserFactory
+    from tickets import selectors
+
+    with pytest.raises(Http404):
+        selectors.get_ticket_for_user(UserFactory(), tickets[0].pk)
