@@ -48,15 +48,7 @@ def get_ticket_for_user(user, pk: int | str, *, prefetch: bool = True, conversat
     request there is). With `prefetch`, also its tags and own attachments (without, for a
     change whose answer is read again afterwards); with `conversation`, also its messages
     as `user` may read them, as `ticket_detail_for_user` has them."""
-    if not works_tickets(user):
-        raise Http404("No such ticket.")
-    sql, parts = _ticket_statement()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [_ticket_id(pk)])
-        row = cursor.fetchone()
-    if row is None:
-        raise Http404("No such ticket.")
-    ticket, category, agent = joined(connection, row, parts)
+    ticket, category, agent = _one_ticket(user, pk, _ticket_statement())
     Ticket._meta.get_field("category").set_cached_value(ticket, category)
     Ticket._meta.get_field("assigned_agent").set_cached_value(ticket, agent)
     if prefetch:
@@ -64,6 +56,21 @@ def get_ticket_for_user(user, pk: int | str, *, prefetch: bool = True, conversat
     if conversation:
         _read_messages([ticket], connection.alias, internal=can_read_internal_notes(user))
     return ticket
+
+
+def _one_ticket(user, pk: int | str, statement: tuple[str, list]) -> list:
+    """The row of ticket `pk` that `statement` (SQL taking the id, and its parts for
+    helpdesk.rows.joined) reads, split into instances; 404 unless `user` works tickets and
+    the ticket exists."""
+    if not works_tickets(user):
+        raise Http404("No such ticket.")
+    sql, parts = statement
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [_ticket_id(pk)])
+        row = cursor.fetchone()
+    if row is None:
+        raise Http404("No such ticket.")
+    return joined(connection, row, parts)
 
 
 def _ticket_id(pk: int | str) -> int:
@@ -116,15 +123,7 @@ SLA_STATE_COLUMNS = (
 def get_ticket_sla_state_for_user(user, pk: int | str) -> Ticket:
     """The ticket's SLA clock and policy name only, under the same access rule: one plain
     statement (the ORM compiled this join on every SLA check, 1 ms of its CPU)."""
-    if not works_tickets(user):
-        raise Http404("No such ticket.")
-    sql, parts = _sla_state_statement()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [_ticket_id(pk)])
-        row = cursor.fetchone()
-    if row is None:
-        raise Http404("No such ticket.")
-    ticket, policy = joined(connection, row, parts)
+    ticket, policy = _one_ticket(user, pk, _sla_state_statement())
     ticket.sla_policy = policy
     return ticket
 
