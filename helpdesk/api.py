@@ -308,7 +308,7 @@ def cached_report(request, name: str, scope: dict, compute: Callable[[], dict]) 
     seconds = settings.REPORT_CACHE_SECONDS
     scope = {**scope, **{bound: "default" for bound in ("start", "end") if bound not in request.query_params}}
     described = json.dumps([name, scope, timezone.get_current_timezone_name()], sort_keys=True, default=str)
-    key = "report:" + hashlib.sha256(described.encode()).hexdigest()
+    key = "report:v1:" + hashlib.sha256(described.encode()).hexdigest()  # v1: (generated, data)
     now = timezone.now()
     # The age is read off the answer's own time (the cache's expiry only clears it away), so
     # every process agrees on it whatever the cache server's clock says.
