@@ -49,8 +49,6 @@ class TicketViewSet(
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
-        if self.action == "retrieve":
-            return selectors.ticket_detail_for_user(self.request.user)
         return selectors.tickets_for_user(self.request.user)
 
     def get_serializer_class(self):

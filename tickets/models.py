@@ -104,23 +104,15 @@ class TicketQuerySet(models.QuerySet):
     25 tickets, a quarter of the list endpoint (docs/performance.md)."""
 
     _with_lists = False
-    _with_messages: str | None = None  # "all", "public" (no internal notes) or None
 
-    def with_lists(self, read: bool = True) -> TicketQuerySet:
+    def with_lists(self) -> TicketQuerySet:
         clone = self._chain()
-        clone._with_lists = read
-        return clone
-
-    def with_messages(self, *, internal: bool) -> TicketQuerySet:
-        """Also read each ticket's messages (internal notes only with `internal`) and their
-        attachments, for Ticket.conversation: two plain statements for the whole batch."""
-        clone = self._chain()
-        clone._with_messages = "all" if internal else "public"
+        clone._with_lists = True
         return clone
 
     def _clone(self):
         clone = super()._clone()
-        clone._with_lists, clone._with_messages = self._with_lists, self._with_messages
+        clone._with_lists = self._with_lists
         return clone
 
     def _fetch_all(self) -> None:
@@ -130,8 +122,6 @@ class TicketQuerySet(models.QuerySet):
             return
         if self._with_lists:
             _read_lists(self._result_cache, self.db)
-        if self._with_messages:
-            _read_messages(self._result_cache, self.db, internal=self._with_messages == "all")
 
 
 def _read_lists(tickets: list[Ticket], using: str) -> None:
@@ -317,8 +307,9 @@ class Ticket(models.Model):
         return [tag.name for tag in tags]
 
     def conversation(self) -> list[Message]:
-        """The messages read with TicketQuerySet.with_messages (its visibility rule applied);
-        without it, every message, internal notes included: callers choose the rule."""
+        """The messages read with the ticket (selectors.get_ticket_for_user(conversation=True),
+        its visibility rule applied); otherwise every message, internal notes included:
+        callers choose the rule."""
         messages = self.__dict__.get("message_list")
         if messages is None:
             return list(self.messages.all())
@@ -392,7 +383,7 @@ class Message(models.Model):
         return f"{kind} on #{self.ticket_id} by {self.author_type}"
 
     def attachment_files(self) -> list[Attachment]:
-        """The attachments read with TicketQuerySet.with_messages, or from the database."""
+        """The attachments read with the ticket's conversation, or from the database."""
         attachments = self.__dict__.get("attachment_list")
         if attachments is None:
             return list(self.attachments.all())

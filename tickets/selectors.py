@@ -37,75 +37,19 @@ def tickets_for_user(user) -> QuerySet[Ticket]:
     return Ticket.objects.defer("search_vector").select_related("category", "assigned_agent").with_lists()
 
 
-def ticket_detail_for_user(user) -> QuerySet[Ticket]:
-    return tickets_for_user(user).with_messages(internal=can_read_internal_notes(user))
-
-
 def get_ticket_for_user(user, pk: int | str, *, prefetch: bool = True, conversation: bool = False) -> Ticket:
     """One ticket `user` may work, with its category and assignee, or 404: what
     `tickets_for_user(user).get(pk=pk)` reads, in one plain statement written once per
     process (the ORM compiled it on every request: 0.65 ms of CPU, for the most frequent
     request there is). With `prefetch`, also its tags and own attachments (without, for a
     change whose answer is read again afterwards); with `conversation`, also its messages
-    as `user` may read them, as `ticket_detail_for_user` has them."""
-    ticket, category, agent = _one_ticket(user, pk, _ticket_statement())
-    Ticket._meta.get_field("category").set_cached_value(ticket, category)
-    Ticket._meta.get_field("assigned_agent").set_cached_value(ticket, agent)
+    as `user` may read them (`visible_messages`' rule), for Ticket.conversation."""
+    ticket = _one_ticket(user, pk, _ticket_statement())
     if prefetch:
         _read_lists([ticket], connection.alias)
     if conversation:
         _read_messages([ticket], connection.alias, internal=can_read_internal_notes(user))
     return ticket
-
-
-def _one_ticket(user, pk: int | str, statement: tuple[str, list]) -> list:
-    """The row of ticket `pk` that `statement` (SQL taking the id, and its parts for
-    helpdesk.rows.joined) reads, split into instances; 404 unless `user` works tickets and
-    the ticket exists."""
-    if not works_tickets(user):
-        raise Http404("No such ticket.")
-    sql, parts = statement
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [_ticket_id(pk)])
-        row = cursor.fetchone()
-    if row is None:
-        raise Http404("No such ticket.")
-    return joined(connection, row, parts)
-
-
-def _ticket_id(pk: int | str) -> int:
-    """`pk` as a ticket id, or 404 (past a 64-bit id no ticket exists, and SQLite cannot
-    take it)."""
-    try:
-        pk = int(pk)
-    except (ValueError, TypeError):
-        raise Http404("No such ticket.") from None
-    if not 0 < pk < 2**63:
-        raise Http404("No such ticket.")
-    return pk
-
-
-@cache
-def _ticket_statement() -> tuple[str, list]:
-    """The ticket (all but its search vector, which is for the database's eyes only), its
-    category and its assignee, by id."""
-    quote = connection.ops.quote_name
-    ticket_fields = [field for field in Ticket._meta.concrete_fields if field.attname != "search_vector"]
-    category = Ticket._meta.get_field("category").related_model
-    agent = Ticket._meta.get_field("assigned_agent").related_model
-    selected = ", ".join(
-        [
-            columns(Ticket, connection, "t", ticket_fields),
-            columns(category, connection, "c"),
-            columns(agent, connection, "a"),
-        ]
-    )
-    sql = (
-        f"SELECT {selected} FROM {quote(Ticket._meta.db_table)} AS t "  # noqa: S608  # nosec B608
-        f"JOIN {quote(category._meta.db_table)} AS c ON c.id = t.category_id "
-        f"LEFT JOIN {quote(agent._meta.db_table)} AS a ON a.id = t.assigned_agent_id WHERE t.id = %s"
-    )
-    return sql, [(Ticket, ticket_fields), (category, None), (agent, None)]
 
 
 SLA_STATE_COLUMNS = (
@@ -123,25 +67,74 @@ SLA_STATE_COLUMNS = (
 def get_ticket_sla_state_for_user(user, pk: int | str) -> Ticket:
     """The ticket's SLA clock and policy name only, under the same access rule: one plain
     statement (the ORM compiled this join on every SLA check, 1 ms of its CPU)."""
-    ticket, policy = _one_ticket(user, pk, _sla_state_statement())
-    ticket.sla_policy = policy
-    return ticket
+    return _one_ticket(user, pk, _sla_state_statement())
 
 
 @cache
-def _sla_state_statement() -> tuple[str, list]:
+def _ticket_statement() -> tuple[str, list, list]:
+    """The ticket (all but its search vector, which is for the database's eyes only), its
+    category and its assignee."""
+    fields = [field for field in Ticket._meta.concrete_fields if field.attname != "search_vector"]
+    return _ticket_by_id(fields, {"category": None, "assigned_agent": None})
+
+
+@cache
+def _sla_state_statement() -> tuple[str, list, list]:
+    fields = [field for field in Ticket._meta.concrete_fields if field.attname in SLA_STATE_COLUMNS]
+    return _ticket_by_id(fields, {"sla_policy": ("id", "name")})
+
+
+def _ticket_by_id(fields: list, related: dict[str, tuple[str, ...] | None]) -> tuple[str, list, list]:
+    """SQL reading a ticket's `fields` by id and, through a LEFT JOIN for each foreign key
+    named in `related`, those attributes of the related row (None: all of them); with the
+    parts it splits into (helpdesk.rows.joined) and the foreign keys, in select order."""
     quote = connection.ops.quote_name
-    ticket_fields = [field for field in Ticket._meta.concrete_fields if field.attname in SLA_STATE_COLUMNS]
-    policy_model = Ticket._meta.get_field("sla_policy").related_model
-    policy_fields = [field for field in policy_model._meta.concrete_fields if field.attname in ("id", "name")]
-    selected = ", ".join(
-        [columns(Ticket, connection, "t", ticket_fields), columns(policy_model, connection, "p", policy_fields)]
-    )
+    selected, joins, parts, keys = [columns(Ticket, connection, "t", fields)], [], [(Ticket, fields)], []
+    for position, (name, attributes) in enumerate(related.items()):
+        key = Ticket._meta.get_field(name)
+        model, alias = key.related_model, f"r{position}"
+        chosen = [f for f in model._meta.concrete_fields if attributes is None or f.attname in attributes]
+        selected.append(columns(model, connection, alias, chosen))
+        joins.append(
+            f"LEFT JOIN {quote(model._meta.db_table)} AS {alias} "
+            f"ON {alias}.{quote(model._meta.pk.column)} = t.{quote(key.column)}"
+        )
+        parts.append((model, chosen))
+        keys.append(key)
     sql = (
-        f"SELECT {selected} FROM {quote(Ticket._meta.db_table)} AS t "  # noqa: S608  # nosec B608
-        f"LEFT JOIN {quote(policy_model._meta.db_table)} AS p ON p.id = t.sla_policy_id WHERE t.id = %s"
+        f"SELECT {', '.join(selected)} FROM {quote(Ticket._meta.db_table)} AS t "  # noqa: S608  # nosec B608
+        f"{' '.join(joins)} WHERE t.id = %s"
     )
-    return sql, [(Ticket, ticket_fields), (policy_model, policy_fields)]
+    return sql, parts, keys
+
+
+def _one_ticket(user, pk: int | str, statement: tuple[str, list, list]) -> Ticket:
+    """Ticket `pk` as `statement` (from _ticket_by_id) reads it, its related rows cached on it;
+    404 unless `user` works tickets and the ticket exists."""
+    if not works_tickets(user):
+        raise Http404("No such ticket.")
+    sql, parts, keys = statement
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [_ticket_id(pk)])
+        row = cursor.fetchone()
+    if row is None:
+        raise Http404("No such ticket.")
+    ticket, *related = joined(connection, row, parts)
+    for key, instance in zip(keys, related, strict=True):
+        key.set_cached_value(ticket, instance)
+    return ticket
+
+
+def _ticket_id(pk: int | str) -> int:
+    """`pk` as a ticket id, or 404 (past a 64-bit id no ticket exists, and SQLite cannot
+    take it)."""
+    try:
+        pk = int(pk)
+    except (ValueError, TypeError):
+        raise Http404("No such ticket.") from None
+    if not 0 < pk < 2**63:
+        raise Http404("No such ticket.")
+    return pk
 
 
 def ticket_history(ticket: Ticket, user=None) -> QuerySet[TicketEvent]:
