@@ -45,7 +45,7 @@ screenshots: $(VENV)/.dev-installed
 	DEBUG=true HELPDESK_VAR_DIR=$(CURDIR)/var/screenshots $(BIN)/python manage.py migrate --no-input -v0
 	DEBUG=true HELPDESK_VAR_DIR=$(CURDIR)/var/screenshots $(BIN)/python manage.py screenshots
 
-# Benchmarks against PostgreSQL + Redis on localhost (docs/performance.md):
+# Benchmarks against a PostgreSQL cluster (port 18404) and a Redis of their own (docs/performance.md):
 #   make bench               ~10k tickets, a few minutes (the smoke run in .ci/run)
 #   make bench SCALE=full    1,000,000 tickets: seeding alone takes about 10 minutes
 SCALE ?= small

@@ -1,6 +1,11 @@
 """`make bench` / `python -m bench --scale small|full`: seed a fresh database, run every benchmark,
 print a table and write bench/results/<date>-<scale>.json.
 
+The database lives in a PostgreSQL cluster of the benchmark's own (bench.env: BENCH_PGDATA, port
+18404), started for the run and stopped at its end; the data directory is kept for `--reuse`.
+Before measuring, the whole database is read into shared buffers (pg_prewarm): a server just
+started has them empty, and the first benchmark would measure the disk.
+
 Each figure is measured in the process that would pay for it in production: the SLA scan in a
 process of its own (its peak RSS is the scan's), the API through gunicorn with the load coming
 from another process, deliveries through a real Celery worker to a local HTTP receiver.
@@ -16,6 +21,7 @@ import platform
 import subprocess
 import sys
 import tempfile
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,18 +30,37 @@ from bench import env as bench_env
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def _psql(sql: str, database: str = "postgres") -> str:
-    return subprocess.run(
-        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", database, "-v", "ON_ERROR_STOP=1", "-Atc", sql],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+# Every table, index and TOAST table of the database, read into shared buffers.
+PREWARM = """
+SELECT coalesce(sum(pg_prewarm(c.oid)), 0)
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind IN ('r', 'i', 't', 'm') AND n.nspname IN ('public', 'pg_toast') AND c.relpersistence = 'p'
+"""
 
 
 def _fresh_database(name: str) -> None:
-    _psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    _psql(f'CREATE DATABASE "{name}"')
+    bench_env.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    bench_env.psql(f'CREATE DATABASE "{name}"')
+
+
+def _prewarm(database: str) -> dict[str, object]:
+    started = time.perf_counter()
+    bench_env.psql("CREATE EXTENSION IF NOT EXISTS pg_prewarm", database)
+    blocks = int(bench_env.psql(PREWARM, database))
+    seconds = round(time.perf_counter() - started, 2)
+    megabytes = round(blocks * int(bench_env.psql("SHOW block_size")) / 2**20)
+    print(f"Prewarmed {database}: {megabytes} MB into shared buffers in {seconds} s", flush=True)
+    return {"seconds": seconds, "blocks": blocks, "mb": megabytes}
+
+
+def _postgresql_settings() -> dict[str, object]:
+    """What the figures were measured with (bench.env.pg_settings sets the first two)."""
+    settings: dict[str, object] = {
+        name: bench_env.psql(f"SHOW {name}")
+        for name in ("shared_buffers", "max_wal_size", "autovacuum", "data_directory")
+    }
+    settings["port"] = bench_env.PG_PORT
+    return settings
 
 
 def _versions() -> dict[str, str]:
@@ -50,7 +75,7 @@ def _versions() -> dict[str, str]:
         "celery": celery.__version__,
         "gunicorn": gunicorn.__version__,
         "psycopg": psycopg.__version__,
-        "postgresql": _psql("SHOW server_version"),
+        "postgresql": bench_env.psql("SHOW server_version"),
         "redis": bench_env.redis_cli("INFO", "server").split("redis_version:")[1].split()[0],
     }
 
@@ -87,17 +112,23 @@ def main(argv: list[str] | None = None) -> int:
     var_dir = Path(tempfile.mkdtemp(prefix="helpdesk-bench-"))
     env = bench_env.bench_env(scale.name, var_dir)
     command = " ".join(["python -m bench", *(argv if argv is not None else sys.argv[1:])])
-    redis = bench_env.start_redis()
-    report: dict[str, object] = {
-        "scale": scale.name,
-        "command": command,
-        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": _machine(),
-        "versions": _versions(),
-        "figures": {},
-    }
-    try:
-        seeded = args.reuse and _psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}'") == "1"
+    bench_env.check_ports_free()
+    with contextlib.ExitStack() as services:  # stopped in reverse order, also on error or Ctrl-C
+        services.callback(bench_env.stop_postgres)
+        bench_env.start_postgres()
+        redis = bench_env.start_redis()
+        services.callback(redis.wait, timeout=10)
+        services.callback(redis.terminate)
+        report: dict[str, object] = {
+            "scale": scale.name,
+            "command": command,
+            "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "machine": _machine(),
+            "versions": _versions(),
+            "postgresql_settings": _postgresql_settings(),
+            "figures": {},
+        }
+        seeded = args.reuse and bench_env.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}'") == "1"
         bench_env.apply(env)
         import django
 
@@ -118,13 +149,11 @@ def main(argv: list[str] | None = None) -> int:
 
             print(f"Reusing {database}", flush=True)
             call_command("migrate", verbosity=0)  # what changed in the schema since it was seeded
+        report["prewarm"] = _prewarm(database)
         from bench import benchmarks
 
         report["database"] = benchmarks.database_facts(database)
         report["figures"] = benchmarks.run_all(scale, env, only=args.only)
-    finally:
-        redis.terminate()
-        redis.wait(timeout=10)
     report["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{datetime.now(UTC):%Y-%m-%d}-{scale.name}.json"
