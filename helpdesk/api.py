@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 
 import django_filters
+from django import forms
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent, ValidationError
@@ -56,6 +57,28 @@ class ReusedFormFilterSet(django_filters.FilterSet):
             form_class = super().get_form_class()
             type(self)._reused_form_class = form_class
         return form_class
+
+
+class _SharedQuerysetField(django_filters.fields.ModelChoiceField):
+    """django-filter's ModelChoiceField whose per-form copy shares the declared queryset.
+
+    Django's copy clones the queryset for every form (bug #11183: each copy needs its own
+    choices iterator); that clone was 11 % of the ticket list's CPU. The queryset is only
+    ever read through new querysets (`.get()` to clean a value, `.iterator()` for choices),
+    never evaluated in place, so one instance serves every copy; each copy still gets its
+    own iterator."""
+
+    def __deepcopy__(self, memo):
+        result = forms.Field.__deepcopy__(self, memo)
+        result.widget.choices = result.choices
+        return result
+
+
+class ModelChoiceFilter(django_filters.ModelChoiceFilter):
+    """A ModelChoiceFilter for a fixed queryset (not a callable of the request), cheap to
+    copy into each request's form."""
+
+    field_class = _SharedQuerysetField
 
 
 class Pagination(PageNumberPagination):

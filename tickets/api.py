@@ -49,6 +49,8 @@ class TicketViewSet(
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
+        if self.action == "list":
+            return selectors.ticket_list_for_user(self.request.user)
         return selectors.tickets_for_user(self.request.user)
 
     def get_serializer_class(self):

@@ -5,7 +5,7 @@ from django.db.models import Case, IntegerField, QuerySet, Value, When
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import BaseFilterBackend, OrderingFilter
 
-from helpdesk.api import MAX_ID, IsoDateTimeFilter, ReusedFormFilterSet
+from helpdesk.api import MAX_ID, IsoDateTimeFilter, ModelChoiceFilter, ReusedFormFilterSet
 from tickets.models import PRIORITY_RANK, Category, Priority, Status, Ticket
 from tickets.search import search_tickets
 
@@ -15,7 +15,7 @@ class TicketFilter(ReusedFormFilterSet):
     # SELECT DISTINCT over every column (description included) would sort the whole match.
     status = django_filters.MultipleChoiceFilter(choices=Status.choices, distinct=False)
     priority = django_filters.MultipleChoiceFilter(choices=Priority.choices, distinct=False)
-    category = django_filters.ModelChoiceFilter(queryset=Category.objects.all(), to_field_name="slug")
+    category = ModelChoiceFilter(queryset=Category.objects.all(), to_field_name="slug")
     assigned_agent = django_filters.NumberFilter(field_name="assigned_agent_id", min_value=1, max_value=MAX_ID)
     unassigned = django_filters.BooleanFilter(field_name="assigned_agent", lookup_expr="isnull")
     customer_email = django_filters.CharFilter(field_name="customer_email", lookup_expr="iexact")
