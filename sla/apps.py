@@ -4,3 +4,18 @@ from django.apps import AppConfig
 class SlaConfig(AppConfig):
     name = "sla"
     verbose_name = "SLA"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
+        from sla.models import BusinessCalendar, BusinessHours, Holiday, SLAPolicy
+        from sla.services import policies_changed
+
+        def changed(sender, **kwargs) -> None:
+            policies_changed()
+
+        for model in (SLAPolicy, BusinessCalendar, BusinessHours, Holiday):
+            post_save.connect(changed, sender=model, weak=False, dispatch_uid=f"sla-policies-{model.__name__}-saved")
+            post_delete.connect(
+                changed, sender=model, weak=False, dispatch_uid=f"sla-policies-{model.__name__}-deleted"
+            )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import holidays as holidays_package
 
 from sla.models import BusinessCalendar, Holiday
+from sla.services import policies_changed
 
 
 class HolidayImportError(ValueError):
@@ -22,4 +23,5 @@ def holidays_import(*, calendar: BusinessCalendar, country: str, year: int, subd
     rows = [Holiday(calendar=calendar, date=day, name=str(name)[:200]) for day, name in sorted(found.items())]
     before = calendar.holidays.count()
     Holiday.objects.bulk_create(rows, ignore_conflicts=True)
+    policies_changed()  # bulk_create sends no post_save
     return calendar.holidays.count() - before

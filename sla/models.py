@@ -44,7 +44,14 @@ class BusinessCalendar(models.Model):
         return f"{self.name} ({self.timezone})"
 
     def schedule(self) -> Schedule:
-        """The calendar as business-time arithmetic reads it (hours and holidays prefetched or not)."""
+        """The calendar as business-time arithmetic reads it (hours and holidays prefetched or
+        not), built once per instance: an instance's hours and holidays are those it read."""
+        built = self.__dict__.get("_schedule")
+        if built is None:
+            built = self.__dict__["_schedule"] = self._build_schedule()
+        return built
+
+    def _build_schedule(self) -> Schedule:
         weekly: dict[int, list[tuple[int, int]]] = {}
         for hours in self.hours.all():
             weekly.setdefault(hours.weekday, []).append((hours.start_minute, hours.end_minute))

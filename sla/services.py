@@ -11,8 +11,11 @@ the priority or category (and so the policy) changes.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -29,9 +32,53 @@ SLA_FIELDS = [
 ]
 
 
+# Policies and their calendars change rarely and are read on every ticket create and every
+# change of priority or category: three queries, and 5 ms of CPU building a calendar's
+# hours and holidays. Each process keeps what it read, under a version kept in the shared
+# cache: any change to a policy, calendar, hours or holiday sets a new version (at once and
+# again after commit: a process that read the old rows in between cannot keep them), and
+# versions expire, so even a change made behind the ORM's back is seen within minutes.
+POLICIES_VERSION_KEY = "sla:policies:version"
+POLICIES_VERSION_SECONDS = 300
+_read: dict[str, dict[tuple[str, int | None], SLAPolicy | None]] = {}
+
+
+def policies_changed() -> None:
+    """Retire every process's policies (sla.apps connects it to the models' changes)."""
+
+    def bump() -> None:
+        cache.set(POLICIES_VERSION_KEY, uuid.uuid4().hex, timeout=POLICIES_VERSION_SECONDS)
+
+    bump()
+    transaction.on_commit(bump)
+
+
+def _policies_version() -> str | None:
+    version = cache.get(POLICIES_VERSION_KEY)
+    if version is None:
+        cache.add(POLICIES_VERSION_KEY, uuid.uuid4().hex, timeout=POLICIES_VERSION_SECONDS)
+        version = cache.get(POLICIES_VERSION_KEY)
+    return version
+
+
 def policy_for(*, priority: str, category_id: int | None) -> SLAPolicy | None:
-    """The active policy for a priority and category: category-specific first, then oldest."""
-    return (
+    """The active policy for a priority and category: category-specific first, then oldest.
+    The instance is shared by the callers of this process: read it, do not change it."""
+    version = _policies_version()
+    if version is None:  # no cache to agree on a version with: read it every time
+        return _read_policy(priority, category_id)
+    known = _read.get(version)
+    if known is None:
+        _read.clear()
+        known = _read[version] = {}
+    key = (priority, category_id)
+    if key not in known:
+        known[key] = _read_policy(priority, category_id)
+    return known[key]
+
+
+def _read_policy(priority: str, category_id: int | None) -> SLAPolicy | None:
+    policy = (
         SLAPolicy.objects.filter(active=True, priority=priority)
         .filter(Q(category_id=category_id) | Q(category__isnull=True))
         .select_related("calendar")
@@ -39,6 +86,9 @@ def policy_for(*, priority: str, category_id: int | None) -> SLAPolicy | None:
         .order_by(F("category_id").asc(nulls_last=True), "id")
         .first()
     )
+    if policy is not None and policy.calendar is not None:
+        policy.calendar.schedule()  # built once, kept on the instance
+    return policy
 
 
 def schedule_of(policy: SLAPolicy | None) -> Schedule:

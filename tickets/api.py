@@ -125,7 +125,6 @@ class TicketViewSet(
         if serializer.validated_data["internal"] and not actor.is_agent:
             raise PermissionDenied("Only agents can write internal notes.")
         message = services.message_create(ticket=ticket, actor=actor, **serializer.validated_data)
-        message = selectors.visible_messages(request.user).get(pk=message.pk)
         return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=RatingSerializer, responses={200: MessageSerializer, 409: CONFLICT})

@@ -312,8 +312,8 @@ def message_create(
         body=body,
         internal=internal,
     )
-    if attachments:
-        attachments_save(ticket=ticket, message=message, files=attachments)
+    # The message as read with its conversation (Message.attachment_files), for the answer.
+    message.attachment_list = attachments_save(ticket=ticket, message=message, files=attachments) if attachments else []
 
     if internal:
         record_event(ticket=ticket, kind=EventKind.NOTE, actor=actor, new=f"message {message.pk}")
