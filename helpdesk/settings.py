@@ -394,8 +394,11 @@ API_MAX_PAGE_SIZE = env.int("API_MAX_PAGE_SIZE", default=100)
 API_COUNT_LIMIT = env.int("API_COUNT_LIMIT", default=1000)
 API_MAX_OFFSET = env.int("API_MAX_OFFSET", default=10000)
 # Ticket search ranks this many of the newest matching tickets (a common word can match a
-# large share of a million tickets; ranking them all would read every one).
-TICKET_SEARCH_CANDIDATES = env.int("TICKET_SEARCH_CANDIDATES", default=2000)
+# large share of a million tickets; ranking them all would read every one). As many as a
+# list counts exactly (API_COUNT_LIMIT), and as many as Zendesk's search API returns (past
+# 1,000 it points to its export endpoint). 2,000 took 40 % more of the database's time per
+# search (docs/performance.md).
+TICKET_SEARCH_CANDIDATES = env.int("TICKET_SEARCH_CANDIDATES", default=1000)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Helpdesk API",
