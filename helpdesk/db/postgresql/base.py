@@ -21,16 +21,14 @@ from datetime import UTC
 from django.db.backends.postgresql import base as django_base
 from django_prometheus.db.backends.postgresql import base as prometheus_base
 from django_prometheus.db.common import ExportingCursorWrapper
+from psycopg import adapters
+from psycopg.pq import Format
 
-try:  # the C implementation (psycopg[binary] or psycopg[c]); without it Django's loader stays
-    from psycopg import adapters
-    from psycopg.pq import Format
-
-    TIMESTAMPTZ_OID = adapters.types["timestamptz"].oid
-    _C_LOADER = adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
-    if _C_LOADER is None or not _C_LOADER.__module__.startswith(("psycopg_binary", "psycopg_c")):
-        _C_LOADER = None
-except ImportError:  # pragma: no cover - psycopg 2
+TIMESTAMPTZ_OID = adapters.types["timestamptz"].oid
+# psycopg's C loader (psycopg[binary] or psycopg[c]); with the pure-Python build there is
+# none, and Django's own loader stays.
+_C_LOADER = adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
+if _C_LOADER is None or not _C_LOADER.__module__.startswith(("psycopg_binary", "psycopg_c")):
     _C_LOADER = None
 
 
