@@ -18,8 +18,10 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 
 COPY . .
-# collectstatic needs settings but no services: a throwaway key, never used at run time.
-RUN SECRET_KEY=collectstatic-only DEBUG=false python manage.py collectstatic --no-input \
+# collectstatic needs settings but no services: a throwaway key and a database URL that is
+# never connected to, neither used at run time.
+RUN SECRET_KEY=collectstatic-only DEBUG=false DATABASE_URL=postgres://collectstatic@localhost/unused \
+    python manage.py collectstatic --no-input \
     && mkdir -p /var/lib/helpdesk/media \
     && chown -R helpdesk:helpdesk /var/lib/helpdesk
 

@@ -1,6 +1,8 @@
 # Two commands for a fresh machine with Python 3.11+:
 #   make run    set up and run the helpdesk with demo data on http://127.0.0.1:8000
-#   make test   set up and run the test suite (SQLite, no services needed)
+#   make test   set up and run the test suite (embedded PostgreSQL, no services needed)
+# Both start an embedded PostgreSQL (core/embedded_postgres.py; data in var/postgres) unless
+# DATABASE_URL points at one, and stop it when they end.
 
 PYTHON ?= python3
 VENV := .venv
@@ -23,12 +25,15 @@ $(VENV)/.dev-installed: $(VENV)/.runtime-installed requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# Runs what follows with DATABASE_URL set: to the embedded PostgreSQL, started for the
+# command and stopped after it, unless DATABASE_URL is set already.
+WITH_DATABASE := $(BIN)/python -m core.embedded_postgres
+
 run: $(VENV)/.runtime-installed
-	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --no-input
-	DEBUG=$${DEBUG:-true} SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/python manage.py seed_demo
-	@echo "Starting web (http://127.0.0.1:$(PORT)), Celery worker and beat. Ctrl-C stops all of them."
 	DEBUG=$${DEBUG:-true} SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} PATH="$(CURDIR)/$(BIN):$$PATH" \
-		$(BIN)/honcho start --env /dev/null --port $(PORT)
+		$(WITH_DATABASE) sh -c 'python manage.py migrate --no-input && python manage.py seed_demo \
+		&& echo "Starting web (http://127.0.0.1:$(PORT)), Celery worker and beat. Ctrl-C stops all of them." \
+		&& exec honcho start --env /dev/null --port $(PORT)'
 
 test: $(VENV)/.dev-installed
 	$(BIN)/pytest -m "not e2e" $(PYTEST_ARGS)
@@ -42,8 +47,8 @@ test-e2e: $(VENV)/.dev-installed
 
 # Screenshots of the workspace with demo data (needs chromium), into docs/screenshots/.
 screenshots: $(VENV)/.dev-installed
-	DEBUG=true HELPDESK_VAR_DIR=$(CURDIR)/var/screenshots $(BIN)/python manage.py migrate --no-input -v0
-	DEBUG=true HELPDESK_VAR_DIR=$(CURDIR)/var/screenshots $(BIN)/python manage.py screenshots
+	DEBUG=true HELPDESK_VAR_DIR=$(CURDIR)/var/screenshots $(WITH_DATABASE) \
+		sh -c '$(BIN)/python manage.py migrate --no-input -v0 && $(BIN)/python manage.py screenshots'
 
 # Benchmarks against a PostgreSQL cluster (port 18404) and a Redis of their own (docs/performance.md):
 #   make bench               ~10k tickets, a few minutes (the smoke run in .ci/run)
@@ -68,18 +73,18 @@ audit: $(VENV)/.dev-installed
 	$(BIN)/pip-audit --progress-spinner off --skip-editable
 
 migrations-check: $(VENV)/.dev-installed
-	DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run
+	DEBUG=true $(WITH_DATABASE) $(BIN)/python manage.py makemigrations --check --dry-run
 
-# Database (pg_dump custom format, or the SQLite file) + uploaded files into
-# $(BACKUP_DIR)/helpdesk-<UTC time>/; reads DATABASE_URL and MEDIA_ROOT like the app.
+# Database (pg_dump custom format) + uploaded files into $(BACKUP_DIR)/helpdesk-<UTC time>/;
+# reads DATABASE_URL (default: the embedded PostgreSQL) and MEDIA_ROOT like the app.
 BACKUP_DIR ?= backups
-backup:
-	scripts/backup.sh $(BACKUP_DIR)
+backup: $(VENV)/.runtime-installed
+	$(WITH_DATABASE) scripts/backup.sh $(BACKUP_DIR)
 
 # make restore BACKUP=backups/helpdesk-<time> DATABASE_URL=postgres://.../new_db MEDIA_ROOT=/new/media
 restore:
 	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=backups/helpdesk-<time>"; exit 2; }
-	scripts/restore.sh $(BACKUP)
+	$(WITH_DATABASE) scripts/restore.sh $(BACKUP)
 
 # Soak test: gunicorn + Celery worker and beat on PostgreSQL + Redis (both on localhost),
 # SOAK_SECONDS (default 600) of mixed traffic, then every notification delivered exactly

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -41,8 +42,25 @@ def silent_port() -> Iterator[int]:
         server.close()
 
 
+def database_url(name: str | None = None) -> str:
+    """The suite's database (or another one on the same server) as a DATABASE_URL.
+
+    The embedded server listens on a Unix socket only: its folder is the host, given as
+    libpq's ``?host=`` (read by the settings and by pg_dump alike)."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
+    name = name or db["NAME"]
+    host = db["HOST"] or "127.0.0.1"
+    if host.startswith("/"):
+        return f"postgres://{db['USER']}{password}@/{name}?host={quote(host)}"
+    return f"postgres://{db['USER']}{password}@{host}:{db['PORT'] or 5432}/{name}"
+
+
 def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
-    """Environment of a production process with embedded services pointed into tmp_path."""
+    """Environment of a production process on the suite's database, its embedded services
+    (cache, broker, files) pointed into tmp_path."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -63,6 +81,7 @@ def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
             "SECRET_KEY": "production-like-test-key-9f8e7d6c5b4a39281706f5e4d3c2b1a0-zyxwvu",
             "ALLOWED_HOSTS": "testserver,helpdesk.example.com",
             "HELPDESK_VAR_DIR": str(tmp_path / "var"),
+            "DATABASE_URL": database_url(),
             "LOG_LEVEL": "ERROR",
         }
     )

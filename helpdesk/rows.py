@@ -2,8 +2,8 @@
 
 For the few hot reads written as plain statements (token lookup, a page's tags, attachments
 and messages): the ORM would compile the same query on every request. The database's
-values still pass through the converters the ORM applies (SQLite hands back naive
-datetimes that the ORM makes aware, for one), so the instances are those a queryset builds.
+values still pass through the converters the ORM applies (a JSON or decimal column, for one),
+so the instances are those a queryset builds.
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def unprepared(connection) -> Iterator[None]:
     with its values)."""
     connection.ensure_connection()
     raw = connection.connection
-    if connection.vendor != "postgresql" or not hasattr(raw, "prepare_threshold"):
+    if not hasattr(raw, "prepare_threshold"):
         yield
         return
     threshold, raw.prepare_threshold = raw.prepare_threshold, None

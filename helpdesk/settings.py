@@ -1,9 +1,10 @@
 """Settings for the helpdesk, read from the environment.
 
-Every variable is listed with its default and meaning in `.env.example`. Without any
-variable set, the helpdesk runs embedded: SQLite, local-memory cache, a Celery broker on
-the local filesystem and email printed to the console. With DATABASE_URL, REDIS_URL and
-EMAIL_URL it runs on PostgreSQL, Redis and SMTP.
+Every variable is listed with its default and meaning in `.env.example`. DATABASE_URL is
+always PostgreSQL: `make run` and `make test` set it to the embedded server they start. With
+nothing else set, the helpdesk runs embedded: local-memory cache, a Celery broker on the local
+filesystem and email printed to the console. With REDIS_URL and EMAIL_URL it runs on Redis
+and SMTP.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def env_bool(name: str, *, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be one of true/false, yes/no, on/off or 1/0, not {raw!r}.")
 
 
-# Runtime state of the embedded mode (SQLite file, broker folders, uploads, beat schedule).
+# Runtime state of the embedded mode (PostgreSQL data, broker folders, uploads, beat schedule).
 VAR_DIR = Path(env.str("HELPDESK_VAR_DIR", default=str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DEBUG", default=False)
@@ -120,45 +121,47 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------
-# django-prometheus wraps the engines so that /metrics reports queries and connections
-# (on PostgreSQL through helpdesk.db.postgresql: its backend, cheaper per request).
-_PROMETHEUS_ENGINES = {
-    "django.db.backends.postgresql": "helpdesk.db.postgresql",
-    "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
-}
+# PostgreSQL only. `make run` and `make test` start the embedded server (core.embedded_postgres)
+# and set DATABASE_URL; deployments point it at their own server.
+# django-prometheus's engine wraps psycopg so that /metrics reports queries and connections
+# (through helpdesk.db.postgresql: its backend, cheaper per request).
 DATABASE_CONNECT_TIMEOUT = env.int("DATABASE_CONNECT_TIMEOUT", default=3)
-_default_db = env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'helpdesk.sqlite3'}")
-_default_db["ENGINE"] = _PROMETHEUS_ENGINES.get(_default_db["ENGINE"], _default_db["ENGINE"])
-if _default_db["ENGINE"].endswith("postgresql"):
-    _options = _default_db.setdefault("OPTIONS", {})
-    _options.setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
-    # Parameters bound by the server, and a statement run 5 times on a connection prepared
-    # (Django prepares nothing unless told): the hot queries are then planned once per
-    # connection, not per request (planning was most of a token lookup's 1 ms;
-    # docs/performance.md). Statements whose plan depends on their values run unprepared
-    # (helpdesk.rows.unprepared).
-    if env.bool("DATABASE_SERVER_SIDE_BINDING", default=True):
-        _options.setdefault("server_side_binding", True)
-        _options.setdefault("prepare_threshold", 5)
-    _pool_max = env.int("DATABASE_POOL_MAX_SIZE", default=10)
-    if _pool_max > 0:
-        # psycopg's pool, one per process. `timeout` bounds the wait for a free
-        # connection, so a dead database fails a request in seconds, not minutes.
-        _options["pool"] = {
-            "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=1),
-            "max_size": _pool_max,
-            "timeout": env.float("DATABASE_POOL_TIMEOUT", default=DATABASE_CONNECT_TIMEOUT),
-        }
-    else:
-        _default_db["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-        _default_db["CONN_HEALTH_CHECKS"] = True
-elif _default_db["ENGINE"].endswith("sqlite3"):
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
-    # Several processes (web, worker, beat) share the embedded database: wait for locks
-    # instead of failing, and let readers work while one process writes.
-    _default_db.setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
+if not env.str("DATABASE_URL", default=""):
+    raise ImproperlyConfigured(
+        "DATABASE_URL is not set. `make run` and `make test` start an embedded PostgreSQL and set it; "
+        "to run another command on that one: .venv/bin/python -m core.embedded_postgres manage.py ..."
     )
+_default_db = env.db_url("DATABASE_URL")
+if _default_db["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured(
+        f"DATABASE_URL must be a postgres:// URL (PostgreSQL is the only database), not {_default_db['ENGINE']}."
+    )
+_default_db["ENGINE"] = "helpdesk.db.postgresql"
+_options = _default_db.setdefault("OPTIONS", {})
+if not _default_db["HOST"] and "host" in _options:
+    # postgres://user@/db?host=/socket/dir (the embedded server listens on a socket only).
+    _default_db["HOST"] = _options.pop("host")
+_options.setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
+# Parameters bound by the server, and a statement run 5 times on a connection prepared
+# (Django prepares nothing unless told): the hot queries are then planned once per
+# connection, not per request (planning was most of a token lookup's 1 ms;
+# docs/performance.md). Statements whose plan depends on their values run unprepared
+# (helpdesk.rows.unprepared).
+if env.bool("DATABASE_SERVER_SIDE_BINDING", default=True):
+    _options.setdefault("server_side_binding", True)
+    _options.setdefault("prepare_threshold", 5)
+_pool_max = env.int("DATABASE_POOL_MAX_SIZE", default=10)
+if _pool_max > 0:
+    # psycopg's pool, one per process. `timeout` bounds the wait for a free
+    # connection, so a dead database fails a request in seconds, not minutes.
+    _options["pool"] = {
+        "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=1),
+        "max_size": _pool_max,
+        "timeout": env.float("DATABASE_POOL_TIMEOUT", default=DATABASE_CONNECT_TIMEOUT),
+    }
+else:
+    _default_db["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+    _default_db["CONN_HEALTH_CHECKS"] = True
 DATABASES = {"default": _default_db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -500,3 +503,11 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
     },
 }
+
+# --- Metrics --------------------------------------------------------------------------
+# prometheus_client writes each process's figures into PROMETHEUS_MULTIPROC_DIR and fails on
+# the first counted query when the folder is missing. gunicorn's on_starting empties and
+# makes it; the other processes of the image (migrate, worker, beat) start before or
+# without it, so every process makes sure it exists.
+if _metrics_dir := env.str("PROMETHEUS_MULTIPROC_DIR", default=""):
+    Path(_metrics_dir).mkdir(parents=True, exist_ok=True)

@@ -21,12 +21,7 @@ LOGGING["handlers"]["console"]["formatter"] = "text"
 if "KEY_PREFIX" in CACHES["default"]:
     CACHES["default"]["KEY_PREFIX"] = f"helpdesk-test-{os.getpid()}"
 
-if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # A file, not Django's in-memory default, so that tests running several threads (each
-    # with its own connection) exercise real SQLite locking.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
-if DATABASES["default"]["ENGINE"].endswith("postgresql"):
-    DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get("TEST_DATABASE_NAME", "test_helpdesk")
+DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get("TEST_DATABASE_NAME", "test_helpdesk")
 
 # Serve static files from the source folders; tests never run collectstatic.
 WHITENOISE_AUTOREFRESH = True

@@ -1,7 +1,6 @@
-"""Article search: PostgreSQL full text with ranking, snippets and a misspelling fallback;
-a word-matching fallback on SQLite.
+"""Article search: PostgreSQL full text with ranking, snippets and a misspelling fallback.
 
-PostgreSQL steps:
+Steps:
 1. Parse the query with every language's configuration (or the requested language's and
    'simple') and OR the results: one constant tsquery, so the GIN index on search_vector
    serves the match whatever language each article is in.
@@ -23,28 +22,19 @@ PostgreSQL steps:
 
 from __future__ import annotations
 
-import operator
 from dataclasses import dataclass
-from functools import reduce
 
 from django.conf import settings
 from django.db import connection
 from django.db.models import (
     BooleanField,
-    Case,
-    ExpressionWrapper,
     F,
     FloatField,
-    Func,
-    IntegerField,
-    Q,
     QuerySet,
     TextField,
     Value,
-    When,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Concat
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -95,10 +85,6 @@ class SearchQuery:
         return sorted(set(SEARCH_CONFIGS.values()))
 
 
-def uses_full_text() -> bool:
-    return connection.vendor == "postgresql"
-
-
 def _tsquery_text(query: SearchQuery) -> str:
     return " or ".join(query.words) if query.match_any else query.text
 
@@ -133,49 +119,26 @@ def search_articles(articles: QuerySet[Article], query: SearchQuery) -> QuerySet
     query = SearchQuery(text, query.language, query.match_any)
     if not query.words:  # nothing but punctuation: nothing to look for
         return articles.none().annotate(search_rank=Value(0), headline=Value("", output_field=TextField()))
-    if uses_full_text():
-        tsquery, params = _tsquery(query)
-        candidates = _candidate_ids(articles, query)
-        if candidates:
-            # The SQL text of these RawSQL is built from constants; the searched words are bound parameters.
-            return (
-                articles.filter(IsAnyOf(F("pk"), candidates))
-                .annotate(
-                    search_rank=RawSQL(f"ts_rank(search_vector, {tsquery})", params, output_field=FloatField()),  # nosec B611
-                    # Computed after ORDER BY and LIMIT: for the rows of the page only.
-                    headline=RawSQL(  # nosec B611
-                        f"ts_headline({_ROW_CONFIG}, {_PLAIN_CONTENT}, {tsquery}, %s)",
-                        [*params, f"StartSel={_START}, StopSel={_STOP}, MaxWords=35, MinWords=15, MaxFragments=2"],
-                        output_field=TextField(),
-                    ),
-                )
-                .order_by("-search_rank", "-published_at", "-id")
+    tsquery, params = _tsquery(query)
+    candidates = _candidate_ids(articles, query)
+    if candidates:
+        # The SQL text of these RawSQL is built from constants; the searched words are bound parameters.
+        return (
+            articles.filter(IsAnyOf(F("pk"), candidates))
+            .annotate(
+                search_rank=RawSQL(f"ts_rank(search_vector, {tsquery})", params, output_field=FloatField()),  # nosec B611
+                # Computed after ORDER BY and LIMIT: for the rows of the page only.
+                headline=RawSQL(  # nosec B611
+                    f"ts_headline({_ROW_CONFIG}, {_PLAIN_CONTENT}, {tsquery}, %s)",
+                    [*params, f"StartSel={_START}, StopSel={_STOP}, MaxWords=35, MinWords=15, MaxFragments=2"],
+                    output_field=TextField(),
+                ),
             )
-        similar = articles.filter(RawSQL("%s <%% title", [text], output_field=BooleanField()))
-        return similar.annotate(
-            search_rank=RawSQL("word_similarity(%s, title)", [text], output_field=FloatField()),
-            headline=Value("", output_field=TextField()),
-        ).order_by("-search_rank", "-published_at", "-id")
-    # SQLite: each word somewhere in title, tags or content, compared in lower case by
-    # Python (SQLite's own lower() and LIKE fold ASCII letters only: "Пароль" != "пароль").
-    folded = articles.annotate(
-        _title=Func(F("title"), function="PY_LOWER", output_field=TextField()),
-        _body=Func(
-            Concat(F("tags_text"), Value(" "), F("content"), output_field=TextField()),
-            function="PY_LOWER",
-            output_field=TextField(),
-        ),
-    )
-    hits = [Q(_title__contains=word) | Q(_body__contains=word) for word in query.words]
-    matched = sum((Case(When(hit, then=Value(1)), default=Value(0)) for hit in hits), Value(0))
-    in_title = Case(When(_title__contains=query.words[0], then=Value(1)), default=Value(0))
-    if query.match_any:
-        folded = folded.filter(reduce(operator.or_, hits))
-    else:
-        for hit in hits:
-            folded = folded.filter(hit)
-    return folded.annotate(
-        search_rank=ExpressionWrapper(matched * 2 + in_title, output_field=IntegerField()),
+            .order_by("-search_rank", "-published_at", "-id")
+        )
+    similar = articles.filter(RawSQL("%s <%% title", [text], output_field=BooleanField()))
+    return similar.annotate(
+        search_rank=RawSQL("word_similarity(%s, title)", [text], output_field=FloatField()),
         headline=Value("", output_field=TextField()),
     ).order_by("-search_rank", "-published_at", "-id")
 

@@ -1,4 +1,4 @@
-"""Words too common to narrow a search, for the SQLite fallback and for suggestions.
+"""Words too common to narrow a search: for suggestions and the search's own word list.
 
 PostgreSQL's text-search configurations have their own lists; these make a customer's
 sentence, "how can I reset my password", find the article about resetting a password.

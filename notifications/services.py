@@ -34,7 +34,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -114,19 +114,12 @@ def _lease(now: datetime) -> datetime:
     return now + timedelta(seconds=settings.NOTIFICATION_CLAIM_SECONDS)
 
 
-def _claim(notification_id: int, now: datetime) -> bool:
-    """Claim one row with a conditional UPDATE: true for exactly one of several claimants."""
-    return bool(Notification.objects.filter(_claimable(now), pk=notification_id).update(claimed_until=_lease(now)))
-
-
 def claim_one(notification_id: int, now: datetime) -> bool:
     """Claim one row for this worker, just before sending it.
 
-    On PostgreSQL the row is locked with SELECT ... FOR UPDATE SKIP LOCKED, so a worker
-    never waits on a row another is claiming; elsewhere a conditional UPDATE does the same.
+    The row is locked with SELECT ... FOR UPDATE SKIP LOCKED, so a worker never waits on a
+    row another is claiming: true for exactly one of several claimants.
     """
-    if connection.vendor != "postgresql":
-        return _claim(notification_id, now)
     with transaction.atomic():
         row = (
             Notification.objects.select_for_update(skip_locked=True)
@@ -138,11 +131,6 @@ def claim_one(notification_id: int, now: datetime) -> bool:
             return False
         Notification.objects.filter(pk=notification_id).update(claimed_until=_lease(now))
     return True
-
-
-def _due_ids(now: datetime, limit: int) -> list[int]:
-    due = Notification.objects.filter(_claimable(now)).order_by("next_attempt_at", "id")
-    return list(due.values_list("pk", flat=True)[:limit])
 
 
 # Rows one statement claims, at most (see claim_batch_size).
@@ -182,18 +170,14 @@ RETURNING claimed.*
 def claim_batch(now: datetime, limit: int) -> list[Notification]:
     """Claim up to `limit` due rows nobody holds, oldest due first, and return them.
 
-    On PostgreSQL one statement finds, locks and claims them; rows other workers are
-    claiming are skipped, so any number of sweepers share the queue without waiting on or
-    colliding with each other. Elsewhere the candidates are claimed one by one.
+    One statement finds, locks and claims them; rows other workers are claiming are
+    skipped, so any number of sweepers share the queue without waiting on or colliding with
+    each other.
     """
     if limit < 1:
         return []
-    if connection.vendor == "postgresql":
-        params = {"lease": _lease(now), "now": now, "deliverable": list(DELIVERABLE), "limit": limit}
-        rows = list(Notification.objects.raw(_CLAIM_BATCH_SQL, params))
-    else:
-        claimed = [pk for pk in _due_ids(now, limit) if claim_one(pk, now)]
-        rows = list(Notification.objects.filter(pk__in=claimed))
+    params = {"lease": _lease(now), "now": now, "deliverable": list(DELIVERABLE), "limit": limit}
+    rows = list(Notification.objects.raw(_CLAIM_BATCH_SQL, params))
     return sorted(rows, key=lambda row: (row.next_attempt_at, row.pk))
 
 

@@ -8,13 +8,14 @@ die() {
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 var_dir="${HELPDESK_VAR_DIR:-$repo/var}"
-DATABASE_URL="${DATABASE_URL:-sqlite:///$var_dir/helpdesk.sqlite3}"
-PYTHON="${PYTHON:-python3}"
+[ -n "${DATABASE_URL:-}" ] || die "DATABASE_URL is not set (make backup / make restore set it for the embedded PostgreSQL)"
+# PostgreSQL's client tools: from PG_BIN when set (the embedded server's own, whose major
+# may be newer than the system's: pg_dump refuses a server newer than itself), else PATH.
+PG_TOOLS="${PG_BIN:+$PG_BIN/}"
 
 case "$DATABASE_URL" in
   postgres://* | postgresql://* | pgsql://* | psql://*) DATABASE_KIND=postgresql ;;
-  sqlite://*) DATABASE_KIND=sqlite ;;
-  *) die "DATABASE_URL must name a PostgreSQL or SQLite database" ;;
+  *) die "DATABASE_URL must name a PostgreSQL database" ;;
 esac
 
 media_root() {
@@ -37,9 +38,4 @@ postgres_database_name() {
 postgres_maintenance_url() {
   local base="${1%%\?*}"
   echo "${base%/*}/postgres${1:${#base}}"
-}
-
-# sqlite:////abs/path -> /abs/path, sqlite:///relative -> relative (django-environ's reading).
-sqlite_path() {
-  echo "${1#sqlite:///}"
 }

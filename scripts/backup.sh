@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Back up the helpdesk: the database and the uploaded files, into one new folder
 #   <BACKUP_DIR>/helpdesk-<UTC time>/
-#     database.dump     pg_dump custom format (PostgreSQL), or database.sqlite3 (embedded mode)
+#     database.dump     pg_dump custom format
 #     media.tar.gz      every file under MEDIA_ROOT (ticket attachments)
 #     MANIFEST          when, what, how many files
 #     SHA256SUMS        checked by scripts/restore.sh before it touches anything
 #
 # Usage: DATABASE_URL=postgres://user:pass@host:5432/helpdesk scripts/backup.sh [BACKUP_DIR]
-# Reads the same variables as the app: DATABASE_URL (default: the embedded SQLite file),
-# MEDIA_ROOT (default: HELPDESK_VAR_DIR/media, HELPDESK_VAR_DIR defaulting to ./var).
+# Reads the same variables as the app: DATABASE_URL (required; `make backup` sets it to the
+# embedded PostgreSQL when unset), MEDIA_ROOT (default: HELPDESK_VAR_DIR/media,
+# HELPDESK_VAR_DIR defaulting to ./var), PG_BIN (folder of pg_dump; default: PATH).
 # Prints the folder it wrote on its last line. pg_dump must be at least the server's version.
 set -euo pipefail
 
@@ -28,26 +29,9 @@ trap 'rm -rf "$partial"' EXIT
 
 # The database first, then the files: an attachment saved in between is an extra file in
 # the archive (harmless), never a row whose file is missing.
-case "$DATABASE_KIND" in
-  postgresql)
-    pg_dump --format=custom --no-owner --no-privileges --file="$partial/database.dump" \
-      --dbname="$(libpq_url "$DATABASE_URL")"
-    database_file=database.dump
-    ;;
-  sqlite)
-    # SQLite's online backup: a consistent copy even while the helpdesk writes (WAL).
-    "$PYTHON" - "$(sqlite_path "$DATABASE_URL")" "$partial/database.sqlite3" <<'PY'
-import sqlite3, sys
-source = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
-target = sqlite3.connect(sys.argv[2])
-with target:
-    source.backup(target)
-target.close()
-source.close()
-PY
-    database_file=database.sqlite3
-    ;;
-esac
+"${PG_TOOLS}pg_dump" --format=custom --no-owner --no-privileges --file="$partial/database.dump" \
+  --dbname="$(libpq_url "$DATABASE_URL")"
+database_file=database.dump
 
 media="$(media_root)"
 if [ -d "$media" ]; then

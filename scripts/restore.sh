@@ -27,31 +27,19 @@ if [ -d "$media" ] && [ -n "$(ls -A "$media")" ]; then
   die "MEDIA_ROOT $media is not empty; restore into an empty folder"
 fi
 
-case "$backup_kind" in
-  postgresql)
-    url="$(libpq_url "$DATABASE_URL")"
-    name="$(postgres_database_name "$url")"
-    maintenance="$(postgres_maintenance_url "$url")"
-    exists="$(psql "$maintenance" --no-psqlrc -tAc "SELECT 1 FROM pg_database WHERE datname = '$name'")"
-    if [ "$exists" = 1 ]; then
-      tables="$(psql "$url" --no-psqlrc -tAc "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')")"
-      [ "$tables" = 0 ] || die "database $name already has $tables tables; restore into a new database"
-    else
-      psql "$maintenance" --no-psqlrc -q -c "CREATE DATABASE \"$name\""
-    fi
-    # One transaction: a failed restore leaves the new database empty, not half-filled.
-    pg_restore --no-owner --no-privileges --exit-on-error --single-transaction \
-      --dbname="$url" "$archive/database.dump"
-    ;;
-  sqlite)
-    path="$(sqlite_path "$DATABASE_URL")"
-    if [ -s "$path" ]; then
-      die "$path already exists; restore into a new file"
-    fi
-    mkdir -p "$(dirname "$path")"
-    cp "$archive/database.sqlite3" "$path"
-    ;;
-esac
+url="$(libpq_url "$DATABASE_URL")"
+name="$(postgres_database_name "$url")"
+maintenance="$(postgres_maintenance_url "$url")"
+exists="$("${PG_TOOLS}psql" "$maintenance" --no-psqlrc -tAc "SELECT 1 FROM pg_database WHERE datname = '$name'")"
+if [ "$exists" = 1 ]; then
+  tables="$("${PG_TOOLS}psql" "$url" --no-psqlrc -tAc "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')")"
+  [ "$tables" = 0 ] || die "database $name already has $tables tables; restore into a new database"
+else
+  "${PG_TOOLS}psql" "$maintenance" --no-psqlrc -q -c "CREATE DATABASE \"$name\""
+fi
+# One transaction: a failed restore leaves the new database empty, not half-filled.
+"${PG_TOOLS}pg_restore" --no-owner --no-privileges --exit-on-error --single-transaction \
+  --dbname="$url" "$archive/database.dump"
 
 mkdir -p "$media"
 tar -C "$media" -xzf "$archive/media.tar.gz"

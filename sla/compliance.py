@@ -7,13 +7,13 @@ For each target (first response, resolution) a ticket with a policy is exactly o
 - open: not done, not due yet.
 Compliance is met / (met + breached); open tickets do not count either way. Times are the
 business minutes the team actually took (pauses excluded), as recorded by sla.services.
-Percentiles are nearest-rank (the value at rank ceil(0.9 n) of the n timed tickets), identical
-on PostgreSQL and SQLite.
+Percentiles are nearest-rank (the value at rank ceil(0.9 n) of the n timed tickets).
 
 Two ways to the same figures:
-- Generic (SQLite and any other database): an aggregate for the period, one grouped by
-  priority, and one ORDER BY ... OFFSET query per percentile; the daily figures grouped by day.
-- PostgreSQL: the percentiles are `percentile_disc(0.9)`, which is nearest-rank, computed as
+- Plain ORM (the reference the tests hold the report against): an aggregate for the period,
+  one grouped by priority, and one ORDER BY ... OFFSET query per percentile; the daily
+  figures grouped by day.
+- The report as served: the percentiles are `percentile_disc(0.9)`, which is nearest-rank, computed as
   aggregates. The report is then three queries: the per-priority figures (a hash aggregate),
   the period's averages with every percentile (overall and per priority, through FILTER), and
   the count without a policy; the period's counts are the sums of the per-priority ones. The
@@ -188,7 +188,7 @@ def compliance_report(
     now = now or timezone.now()
     period = _period(start, end, priority, category, agent)
     scoped = period.filter(sla_policy__isnull=False)
-    return _report(start, end, period, scoped, now, in_sql=connections[scoped.db].vendor == "postgresql")
+    return _report(start, end, period, scoped, now, in_sql=True)
 
 
 def _report(
@@ -267,7 +267,7 @@ def compliance_by_day(
 ) -> list[DailyCompliance]:
     """Per creation day, both targets together: met / (met + breached). One query."""
     scoped = _period(start, end, priority, category, agent).filter(sla_policy__isnull=False)
-    return _by_day(scoped, now or timezone.now(), hashed=connections[scoped.db].vendor == "postgresql")
+    return _by_day(scoped, now or timezone.now(), hashed=True)
 
 
 def _flag(condition: Q) -> Case:

@@ -10,10 +10,9 @@ Set-based, a fixed number of SQL statements whatever the number of tickets. What
    Slack per violation or warning when a webhook is configured.
 4. Record the run (for /metrics and operators); drop runs older than a week.
 
-On PostgreSQL, 1-3 are one statement (data-modifying CTEs): the notifications are written
-for exactly the rows the inserts RETURN, with the assignee and policy read from the same
-index-only scans that found them, so no ticket row is visited. Elsewhere (SQLite) they are
-three statements, and the notification insert finds this scan's rows by its id.
+1-3 are one statement (data-modifying CTEs): the notifications are written for exactly the
+rows the inserts RETURN, with the assignee and policy read from the same index-only scans
+that found them, so no ticket row is visited.
 
 A notification's payload holds only the ticket and the due time: what happened is the row's
 kind (sla.violation.first_response...), when is its created_at, and what people read (the
@@ -92,16 +91,12 @@ ORDER BY ticket_id, kind
 ON CONFLICT (ticket_id, kind) DO NOTHING
 """
 
-_VIOLATIONS = _compose(_INSERT_EVENTS, table="sla_slaviolation", found=_OVERDUE)
-_WARNINGS = _compose(_INSERT_EVENTS, table="sla_slawarning", found=_AT_RISK)
-
 # The notification rows of `events` (ticket_id, kind, due_at, type, assigned_agent_id,
-# sla_policy_id): a WITH-list tail and the SELECT of the rows, shared by both forms below.
-# {json} is jsonb_build_object on PostgreSQL and json_object on SQLite: the same arguments.
+# sla_policy_id): a WITH-list tail and the SELECT of the rows, shared by both statements below.
 _RECIPIENTS = """
 details AS (
     SELECT ticket_id, type, assigned_agent_id, sla_policy_id, 'sla.' || type || '.' || kind AS event_kind,
-           {json}('ticket_id', ticket_id, 'due_at', due_at) AS payload
+           jsonb_build_object('ticket_id', ticket_id, 'due_at', due_at) AS payload
       FROM events
 ),
 people AS (
@@ -129,9 +124,8 @@ SELECT 'slack', CASE WHEN pol.slack_webhook_url <> '' THEN 'policy:' || CAST(pol
  WHERE pol.slack_webhook_url <> '' OR %(default_slack)s
 """
 
-# The notifications of the violations and warnings carrying this scan's id (SQLite, and a
-# target met late). The WITH clause sits inside the INSERT so that drivers (Python's
-# sqlite3) see an INSERT and report how many rows it wrote.
+# The notifications of the violations and warnings carrying this scan's id (a target met
+# late, sla_record_if_late).
 _NOTIFICATIONS = _compose(
     """
 INSERT INTO <<columns>>
@@ -150,7 +144,7 @@ WITH events AS (
     rows=_ROWS,
 )
 
-# PostgreSQL: the whole scan in one statement. The events are the rows the inserts RETURN
+# The whole scan in one statement. The events are the rows the inserts RETURN
 # (a row another scan recorded first is not returned: that scan notifies for it), joined
 # back to what found them for the assignee and policy. Answers the three counts.
 _SCAN = _compose(
@@ -205,8 +199,6 @@ _SCAN_SETTINGS = (
     " set_config('synchronous_commit', 'off', true)"
 )
 
-_JSON = {"postgresql": "jsonb_build_object", "sqlite": "json_object"}
-
 
 @dataclass
 class ScanResult:
@@ -247,18 +239,9 @@ def sla_scan(*, now: datetime | None = None, ticket_id: int | None = None) -> Sc
         # planning costs nothing next to a generic plan chosen for some other minute.
         planned = unprepared(connection) if ticket_id is None else contextlib.nullcontext()
         with planned, transaction.atomic(), connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute(_SCAN_SETTINGS)
-                cursor.execute(_SCAN.format(only=only, json=_JSON[connection.vendor]), params)
-                result.violations, result.warnings, result.notifications = cursor.fetchone()
-            else:
-                cursor.execute(_VIOLATIONS.format(only=only), params)
-                result.violations = max(cursor.rowcount, 0)
-                cursor.execute(_WARNINGS.format(only=only), params)
-                result.warnings = max(cursor.rowcount, 0)
-                if result.violations or result.warnings:
-                    cursor.execute(_NOTIFICATIONS.format(json=_JSON[connection.vendor]), params)
-                    result.notifications = max(cursor.rowcount, 0)
+            cursor.execute(_SCAN_SETTINGS)
+            cursor.execute(_SCAN.format(only=only), params)
+            result.violations, result.warnings, result.notifications = cursor.fetchone()
             if result.notifications:
                 transaction.on_commit(lambda: dispatch_due(rows=result.notifications))
             result.duration_ms = (time.perf_counter() - started) * 1000
@@ -344,6 +327,6 @@ def sla_record_if_late(*, ticket, kind: str, done_at: datetime) -> bool:
         cursor.execute(_LATE, params)
         if cursor.rowcount <= 0:
             return False  # the scan had recorded it already
-        cursor.execute(_NOTIFICATIONS.format(json=_JSON[connection.vendor]), params)
+        cursor.execute(_NOTIFICATIONS, params)
     transaction.on_commit(dispatch_due)
     return True

@@ -2,7 +2,7 @@
 
 Capacity is checked under a row lock on the agent (SELECT ... FOR UPDATE): two
 assignments to the same agent run one after the other, and the second counts the first's
-ticket. On SQLite, whose writers are serialised anyway, the lock is a no-op.
+ticket.
 """
 
 from __future__ import annotations

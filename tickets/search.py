@@ -1,12 +1,12 @@
-"""Ticket search: PostgreSQL full text with ranking, a word-by-word fallback on SQLite.
+"""Ticket search: PostgreSQL full text with ranking.
 
-On PostgreSQL each ticket carries a weighted tsvector (subject A, description B, public
+Each ticket carries a weighted tsvector (subject A, description B, public
 messages C) in `search_vector`, GIN-indexed; it is rebuilt by `refresh_search_vector`
 whenever the ticket's text or its public conversation changes. Internal notes are left
 out so a search cannot reveal what a note says to someone who may not read notes.
 
 A common word matches a large share of a big helpdesk's tickets, and ranking every match
-would read them all: PostgreSQL ranks the newest TICKET_SEARCH_CANDIDATES matches only
+would read them all: search ranks the newest TICKET_SEARCH_CANDIDATES matches only
 (newest by created_at, then id), found by `newest_match_ids`.
 """
 
@@ -22,11 +22,10 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import F, Func, Lookup, Q, QuerySet, TextField, Value
-from django.db.models.functions import Concat
+from django.db.models import F, Lookup, QuerySet
 
 from helpdesk.rows import unprepared
-from tickets.models import Message, Ticket
+from tickets.models import Ticket
 
 SEARCH_CONFIG = "english"  # also spelled out in _REFRESH_SQL
 
@@ -118,50 +117,29 @@ WHERE c.oid = 'tickets_ticket'::regclass
 _NEWEST = (datetime.max.replace(tzinfo=UTC), 0)  # a position before every ticket, newest first
 
 
-def uses_full_text() -> bool:
-    return connection.vendor == "postgresql"
-
-
 def refresh_search_vector(ticket_ids: Iterable[int]) -> None:
-    if not uses_full_text():
-        return
     with connection.cursor() as cursor:
         cursor.execute(_REFRESH_SQL, [list(ticket_ids)])
 
 
 def search_tickets(queryset: QuerySet[Ticket], text: str) -> QuerySet[Ticket]:
-    """Tickets matching every word of `text`, best match first on PostgreSQL.
+    """Tickets matching every word of `text`, best match first.
 
-    On PostgreSQL only the newest TICKET_SEARCH_CANDIDATES matches among all tickets take
-    part (then `queryset`'s own filters apply), ranked by ts_rank, ties newest first.
+    Only the newest TICKET_SEARCH_CANDIDATES matches among all tickets take part (then
+    `queryset`'s own filters apply), ranked by ts_rank, ties newest first.
     """
     text = text.strip()
     if not text:
         return queryset
-    if uses_full_text():
-        query = SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
-        # The candidates are read once, here: the page and the paginator's count then both
-        # look up these ids instead of finding the newest matches twice.
-        candidates = newest_match_ids(text, settings.TICKET_SEARCH_CANDIDATES)
-        return (
-            queryset.filter(IsAnyOf(F("pk"), candidates))
-            .annotate(search_rank=SearchRank(F("search_vector"), query))
-            .order_by("-search_rank", "-created_at", "-id")
-        )
-    # SQLite: every word somewhere, compared in lower case by Python (see helpdesk.apps).
-    for word in text.lower().split():
-        in_ticket = Ticket.objects.annotate(
-            _text=Func(
-                Concat(F("subject"), Value(" "), F("description"), output_field=TextField()),
-                function="PY_LOWER",
-                output_field=TextField(),
-            )
-        ).filter(_text__contains=word)
-        in_replies = Message.objects.annotate(
-            _body=Func(F("body"), function="PY_LOWER", output_field=TextField())
-        ).filter(internal=False, _body__contains=word)
-        queryset = queryset.filter(Q(pk__in=in_ticket.values("pk")) | Q(pk__in=in_replies.values("ticket_id")))
-    return queryset
+    query = SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
+    # The candidates are read once, here: the page and the paginator's count then both
+    # look up these ids instead of finding the newest matches twice.
+    candidates = newest_match_ids(text, settings.TICKET_SEARCH_CANDIDATES)
+    return (
+        queryset.filter(IsAnyOf(F("pk"), candidates))
+        .annotate(search_rank=SearchRank(F("search_vector"), query))
+        .order_by("-search_rank", "-created_at", "-id")
+    )
 
 
 class IsAnyOf(Lookup):
@@ -183,7 +161,6 @@ class IsAnyOf(Lookup):
 
 def newest_match_ids(text: str, limit: int) -> list[int]:
     """Ids of the `limit` newest tickets matching `text` (websearch syntax), newest first.
-    PostgreSQL only.
 
     Which way is cheap depends on how many tickets match, which the planner can only guess
     (it guesses a phrase such as "Nimbus-7" as common as its words together: 3 times too

@@ -156,8 +156,8 @@ def _one_ticket(user, pk: int | str, statement: tuple[str, list, list]) -> Ticke
 
 
 def _ticket_id(pk: int | str) -> int:
-    """`pk` as a ticket id, or 404 (past a 64-bit id no ticket exists, and SQLite cannot
-    take it)."""
+    """`pk` as a ticket id, or 404 (past a 64-bit id no ticket exists, and the driver cannot
+    bind it as a bigint)."""
     try:
         pk = int(pk)
     except (ValueError, TypeError):

@@ -74,7 +74,7 @@ def test_sigterm_finishes_the_running_task_and_loses_none_of_the_queued_ones(tmp
         def send(label: str):
             return client.send_task("helpdesk.tests.shutdown_app.slow_task", args=[label, 3, str(work)], queue=queue)
 
-        # "running" goes first and alone: the filesystem broker of the SQLite run orders
+        # "running" goes first and alone: the filesystem broker of the embedded run orders
         # messages sent within the same millisecond by name, not by when they were sent.
         sent = {"running": send("running")}
         assert wait_for(lambda: (work / "running.started").exists() or first.poll() is not None, 60)

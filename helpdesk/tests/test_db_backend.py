@@ -13,10 +13,7 @@ from prometheus_client import REGISTRY
 from tickets.models import Ticket
 from tickets.tests.factories import TicketFactory
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="the backend is PostgreSQL's"),
-]
+pytestmark = pytest.mark.django_db
 
 
 def test_timestamps_are_read_by_psycopgs_c_loader_as_utc():

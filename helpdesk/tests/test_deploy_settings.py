@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import subprocess
 import sys
 
 import pytest
@@ -47,18 +48,32 @@ def test_it_fails_loudly_on_a_malformed_setting(tmp_path, variable, value):
     assert "ImproperlyConfigured" in result.stderr or "ValueError" in result.stderr
 
 
-def test_the_settings_module_imports_with_an_empty_environment(tmp_path):
-    # The embedded default: no variable set but DEBUG (as `make run` does).
-    import subprocess
-
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check"],
+def run_manage(tmp_path, *command: str) -> subprocess.CompletedProcess[str]:
+    """A command with nothing in its environment but DEBUG (as `make run` sets it)."""
+    return subprocess.run(
+        [sys.executable, *command],
         cwd=BASE_DIR,
         env={"PATH": "/usr/bin:/bin", "DEBUG": "true", "HELPDESK_VAR_DIR": str(tmp_path)},
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
         check=False,
     )
 
+
+def test_the_embedded_default_creates_its_database_from_nothing_and_stops_it_after(tmp_path):
+    result = run_manage(tmp_path, "-m", "core.embedded_postgres", "manage.py", "migrate", "--no-input", "-v0")
+
     assert result.returncode == 0, result.stderr
+    assert (tmp_path / "postgres" / "PG_VERSION").read_text().strip() == "18"
+    assert not (tmp_path / "postgres" / "postmaster.pid").exists()  # stopped with the command
+    again = run_manage(tmp_path, "-m", "core.embedded_postgres", "manage.py", "migrate", "--check", "-v0")
+    assert again.returncode == 0, again.stderr  # the same data, reused: nothing left to apply
+
+
+def test_without_database_url_a_command_says_how_to_get_one(tmp_path):
+    result = run_manage(tmp_path, "manage.py", "check")
+
+    assert result.returncode != 0
+    assert "DATABASE_URL is not set" in result.stderr
+    assert "core.embedded_postgres" in result.stderr

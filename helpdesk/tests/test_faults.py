@@ -12,7 +12,6 @@ import json
 import logging
 import runpy
 import socket
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -27,18 +26,15 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from conftest import BASE_DIR, production_env, run_python
+from conftest import BASE_DIR, database_url, production_env, run_python
 from helpdesk.celery import beat_schedule
 from knowledge.tests.factories import ArticleFactory
 from notifications.models import Notification
 from notifications.services import notifications_deliver_due
 from notifications.tasks import deliver_due_notifications
 from notifications.tests.factories import NotificationFactory
-from sla.tests.test_end_to_end import database_url
 from tickets.models import Ticket
 from tickets.tests.factories import TicketFactory
-
-ON_POSTGRES = connection.vendor == "postgresql"
 
 NEW_TICKET = {
     "subject": "Invoice PDF is empty",
@@ -342,46 +338,14 @@ def _postgres_backend_killed_mid_request(gunicorn, agent, ticket, client) -> Non
     assert server.poll() is None  # the same worker answered throughout
 
 
-def _sqlite_locked_mid_request(client, agent) -> None:
-    """SQLite has no connection to lose; its nearest fault is another process holding the
-    write lock past the busy timeout, which Django also raises as OperationalError."""
-    token = Token.objects.create(user=agent.user)
-    api = {"HTTP_AUTHORIZATION": f"Token {token.key}"}
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA busy_timeout = 200")
-    other_process = sqlite3.connect(connection.settings_dict["NAME"], isolation_level=None)
-    try:
-        other_process.execute("BEGIN IMMEDIATE")
-        api_answer = client.post("/api/support/tickets", NEW_TICKET, content_type="application/json", **api)
-        page_answer = client.post("/portal/tickets/new", NEW_TICKET)
-        other_process.execute("ROLLBACK")
-    finally:
-        other_process.close()
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA busy_timeout = 20000")
-
-    assert api_answer.status_code == 503
-    assert api_answer["Retry-After"] == "5"
-    assert api_answer.json()["detail"].startswith("The service is briefly unavailable")
-    assert page_answer.status_code == 503
-    assert "briefly unavailable" in page_answer.content.decode()
-    assert not Ticket.objects.filter(customer_email="jane@example.org").exists()  # nothing half-written
-
-    assert client.post("/api/support/tickets", NEW_TICKET, content_type="application/json", **api).status_code == 201
-    assert client.post("/portal/tickets/new", NEW_TICKET).status_code == 302
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_database_connection_lost_mid_request_answers_503_and_the_next_request_recovers(
     request, client, agent, category
 ):
-    """PostgreSQL (make test-pg): a real gunicorn's backend is killed inside a view and inside
-    a middleware; each answers a clean 503 with Retry-After and the next request gets 200."""
-    if ON_POSTGRES:
-        ticket = TicketFactory(subject="Printer on fire", category=category, status="open")
-        _postgres_backend_killed_mid_request(request.getfixturevalue("gunicorn"), agent, ticket, client)
-    else:
-        _sqlite_locked_mid_request(client, agent)
+    """A real gunicorn's backend is killed inside a view and inside a middleware; each answers
+    a clean 503 with Retry-After and the next request gets 200."""
+    ticket = TicketFactory(subject="Printer on fire", category=category, status="open")
+    _postgres_backend_killed_mid_request(request.getfixturevalue("gunicorn"), agent, ticket, client)
 
 
 # --- Slack answering slowly ----------------------------------------------------------------

@@ -28,7 +28,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 # Examples per operation and kind of generation. 47 operations x 4 callers: about a
-# minute on SQLite, a little more on PostgreSQL.
+# minute.
 MAX_EXAMPLES = 25
 
 CHECKS = [

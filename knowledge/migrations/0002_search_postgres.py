@@ -6,7 +6,6 @@
 - A GIN index serves `search_vector @@ query`.
 - pg_trgm and a trigram GIN index on the title serve the misspelling fallback
   (`query <% title`, word similarity).
-On SQLite none of this exists; knowledge.search falls back to matching words.
 """
 
 from django.db import migrations
@@ -34,15 +33,13 @@ BACKWARD = [
 
 
 def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in FORWARD:
-            schema_editor.execute(statement)
+    for statement in FORWARD:
+        schema_editor.execute(statement)
 
 
 def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in BACKWARD:
-            schema_editor.execute(statement)
+    for statement in BACKWARD:
+        schema_editor.execute(statement)
 
 
 class Migration(migrations.Migration):

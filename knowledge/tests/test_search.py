@@ -5,14 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from knowledge.tests.factories import ArticleFactory
 
 pytestmark = pytest.mark.django_db
-
-ON_POSTGRES = connection.vendor == "postgresql"
 
 
 def search(client, q, **params) -> list[dict]:
@@ -45,13 +42,13 @@ def library(category):
 
 
 def test_a_word_form_finds_the_article(anonymous_api, library):
-    found = titles(search(anonymous_api, "configuring" if ON_POSTGRES else "configure"))
+    found = titles(search(anonymous_api, "configuring"))
 
     assert found == ["Configure two-factor login"]
 
 
 def test_a_russian_word_form_finds_the_russian_article(anonymous_api, library):
-    found = titles(search(anonymous_api, "паролем" if ON_POSTGRES else "пароль"))
+    found = titles(search(anonymous_api, "паролем"))
 
     assert found == ["Как сменить пароль"]
 
@@ -67,8 +64,8 @@ def test_a_title_match_ranks_above_a_body_only_match(anonymous_api, library):
 def test_a_misspelled_query_still_finds_the_article_on_postgres(anonymous_api, library):
     found = titles(search(anonymous_api, "pasword"))
 
-    # Trigram similarity on PostgreSQL; SQLite matches words as written and finds nothing.
-    assert found == (["Reset a forgotten password"] if ON_POSTGRES else [])
+    # Trigram word similarity on the title.
+    assert found == ["Reset a forgotten password"]
 
 
 def test_snippets_highlight_the_matched_words(anonymous_api, library):
@@ -151,8 +148,6 @@ def test_the_category_and_language_views_say_what_they_show(client, library):
 
 # --- which matches are ranked (PostgreSQL) -----------------------------------------------------
 
-pg_only = pytest.mark.skipif(not ON_POSTGRES, reason="the candidate bound is PostgreSQL's")
-
 
 @pytest.fixture
 def two_candidates(settings, monkeypatch):
@@ -169,7 +164,6 @@ def a_day_apart(*articles: dict) -> list:
     return [ArticleFactory(published_at=start + timedelta(days=day), **fields) for day, fields in enumerate(articles)]
 
 
-@pg_only
 def test_an_old_article_with_the_word_in_its_title_outranks_newer_body_matches(anonymous_api, category, two_candidates):
     old, *body_only = a_day_apart(
         {"title": "Printer setup guide", "content": "Connect the cable first."},
@@ -182,7 +176,6 @@ def test_an_old_article_with_the_word_in_its_title_outranks_newer_body_matches(a
     assert [r["id"] for r in found] == [old.pk, body_only[4].pk]
 
 
-@pg_only
 def test_title_matches_are_ranked_and_equal_ranks_list_the_last_published_first(anonymous_api, two_candidates):
     titled = a_day_apart(*({"title": f"Invoice copy {day}", "content": "Download it as a PDF."} for day in range(4)))
 
@@ -191,7 +184,6 @@ def test_title_matches_are_ranked_and_equal_ranks_list_the_last_published_first(
     assert [r["id"] for r in found] == [article.pk for article in reversed(titled)]
 
 
-@pg_only
 def test_the_count_is_the_same_as_when_every_match_is_ranked(anonymous_api, category, two_candidates):
     a_day_apart(*({"title": f"Office note {day}", "content": "The printer is on floor two."} for day in range(5)))
 
@@ -200,7 +192,6 @@ def test_the_count_is_the_same_as_when_every_match_is_ranked(anonymous_api, cate
     assert (body["count"], body["count_exact"]) == (1, False)
 
 
-@pg_only
 def test_a_renamed_article_is_found_by_its_new_title(agent_api, category):
     article = ArticleFactory(title="Scanner basics", content="Everything about paper.")
     ArticleFactory(title="Paper sizes", content="Scanner trays take A4.")
@@ -212,7 +203,6 @@ def test_a_renamed_article_is_found_by_its_new_title(agent_api, category):
     assert titles(search(agent_api, "scanner"))[0] == "Scanner drivers"
 
 
-@pg_only
 def test_stop_words_alone_match_nothing_and_fall_back_to_title_similarity(anonymous_api, library):
     # "the" parses to an empty query in every language ("their" in a body is no match),
     # and no title is similar to it.

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from django.db import connection
 from django.utils import timezone
 
 from sla.compliance import PercentileDisc, _by_day, _p90, _period, _report, compliance_by_day, compliance_report
@@ -166,9 +165,7 @@ def test_the_report_carries_the_daily_figures_the_dashboard_draws(agent_api, cra
     assert (t0["tickets"], t0["met"], t0["breached"], t0["compliance_percent"]) == (3, 4, 2, 66.7)
 
 
-# --- PostgreSQL: percentiles in SQL, the same figures as the generic way ----------------------
-
-on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="percentile_disc is PostgreSQL's")
+# --- percentiles in SQL, the same figures as the plain ORM's ----------------------
 
 
 @pytest.fixture
@@ -224,7 +221,6 @@ def varied(category, agent, other_agent):
     Ticket.objects.bulk_create(tickets)
 
 
-@on_postgresql
 @pytest.mark.parametrize(
     ("scope", "zone"),
     [
@@ -264,7 +260,6 @@ def test_postgresql_fast_path_equals_the_generic_computation(varied, agent, scop
         assert None in percentiles and len({p for p in percentiles if p is not None}) > 1
 
 
-@on_postgresql
 def test_postgresql_percentile_disc_is_nearest_rank_for_every_count(category):
     policy = SLAPolicyFactory(priority="normal")
     values = []

@@ -1,7 +1,7 @@
 """Acceptance 5: a real Celery worker with beat finds a breach and alerts on every channel.
 
 The worker runs in its own process on the suite's database and broker (Redis in the
-PostgreSQL + Redis run, kombu's filesystem transport in the SQLite run), on a queue of its
+PostgreSQL + Redis run, kombu's filesystem transport in the embedded run), on a queue of its
 own, with the scan every second. Slack is a local HTTP server, email a local SMTP server.
 """
 
@@ -13,23 +13,14 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from agents.tests.factories import AgentFactory
-from conftest import production_env, start_worker, stop_worker
+from conftest import database_url, production_env, start_worker, stop_worker
 from notifications.models import Notification
 from sla.models import SLAViolation
 from sla.tests.factories import SLAPolicyFactory
 from tickets.tests.factories import TicketFactory
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def wait_for(condition, timeout: float = 60.0) -> bool:

@@ -1,18 +1,16 @@
-"""GIN index on tickets_ticket.search_vector, PostgreSQL only (the search's WHERE clause)."""
+"""GIN index on tickets_ticket.search_vector (the search's WHERE clause)."""
 
 from django.db import migrations
 
 
 def create_index(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(
-            "CREATE INDEX IF NOT EXISTS ticket_search_vector_gin ON tickets_ticket USING gin (search_vector)"
-        )
+    schema_editor.execute(
+        "CREATE INDEX IF NOT EXISTS ticket_search_vector_gin ON tickets_ticket USING gin (search_vector)"
+    )
 
 
 def drop_index(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute("DROP INDEX IF EXISTS ticket_search_vector_gin")
+    schema_editor.execute("DROP INDEX IF EXISTS ticket_search_vector_gin")
 
 
 class Migration(migrations.Migration):

@@ -32,15 +32,13 @@ UPDATE tickets_ticket SET search_vector = ts_delete(
 
 
 def add_pairs(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE_FUNCTION)
-        schema_editor.execute(ADD_PAIRS)
+    schema_editor.execute(CREATE_FUNCTION)
+    schema_editor.execute(ADD_PAIRS)
 
 
 def remove_pairs(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(REMOVE_PAIRS)
-        schema_editor.execute("DROP FUNCTION IF EXISTS helpdesk_code_pairs(tsvector)")
+    schema_editor.execute(REMOVE_PAIRS)
+    schema_editor.execute("DROP FUNCTION IF EXISTS helpdesk_code_pairs(tsvector)")
 
 
 class Migration(migrations.Migration):

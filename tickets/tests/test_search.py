@@ -1,4 +1,4 @@
-"""Acceptance 5: ticket search on PostgreSQL full text, and the SQLite fallback."""
+"""Acceptance 5: ticket search on PostgreSQL full text."""
 
 from __future__ import annotations
 
@@ -16,8 +16,6 @@ from tickets.search import newest_match_ids
 from tickets.tests.factories import CategoryFactory
 
 pytestmark = pytest.mark.django_db
-
-ON_POSTGRES = connection.vendor == "postgresql"
 
 
 def create(api, subject: str, description: str = "Nothing special to report here.") -> int:
@@ -87,9 +85,8 @@ def test_a_stemmed_form_matches_on_postgres_only(agent_api, general):
 
     found = search(agent_api, "refunds")
 
-    # PostgreSQL's english configuration stems "refunds" to "refund"; the SQLite fallback
-    # matches words as written.
-    assert found == ([ticket] if ON_POSTGRES else [])
+    # The english configuration stems "refunds" to "refund".
+    assert found == [ticket]
 
 
 def test_results_are_ranked_subject_first_on_postgres(agent_api, general):
@@ -100,8 +97,7 @@ def test_results_are_ranked_subject_first_on_postgres(agent_api, general):
 
     found = search(agent_api, "refund")
 
-    # PostgreSQL ranks subject (A) over description (B) over replies (C). SQLite does not
-    # rank but lists newest first, which the creation order above makes the same list.
+    # Subject (A) ranks over description (B) over replies (C).
     assert found == [in_subject, in_description, in_reply]
     assert Ticket.objects.count() == 3
 
@@ -129,17 +125,12 @@ def test_a_common_word_ranks_only_the_newest_matches_on_postgres(agent_api, gene
 
     found = search(agent_api, "refund")
 
-    # PostgreSQL ranks the 2 newest matches only; the SQLite fallback has no ranking to
-    # bound and lists every match, newest first.
-    if ON_POSTGRES:
-        assert sorted(found) == [newer, newest]
-    else:
-        assert found == [newest, newer, oldest]
+    # Only the 2 newest matches are ranked: the oldest is not listed.
+    assert sorted(found) == [newer, newest]
+    assert oldest not in found
 
 
-# --- the newest matches, however they are found (PostgreSQL) ---------------------------------
-
-pg_only = pytest.mark.skipif(not ON_POSTGRES, reason="the candidate bound is PostgreSQL's")
+# --- the newest matches, however they are found ---------------------------------
 
 
 @pytest.fixture
@@ -169,14 +160,12 @@ def newest_by_definition(text: str, limit: int) -> list[int]:
     return list(matches.values_list("pk", flat=True)[:limit])
 
 
-@pg_only
 @pytest.mark.parametrize("text", ["sync", "Nimbus-7", "nimbus", "-nimbus", "calendar or mouse", "the", "absent"])
 @pytest.mark.parametrize("limit", [1, 3, 7, 100])
 def test_the_candidates_are_the_newest_matches_newest_first(sixty_days, text, limit):
     assert newest_match_ids(text, limit) == newest_by_definition(text, limit)
 
 
-@pg_only
 @pytest.mark.parametrize("margin", [1.3, 0.2, 0.01])
 def test_sparse_matches_come_from_a_window_of_the_gin_index_however_it_is_sized(sixty_days, monkeypatch, margin):
     # On 60 tickets every share is dense; these thresholds make "Nimbus-7" (1 in 12) sparse.
@@ -193,7 +182,6 @@ def test_sparse_matches_come_from_a_window_of_the_gin_index_however_it_is_sized(
     assert any("MATERIALIZED" in query["sql"] and "created_at >=" in query["sql"] for query in queries)
 
 
-@pg_only
 def test_without_statistics_every_older_match_comes_from_the_gin_index(sixty_days, monkeypatch):
     monkeypatch.setattr(ticket_search, "DENSE_SHARE", 0.5)
     monkeypatch.setattr(ticket_search, "_window_start", lambda *args: None)
@@ -205,7 +193,6 @@ def test_without_statistics_every_older_match_comes_from_the_gin_index(sixty_day
     assert not any("created_at >=" in query["sql"] for query in queries)
 
 
-@pg_only
 def test_a_word_absent_from_the_newest_tickets_comes_from_a_window_not_every_match(sixty_days):
     # The walk reads the 2 newest tickets (days 59 and 58): no "mouse" there, so no share to
     # size a window by. The next window spans UNSEEN_GROWTH times the tickets read (20, back
@@ -220,7 +207,6 @@ def test_a_word_absent_from_the_newest_tickets_comes_from_a_window_not_every_mat
     assert "created_at >=" in gin[0]
 
 
-@pg_only
 def test_search_statements_are_never_prepared_but_others_are(sixty_days):
     # A prepared statement may get one generic plan for every word; which plan is right
     # depends on the word. Other statements are still prepared (server-side binding).
@@ -236,7 +222,6 @@ def test_search_statements_are_never_prepared_but_others_are(sixty_days):
     assert [statement for statement in prepared if '"tickets_ticket"."id" = $1' in statement]
 
 
-@pg_only
 def test_dense_matches_are_walked_newest_first_without_the_gin_index(sixty_days):
     with CaptureQueriesContext(connection) as queries:
         found = newest_match_ids("sync", 7)
@@ -246,7 +231,6 @@ def test_dense_matches_are_walked_newest_first_without_the_gin_index(sixty_days)
     assert "MATERIALIZED" not in queries[0]["sql"]
 
 
-@pg_only
 def test_the_page_and_its_count_read_the_candidates_found_once(agent_api, sixty_days, settings):
     settings.TICKET_SEARCH_CANDIDATES = 5
 
@@ -288,7 +272,6 @@ def test_the_codes_every_match_holds_are_asked_for_as_pairs(tsquery, pairs):
     assert ticket_search.code_query(tsquery) == pairs
 
 
-@pg_only
 def test_a_vector_carries_the_pairs_of_its_codes(general):
     from tickets.tests.factories import TicketFactory
 
@@ -303,7 +286,6 @@ def test_a_vector_carries_the_pairs_of_its_codes(general):
         assert [row[0] for row in cursor.fetchall()] == ["error -404", "nimbus -7", "nimbus -8"]
 
 
-@pg_only
 @pytest.mark.parametrize(
     "text",
     ["Nimbus-7", "Nimbus-7 sync", "sync Nimbus-7", "nimbus-7 or calendar", "-Nimbus-7 sync", '"Nimbus-7 will"'],
