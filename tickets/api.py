@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from agents.models import Agent
 from agents.permissions import WorksTickets
 from agents.roles import actor_for, is_supervisor
-from helpdesk.limits import JSONParser
+from core.limits import JSONParser
 from tickets import selectors, services
 from tickets.assignment import ticket_assign, ticket_auto_assign
 from tickets.filters import TicketFilter, TicketOrdering, TicketSearchFilter
@@ -52,6 +52,12 @@ class TicketViewSet(
         if self.action == "list":
             return selectors.ticket_list_for_user(self.request.user)
         return selectors.tickets_for_user(self.request.user)
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        if page is not None and self.action == "list":  # a page of tickets, not of messages
+            selectors.read_lists(page)
+        return page
 
     def get_serializer_class(self):
         return TicketDetailSerializer if self.action == "retrieve" else TicketSerializer

@@ -10,14 +10,13 @@ from django.core.validators import (
     MinLengthValidator,
     MinValueValidator,
 )
-from django.db import connections, models
+from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Length, Upper
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.utils import timezone
 
 from agents.models import EMAIL_SHAPE, validate_email_shape
-from helpdesk.rows import select_in
 
 SUBJECT_MAX = 255
 DESCRIPTION_MIN, DESCRIPTION_MAX = 10, 5000
@@ -96,72 +95,6 @@ class Channel(models.TextChoices):
     EMAIL = "email"
 
 
-class TicketQuerySet(models.QuerySet):
-    """`with_lists()`: each ticket read also gets its tags and its own attachments (those of
-    the ticket, not of its messages) as plain lists, for Ticket.tag_names and
-    own_attachments, read with one plain statement each for the whole batch. Django's
-    prefetch_related did the same with two ORM queries that cost 3 ms of CPU on a page of
-    25 tickets, a quarter of the list endpoint (docs/performance.md)."""
-
-    _with_lists = False
-
-    def with_lists(self) -> TicketQuerySet:
-        clone = self._chain()
-        clone._with_lists = True
-        return clone
-
-    def _clone(self):
-        clone = super()._clone()
-        clone._with_lists = self._with_lists
-        return clone
-
-    def _fetch_all(self) -> None:
-        fresh = self._result_cache is None
-        super()._fetch_all()
-        if not (fresh and self._result_cache and self._iterable_class is models.query.ModelIterable):
-            return
-        if self._with_lists:
-            _read_lists(self._result_cache, self.db)
-
-
-def _read_lists(tickets: list[Ticket], using: str) -> None:
-    by_id = {ticket.pk: ticket for ticket in tickets}
-    for ticket in tickets:
-        ticket.tag_list, ticket.own_attachment_list = [], []
-    connection = connections[using]
-    quote = connection.ops.quote_name
-    marks = ", ".join(["%s"] * len(by_id))
-    through = Ticket.tags.through._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT tt.ticket_id, tag.id, tag.name FROM {quote(through)} AS tt "  # noqa: S608  # nosec B608
-            f"JOIN {quote(Tag._meta.db_table)} AS tag ON tag.id = tt.tag_id "
-            f"WHERE tt.ticket_id IN ({marks}) ORDER BY tag.name, tag.id",
-            list(by_id),
-        )
-        for ticket_id, tag_id, name in cursor.fetchall():
-            by_id[ticket_id].tag_list.append(Tag(id=tag_id, name=name))
-        for attachment in select_in(Attachment, cursor, "ticket_id", by_id, also=" AND message_id IS NULL"):
-            by_id[attachment.ticket_id].own_attachment_list.append(attachment)
-
-
-def _read_messages(tickets: list[Ticket], using: str, *, internal: bool) -> None:
-    by_id = {ticket.pk: ticket for ticket in tickets}
-    for ticket in tickets:
-        ticket.message_list = []
-    public_only = "" if internal else " AND NOT internal"
-    with connections[using].cursor() as cursor:
-        messages = select_in(Message, cursor, "ticket_id", by_id, also=public_only, order="created_at, id")
-        if not messages:
-            return
-        by_message = {message.pk: message for message in messages}
-        for message in messages:
-            message.attachment_list = []
-            by_id[message.ticket_id].message_list.append(message)
-        for attachment in select_in(Attachment, cursor, "message_id", by_message):
-            by_message[attachment.message_id].attachment_list.append(attachment)
-
-
 class Ticket(models.Model):
     Priority = Priority
     Status = Status
@@ -205,8 +138,6 @@ class Ticket(models.Model):
     # Weighted subject (A), description (B) and public messages (C); PostgreSQL only, kept
     # current by tickets.search.refresh_search_vector, GIN-indexed in migration 0002.
     search_vector = SearchVectorField(null=True, editable=False)
-
-    objects = TicketQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -297,9 +228,9 @@ class Ticket(models.Model):
     def number(self) -> str:
         return f"#{self.pk}"
 
-    # Lists prefetch tags and the ticket's own attachments into plain lists (tickets.selectors,
-    # Prefetch(to_attr=...)): no related manager and queryset per row. These read them, or
-    # the database when the ticket was loaded some other way.
+    # A page's tags and own attachments are read into plain lists for all its tickets at once
+    # (tickets.queries.read_lists): no related manager and queryset per row. These read them,
+    # or the database when the ticket was loaded some other way.
     def tag_names(self) -> list[str]:
         tags = self.__dict__.get("tag_list")
         if tags is None:

@@ -9,8 +9,8 @@ from django.db.models import F, Q, QuerySet
 from django.http import Http404
 
 from agents.roles import is_agent, is_integration
-from helpdesk.rows import columns, joined
-from tickets.models import ACTIVE_STATUSES, Message, Ticket, TicketEvent, _read_lists, _read_messages
+from tickets import queries
+from tickets.models import ACTIVE_STATUSES, Message, Ticket, TicketEvent
 
 
 def can_read_internal_notes(user) -> bool:
@@ -34,7 +34,8 @@ def tickets_for_user(user) -> QuerySet[Ticket]:
     if not works_tickets(user):
         return Ticket.objects.none()
     # The search vector is for the database's eyes only: never read it into Python.
-    return Ticket.objects.defer("search_vector").select_related("category", "assigned_agent").with_lists()
+    # A page's tags and own attachments: queries.read_lists, once the page is read.
+    return Ticket.objects.defer("search_vector").select_related("category", "assigned_agent")
 
 
 # What a list shows of each ticket (tickets.serializers.TicketSerializer): a list reads these
@@ -67,6 +68,14 @@ def ticket_list_for_user(user) -> QuerySet[Ticket]:
     return tickets_for_user(user).only(*LIST_FIELDS)
 
 
+def read_lists(tickets: list[Ticket]) -> list[Ticket]:
+    """`tickets` (a page), each with its tags and own attachments read for Ticket.tag_names
+    and Ticket.own_attachments: one statement each for the whole page."""
+    if tickets:
+        queries.read_lists(tickets, connection.alias)
+    return tickets
+
+
 def get_ticket_for_user(user, pk: int | str, *, prefetch: bool = True, conversation: bool = False) -> Ticket:
     """One ticket `user` may work, with its category and assignee, or 404: what
     `tickets_for_user(user).get(pk=pk)` reads, in one plain statement written once per
@@ -76,9 +85,9 @@ def get_ticket_for_user(user, pk: int | str, *, prefetch: bool = True, conversat
     as `user` may read them (`visible_messages`' rule), for Ticket.conversation."""
     ticket = _one_ticket(user, pk, _ticket_statement())
     if prefetch:
-        _read_lists([ticket], connection.alias)
+        queries.read_lists([ticket], connection.alias)
     if conversation:
-        _read_messages([ticket], connection.alias, internal=can_read_internal_notes(user))
+        queries.read_messages([ticket], connection.alias, internal=can_read_internal_notes(user))
     return ticket
 
 
@@ -105,53 +114,23 @@ def _ticket_statement() -> tuple[str, list, list]:
     """The ticket (all but its search vector, which is for the database's eyes only), its
     category and its assignee."""
     fields = [field for field in Ticket._meta.concrete_fields if field.attname != "search_vector"]
-    return _ticket_by_id(fields, {"category": None, "assigned_agent": None})
+    return queries.ticket_by_id(fields, {"category": None, "assigned_agent": None})
 
 
 @cache
 def _sla_state_statement() -> tuple[str, list, list]:
     fields = [field for field in Ticket._meta.concrete_fields if field.attname in SLA_STATE_COLUMNS]
-    return _ticket_by_id(fields, {"sla_policy": ("id", "name")})
-
-
-def _ticket_by_id(fields: list, related: dict[str, tuple[str, ...] | None]) -> tuple[str, list, list]:
-    """SQL reading a ticket's `fields` by id and, through a LEFT JOIN for each foreign key
-    named in `related`, those attributes of the related row (None: all of them); with the
-    parts it splits into (helpdesk.rows.joined) and the foreign keys, in select order."""
-    quote = connection.ops.quote_name
-    selected, joins, parts, keys = [columns(Ticket, connection, "t", fields)], [], [(Ticket, fields)], []
-    for position, (name, attributes) in enumerate(related.items()):
-        key = Ticket._meta.get_field(name)
-        model, alias = key.related_model, f"r{position}"
-        chosen = [f for f in model._meta.concrete_fields if attributes is None or f.attname in attributes]
-        selected.append(columns(model, connection, alias, chosen))
-        joins.append(
-            f"LEFT JOIN {quote(model._meta.db_table)} AS {alias} "
-            f"ON {alias}.{quote(model._meta.pk.column)} = t.{quote(key.column)}"
-        )
-        parts.append((model, chosen))
-        keys.append(key)
-    sql = (
-        f"SELECT {', '.join(selected)} FROM {quote(Ticket._meta.db_table)} AS t "  # noqa: S608  # nosec B608
-        f"{' '.join(joins)} WHERE t.id = %s"
-    )
-    return sql, parts, keys
+    return queries.ticket_by_id(fields, {"sla_policy": ("id", "name")})
 
 
 def _one_ticket(user, pk: int | str, statement: tuple[str, list, list]) -> Ticket:
-    """Ticket `pk` as `statement` (from _ticket_by_id) reads it, its related rows cached on it;
-    404 unless `user` works tickets and the ticket exists."""
+    """Ticket `pk` as `statement` (from queries.ticket_by_id) reads it, its related rows
+    cached on it; 404 unless `user` works tickets and the ticket exists."""
     if not works_tickets(user):
         raise Http404("No such ticket.")
-    sql, parts, keys = statement
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [_ticket_id(pk)])
-        row = cursor.fetchone()
-    if row is None:
+    ticket = queries.ticket_row(statement, _ticket_id(pk))
+    if ticket is None:
         raise Http404("No such ticket.")
-    ticket, *related = joined(connection, row, parts)
-    for key, instance in zip(keys, related, strict=True):
-        key.set_cached_value(ticket, instance)
     return ticket
 
 

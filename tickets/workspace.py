@@ -40,6 +40,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         filters["assignee"] = ""
     tickets = selectors.tickets_for_queue(user=request.user, view=view, filters=filters)
     page = Paginator(tickets, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = selectors.read_lists(list(page.object_list))
     rows = [(ticket, ticket_clock(ticket)) for ticket in page]
     query = request.GET.copy()
     query.pop("page", None)

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tickets import search as ticket_search
+from tickets import queries as ticket_search
 from tickets.models import Ticket
 from tickets.search import newest_match_ids
 from tickets.tests.factories import CategoryFactory

@@ -1,0 +1,128 @@
+"""Each hand-written statement of tickets.queries against the ORM queryset saying the same
+thing, on varied data (hypothesis): both must answer alike.
+
+Hypothesis runs many examples inside one test, and so in one database transaction: every
+example builds its rows in a savepoint it rolls back (`rolled_back`)."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from django.contrib.postgres.search import SearchQuery
+from django.db import connection, transaction
+from django.db.models import Prefetch
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tickets import queries
+from tickets.models import Attachment, Ticket
+from tickets.tests.factories import AttachmentFactory, CategoryFactory, MessageFactory, TagFactory, TicketFactory
+
+pytestmark = pytest.mark.django_db
+
+TAG_NAMES = ["billing", "vpn", "Zahlung", "b", "a-1"]
+WORDS = ["sync", "calendar", "nimbus", "mouse-7", "Nimbus-7", "refund"]
+
+
+@contextmanager
+def rolled_back():
+    with transaction.atomic():
+        yield
+        transaction.set_rollback(True)
+
+
+@given(
+    tickets=st.lists(
+        st.tuples(
+            st.sets(st.sampled_from(TAG_NAMES), max_size=4),
+            st.integers(min_value=0, max_value=2),  # own attachments
+            st.integers(min_value=0, max_value=2),  # attachments of a message
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+@settings(max_examples=25, deadline=None)
+def test_a_pages_tags_and_own_attachments_are_what_prefetch_reads(tickets):
+    with rolled_back():
+        category = CategoryFactory(slug="general", name="General")
+        for tag_names, own, on_messages in tickets:
+            ticket = TicketFactory(category=category)
+            ticket.tags.set([TagFactory(name=name) for name in tag_names])
+            AttachmentFactory.create_batch(own, ticket=ticket)
+            if on_messages:
+                AttachmentFactory.create_batch(on_messages, ticket=ticket, message=MessageFactory(ticket=ticket))
+        page = list(Ticket.objects.order_by("-id"))
+
+        queries.read_lists(page, connection.alias)
+        prefetched = Ticket.objects.order_by("-id").prefetch_related(
+            "tags", Prefetch("attachments", Attachment.objects.filter(message__isnull=True).order_by("id"))
+        )
+
+        for plain, orm in zip(page, prefetched, strict=True):
+            assert [(tag.pk, tag.name) for tag in plain.tag_list] == [
+                (tag.pk, tag.name) for tag in sorted(orm.tags.all(), key=lambda tag: (tag.name, tag.pk))
+            ]
+            assert [vars_of(a) for a in plain.own_attachment_list] == [vars_of(a) for a in orm.attachments.all()]
+
+
+def vars_of(instance) -> dict:
+    return {key: value for key, value in vars(instance).items() if not key.startswith("_")}
+
+
+def newest_by_definition(text: str, limit: int) -> list[int]:
+    query = SearchQuery(text, config="english", search_type="websearch")
+    matches = Ticket.objects.filter(search_vector=query).order_by("-created_at", "-id")
+    return list(matches.values_list("pk", flat=True)[:limit])
+
+
+def test_the_search_candidates_are_the_newest_matches_on_every_path(monkeypatch):
+    """newest_match_ids against the ORM's filter and order, on tickets of random words and
+    ages; thresholds lowered so that a few dozen tickets take every path: the walk, a GIN
+    window and every older match through the GIN index (the module docstring's steps)."""
+    monkeypatch.setattr(queries, "DENSE_SHARE", 0.5)
+    taken = set()
+
+    @given(
+        tickets=st.lists(
+            st.tuples(st.integers(min_value=0, max_value=90), st.sets(st.sampled_from(WORDS), max_size=3)),
+            min_size=1,
+            max_size=40,
+        ),
+        text=st.sampled_from([*WORDS, "sync or refund", "-sync", "calendar nimbus", "the", "absent"]),
+        limit=st.integers(min_value=1, max_value=12),
+        margin=st.sampled_from([1.3, 0.2]),
+    )
+    @settings(max_examples=60, deadline=None)
+    def check(tickets, text, limit, margin):
+        monkeypatch.setattr(queries, "MARGIN", margin)
+        start = timezone.now() - timedelta(days=100)
+        with rolled_back():
+            category = CategoryFactory(slug="general", name="General")
+            for days, words in tickets:
+                subject = " ".join(sorted(words)) or "Nothing much"
+                TicketFactory(
+                    category=category,
+                    subject=subject,
+                    description="Nothing else to say.",
+                    created_at=start + timedelta(days=days),
+                )
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE tickets_ticket")
+            with CaptureQueriesContext(connection) as run:
+                found = queries.newest_match_ids(text, limit)
+
+            assert found == newest_by_definition(text, limit)
+        for statement in run:
+            sql = statement["sql"]
+            if "SELECT ARRAY(" in sql:
+                taken.add("walk")
+            elif "MATERIALIZED" in sql:
+                taken.add("window" if "created_at >=" in sql else "all")
+
+    check()
+    assert taken == {"walk", "window", "all"}
