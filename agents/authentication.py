@@ -7,13 +7,13 @@ from functools import cache
 from django.db import connection
 from rest_framework import authentication, exceptions
 
-from helpdesk.rows import columns, joined
+from core.rows import columns, joined
 
 
 @cache
 def _token_statement() -> tuple[str, list]:
     """One SELECT of the token, its user and the user's agent profile (NULLs without one),
-    and the parts (helpdesk.rows.joined) its row splits into."""
+    and the parts (core.rows.joined) its row splits into."""
     from django.contrib.auth import get_user_model
     from rest_framework.authtoken.models import Token
 

@@ -4,7 +4,7 @@ from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
 from agents.models import MAX_TICKETS, MIN_TICKETS, Agent, validate_email_shape
-from helpdesk.api import SlugRelatedField
+from core.api import SlugRelatedField
 from tickets.models import Category
 
 

@@ -11,7 +11,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.utils.decorators import method_decorator
 
-from helpdesk.ratelimit import ratelimit
+from core.ratelimit import ratelimit
 
 
 def _rate(setting: str):

@@ -25,6 +25,9 @@ from rest_framework.routers import DefaultRouter
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from core.limits import bad_request
+from core.refusals import Refusal
+
 
 class _ShallowlyCopied(dict):
     def __deepcopy__(self, memo) -> _ShallowlyCopied:
@@ -192,25 +195,15 @@ router = Router()
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     """DRF's handler, plus the domain's refusals as 403/409 with a sentence saying why.
 
-    An illegal status change answers 409 with the statuses the ticket may move to.
+    A domain refusal (core.refusals.Refusal: an illegal status change, a closed ticket, …)
+    answers its own status code and payload, e.g. the statuses a ticket may move to.
     """
-    from tickets.assignment import AssignmentError
-    from tickets.services import RatingRefused, TicketClosed
-    from tickets.state_machine import IllegalTransition
-
-    if isinstance(exc, IllegalTransition):
-        return Response(
-            {"detail": str(exc), "status": exc.current, "allowed_statuses": exc.allowed},
-            status=status.HTTP_409_CONFLICT,
-        )
-    if isinstance(exc, AssignmentError | TicketClosed | RatingRefused):
-        return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, Refusal):
+        return Response(exc.payload(), status=exc.status_code)
     if isinstance(exc, PermissionError):
         return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
     if isinstance(exc, RequestDataTooBig | TooManyFieldsSent | TooManyFilesSent):
         # Django's refusals of a body it read (e.g. the form fields of an upload).
-        from helpdesk.limits import bad_request
-
         answer = bad_request(context["request"]._request, exc)
         return Response(json.loads(answer.content), status=answer.status_code)
     if isinstance(exc, Ratelimited):
@@ -286,38 +279,6 @@ class SlugRelatedField(serializers.SlugRelatedField):
 # The largest id a client may name: larger numbers are refused as input errors instead of
 # overflowing the database's integer types.
 MAX_ID = 2**31 - 1
-
-
-@extend_schema_field({"type": "string", "description": "A ticket category's slug, e.g. billing"})
-class CategorySlugField(SlugRelatedField):
-    """A ticket category named by its slug (imported late: this module loads with the URLs)."""
-
-    def __init__(self, **kwargs):
-        super().__init__(slug_field="slug", **kwargs)
-
-    def get_queryset(self):
-        from tickets.models import Category
-
-        return Category.objects.all()
-
-
-class PeriodQuerySerializer(serializers.Serializer):
-    """`start` and `end` of a report (default: the last 30 days), an `agent` and a `category`."""
-
-    start = DateOrDateTimeField(required=False, help_text="From (default: 30 days before the end)")
-    end = DateOrDateTimeField(required=False, help_text="Before (default: now)")
-    agent = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
-    category = CategorySlugField(required=False)
-
-    def validate(self, attrs: dict) -> dict:
-        attrs.setdefault("end", timezone.now())
-        try:
-            attrs.setdefault("start", attrs["end"] - timedelta(days=30))
-        except OverflowError:
-            raise serializers.ValidationError({"end": ["This date is too early."]}) from None
-        if attrs["start"] >= attrs["end"]:
-            raise serializers.ValidationError({"end": ["The end must come after the start."]})
-        return attrs
 
 
 def cached_report(request, name: str, scope: dict, compute: Callable[[], dict]) -> Response:

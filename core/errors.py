@@ -67,6 +67,6 @@ def server_error(request: HttpRequest) -> HttpResponse:
     """handler500: 503 when the error being handled is the database's connection, else 500."""
     if isinstance(sys.exc_info()[1], DATABASE_UNAVAILABLE):
         return database_unavailable(request)
-    from helpdesk.views import server_error as page
+    from core.views import server_error as page
 
     return page(request)

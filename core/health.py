@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 
+from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connections
@@ -54,15 +55,15 @@ def check_cache() -> None:
 
 
 def check_broker() -> None:
-    from helpdesk.celery import app
-
     if settings.CELERY_BROKER_URL.startswith("filesystem://"):
         # The filesystem transport "connects" to anything; what matters is the folder.
         folder = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"])
         if not folder.is_dir() or not os.access(folder, os.W_OK):
             raise CheckFailed(f"broker folder {folder} is missing or not writable")
         return
-    with app.connection_for_write() as connection:
+    # The project's Celery app (helpdesk.celery) is the current one once Django has started;
+    # core stays below the project's wiring by asking Celery for it.
+    with current_app.connection_for_write() as connection:
         connection.ensure_connection(max_retries=1, interval_start=0, timeout=settings.HEALTH_CHECK_TIMEOUT)
 
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from prometheus_client import REGISTRY, Counter
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import Metric
 
 logger = logging.getLogger(__name__)
 
@@ -24,10 +24,22 @@ notifications_delivered = Counter(
 )
 
 
+# The apps that own the figures read from the database (notifications: the outbox; sla:
+# violations and scans) add a reader here from their AppConfig.ready(): core knows no app.
+DatabaseMetricsReader = Callable[[], list[Metric]]
+database_metrics_readers: list[DatabaseMetricsReader] = []
+
+
+def register_database_metrics(reader: DatabaseMetricsReader) -> None:
+    """Add a reader of figures to export at scrape time (once per reader)."""
+    if reader not in database_metrics_readers:
+        database_metrics_readers.append(reader)
+
+
 class DatabaseCollector:
-    """SLA violations by kind, notifications by channel and status, oldest pending
-    notification, and the last scan. Cached for CACHE_SECONDS so that several scrapers
-    cost one set of queries."""
+    """The figures every registered reader returns (SLA violations by kind, notifications
+    by channel and status, oldest pending notification, the last scan). Cached for
+    CACHE_SECONDS so that several scrapers cost one set of queries."""
 
     CACHE_SECONDS = 10.0
 
@@ -53,34 +65,9 @@ class DatabaseCollector:
             yield from self._cached
 
     def _read(self) -> list[Metric]:
-        from django.db.models import Count, Min
-        from django.utils import timezone
-
-        from notifications.models import DELIVERABLE, Notification
-        from sla.models import SLAScanRun, SLAViolation
-
-        violations = CounterMetricFamily("helpdesk_sla_violations", "SLA violations recorded, by kind", labels=["kind"])
-        for row in SLAViolation.objects.order_by().values("kind").annotate(n=Count("id")):
-            violations.add_metric([row["kind"]], row["n"])
-        notifications = GaugeMetricFamily(
-            "helpdesk_notifications", "Notifications in the outbox, by channel and status", labels=["channel", "status"]
-        )
-        for row in Notification.objects.order_by().values("channel", "status").annotate(n=Count("id")):
-            notifications.add_metric([row["channel"], row["status"]], row["n"])
-        oldest = Notification.objects.filter(status__in=DELIVERABLE).aggregate(oldest=Min("created_at"))["oldest"]
-        age = GaugeMetricFamily(
-            "helpdesk_notification_oldest_pending_age_seconds",
-            "Age of the oldest notification not yet delivered (0: none waiting)",
-        )
-        age.add_metric([], (timezone.now() - oldest).total_seconds() if oldest else 0.0)
-        metrics: list[Metric] = [violations, notifications, age]
-        last = SLAScanRun.objects.order_by("-started_at").first()
-        if last is not None:
-            duration = GaugeMetricFamily("helpdesk_sla_scan_duration_seconds", "Duration of the last SLA scan")
-            duration.add_metric([], last.duration_ms / 1000)
-            started = GaugeMetricFamily("helpdesk_sla_scan_last_run_timestamp_seconds", "When the last SLA scan ran")
-            started.add_metric([], last.started_at.timestamp())
-            metrics += [duration, started]
+        metrics: list[Metric] = []
+        for reader in database_metrics_readers:
+            metrics += reader()
         return metrics
 
 

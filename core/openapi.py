@@ -61,7 +61,7 @@ class AutoSchema(SpectacularAutoSchema):
         if "requestBody" in operation or query_parameters:
             errors["400"] = (VALIDATION_ERROR, "Invalid input, naming the field")
         if "requestBody" in operation:
-            errors["413"] = (ErrorSerializer, "The body is over the size limit (helpdesk.limits)")
+            errors["413"] = (ErrorSerializer, "The body is over the size limit (core.limits)")
             errors["415"] = (ErrorSerializer, "The body is not in a media type this operation reads")
         if path_parameters or any(p["name"] == "page" for p in query_parameters):
             errors["404"] = (ErrorSerializer, "No such object for this caller, or no such page")

@@ -11,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from agents.permissions import WorksTickets
+from core.api import MAX_ID, IsoDateTimeFilter, cached_report
 from feedback.models import Feedback, SurveyInvitation, SurveyState
 from feedback.serializers import (
     FeedbackSerializer,
@@ -20,7 +21,6 @@ from feedback.serializers import (
 )
 from feedback.services import FeedbackExists, feedback_create
 from feedback.summary import csat_by_week, feedback_summary
-from helpdesk.api import MAX_ID, IsoDateTimeFilter, cached_report
 
 
 class FeedbackFilter(django_filters.FilterSet):

@@ -3,8 +3,8 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from feedback.models import COMMENT_MAX, RATING_MAX, RATING_MIN, Feedback, SurveyInvitation, SurveyState
-from helpdesk.api import PeriodQuerySerializer
 from tickets.models import Ticket
+from tickets.serializers import PeriodQuerySerializer
 
 
 def rating(required: bool) -> serializers.IntegerField:

@@ -8,10 +8,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from core.ratelimit import ratelimit
 from feedback.forms import SurveyForm
 from feedback.models import SurveyState
 from feedback.services import SurveyClosed, invitation_for_token, survey_answer
-from helpdesk.ratelimit import ratelimit
 
 CLOSED = {
     "invalid": (

@@ -17,8 +17,8 @@ from django.views.decorators.http import require_GET
 
 from agents.decorators import supervisor_required
 from agents.models import Agent
+from core.charts import bar_chart
 from feedback.summary import csat_by_week
-from helpdesk.charts import bar_chart
 from sla.compliance import compliance_by_day
 from sla.models import SLAViolation
 from tickets.assignment import open_load

@@ -66,26 +66,27 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "helpdesk",
-    "notifications",
+    "core",
     "agents",
+    "notifications",
     "tickets",
     "sla",
     "knowledge",
     "feedback",
+    "helpdesk",
 ]
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
-    "helpdesk.logging.RequestIdMiddleware",
-    # A database connection lost mid-request answers 503 with Retry-After (helpdesk.errors).
-    "helpdesk.errors.DatabaseUnavailableMiddleware",
+    "core.logging.RequestIdMiddleware",
+    # A database connection lost mid-request answers 503 with Retry-After (core.errors).
+    "core.errors.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    # Content-Security-Policy on every response (helpdesk.security).
-    "helpdesk.security.ContentSecurityPolicyMiddleware",
+    # Content-Security-Policy on every response (core.security).
+    "core.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # 413 for a body over its limit, before anything reads it (helpdesk.limits).
-    "helpdesk.limits.RequestSizeLimitMiddleware",
+    # 413 for a body over its limit, before anything reads it (core.limits).
+    "core.limits.RequestSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -94,7 +95,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # X-RateLimit-Limit/-Remaining on responses that passed a limit, Retry-After on 429s.
-    "helpdesk.ratelimit.RateLimitHeadersMiddleware",
+    "core.ratelimit.RateLimitHeadersMiddleware",
     # Turns an exceeded rate limit into RATELIMIT_VIEW's 429 page.
     "django_ratelimit.middleware.RatelimitMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -113,7 +114,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "helpdesk.context_processors.helpdesk",
+                "core.context_processors.helpdesk",
                 "notifications.views.unread_count",
             ],
         },
@@ -124,7 +125,7 @@ TEMPLATES = [
 # PostgreSQL only. `make run` and `make test` start the embedded server (core.embedded_postgres)
 # and set DATABASE_URL; deployments point it at their own server.
 # django-prometheus's engine wraps psycopg so that /metrics reports queries and connections
-# (through helpdesk.db.postgresql: its backend, cheaper per request).
+# (through core.db.postgresql: its backend, cheaper per request).
 DATABASE_CONNECT_TIMEOUT = env.int("DATABASE_CONNECT_TIMEOUT", default=3)
 if not env.str("DATABASE_URL", default=""):
     raise ImproperlyConfigured(
@@ -136,7 +137,7 @@ if _default_db["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured(
         f"DATABASE_URL must be a postgres:// URL (PostgreSQL is the only database), not {_default_db['ENGINE']}."
     )
-_default_db["ENGINE"] = "helpdesk.db.postgresql"
+_default_db["ENGINE"] = "core.db.postgresql"
 _options = _default_db.setdefault("OPTIONS", {})
 if not _default_db["HOST"] and "host" in _options:
     # postgres://user@/db?host=/socket/dir (the embedded server listens on a socket only).
@@ -146,7 +147,7 @@ _options.setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
 # (Django prepares nothing unless told): the hot queries are then planned once per
 # connection, not per request (planning was most of a token lookup's 1 ms;
 # docs/performance.md). Statements whose plan depends on their values run unprepared
-# (helpdesk.rows.unprepared).
+# (core.rows.unprepared).
 if env.bool("DATABASE_SERVER_SIDE_BINDING", default=True):
     _options.setdefault("server_side_binding", True)
     _options.setdefault("prepare_threshold", 5)
@@ -284,15 +285,15 @@ ATTACHMENT_ALLOWED_TYPES = env.list(
     ],
 )
 # Largest request body in bytes (JSON and form fields; uploads get room for their files on
-# top, see helpdesk.limits), and how deeply a JSON body may nest. Past either: 413 / 400.
+# top, see core.limits), and how deeply a JSON body may nest. Past either: 413 / 400.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
 JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
 # Anonymous portal forms, per client address: "<count>/<s|m|h|d>".
 PORTAL_TICKET_RATE = env.str("PORTAL_TICKET_RATE", default="10/h")
 PORTAL_LOOKUP_RATE = env.str("PORTAL_LOOKUP_RATE", default="5/h")
 PORTAL_REPLY_RATE = env.str("PORTAL_REPLY_RATE", default="30/h")
-RATELIMIT_VIEW = "helpdesk.views.rate_limited"
-RATELIMIT_IP_META_KEY = "helpdesk.ratelimit.client_ip"
+RATELIMIT_VIEW = "core.views.rate_limited"
+RATELIMIT_IP_META_KEY = "core.ratelimit.client_ip"
 # Every limit (pages and API) counts in the default cache: Redis whenever REDIS_URL or
 # CACHE_URL names one, so all web processes and replicas share one count (atomic incr).
 # The local-memory cache of the embedded mode counts per process.
@@ -366,23 +367,23 @@ STORAGES = {
 # --- REST API -------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "helpdesk.authentication.TokenAuthentication",
+        "agents.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "helpdesk.api.Pagination",
-    "EXCEPTION_HANDLER": "helpdesk.api.exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "helpdesk.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.openapi.AutoSchema",
     # Every request counts against its caller (API_USER_RATE, API_ANON_RATE above).
-    "DEFAULT_THROTTLE_CLASSES": ["helpdesk.ratelimit.ApiRateThrottle"],
-    # JSON with size and depth limits (helpdesk.limits); forms and uploads as DRF has them.
+    "DEFAULT_THROTTLE_CLASSES": ["core.ratelimit.ApiRateThrottle"],
+    # JSON with size and depth limits (core.limits); forms and uploads as DRF has them.
     "DEFAULT_PARSER_CLASSES": [
-        "helpdesk.limits.JSONParser",
+        "core.limits.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -451,7 +452,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # Pages: everything from this origin only, no inline scripts or styles (htmx, workspace.js
 # and Swagger UI are static files here), no plugins, no framing. Anything that is not HTML
-# (API answers, files) may load nothing at all. See helpdesk.security.
+# (API answers, files) may load nothing at all. See core.security.
 CONTENT_SECURITY_POLICY = {
     "default-src": ["'self'"],
     "script-src": ["'self'"],
@@ -479,7 +480,7 @@ if LOG_FORMAT not in ("text", "json"):
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "helpdesk.logging.RequestIdFilter"}},
+    "filters": {"request_id": {"()": "core.logging.RequestIdFilter"}},
     "formatters": {
         "text": {"format": "%(asctime)s %(levelname)-7s [%(request_id)s] %(name)s: %(message)s"},
         "json": {

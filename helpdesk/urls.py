@@ -5,9 +5,9 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from agents.api import AgentViewSet
+from core import views
+from core.api import router
 from feedback.api import FeedbackViewSet, SurveyViewSet
-from helpdesk import views
-from helpdesk.api import router
 from knowledge.api import ArticleViewSet, FAQViewSet
 from notifications.api import NotificationViewSet
 from sla.api import ComplianceView, SLACheckView, SLAPolicyViewSet, SLAViolationViewSet
@@ -37,12 +37,12 @@ urlpatterns = [
     path("portal/", include("tickets.portal_urls")),
     path("", include("knowledge.urls")),
     path("portal/", include("feedback.urls")),
-    path("accounts/", include("helpdesk.accounts")),
+    path("accounts/", include("core.accounts")),
     path("agent/", include("tickets.workspace_urls")),
     path("admin/", admin.site.urls),
     path("", include("django_prometheus.urls")),
 ]
 
-handler400 = "helpdesk.limits.bad_request"
-handler404 = "helpdesk.views.not_found"
-handler500 = "helpdesk.errors.server_error"
+handler400 = "core.limits.bad_request"
+handler404 = "core.views.not_found"
+handler500 = "core.errors.server_error"

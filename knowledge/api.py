@@ -12,7 +12,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from agents.roles import is_agent
-from helpdesk.ratelimit import ratelimit
+from core.ratelimit import ratelimit
 from knowledge import services
 from knowledge.cache import cached_for_public
 from knowledge.models import FAQ, Article, ArticleStatus, Language

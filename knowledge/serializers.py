@@ -4,7 +4,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from helpdesk.api import SlugRelatedField
+from core.api import SlugRelatedField
 from knowledge.models import (
     ANSWER_MAX,
     ANSWER_MIN,

@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from helpdesk.ratelimit import ratelimit
+from core.ratelimit import ratelimit
 from knowledge.models import FAQ, Article, ArticleStatus, Language
 from knowledge.rendering import render_markdown
 from knowledge.search import SearchQuery, candidate_limit, search_articles, snippet

@@ -39,7 +39,7 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from helpdesk.metrics import notifications_delivered
+from core.metrics import notifications_delivered
 from notifications.channels import DeliveryError, channel_for
 from notifications.models import DELIVERABLE, Channel, DeliveryStatus, Notification
 from notifications.payloads import describe_all

@@ -13,8 +13,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agents.permissions import AgentsReadSupervisorsWrite, WorksTickets
-from helpdesk.api import MAX_ID, IsoDateTimeFilter, cached_report
-from helpdesk.rows import select_in
+from core.api import MAX_ID, IsoDateTimeFilter, cached_report
+from core.rows import select_in
 from sla.compliance import compliance_by_day, compliance_report
 from sla.models import SLAPolicy, SLAViolation
 from sla.scan import may_record, sla_scan

@@ -6,10 +6,15 @@ class SlaConfig(AppConfig):
     verbose_name = "SLA"
 
     def ready(self) -> None:
+        # Imported here, not at the top: models may be imported only once the app registry is ready.
         from django.db.models.signals import post_delete, post_save
 
+        from core.metrics import register_database_metrics
+        from sla.metrics import sla_metrics
         from sla.models import BusinessCalendar, BusinessHours, Holiday, SLAPolicy
         from sla.services import policies_changed
+
+        register_database_metrics(sla_metrics)
 
         def changed(sender, **kwargs) -> None:
             policies_changed()

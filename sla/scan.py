@@ -38,7 +38,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from helpdesk.rows import unprepared
+from core.rows import unprepared
 from sla.models import RUNNING_STATUSES, SLAScanRun, SLAViolation, SLAWarning
 
 logger = logging.getLogger(__name__)

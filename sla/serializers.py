@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from helpdesk.api import PeriodQuerySerializer, SlugRelatedField
+from core.api import SlugRelatedField
 from sla.models import (
     AT_RISK_PERCENT,
     FIRST_RESPONSE_HOURS,
@@ -12,6 +12,7 @@ from sla.models import (
     SLAViolation,
 )
 from tickets.models import Category, Priority
+from tickets.serializers import PeriodQuerySerializer
 
 
 class SLAPolicySerializer(serializers.ModelSerializer):

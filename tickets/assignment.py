@@ -17,10 +17,11 @@ from django.utils import timezone
 
 from agents.models import MAX_TICKETS, Agent, AgentStatus
 from agents.roles import Actor
+from core.refusals import Refusal
 from tickets.models import ACTIVE_STATUSES, EventKind, Ticket
 
 
-class AssignmentError(Exception):
+class AssignmentError(Refusal):
     """The assignment was refused; the message says why in words an agent understands."""
 
 

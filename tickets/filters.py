@@ -5,7 +5,7 @@ from django.db.models import Case, IntegerField, QuerySet, Value, When
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import BaseFilterBackend, OrderingFilter
 
-from helpdesk.api import MAX_ID, IsoDateTimeFilter, ModelChoiceFilter, ReusedFormFilterSet
+from core.api import MAX_ID, IsoDateTimeFilter, ModelChoiceFilter, ReusedFormFilterSet
 from tickets.models import PRIORITY_RANK, Category, Priority, Status, Ticket
 from tickets.search import search_tickets
 

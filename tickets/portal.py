@@ -11,7 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from agents.roles import customer_actor
-from helpdesk.ratelimit import ratelimit
+from core.ratelimit import ratelimit
 from knowledge.views import suggestions_for
 from notifications.services import email_enqueue
 from tickets import services

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
 from django.utils import timezone
@@ -7,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from agents.models import validate_email_shape
-from helpdesk.api import SlugRelatedField
+from core.api import MAX_ID, DateOrDateTimeField, SlugRelatedField
 from tickets.attachments import validate_uploads
 from tickets.models import (
     BODY_MAX,
@@ -283,3 +285,35 @@ class TicketEventSerializer(serializers.ModelSerializer):
         model = TicketEvent
         fields = ["id", "kind", "actor_type", "actor_name", "old_value", "new_value", "created_at"]
         read_only_fields = fields
+
+
+@extend_schema_field({"type": "string", "description": "A ticket category's slug, e.g. billing"})
+class CategorySlugField(SlugRelatedField):
+    """A ticket category named by its slug."""
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="slug", **kwargs)
+
+    def get_queryset(self):
+        return Category.objects.all()
+
+
+# The reports (SLA compliance, CSAT summary) share this period and its filters; it lives
+# with tickets because it names a ticket category.
+class PeriodQuerySerializer(serializers.Serializer):
+    """`start` and `end` of a report (default: the last 30 days), an `agent` and a `category`."""
+
+    start = DateOrDateTimeField(required=False, help_text="From (default: 30 days before the end)")
+    end = DateOrDateTimeField(required=False, help_text="Before (default: now)")
+    agent = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
+    category = CategorySlugField(required=False)
+
+    def validate(self, attrs: dict) -> dict:
+        attrs.setdefault("end", timezone.now())
+        try:
+            attrs.setdefault("start", attrs["end"] - timedelta(days=30))
+        except OverflowError:
+            raise serializers.ValidationError({"end": ["This date is too early."]}) from None
+        if attrs["start"] >= attrs["end"]:
+            raise serializers.ValidationError({"end": ["The end must come after the start."]})
+        return attrs

@@ -17,8 +17,9 @@ from django.utils import timezone
 
 from agents.models import Agent
 from agents.roles import SYSTEM, Actor
+from core.metrics import tickets_created
+from core.refusals import Refusal
 from feedback.services import survey_invite
-from helpdesk.metrics import tickets_created
 from notifications.models import Channel
 from notifications.services import email_enqueue, notification_enqueue
 from sla import services as sla
@@ -31,11 +32,11 @@ from tickets.search import refresh_search_vector
 from tickets.state_machine import check_transition
 
 
-class TicketClosed(Exception):
+class TicketClosed(Refusal):
     """A closed ticket takes no more messages."""
 
 
-class RatingRefused(Exception):
+class RatingRefused(Refusal):
     """The message cannot be rated (not a public agent reply, or rated already)."""
 
 

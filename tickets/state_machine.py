@@ -8,6 +8,9 @@ Closed is final: a customer who writes again opens a new ticket.
 
 from __future__ import annotations
 
+from typing import Any
+
+from core.refusals import Refusal
 from tickets.models import Status
 
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -20,13 +23,18 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-class IllegalTransition(Exception):
+class IllegalTransition(Refusal):
+    """Answered 409 with the statuses the ticket may move to."""
+
     def __init__(self, current: str, target: str) -> None:
         self.current = current
         self.target = target
         self.allowed = list(TRANSITIONS[current])
         allowed = ", ".join(self.allowed) or "none, the ticket is closed"
         super().__init__(f"A {current} ticket cannot become {target}; allowed: {allowed}.")
+
+    def payload(self) -> dict[str, Any]:
+        return {"detail": str(self), "status": self.current, "allowed_statuses": self.allowed}
 
 
 def allowed_targets(current: str) -> tuple[str, ...]:

@@ -7,7 +7,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory
 
-from helpdesk.api import Pagination, Router
+from core.api import Pagination, Router
 
 
 def paginate(query: str, items: list[int]) -> list[int]:

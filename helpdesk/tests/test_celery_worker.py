@@ -13,7 +13,7 @@ from django.contrib.sessions.models import Session
 from django.utils import timezone
 
 from conftest import production_env, start_worker, stop_worker
-from helpdesk.tasks import clear_expired_sessions
+from core.tasks import clear_expired_sessions
 
 
 @pytest.fixture

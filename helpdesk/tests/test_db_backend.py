@@ -1,4 +1,4 @@
-"""The PostgreSQL backend (helpdesk.db.postgresql): django-prometheus's, with psycopg's C
+"""The PostgreSQL backend (core.db.postgresql): django-prometheus's, with psycopg's C
 loader for timestamptz and one instrumented cursor class. Reads must be what Django's own
 backend reads: aware datetimes in UTC, equal instants."""
 

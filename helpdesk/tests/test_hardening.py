@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import RequestFactory
 
-from helpdesk.ratelimit import client_ip
+from core.ratelimit import client_ip
 from tickets.links import private_token
 from tickets.tests.factories import TicketFactory
 

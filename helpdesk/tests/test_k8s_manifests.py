@@ -17,7 +17,7 @@ import yaml
 from django.urls import resolve
 
 from conftest import BASE_DIR
-from helpdesk import views
+from core import views
 
 K8S_DIR = BASE_DIR / "deploy" / "k8s"
 KUBERNETES_VERSION = "1.30"  # the oldest release the manifests are meant for

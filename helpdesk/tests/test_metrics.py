@@ -55,7 +55,7 @@ def test_it_serves_sla_and_outbox_figures_from_the_database(client, monkeypatch)
 
     from django.utils import timezone
 
-    from helpdesk.metrics import DatabaseCollector
+    from core.metrics import DatabaseCollector
     from notifications.tests.factories import NotificationFactory
     from sla.models import SLAScanRun
     from sla.tests.factories import SLAViolationFactory

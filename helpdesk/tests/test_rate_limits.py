@@ -305,7 +305,7 @@ def test_limits_count_in_redis_when_redis_url_is_set(tmp_path):
 
 
 def _count_five_per_minute(rf, address: str = "203.0.113.7"):
-    from helpdesk.ratelimit import count_request
+    from core.ratelimit import count_request
 
     request = rf.get("/api/support/articles", REMOTE_ADDR=address)
     return count_request(request, group="test.counting", key="ip", rate="5/m")
@@ -341,7 +341,7 @@ def test_in_redis_a_count_is_one_write_that_reads_nothing_and_expires_with_its_w
     import redis
     from django.core.cache import caches
 
-    from helpdesk.ratelimit import _is_redis
+    from core.ratelimit import _is_redis
 
     cache = caches["default"]
     if not _is_redis(cache):

@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from helpdesk.logging import RequestIdFilter
+from core.logging import RequestIdFilter
 
 
 @pytest.mark.django_db

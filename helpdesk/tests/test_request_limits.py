@@ -11,8 +11,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from core.limits import JSONParser, PayloadTooLarge, json_depth
 from feedback.models import Feedback
-from helpdesk.limits import JSONParser, PayloadTooLarge, json_depth
 from tickets.models import Attachment, Message, Ticket
 from tickets.tests.factories import TicketFactory
 
