@@ -21,7 +21,9 @@ LOGGING["handlers"]["console"]["formatter"] = "text"
 if "KEY_PREFIX" in CACHES["default"]:
     CACHES["default"]["KEY_PREFIX"] = f"helpdesk-test-{os.getpid()}"
 
-DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get("TEST_DATABASE_NAME", "test_helpdesk")
+# A test database of this session's own: several sessions on one server (two terminals on
+# the embedded PostgreSQL of var/, or parallel CI jobs) never drop each other's.
+DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get("TEST_DATABASE_NAME", f"test_helpdesk_{os.getpid()}")
 
 # Serve static files from the source folders; tests never run collectstatic.
 WHITENOISE_AUTOREFRESH = True
