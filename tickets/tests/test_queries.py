@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from django.db.models import Prefetch
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tickets import queries
@@ -91,13 +91,20 @@ def test_the_search_candidates_are_the_newest_matches_on_every_path(monkeypatch)
         tickets=st.lists(
             st.tuples(st.integers(min_value=0, max_value=90), st.sets(st.sampled_from(WORDS), max_size=3)),
             min_size=1,
-            max_size=40,
+            max_size=60,
         ),
         text=st.sampled_from([*WORDS, "sync or refund", "-sync", "calendar nimbus", "the", "absent"]),
         limit=st.integers(min_value=1, max_value=12),
         margin=st.sampled_from([1.3, 0.2]),
     )
-    @settings(max_examples=60, deadline=None)
+    # A sparse code among 60 days of tickets: a walk, then a GIN window (as in test_search).
+    @example(
+        tickets=[(day, {"Nimbus-7"} if day % 12 == 11 else {"calendar", "sync"}) for day in range(60)],
+        text="Nimbus-7",
+        limit=4,
+        margin=1.3,
+    )
+    @settings(max_examples=60, deadline=None, derandomize=True)
     def check(tickets, text, limit, margin):
         monkeypatch.setattr(queries, "MARGIN", margin)
         start = timezone.now() - timedelta(days=100)
