@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "sla",
     "knowledge",
     "feedback",
+    "workspace",
+    "portal",
     "helpdesk",
 ]
 

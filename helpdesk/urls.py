@@ -34,11 +34,11 @@ urlpatterns = [
     re_path(r"^api/support/sla/?$", SLACheckView.as_view(), name="sla-check"),
     re_path(r"^api/support/sla/compliance/?$", ComplianceView.as_view(), name="sla-compliance"),
     path("api/support/", include((router.urls, "api"))),
-    path("portal/", include("tickets.portal_urls")),
+    path("portal/", include("portal.urls")),
     path("", include("knowledge.urls")),
     path("portal/", include("feedback.urls")),
     path("accounts/", include("core.accounts")),
-    path("agent/", include("tickets.workspace_urls")),
+    path("agent/", include("workspace.urls")),
     path("admin/", admin.site.urls),
     path("", include("django_prometheus.urls")),
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tickets import portal
+from portal import views as portal
 
 app_name = "portal"
 

@@ -1,7 +1,10 @@
 """The supervisor dashboard: SLA, load and satisfaction at a glance.
 
-Every figure comes from a selector of its app (the same ones the API's reports use), each
-a single grouped query.
+Over the last 30 days: SLA compliance per day of creation (sla.compliance, the API's
+compliance report) and breaches per day of detection. Now: open tickets by status and by
+priority, and each agent's open tickets against their capacity (tickets.assignment's open
+load). Over the last 12 weeks: CSAT per week (feedback.summary). Each figure is one grouped
+query; the page draws them as bar charts (core.charts).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 from django.urls import path
 
-from helpdesk import dashboard
 from notifications import views as notification_views
-from tickets import workspace
+from workspace import dashboard
+from workspace import views as workspace
 
 app_name = "agent"
 

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from agents.decorators import agent_required
 from agents.models import Agent
 from agents.roles import actor_for, agent_for, is_supervisor
+from knowledge.models import Article
 from knowledge.views import suggestions_for
 from sla.badges import ticket_clock, ticket_clocks
 from tickets import selectors, services
@@ -20,7 +21,7 @@ from tickets.assignment import AssignmentError, open_load, ticket_assign
 from tickets.models import Category, Message, Priority, SavedReply, Status, Ticket
 from tickets.services import TicketClosed
 from tickets.state_machine import IllegalTransition, allowed_targets
-from tickets.workspace_forms import AssignForm, ReplyForm, TicketChangeForm
+from workspace.forms import AssignForm, ReplyForm, TicketChangeForm
 
 QUEUE_PAGE_SIZE = 25
 
@@ -115,8 +116,6 @@ def _prefill(request: HttpRequest, ticket: Ticket, *, agent_name: str) -> str:
             parts.append(reply.render(ticket=ticket, agent_name=agent_name))
     slug = request.GET.get("article", "")
     if slug:
-        from knowledge.models import Article
-
         article = Article.objects.filter(slug=slug, status="published").first()
         if article is not None:
             url = request.build_absolute_uri(reverse("kb:article", args=[article.slug]))
