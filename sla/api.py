@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 import django_filters
-from django.db import connection
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
@@ -14,9 +13,9 @@ from rest_framework.views import APIView
 
 from agents.permissions import AgentsReadSupervisorsWrite, WorksTickets
 from core.api import MAX_ID, IsoDateTimeFilter, cached_report
-from core.rows import select_in
 from sla.compliance import compliance_by_day, compliance_report
 from sla.models import SLAPolicy, SLAViolation
+from sla.queries import violations_of
 from sla.scan import may_record, sla_scan
 from sla.serializers import (
     ComplianceQuerySerializer,
@@ -85,7 +84,7 @@ class SLACheckView(APIView):
         serializer.is_valid(raise_exception=True)
         ticket = selectors.get_ticket_sla_state_for_user(request.user, serializer.validated_data["ticket_id"])
         now = timezone.now()
-        violations = _violations(ticket)
+        violations = violations_of(ticket)
         new_violations = 0
         if may_record(ticket, now, recorded={v.kind for v in violations}):
             try:
@@ -97,7 +96,7 @@ class SLACheckView(APIView):
                 )
             new_violations = result.violations
             if new_violations:
-                violations = _violations(ticket)
+                violations = violations_of(ticket)
         data = {
             "ticket_id": ticket.pk,
             "policy": ticket.sla_policy.name if ticket.sla_policy else None,
@@ -107,21 +106,6 @@ class SLACheckView(APIView):
             "violations": violations,
         }
         return Response(SLACheckResultSerializer(data).data)
-
-
-def _violations(ticket) -> list[SLAViolation]:
-    """The ticket's violations by due time, each with its policy: plain statements (the ORM
-    compiled this join on every SLA check), the policy read only when not the ticket's own."""
-    with connection.cursor() as cursor:
-        violations = select_in(SLAViolation, cursor, "ticket_id", [ticket.pk], order="due_at, id")
-        policies = {ticket.sla_policy_id: ticket.sla_policy} if ticket.sla_policy_id else {}
-        others = {v.policy_id for v in violations if v.policy_id is not None} - set(policies)
-        if others:
-            policies.update((policy.pk, policy) for policy in select_in(SLAPolicy, cursor, "id", others))
-    for violation in violations:
-        if violation.policy_id in policies:
-            violation.policy = policies[violation.policy_id]
-    return violations
 
 
 class ComplianceView(APIView):

@@ -68,9 +68,9 @@ def test_bad_checks(agent_api, category, payload, status):
 
 
 def test_a_failing_check_is_an_error_never_no_violation(agent_api, overdue, monkeypatch):
-    import sla.scan
+    import sla.queries
 
-    monkeypatch.setattr(sla.scan, "_SCAN", "SELECT * FROM no_such_table")
+    monkeypatch.setattr(sla.queries, "_SCAN", "SELECT * FROM no_such_table")
 
     response = agent_api.post("/api/support/sla", {"ticket_id": overdue.pk}, format="json")
 

@@ -239,13 +239,13 @@ def test_the_command_prints_what_it_found(team, category, capsys):
 
 @pytest.mark.django_db
 def test_a_failing_scan_raises_and_records_nothing(team, category, monkeypatch):
-    import sla.scan
+    import sla.queries
 
     overdue_tickets(2, category=category, policy=team["policy"], agent=team["agent"])
     # The notification rows break a constraint: they are written after the violations (in
     # the same statement on PostgreSQL, in a later one elsewhere).
     for name in ("_SCAN", "_NOTIFICATIONS"):
-        monkeypatch.setattr(sla.scan, name, getattr(sla.scan, name).replace("'sent'", "'bogus'"))
+        monkeypatch.setattr(sla.queries, name, getattr(sla.queries, name).replace("'sent'", "'bogus'"))
 
     with pytest.raises(Exception, match="notification_status_valid"):
         sla_scan(now=NOW)

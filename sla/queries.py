@@ -1,0 +1,206 @@
+"""The SLA app's hand-written SQL: the scan's statements (sla.scan explains the scan) and the
+one-ticket check's read of its violations. sla/tests/test_queries.py checks each against the
+ORM, and may_record against the scan's conditions."""
+
+from __future__ import annotations
+
+from django.db import connection
+
+from core.rows import select_in
+from sla.models import RUNNING_STATUSES, SLAPolicy, SLAViolation
+
+# The statements spell out RUNNING_STATUSES as ('new', 'open'): the statuses whose clock runs.
+assert tuple(RUNNING_STATUSES) == ("new", "open")  # nosec B101  # an import-time check of the constants
+
+# Targets due by now and not yet recorded, with what the alerts need. Each branch is an
+# index-only scan of a partial index (tickets.models) plus an anti-join.
+_OVERDUE = """
+    SELECT id AS ticket_id, sla_policy_id AS policy_id, assigned_agent_id, 'first_response' AS kind,
+           first_response_due_at AS due_at
+      FROM tickets_ticket t
+     WHERE status IN ('new', 'open') AND first_responded_at IS NULL AND first_response_due_at <= %(now)s {only}
+       AND NOT EXISTS (SELECT 1 FROM sla_slaviolation v WHERE v.ticket_id = t.id AND v.kind = 'first_response')
+    UNION ALL
+    SELECT id, sla_policy_id, assigned_agent_id, 'resolution', resolution_due_at
+      FROM tickets_ticket t
+     WHERE status IN ('new', 'open') AND resolution_due_at <= %(now)s {only}
+       AND NOT EXISTS (SELECT 1 FROM sla_slaviolation v WHERE v.ticket_id = t.id AND v.kind = 'resolution')
+"""
+
+_AT_RISK = """
+    SELECT id AS ticket_id, sla_policy_id AS policy_id, assigned_agent_id, 'first_response' AS kind,
+           first_response_due_at AS due_at
+      FROM tickets_ticket t
+     WHERE status IN ('new', 'open') AND first_responded_at IS NULL
+       AND first_response_at_risk_at <= %(now)s AND first_response_due_at > %(now)s {only}
+       AND NOT EXISTS (SELECT 1 FROM sla_slawarning w WHERE w.ticket_id = t.id AND w.kind = 'first_response')
+    UNION ALL
+    SELECT id, sla_policy_id, assigned_agent_id, 'resolution', resolution_due_at
+      FROM tickets_ticket t
+     WHERE status IN ('new', 'open') AND resolution_at_risk_at <= %(now)s AND resolution_due_at > %(now)s {only}
+       AND NOT EXISTS (SELECT 1 FROM sla_slawarning w WHERE w.ticket_id = t.id AND w.kind = 'resolution')
+"""
+
+
+def _compose(template: str, **parts: str) -> str:
+    """Fill the <<name>> slots of a statement with other constant fragments (never values)."""
+    for name, part in parts.items():
+        template = template.replace(f"<<{name}>>", part)
+    return template
+
+
+_INSERT_EVENTS = """
+INSERT INTO <<table>> (ticket_id, policy_id, kind, due_at, detected_at, scan_id)
+SELECT ticket_id, policy_id, kind, due_at, %(now)s, %(scan)s FROM (<<found>>) AS found
+WHERE true
+ORDER BY ticket_id, kind
+ON CONFLICT (ticket_id, kind) DO NOTHING
+"""
+
+# The notification rows of `events` (ticket_id, kind, due_at, type, assigned_agent_id,
+# sla_policy_id): a WITH-list tail and the SELECT of the rows, shared by both statements below.
+_RECIPIENTS = """
+details AS (
+    SELECT ticket_id, type, assigned_agent_id, sla_policy_id, 'sla.' || type || '.' || kind AS event_kind,
+           jsonb_build_object('ticket_id', ticket_id, 'due_at', due_at) AS payload
+      FROM events
+),
+people AS (
+    SELECT d.event_kind, d.payload, a.email, a.user_id
+      FROM details d JOIN agents_agent a ON a.id = d.assigned_agent_id AND a.role NOT IN ('supervisor', 'admin')
+    UNION ALL
+    SELECT d.event_kind, d.payload, a.email, a.user_id
+      FROM details d CROSS JOIN agents_agent a WHERE a.role IN ('supervisor', 'admin')
+)
+"""
+
+_COLUMNS = """notifications_notification
+    (channel, recipient, user_id, kind, payload, status, attempts, next_attempt_at, created_at, last_error, sent_at)"""
+
+_ROWS = """
+SELECT 'email', email, user_id, event_kind, payload, 'pending', 0, %(now)s, %(now)s, '', NULL
+  FROM people
+UNION ALL
+SELECT 'dashboard', u.username, p.user_id, p.event_kind, p.payload, 'sent', 0, %(now)s, %(now)s, '', %(now)s
+  FROM people p JOIN auth_user u ON u.id = p.user_id
+UNION ALL
+SELECT 'slack', CASE WHEN pol.slack_webhook_url <> '' THEN 'policy:' || CAST(pol.id AS TEXT) ELSE 'default' END,
+       NULL, d.event_kind, d.payload, 'pending', 0, %(now)s, %(now)s, '', NULL
+  FROM details d LEFT JOIN sla_slapolicy pol ON pol.id = d.sla_policy_id
+ WHERE pol.slack_webhook_url <> '' OR %(default_slack)s
+"""
+
+# The notifications of the violations and warnings carrying this scan's id (a target met
+# late, sla_record_if_late).
+_NOTIFICATIONS = _compose(
+    """
+INSERT INTO <<columns>>
+WITH events AS (
+    SELECT e.ticket_id, e.kind, e.due_at, e.type, t.assigned_agent_id, t.sla_policy_id
+      FROM (SELECT ticket_id, kind, due_at, 'violation' AS type FROM sla_slaviolation WHERE scan_id = %(scan)s
+            UNION ALL
+            SELECT ticket_id, kind, due_at, 'at_risk' AS type FROM sla_slawarning WHERE scan_id = %(scan)s) AS e
+      JOIN tickets_ticket t ON t.id = e.ticket_id
+),
+<<recipients>>
+<<rows>>
+""",
+    columns=_COLUMNS,
+    recipients=_RECIPIENTS,
+    rows=_ROWS,
+)
+
+# The whole scan in one statement. The events are the rows the inserts RETURN
+# (a row another scan recorded first is not returned: that scan notifies for it), joined
+# back to what found them for the assignee and policy. Answers the three counts.
+_SCAN = _compose(
+    """
+WITH overdue AS (<<overdue>>),
+at_risk AS (<<at_risk>>),
+violations AS (<<violations>>
+    RETURNING ticket_id, kind
+),
+warnings AS (<<warnings>>
+    RETURNING ticket_id, kind
+),
+events AS (
+    SELECT o.ticket_id, o.kind, o.due_at, 'violation' AS type, o.assigned_agent_id, o.policy_id AS sla_policy_id
+      FROM violations r JOIN overdue o ON o.ticket_id = r.ticket_id AND o.kind = r.kind
+    UNION ALL
+    SELECT a.ticket_id, a.kind, a.due_at, 'at_risk', a.assigned_agent_id, a.policy_id
+      FROM warnings r JOIN at_risk a ON a.ticket_id = r.ticket_id AND a.kind = r.kind
+),
+<<recipients>>,
+notified AS (
+    INSERT INTO <<columns>>
+    <<rows>>
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM violations), (SELECT count(*) FROM warnings), (SELECT count(*) FROM notified)
+""",
+    overdue=_OVERDUE,
+    at_risk=_AT_RISK,
+    violations=_compose(_INSERT_EVENTS, table="sla_slaviolation", found="SELECT * FROM overdue"),
+    warnings=_compose(_INSERT_EVENTS, table="sla_slawarning", found="SELECT * FROM at_risk"),
+    recipients=_RECIPIENTS,
+    columns=_COLUMNS,
+    rows=_ROWS,
+)
+
+# For this transaction only:
+# - jit off: the statement's estimates (every running ticket might be overdue) are far above
+#   jit_above_cost, and compiling it took 60-100 ms of a 0.1 s idle rescan, for a statement
+#   that is I/O bound and runs once.
+# - work_mem: a large scan's CTEs hold ~40k recipient rows with their payloads; at the
+#   default 4 MB they spill to temporary files.
+# - synchronous_commit off: the commit does not wait for the ~50 MB of WAL of a large scan
+#   to reach the disk (usually ms, up to most of a second under I/O load). A crash within
+#   the next ~0.6 s (3 x wal_writer_delay) may lose the whole transaction, atomically, and
+#   nothing else: any later durable commit (a worker claiming one of its rows, a reply to
+#   one of its tickets) flushes the WAL up to itself, so nothing durable can depend on a
+#   lost scan. The next scan then finds the same targets unrecorded and records and
+#   notifies them, as if this one had run a minute later.
+_SCAN_SETTINGS = (
+    "SELECT set_config('jit', 'off', true), set_config('work_mem', '32MB', true),"
+    " set_config('synchronous_commit', 'off', true)"
+)
+
+
+_LATE = """
+INSERT INTO sla_slaviolation (ticket_id, policy_id, kind, due_at, detected_at, scan_id)
+VALUES (%(ticket)s, %(policy)s, %(kind)s, %(due)s, %(now)s, %(scan)s)
+ON CONFLICT (ticket_id, kind) DO NOTHING
+"""
+
+
+def scan(cursor, params: dict, *, only: str = "") -> tuple[int, int, int]:
+    """Run the whole scan (_SCAN) in the caller's transaction, with its settings: the
+    violations, warnings and notifications it inserted. `only` narrows it to one ticket
+    ("AND id = %(ticket)s")."""
+    cursor.execute(_SCAN_SETTINGS)
+    cursor.execute(_SCAN.format(only=only), params)
+    return cursor.fetchone()
+
+
+def record_late(cursor, params: dict) -> bool:
+    """Record a target met late (_LATE) and, if this call recorded it, its notifications."""
+    cursor.execute(_LATE, params)
+    if cursor.rowcount <= 0:
+        return False
+    cursor.execute(_NOTIFICATIONS, params)
+    return True
+
+
+def violations_of(ticket) -> list[SLAViolation]:
+    """The ticket's violations by due time, each with its policy: plain statements (the ORM
+    compiled this join on every SLA check), the policy read only when not the ticket's own."""
+    with connection.cursor() as cursor:
+        violations = select_in(SLAViolation, cursor, "ticket_id", [ticket.pk], order="due_at, id")
+        policies = {ticket.sla_policy_id: ticket.sla_policy} if ticket.sla_policy_id else {}
+        others = {v.policy_id for v in violations if v.policy_id is not None} - set(policies)
+        if others:
+            policies.update((policy.pk, policy) for policy in select_in(SLAPolicy, cursor, "id", others))
+    for violation in violations:
+        if violation.policy_id in policies:
+            violation.policy = policies[violation.policy_id]
+    return violations
