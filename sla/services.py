@@ -11,6 +11,7 @@ the priority or category (and so the policy) changes.
 
 from __future__ import annotations
 
+import copy
 import uuid
 from datetime import datetime
 
@@ -63,7 +64,9 @@ def _policies_version() -> str | None:
 
 def policy_for(*, priority: str, category_id: int | None) -> SLAPolicy | None:
     """The active policy for a priority and category: category-specific first, then oldest.
-    The instance is shared by the callers of this process: read it, do not change it."""
+
+    Kept per process (until a policy, calendar, hours or holiday changes); every caller gets
+    a copy of its own, so that a change one caller makes is never another's policy."""
     version = _policies_version()
     if version is None:  # no cache to agree on a version with: read it every time
         return _read_policy(priority, category_id)
@@ -74,7 +77,21 @@ def policy_for(*, priority: str, category_id: int | None) -> SLAPolicy | None:
     key = (priority, category_id)
     if key not in known:
         known[key] = _read_policy(priority, category_id)
-    return known[key]
+    return _copy_of(known[key])
+
+
+def _copy_of(policy: SLAPolicy | None) -> SLAPolicy | None:
+    """A copy of a kept policy and of its calendar (a few microseconds; reading them again
+    cost about 5 ms). The calendar's built schedule is immutable and shared; its prefetched
+    hours and holidays, already folded into the schedule, are left behind, not shared."""
+    if policy is None:
+        return None
+    copied = copy.copy(policy)  # Model.__getstate__: its own __dict__ and related-object cache
+    if policy.calendar is not None:
+        calendar = copy.copy(policy.calendar)
+        calendar.__dict__.pop("_prefetched_objects_cache", None)
+        copied.calendar = calendar
+    return copied
 
 
 def _read_policy(priority: str, category_id: int | None) -> SLAPolicy | None:

@@ -110,3 +110,23 @@ def test_without_a_version_in_the_cache_policies_are_still_found(category, setti
     SLAPolicyFactory(first_response_hours=3)
     assert policy_for(priority="normal", category_id=category.pk).first_response_hours == 3
     assert policy_queries(priority="normal", category_id=category.pk) == 1  # read every time
+
+
+def test_changing_the_policy_one_caller_got_does_not_change_the_next_callers(category):
+    calendar = BusinessCalendarFactory()
+    SLAPolicyFactory(first_response_hours=2, calendar=calendar)
+    mine = policy_for(priority="normal", category_id=category.pk)
+    schedule = mine.calendar.schedule()
+
+    mine.first_response_hours = 99
+    mine.name = "Changed by one caller"
+    mine.calendar.timezone = "Asia/Tokyo"
+    mine.calendar = None
+
+    with CaptureQueriesContext(connection) as queries:
+        theirs = policy_for(priority="normal", category_id=category.pk)
+    assert len(queries) == 0  # still the process's own copy, not read again
+    assert theirs is not mine
+    assert theirs.first_response_hours == 2 and theirs.name != "Changed by one caller"
+    assert theirs.calendar.pk == calendar.pk and theirs.calendar.timezone == "Europe/Berlin"
+    assert theirs.calendar.schedule() is schedule  # immutable, so shared
