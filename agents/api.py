@@ -3,11 +3,11 @@ from __future__ import annotations
 from rest_framework import viewsets
 from rest_framework.exceptions import ValidationError
 
+from agents.load import open_load
 from agents.models import Agent
 from agents.permissions import AgentsReadSupervisorsWrite
 from agents.serializers import AgentSerializer
 from agents.services import AgentUserTaken, agent_create, agent_update
-from tickets.assignment import open_load
 
 
 class AgentViewSet(viewsets.ModelViewSet):

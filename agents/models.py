@@ -121,3 +121,9 @@ class Agent(models.Model):
         now = local.strftime("%H:%M")
         ranges = (self.working_hours or {}).get(WEEKDAYS[local.weekday()], [])
         return any(start <= now < end for start, end in ranges)
+
+
+def category_model() -> type[models.Model]:
+    """The ticket category model, reached through Agent.specializations: agents sits below
+    tickets in the layers and names its model only by the relation's "tickets.Category"."""
+    return Agent._meta.get_field("specializations").related_model

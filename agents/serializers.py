@@ -3,13 +3,14 @@ from __future__ import annotations
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
-from agents.models import MAX_TICKETS, MIN_TICKETS, Agent, validate_email_shape
+from agents.models import MAX_TICKETS, MIN_TICKETS, Agent, category_model, validate_email_shape
 from core.api import SlugRelatedField
-from tickets.models import Category
 
 
 class AgentSerializer(serializers.ModelSerializer):
-    specializations = SlugRelatedField(slug_field="slug", queryset=Category.objects.all(), many=True, allow_empty=False)
+    specializations = SlugRelatedField(
+        slug_field="slug", queryset=category_model().objects.all(), many=True, allow_empty=False
+    )
     max_tickets = serializers.IntegerField(min_value=MIN_TICKETS, max_value=MAX_TICKETS, required=False)
     username = serializers.CharField(
         source="user.username", required=False, max_length=150, help_text="Links an existing user on create"

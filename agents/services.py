@@ -6,11 +6,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import models, transaction
 from django.utils.text import slugify
 
 from agents.models import Agent, AgentRole
-from tickets.models import Category
 
 
 class AgentUserTaken(Exception):
@@ -70,7 +69,7 @@ def agent_create(
     *,
     name: str,
     email: str,
-    specializations: Iterable[Category],
+    specializations: Iterable[models.Model],
     username: str | None = None,
     **fields: Any,
 ) -> Agent:
@@ -82,7 +81,7 @@ def agent_create(
 
 
 @transaction.atomic
-def agent_update(*, agent: Agent, specializations: Iterable[Category] | None = None, **fields: Any) -> Agent:
+def agent_update(*, agent: Agent, specializations: Iterable[models.Model] | None = None, **fields: Any) -> Agent:
     for field, value in fields.items():
         setattr(agent, field, value)
     agent.save()

@@ -10,11 +10,13 @@ class SlaConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from core.metrics import register_database_metrics
+        from sla import hooks
         from sla.metrics import sla_metrics
         from sla.models import BusinessCalendar, BusinessHours, Holiday, SLAPolicy
         from sla.services import policies_changed
 
         register_database_metrics(sla_metrics)
+        hooks.register()  # due times, the paused clock, late targets: tickets.lifecycle
 
         def changed(sender, **kwargs) -> None:
             policies_changed()

@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class TicketsConfig(AppConfig):
     name = "tickets"
     verbose_name = "Tickets"
+
+    def ready(self) -> None:
+        # Imported here, not at the top: models may be imported only once the app registry is ready.
+        from agents.load import register_open_load
+        from tickets.assignment import open_load
+
+        register_open_load(open_load)

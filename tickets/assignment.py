@@ -10,56 +10,48 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Count, F, IntegerField, OuterRef, Subquery
-from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce
+from django.db.models import F, IntegerField, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from agents.models import MAX_TICKETS, Agent, AgentStatus
 from agents.roles import Actor
 from core.refusals import Refusal
+from tickets.history import record_event
 from tickets.models import ACTIVE_STATUSES, EventKind, Ticket
+from tickets.notices import notify_assignment
 
 
 class AssignmentError(Refusal):
     """The assignment was refused; the message says why in words an agent understands."""
 
 
-def open_load() -> Coalesce:
-    """An agent's open (capacity-counting) tickets, as an annotation: the one definition of load.
+def open_tickets(agent: Agent | OuterRef) -> QuerySet[Ticket]:
+    """An agent's open (capacity-counting) tickets: the one definition of an agent's load.
+
+    Every count of load reads it: open_load() for a list of agents, .count() for one
+    agent under its lock (ticket_assign, ticket_auto_assign, keep_within_capacity).
+    """
+    return Ticket.objects.filter(assigned_agent=agent, status__in=ACTIVE_STATUSES).order_by()
+
+
+class _CountOf(Subquery):
+    """COUNT(*) of a subquery's rows (always a number: 0 for none)."""
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) AS counted)"
+    output_field = IntegerField()
+
+
+def open_load(*, up_to: int | None = None) -> Subquery:
+    """An agent's open tickets (open_tickets) as an annotation of Agent rows.
 
     A correlated count over the (assigned_agent, status) index: only the agent's open
-    tickets are read, not the thousands of closed ones a join would aggregate.
+    tickets are read, not the thousands of closed ones a join would aggregate. With
+    `up_to` the count stops there: enough to tell whether an agent with max_tickets <=
+    up_to has room, and exact for every agent who has, while reading at most `up_to`
+    index entries per agent (a busy team's agents can each hold hundreds of open tickets).
     """
-    open_tickets = (
-        Ticket.objects.filter(assigned_agent=OuterRef("pk"), status__in=ACTIVE_STATUSES)
-        .order_by()
-        .values("assigned_agent")
-        .annotate(count=Count("*"))
-        .values("count")
-    )
-    return Coalesce(Subquery(open_tickets, output_field=IntegerField()), 0)
-
-
-def open_load_up_to(cap: int) -> RawSQL:
-    """An agent's open tickets counted no further than `cap`, as an annotation.
-
-    Enough to tell whether an agent with max_tickets <= cap has room, and exact for every
-    agent who has: the count reads at most `cap` index entries per agent, where open_load()
-    reads all of them (a busy team's agents can each hold hundreds of open tickets).
-    """
-    statuses = ", ".join(["%s"] * len(ACTIVE_STATUSES))
-    # Only table names are formatted in; the values are parameters.
-    sql = (
-        f"SELECT COUNT(*) FROM (SELECT 1 FROM {Ticket._meta.db_table} open_ticket"  # noqa: S608  # nosec B608
-        f" WHERE open_ticket.assigned_agent_id = {Agent._meta.db_table}.id AND open_ticket.status IN ({statuses})"
-        " LIMIT %s) AS capped"
-    )
-    return RawSQL(sql, (*ACTIVE_STATUSES, cap), output_field=IntegerField())  # noqa: S611  # nosec B611
-
-
-def open_ticket_count(agent: Agent) -> int:
-    return Ticket.objects.filter(assigned_agent=agent, status__in=ACTIVE_STATUSES).count()
+    rows = open_tickets(OuterRef("pk")).values("pk")
+    return _CountOf(rows if up_to is None else rows[:up_to])
 
 
 def candidate_agents(*, ticket: Ticket, now: datetime) -> list[Agent]:
@@ -73,7 +65,7 @@ def candidate_agents(*, ticket: Ticket, now: datetime) -> list[Agent]:
     """
     agents = (
         Agent.objects.filter(status=AgentStatus.AVAILABLE, specializations=ticket.category_id)
-        .annotate(load=open_load_up_to(MAX_TICKETS))  # every max_tickets is at most this
+        .annotate(load=open_load(up_to=MAX_TICKETS))  # every max_tickets is at most this
         .filter(load__lt=F("max_tickets"))
         .order_by("load", F("last_assigned_at").asc(nulls_first=True), "id")
     )
@@ -81,8 +73,6 @@ def candidate_agents(*, ticket: Ticket, now: datetime) -> list[Agent]:
 
 
 def _set_assignee(*, ticket: Ticket, agent: Agent | None, actor: Actor, now: datetime) -> None:
-    from tickets.services import notify_assignment, record_event
-
     previous = ticket.assigned_agent
     ticket.assigned_agent = agent
     ticket.save(update_fields=["assigned_agent", "updated_at"])
@@ -114,7 +104,7 @@ def ticket_assign(*, ticket: Ticket, agent: Agent | None, actor: Actor, override
         raise AssignmentError(f"A {ticket.status} ticket cannot be assigned; reopen it first.")
     agent = Agent.objects.select_for_update().get(pk=agent.pk)
     if not override:
-        load = open_ticket_count(agent)
+        load = open_tickets(agent).count()
         if load >= agent.max_tickets:
             raise AssignmentError(
                 f"{agent.name} already has {load} open tickets of {agent.max_tickets}; "
@@ -142,7 +132,7 @@ def ticket_auto_assign(*, ticket: Ticket, actor: Actor) -> Agent | None:
         try:
             with transaction.atomic():
                 agent = Agent.objects.select_for_update().get(pk=candidate.pk)
-                if agent.status != AgentStatus.AVAILABLE or open_ticket_count(agent) >= agent.max_tickets:
+                if agent.status != AgentStatus.AVAILABLE or open_tickets(agent).count() >= agent.max_tickets:
                     raise _AgentFull
                 _set_assignee(ticket=ticket, agent=agent, actor=actor, now=now)
                 return agent
@@ -161,6 +151,6 @@ def keep_within_capacity(*, ticket: Ticket, actor: Actor) -> None:
     if ticket.assigned_agent_id is None:
         return
     agent = Agent.objects.select_for_update().get(pk=ticket.assigned_agent_id)
-    others = Ticket.objects.filter(assigned_agent=agent, status__in=ACTIVE_STATUSES).exclude(pk=ticket.pk).count()
+    others = open_tickets(agent).exclude(pk=ticket.pk).count()
     if others >= agent.max_tickets:
         _set_assignee(ticket=ticket, agent=None, actor=actor, now=timezone.now())

@@ -12,22 +12,17 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
-from agents.models import Agent
 from agents.roles import SYSTEM, Actor
 from core.metrics import tickets_created
 from core.refusals import Refusal
-from feedback.services import survey_invite
-from notifications.models import Channel
-from notifications.services import email_enqueue, notification_enqueue
-from sla import services as sla
-from sla.scan import sla_record_if_late
+from tickets import lifecycle
 from tickets.assignment import keep_within_capacity, ticket_auto_assign
 from tickets.attachments import attachments_save
-from tickets.links import private_url
-from tickets.models import ACTIVE_STATUSES, AuthorType, Category, EventKind, Message, Status, Tag, Ticket, TicketEvent
+from tickets.history import record_event
+from tickets.models import ACTIVE_STATUSES, AuthorType, Category, EventKind, Message, Status, Tag, Ticket
+from tickets.notices import notify_agent_of_customer_reply, notify_customer_of_creation, notify_customer_of_reply
 from tickets.search import refresh_search_vector
 from tickets.state_machine import check_transition
 
@@ -38,18 +33,6 @@ class TicketClosed(Refusal):
 
 class RatingRefused(Refusal):
     """The message cannot be rated (not a public agent reply, or rated already)."""
-
-
-def record_event(*, ticket: Ticket, kind: str, actor: Actor, old: Any = "", new: Any = "") -> TicketEvent:
-    return TicketEvent.objects.create(
-        ticket=ticket,
-        kind=kind,
-        actor_type=actor.type,
-        actor_user=actor.user if actor.user is not None and actor.user.pk else None,
-        actor_name=actor.name[:255],
-        old_value="" if old is None else str(old),
-        new_value="" if new is None else str(new),
-    )
 
 
 def _format_due(ticket: Ticket) -> str:
@@ -64,7 +47,7 @@ def _format_due(ticket: Ticket) -> str:
 def apply_sla(*, ticket: Ticket, actor: Actor) -> None:
     """Pick the ticket's policy and due times, save them, and record them in the history."""
     before = _format_due(ticket) if ticket.sla_policy_id or ticket.first_response_due_at else ""
-    ticket.save(update_fields=sla.sla_apply(ticket=ticket))
+    ticket.save(update_fields=lifecycle.fields_changed(lifecycle.DUE_TIMES, ticket=ticket))
     after = _format_due(ticket)
     if after != before:
         record_event(ticket=ticket, kind=EventKind.DUE_TIMES, actor=actor, old=before, new=after)
@@ -78,65 +61,6 @@ def tags_from_names(names: Iterable[str]) -> list[Tag]:
         Tag.objects.bulk_create(missing, ignore_conflicts=True)
         existing = {tag.name: tag for tag in Tag.objects.filter(name__in=cleaned)}
     return [existing[name] for name in cleaned]
-
-
-def agent_ticket_url(ticket: Ticket) -> str:
-    return settings.SITE_URL + reverse("agent:ticket", args=[ticket.pk])
-
-
-# --- Notifications -------------------------------------------------------------------
-
-
-def notify_customer_of_creation(ticket: Ticket) -> None:
-    email_enqueue(
-        to=ticket.customer_email,
-        kind="ticket.created",
-        template="tickets/email/ticket_created",
-        context={"ticket": ticket, "link": private_url(ticket)},
-    )
-
-
-def notify_customer_of_reply(ticket: Ticket, message: Message) -> None:
-    email_enqueue(
-        to=ticket.customer_email,
-        kind="ticket.agent_reply",
-        template="tickets/email/agent_reply",
-        context={"ticket": ticket, "message": message, "link": private_url(ticket)},
-    )
-
-
-def _notify_agent(*, agent: Agent, kind: str, template: str, context: dict[str, Any], title: str) -> None:
-    context = {"agent": agent, "link": agent_ticket_url(context["ticket"]), **context}
-    email_enqueue(to=agent.email, kind=kind, template=template, context=context, user=agent.user)
-    notification_enqueue(
-        channel=Channel.DASHBOARD,
-        recipient=agent.user.get_username(),
-        user=agent.user,
-        kind=kind,
-        payload={"title": title, "ticket_id": context["ticket"].pk, "url": context["link"]},
-    )
-
-
-def notify_assignment(*, ticket: Ticket, agent: Agent, actor: Actor) -> None:
-    _notify_agent(
-        agent=agent,
-        kind="ticket.assigned",
-        template="tickets/email/ticket_assigned",
-        context={"ticket": ticket, "actor": actor},
-        title=f"Ticket {ticket.number} was assigned to you: {ticket.subject}",
-    )
-
-
-def notify_agent_of_customer_reply(ticket: Ticket, message: Message) -> None:
-    if ticket.assigned_agent is None:
-        return
-    _notify_agent(
-        agent=ticket.assigned_agent,
-        kind="ticket.customer_reply",
-        template="tickets/email/customer_reply",
-        context={"ticket": ticket, "message": message},
-        title=f"The customer replied on {ticket.number}: {ticket.subject}",
-    )
 
 
 # --- Tickets --------------------------------------------------------------------------
@@ -199,15 +123,13 @@ def _apply_status(*, ticket: Ticket, target: str, actor: Actor) -> None:
     elif previous == Status.RESOLVED:  # reopened: it is no longer resolved
         ticket.resolved_at = None
         fields.append("resolved_at")
-    fields += sla.sla_status_changed(ticket=ticket, previous=previous, now=now)
+    fields += lifecycle.fields_changed(lifecycle.STATUS_CHANGING, ticket=ticket, previous=previous, now=now)
     ticket.save(update_fields=fields)
     record_event(ticket=ticket, kind=EventKind.STATUS, actor=actor, old=previous, new=target)
     if previous not in ACTIVE_STATUSES and target in ACTIVE_STATUSES:
         keep_within_capacity(ticket=ticket, actor=actor)
     if target == Status.RESOLVED:
-        sla_record_if_late(ticket=ticket, kind="resolution", done_at=now)
-    if target == Status.RESOLVED:
-        survey_invite(ticket=ticket, now=now)
+        lifecycle.announce(lifecycle.RESOLVED, ticket=ticket, now=now)
 
 
 @transaction.atomic
@@ -325,9 +247,9 @@ def message_create(
         if ticket.first_responded_at is None:
             ticket.first_responded_at = message.created_at
             fields = ["first_responded_at", "updated_at"]
-            fields += sla.sla_record_first_response(ticket=ticket, at=message.created_at)
+            fields += lifecycle.fields_changed(lifecycle.FIRST_RESPONSE, ticket=ticket, at=message.created_at)
             ticket.save(update_fields=fields)
-            sla_record_if_late(ticket=ticket, kind="first_response", done_at=message.created_at)
+            lifecycle.announce(lifecycle.FIRST_RESPONDED, ticket=ticket, at=message.created_at)
             record_event(ticket=ticket, kind=EventKind.FIRST_RESPONSE, actor=actor, new=message.created_at.isoformat())
         if ticket.status == Status.NEW:
             _apply_status(ticket=ticket, target=Status.OPEN, actor=actor)

@@ -1,0 +1,72 @@
+"""The emails and in-app notices a ticket's changes send, queued in the outbox
+(notifications) inside the change's transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.urls import reverse
+
+from agents.models import Agent
+from agents.roles import Actor
+from notifications.models import Channel
+from notifications.services import email_enqueue, notification_enqueue
+from tickets.links import private_url
+from tickets.models import Message, Ticket
+
+
+def agent_ticket_url(ticket: Ticket) -> str:
+    return settings.SITE_URL + reverse("agent:ticket", args=[ticket.pk])
+
+
+def notify_customer_of_creation(ticket: Ticket) -> None:
+    email_enqueue(
+        to=ticket.customer_email,
+        kind="ticket.created",
+        template="tickets/email/ticket_created",
+        context={"ticket": ticket, "link": private_url(ticket)},
+    )
+
+
+def notify_customer_of_reply(ticket: Ticket, message: Message) -> None:
+    email_enqueue(
+        to=ticket.customer_email,
+        kind="ticket.agent_reply",
+        template="tickets/email/agent_reply",
+        context={"ticket": ticket, "message": message, "link": private_url(ticket)},
+    )
+
+
+def _notify_agent(*, agent: Agent, kind: str, template: str, context: dict[str, Any], title: str) -> None:
+    context = {"agent": agent, "link": agent_ticket_url(context["ticket"]), **context}
+    email_enqueue(to=agent.email, kind=kind, template=template, context=context, user=agent.user)
+    notification_enqueue(
+        channel=Channel.DASHBOARD,
+        recipient=agent.user.get_username(),
+        user=agent.user,
+        kind=kind,
+        payload={"title": title, "ticket_id": context["ticket"].pk, "url": context["link"]},
+    )
+
+
+def notify_assignment(*, ticket: Ticket, agent: Agent, actor: Actor) -> None:
+    _notify_agent(
+        agent=agent,
+        kind="ticket.assigned",
+        template="tickets/email/ticket_assigned",
+        context={"ticket": ticket, "actor": actor},
+        title=f"Ticket {ticket.number} was assigned to you: {ticket.subject}",
+    )
+
+
+def notify_agent_of_customer_reply(ticket: Ticket, message: Message) -> None:
+    if ticket.assigned_agent is None:
+        return
+    _notify_agent(
+        agent=ticket.assigned_agent,
+        kind="ticket.customer_reply",
+        template="tickets/email/customer_reply",
+        context={"ticket": ticket, "message": message},
+        title=f"The customer replied on {ticket.number}: {ticket.subject}",
+    )
