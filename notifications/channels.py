@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.client
 import json
 import smtplib
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from django.conf import settings
@@ -82,19 +83,26 @@ def _transient(smtp_code: int) -> bool:
     return 400 <= smtp_code < 500
 
 
+# "<prefix>:<key>" -> the webhook URL it names ("" for none). An app whose rows name their
+# own webhooks registers its prefix from its AppConfig.ready(): sla, "policy" (a policy's URL).
+_slack_webhook_lookups: dict[str, Callable[[str], str]] = {}
+
+
+def register_slack_webhooks(prefix: str, lookup: Callable[[str], str]) -> None:
+    _slack_webhook_lookups[prefix] = lookup
+
+
 def slack_webhook_for(recipient: str) -> str:
-    """The webhook URL named by a row: "default" (SLACK_WEBHOOK_URL) or "policy:<id>".
+    """The webhook URL named by a row: "default" (SLACK_WEBHOOK_URL) or "<prefix>:<key>"
+    of a registered lookup (sla: "policy:<id>").
 
     Rows name the webhook rather than copy it, so the secret URL lives in one place.
     """
     if recipient == "default":
         return settings.SLACK_WEBHOOK_URL
-    if recipient.startswith("policy:"):
-        from sla.models import SLAPolicy
-
-        policy = SLAPolicy.objects.filter(pk=int(recipient.split(":", 1)[1])).first()
-        return policy.slack_webhook_url if policy else ""
-    return ""
+    prefix, _, key = recipient.partition(":")
+    lookup = _slack_webhook_lookups.get(prefix)
+    return lookup(key) if lookup is not None and key else ""
 
 
 def slack_message(payload: dict[str, Any]) -> dict[str, Any]:

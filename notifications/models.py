@@ -12,6 +12,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.functional import cached_property
 
+from notifications.payloads import describe
+
 
 class Channel(models.TextChoices):
     EMAIL = "email"
@@ -94,6 +96,4 @@ class Notification(models.Model):
     @cached_property
     def details(self) -> dict:
         """The payload as people read it: SLA facts expanded (see notifications.payloads)."""
-        from notifications.payloads import describe
-
         return describe(self)

@@ -11,38 +11,56 @@ row cost the scan a read of each ticket and most of its write volume.
 `describe` gives every consumer one dict, whatever the row: SLA facts expanded, any other
 payload (rendered emails, in-app notices with their own title, SLA rows written before
 payloads became facts) as it is.
+
+The ticket's facts come from tickets, which sits above notifications in the layers: it
+registers its reader here (register_ticket_facts) from TicketsConfig.ready().
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.urls import reverse
 
-if TYPE_CHECKING:
-    from notifications.models import Notification
+
+class OutboxRow(Protocol):
+    """What describing reads of a row (notifications.models.Notification)."""
+
+    kind: str
+    payload: dict[str, Any]
+    created_at: datetime | None
+
+
+# ticket ids -> {id: {"subject", "priority", "customer_email"}}; filled by tickets.
+TicketFactsReader = Callable[[Iterable[int]], dict[int, dict[str, Any]]]
+_ticket_facts_reader: TicketFactsReader | None = None
+
+
+def register_ticket_facts(reader: TicketFactsReader) -> None:
+    global _ticket_facts_reader
+    _ticket_facts_reader = reader
+
 
 SLA_PREFIX = "sla."
 _TYPE_TITLES = {"violation": "SLA breached", "at_risk": "SLA at risk"}
 _TARGETS = {"first_response": "first response", "resolution": "resolution"}
 
 
-def is_sla_facts(notification: Notification) -> bool:
+def is_sla_facts(notification: OutboxRow) -> bool:
     """A row written by the SLA scan with a facts-only payload (no title of its own)."""
     payload = notification.payload or {}
     return notification.kind.startswith(SLA_PREFIX) and "ticket_id" in payload and "title" not in payload
 
 
 def _ticket_facts(ticket_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
-    from tickets.models import Ticket
-
-    rows = Ticket.objects.filter(pk__in=set(ticket_ids)).values("pk", "subject", "priority", "customer_email")
-    return {row.pop("pk"): row for row in rows}
+    # Without a reader (no tickets app) the texts say "?" for what they cannot look up.
+    return _ticket_facts_reader(ticket_ids) if _ticket_facts_reader is not None else {}
 
 
-def _expand(notification: Notification, ticket: dict[str, Any] | None) -> dict[str, Any]:
+def _expand(notification: OutboxRow, ticket: dict[str, Any] | None) -> dict[str, Any]:
     _, type_, target = [*notification.kind.split("."), "", ""][:3]
     ticket_id = notification.payload["ticket_id"]
     ticket = ticket or {}
@@ -62,7 +80,7 @@ def _expand(notification: Notification, ticket: dict[str, Any] | None) -> dict[s
     }
 
 
-def describe(notification: Notification) -> dict[str, Any]:
+def describe(notification: OutboxRow) -> dict[str, Any]:
     """The row's payload, with SLA facts expanded (one ticket read)."""
     if not is_sla_facts(notification):
         return notification.payload
@@ -70,7 +88,7 @@ def describe(notification: Notification) -> dict[str, Any]:
     return _expand(notification, _ticket_facts([ticket_id]).get(ticket_id))
 
 
-def describe_all(notifications: Sequence[Notification]) -> Sequence[Notification]:
+def describe_all(notifications: Sequence[Any]) -> Sequence[Any]:
     """Work out `details` for a page of rows with one ticket read; returns the rows."""
     facts = [n for n in notifications if is_sla_facts(n)]
     tickets = _ticket_facts(n.payload["ticket_id"] for n in facts) if facts else {}

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from notifications import services
+from notifications import delivery
 
 
 @shared_task(ignore_result=True)
 def deliver_notifications(notification_ids: list[int]) -> dict[str, int]:
-    return services.notifications_deliver(notification_ids=notification_ids)
+    return delivery.notifications_deliver(notification_ids=notification_ids)
 
 
 # Rows one task delivers before handing over to a fresh task (which keeps each task well
@@ -17,7 +17,7 @@ SWEEP_BATCH = 500
 
 @shared_task(ignore_result=True)
 def deliver_due_notifications() -> dict[str, int]:
-    outcome = services.notifications_deliver_due(limit=SWEEP_BATCH)
+    outcome = delivery.notifications_deliver_due(limit=SWEEP_BATCH)
     if sum(outcome.values()) >= SWEEP_BATCH:  # more may be due: carry on in a fresh task
         deliver_due_notifications.delay()
     return outcome

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -70,3 +71,10 @@ def notify_agent_of_customer_reply(ticket: Ticket, message: Message) -> None:
         context={"ticket": ticket, "message": message},
         title=f"The customer replied on {ticket.number}: {ticket.subject}",
     )
+
+
+def ticket_facts(ticket_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """What an SLA alert says of its tickets (notifications.payloads, registered by
+    TicketsConfig.ready()): one read for a page of rows."""
+    rows = Ticket.objects.filter(pk__in=set(ticket_ids)).values("pk", "subject", "priority", "customer_email")
+    return {row.pop("pk"): row for row in rows}

@@ -9,15 +9,9 @@ from django.core import mail
 from django.db import transaction
 from django.utils import timezone
 
+from notifications.delivery import claim_one, notification_deliver, notifications_deliver_due, retry_delay
 from notifications.models import Notification
-from notifications.services import (
-    claim_one,
-    email_enqueue,
-    notification_deliver,
-    notifications_deliver_due,
-    notifications_requeue,
-    retry_delay,
-)
+from notifications.services import email_enqueue, notifications_requeue
 from notifications.tests.factories import NotificationFactory
 
 pytestmark = pytest.mark.django_db
@@ -167,7 +161,7 @@ def test_two_workers_claiming_at_once_take_disjoint_rows():
 
     from django.db import connection
 
-    from notifications.services import claim_due
+    from notifications.delivery import claim_due
 
     NotificationFactory.create_batch(100)
     start = threading.Barrier(2)
@@ -260,7 +254,7 @@ def test_a_sweep_claims_small_batches_and_marks_each_batch_sent_in_one_statement
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from notifications.services import claim_batch_size
+    from notifications.delivery import claim_batch_size
 
     rows = NotificationFactory.create_batch(45)
     size = claim_batch_size()
@@ -284,7 +278,7 @@ def test_a_sweep_claims_small_batches_and_marks_each_batch_sent_in_one_statement
 def test_a_batch_is_only_as_large_as_its_claim_covers_at_the_send_timeouts(
     settings, claim_seconds, slack_timeout, email_timeout, size
 ):
-    from notifications.services import claim_batch_size
+    from notifications.delivery import claim_batch_size
 
     settings.NOTIFICATION_CLAIM_SECONDS = claim_seconds
     settings.SLACK_TIMEOUT_SECONDS = slack_timeout
@@ -295,7 +289,7 @@ def test_a_batch_is_only_as_large_as_its_claim_covers_at_the_send_timeouts(
 
 
 def test_rows_of_a_batch_whose_sends_ran_slow_are_handed_back_unsent(fake_slack, settings):
-    from notifications.services import _deliver_batch, claim_batch
+    from notifications.delivery import _deliver_batch, claim_batch
 
     settings.NOTIFICATION_CLAIM_SECONDS = 3
     settings.SLACK_TIMEOUT_SECONDS = 1

@@ -11,8 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from conftest import api_client_for
+from notifications.delivery import notifications_deliver_due
 from notifications.models import Notification
-from notifications.services import notifications_deliver_due
 from notifications.tests.factories import NotificationFactory
 from sla.scan import sla_scan
 from sla.tests.factories import SLAPolicyFactory

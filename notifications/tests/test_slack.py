@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from notifications.delivery import claim_due, notifications_deliver_due
 from notifications.models import Notification
-from notifications.services import claim_due, notifications_deliver_due
 from notifications.tests.factories import NotificationFactory
 
 pytestmark = pytest.mark.django_db

@@ -12,8 +12,8 @@ import time
 import pytest
 
 from notifications import webhooks
+from notifications.delivery import notifications_deliver_due
 from notifications.models import Notification
-from notifications.services import notifications_deliver_due
 from notifications.tests.factories import NotificationFactory
 
 pytestmark = pytest.mark.django_db

@@ -151,7 +151,7 @@ def test_violations_are_read_only_in_admin(admin_client):
 
 
 def test_a_dead_notification_requeued_from_admin_is_delivered(admin_client, django_capture_on_commit_callbacks):
-    from notifications.services import notifications_deliver_due
+    from notifications.delivery import notifications_deliver_due
 
     dead = NotificationFactory(status="dead", attempts=8, recipient="supervisor@example.org")
     admin_client.post("/admin/notifications/notification/", {"action": "requeue", "_selected_action": [dead.pk]})
