@@ -1,10 +1,17 @@
-"""Screenshots of the agent workspace with the demo data, at 1280 and 375 px (make screenshots)."""
+"""Screenshots of every page with the demo data, at 1280 and 375 px (make screenshots).
+
+PAGES is also the list the end-to-end page checks walk (e2e/test_pages.py): what is
+photographed for the docs is what is checked for accessibility and layout.
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, make_server
@@ -15,15 +22,117 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.wsgi import get_wsgi_application
 
+from feedback.models import SurveyInvitation
+from feedback.services import survey_url
+from knowledge.models import Article
+from tickets.links import private_url
 from tickets.models import Ticket
 
+WIDTHS = (1280, 375)
+DEMO_TICKET = "Charged twice for the annual plan"
+
+
+def _contact_form_with_errors(page) -> None:
+    page.goto("/portal/tickets/new")
+    page.get_by_label("Your email").fill("jane@")
+    page.get_by_role("button", name="Send request").click()
+    page.wait_for_selector(".error-summary")
+
+
+def _submitted(page) -> None:
+    page.goto("/portal/tickets/new")
+    page.get_by_label("Your name").fill("Jane Roe")
+    page.get_by_label("Your email").fill("jane@example.org")
+    page.get_by_label("What is it about?").select_option(index=1)
+    page.get_by_label("Subject").fill("The invoice for March is missing")
+    page.get_by_label("How can we help?").fill("I cannot find the March invoice in my account.")
+    page.get_by_role("button", name="Send request").click()
+    page.wait_for_url("**/submitted")
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str
+    who: str  # "customer" (no account), "agent" (alice, a supervisor) or "visitor" (signed out)
+    path: str = ""  # may name {ticket}, {article}, {private} or {survey}
+    open: Callable[[Any], None] | None = None  # instead of a path: steps that end on the page
+
+
 PAGES = [
-    ("queue", "/agent/?view=open"),
-    ("ticket", "/agent/tickets/{ticket}"),
-    ("dashboard", "/agent/dashboard"),
-    ("help-center", "/kb/"),
-    ("contact-form", "/portal/tickets/new"),
+    Page("home", "customer", "/"),
+    Page("help-center", "customer", "/kb/"),
+    Page("article", "customer", "/kb/{article}"),
+    Page("faq", "customer", "/faq/"),
+    Page("contact-form", "customer", "/portal/tickets/new"),
+    Page("contact-form-errors", "customer", open=_contact_form_with_errors),
+    Page("submitted", "customer", open=_submitted),
+    Page("private-ticket", "customer", "{private}"),
+    Page("lookup", "customer", "/portal/tickets/lookup"),
+    Page("survey", "customer", "{survey}"),
+    Page("sign-in", "visitor", "/accounts/login/"),
+    Page("password-reset", "visitor", "/accounts/password_reset/"),
+    Page("queue", "agent", "/agent/?view=open"),
+    Page("ticket", "agent", "/agent/tickets/{ticket}"),
+    Page("notifications", "agent", "/agent/notifications"),
+    Page("dashboard", "agent", "/agent/dashboard"),
 ]
+
+
+def demo_paths() -> dict[str, str]:
+    """What the paths of PAGES name, read from the demo data (manage.py seed_demo)."""
+    ticket = Ticket.objects.filter(subject=DEMO_TICKET).first() or Ticket.objects.order_by("id").first()
+    invitation = SurveyInvitation.objects.filter(answered_at__isnull=True).order_by("id").first()
+    if ticket is None or invitation is None:
+        raise CommandError("no demo data: run manage.py seed_demo first")
+    site = settings.SITE_URL
+    return {
+        "ticket": str(ticket.pk),
+        "article": Article.objects.filter(status="published").order_by("id").values_list("slug", flat=True)[0],
+        "private": private_url(ticket).removeprefix(site),
+        "survey": survey_url(invitation).removeprefix(site),
+    }
+
+
+DEMO_SUPERVISOR = ("alice", "agent")  # seed_demo's supervisor and its demo password
+
+
+def sign_in(page) -> None:
+    username, password = DEMO_SUPERVISOR
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/agent/**")
+
+
+def visit(page, spec: Page, paths: dict[str, str]) -> None:
+    if spec.open is not None:
+        spec.open(page)
+    else:
+        page.goto(spec.path.format(**paths))
+    page.wait_for_load_state("networkidle")
+
+
+@contextmanager
+def browser_contexts(browser, base_url: str, width: int) -> Iterator[dict[str, Any]]:
+    """One browser context per kind of visitor at this width; the agent's signed in."""
+    viewport = {"width": width, "height": 900}
+    visitors = ("customer", "agent", "visitor")
+    contexts = {who: browser.new_context(viewport=viewport, base_url=base_url) for who in visitors}
+    try:
+        pages = {who: context.new_page() for who, context in contexts.items()}
+        sign_in(pages["agent"])
+        yield pages
+    finally:
+        for context in contexts.values():
+            context.close()
+
+
+def launch(playwright, chromium: str):
+    return playwright.chromium.launch(
+        executable_path=chromium,
+        args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    )
 
 
 class QuietHandler(WSGIRequestHandler):
@@ -32,7 +141,7 @@ class QuietHandler(WSGIRequestHandler):
 
 
 class Command(BaseCommand):
-    help = "Take screenshots of the main pages with the demo data into docs/screenshots/."
+    help = "Take screenshots of every page with the demo data into docs/screenshots/."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--out", default=str(settings.BASE_DIR / "docs" / "screenshots"))
@@ -47,29 +156,23 @@ class Command(BaseCommand):
         server = make_server("127.0.0.1", 0, StaticFilesHandler(get_wsgi_application()), handler_class=QuietHandler)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         base = f"http://127.0.0.1:{server.server_port}"
-        ticket = Ticket.objects.filter(subject="Charged twice for the annual plan").first() or Ticket.objects.first()
+        settings.SITE_URL = base
+        paths = demo_paths()
         folder = Path(out)
         folder.mkdir(parents=True, exist_ok=True)
+        # Imported here: Playwright is a development dependency, and manage.py lists every
+        # command (importing each module) in the runtime image too.
         from playwright.sync_api import sync_playwright
 
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=chromium,
-                args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-            )
-            for width in (1280, 375):
-                context = browser.new_context(viewport={"width": width, "height": 900}, base_url=base)
-                page = context.new_page()
-                page.goto("/accounts/login/")
-                page.get_by_label("Username").fill("alice")
-                page.get_by_label("Password").fill("agent")
-                page.get_by_role("button", name="Sign in").click()
-                page.wait_for_url("**/agent/**")
-                for name, url in PAGES:
-                    page.goto(url.format(ticket=ticket.pk))
-                    path = folder / f"{name}-{width}.png"
-                    page.screenshot(path=str(path), full_page=True)
-                    self.stdout.write(str(path.relative_to(settings.BASE_DIR)))
-                context.close()
+            browser = launch(playwright, chromium)
+            for width in WIDTHS:
+                with browser_contexts(browser, base, width) as pages:
+                    for spec in PAGES:
+                        page = pages[spec.who]
+                        visit(page, spec, paths)
+                        path = folder / f"{spec.name}-{width}.png"
+                        page.screenshot(path=str(path), full_page=True)
+                        self.stdout.write(str(path.relative_to(settings.BASE_DIR)))
             browser.close()
         server.shutdown()
