@@ -66,7 +66,8 @@ def _seed_now() -> datetime:
 def _prepare_scan(now: datetime, target: int) -> datetime:
     """Record everything overdue or at risk before a moment T0 chosen so that about `target`
     targets fall due in (T0, now]: what a scan finds when beat last ran at T0."""
-    from sla.scan import _VIOLATIONS, _WARNINGS, _params
+    from sla.queries import _AT_RISK, _INSERT_EVENTS, _OVERDUE, _compose
+    from sla.scan import _params
 
     row = _sql(
         """
@@ -83,8 +84,9 @@ def _prepare_scan(now: datetime, target: int) -> datetime:
     t0 = row[0][0] if row else now - timedelta(days=3650)
     _sql("TRUNCATE sla_slaviolation, sla_slawarning, notifications_notification, sla_slascanrun")
     params = _params(t0, uuid.uuid4())
-    _sql(_VIOLATIONS.format(only=""), params)
-    _sql(_WARNINGS.format(only=""), params)
+    # The scan's own conditions, inserted without notifying anyone: the state beat left at T0.
+    for table, found in (("sla_slaviolation", _OVERDUE), ("sla_slawarning", _AT_RISK)):
+        _sql(_compose(_INSERT_EVENTS, table=table, found=found).format(only=""), params)
     _sql("VACUUM ANALYZE sla_slaviolation")
     _sql("VACUUM ANALYZE sla_slawarning")
     return t0
