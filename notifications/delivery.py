@@ -36,6 +36,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from core.metrics import notifications_delivered
+from notifications import queries
 from notifications.channels import DeliveryError, channel_for
 from notifications.models import DELIVERABLE, DeliveryStatus, Notification
 from notifications.payloads import describe_all
@@ -102,19 +103,6 @@ def claim_batch_size() -> int:
     return max(1, min(CLAIM_BATCH, fits))
 
 
-_CLAIM_BATCH_SQL = """
-UPDATE notifications_notification AS claimed SET claimed_until = %(lease)s
-  FROM (SELECT id FROM notifications_notification
-         WHERE status = ANY(%(deliverable)s) AND next_attempt_at <= %(now)s
-           AND (claimed_until IS NULL OR claimed_until < %(now)s)
-         ORDER BY next_attempt_at, id
-         LIMIT %(limit)s
-           FOR UPDATE SKIP LOCKED) AS due
- WHERE claimed.id = due.id
-RETURNING claimed.*
-"""
-
-
 def claim_batch(now: datetime, limit: int) -> list[Notification]:
     """Claim up to `limit` due rows nobody holds, oldest due first, and return them.
 
@@ -124,9 +112,7 @@ def claim_batch(now: datetime, limit: int) -> list[Notification]:
     """
     if limit < 1:
         return []
-    params = {"lease": _lease(now), "now": now, "deliverable": list(DELIVERABLE), "limit": limit}
-    rows = list(Notification.objects.raw(_CLAIM_BATCH_SQL, params))
-    return sorted(rows, key=lambda row: (row.next_attempt_at, row.pk))
+    return queries.claim_batch(now=now, lease=_lease(now), limit=limit)
 
 
 def claim_due(*, now: datetime, limit: int) -> list[int]:
