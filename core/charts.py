@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 WIDTH, HEIGHT, GAP, AXIS = 640, 180, 2, 24
+TOP = 24  # room above the bars for the "max" label, so it never sits on a bar
+LABEL_EVERY_BAR = 6  # up to this many bars each is named under itself; more, the first and last
 
 
 @dataclass(frozen=True)
@@ -18,6 +20,16 @@ class Bar:
     height: float
     text: str
 
+    @property
+    def short_label(self) -> str:
+        """The label under the bar: without its explanation in brackets ("Pending"), which
+        the table and the bar's title keep."""
+        return self.label.split(" (")[0]
+
+    @property
+    def middle(self) -> float:
+        return self.x + self.width / 2
+
 
 @dataclass(frozen=True)
 class Chart:
@@ -26,11 +38,20 @@ class Chart:
     bars: list[Bar]
     maximum: float
     width: int = WIDTH
-    height: int = HEIGHT + AXIS
+    height: int = TOP + HEIGHT + AXIS
+    top: int = TOP
+    baseline: int = TOP + HEIGHT
 
     @property
     def empty(self) -> bool:
         return not any(bar.value for bar in self.bars)
+
+    @property
+    def labelled_bars(self) -> list[Bar]:
+        """The bars named on the axis: each when they are few, else the first and the last."""
+        if len(self.bars) <= LABEL_EVERY_BAR:
+            return self.bars
+        return [self.bars[0], self.bars[-1]]
 
 
 def bar_chart(
@@ -43,5 +64,5 @@ def bar_chart(
     for index, (label, value) in enumerate(points):
         height = 0 if value is None else HEIGHT * min(value, top) / top
         text = "no data" if value is None else f"{value:g}{unit}"
-        bars.append(Bar(label, value, index * slot + GAP / 2, HEIGHT - height, max(slot - GAP, 1), height, text))
+        bars.append(Bar(label, value, index * slot + GAP / 2, TOP + HEIGHT - height, max(slot - GAP, 1), height, text))
     return Chart(title, unit, bars, top)

@@ -137,8 +137,6 @@
     for (const control of controlBoxes) {
       const a = textBoxes[i];
       if (!related(a.owner, control.owner) && !control.owner.closest("label")?.contains(a.owner) && overlap(a.rect, control.rect)) {
-        // A bar's own label inside an SVG may sit on the bar; only text of another figure counts.
-        if (control.owner.tagName.toLowerCase() === "rect" && a.owner.closest("svg") === control.owner.closest("svg")) continue;
         report(a, control, "a control or image");
       }
     }
