@@ -18,6 +18,8 @@ Steps:
 4. Snippets with ts_headline in the article's own configuration, markers escaped here; the
    database computes them after ORDER BY and LIMIT, for the page's rows only.
 5. Nothing found: trigram word similarity on the title ("pasword" finds "password").
+
+The statements of steps 2 to 5 live in knowledge.queries.
 """
 
 from __future__ import annotations
@@ -25,38 +27,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection
-from django.db.models import (
-    BooleanField,
-    F,
-    FloatField,
-    QuerySet,
-    TextField,
-    Value,
-)
-from django.db.models.expressions import RawSQL
+from django.db.models import QuerySet, TextField, Value
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from knowledge import queries
 from knowledge.models import SEARCH_CONFIGS, Article
+from knowledge.queries import HEADLINE_START, HEADLINE_STOP
 from knowledge.rendering import plain_text
 from knowledge.stopwords import STOP_WORDS
-from tickets.search import IsAnyOf
 
-_START, _STOP = "\x01", "\x02"  # ts_headline markers, replaced by <mark> after escaping
-# The article's own configuration, row by row, spelled from SEARCH_CONFIGS (the generated
-# column of migration 0002 spells the same mapping; migrations stay frozen in time).
-_ROW_CONFIG = (
-    "CASE language "
-    + " ".join(
-        f"WHEN '{code}' THEN '{config}'::regconfig" for code, config in SEARCH_CONFIGS.items() if code != "other"
-    )
-    + " ELSE 'simple'::regconfig END"
-)
 MAX_QUERY_LENGTH = 200
 SEARCH_CANDIDATES = 1000  # see candidate_limit()
-# The Markdown source as words: HTML tags and Markdown punctuation dropped, for snippets.
-_PLAIN_CONTENT = r"""regexp_replace(regexp_replace(content, '<[^>]*>', ' ', 'g'), '[#*_`>|\[\]()]+', ' ', 'g')"""
 
 
 @dataclass(frozen=True)
@@ -89,28 +71,6 @@ def _tsquery_text(query: SearchQuery) -> str:
     return " or ".join(query.words) if query.match_any else query.text
 
 
-def _tsquery(query: SearchQuery) -> tuple[str, list[str]]:
-    text = _tsquery_text(query)
-    parts = " || ".join("websearch_to_tsquery(%s::regconfig, %s)" for _ in query.configs)
-    params = [value for config in query.configs for value in (config, text)]
-    return f"({parts})", params
-
-
-# The query of step 1 with each distinct configuration's parse once (several languages parse
-# most words alike): what matches is the same, and the planner, which counts every OR
-# branch, no longer takes a word parsed alike six times for a common one. Ranks and snippets
-# keep the full query (ts_rank of a single AND query is another formula).
-_DISTINCT_QUERIES = """
-SELECT (
-    SELECT string_agg(DISTINCT '(' || parsed::text || ')', ' | ') FROM unnest(%(configs)s::regconfig[]) AS config,
-    LATERAL websearch_to_tsquery(config, %(text)s) AS parsed WHERE numnode(parsed) > 0
-), (
-    SELECT string_agg(DISTINCT '(' || parsed::text || ')', ' | ') FROM unnest(%(configs)s::regconfig[]) AS config,
-    LATERAL websearch_to_tsquery(config, %(any_word)s) AS parsed WHERE numnode(parsed) > 0
-)
-"""
-
-
 def search_articles(articles: QuerySet[Article], query: SearchQuery) -> QuerySet[Article]:
     """Matching articles, best first, each annotated with `search_rank` and `headline`."""
     text = query.text.strip()[:MAX_QUERY_LENGTH]
@@ -119,57 +79,25 @@ def search_articles(articles: QuerySet[Article], query: SearchQuery) -> QuerySet
     query = SearchQuery(text, query.language, query.match_any)
     if not query.words:  # nothing but punctuation: nothing to look for
         return articles.none().annotate(search_rank=Value(0), headline=Value("", output_field=TextField()))
-    tsquery, params = _tsquery(query)
     candidates = _candidate_ids(articles, query)
     if candidates:
-        # The SQL text of these RawSQL is built from constants; the searched words are bound parameters.
-        return (
-            articles.filter(IsAnyOf(F("pk"), candidates))
-            .annotate(
-                search_rank=RawSQL(f"ts_rank(search_vector, {tsquery})", params, output_field=FloatField()),  # nosec B611
-                # Computed after ORDER BY and LIMIT: for the rows of the page only.
-                headline=RawSQL(  # nosec B611
-                    f"ts_headline({_ROW_CONFIG}, {_PLAIN_CONTENT}, {tsquery}, %s)",
-                    [*params, f"StartSel={_START}, StopSel={_STOP}, MaxWords=35, MinWords=15, MaxFragments=2"],
-                    output_field=TextField(),
-                ),
-            )
-            .order_by("-search_rank", "-published_at", "-id")
-        )
-    similar = articles.filter(RawSQL("%s <%% title", [text], output_field=BooleanField()))
-    return similar.annotate(
-        search_rank=RawSQL("word_similarity(%s, title)", [text], output_field=FloatField()),
-        headline=Value("", output_field=TextField()),
-    ).order_by("-search_rank", "-published_at", "-id")
+        found = queries.ranked(articles, candidates, configs=query.configs, text=_tsquery_text(query))
+        return found.order_by("-search_rank", "-published_at", "-id")
+    similar = queries.similar_titles(articles, text).annotate(headline=Value("", output_field=TextField()))
+    return similar.order_by("-search_rank", "-published_at", "-id")
 
 
 def _candidate_ids(articles: QuerySet[Article], query: SearchQuery) -> list[int]:
     """Ids of the matches worth ranking (step 2): the 2 x candidate_limit() matches with a
     searched word in the title published last, then as many of the newest other matches as
     make candidate_limit() in all."""
-    limit = candidate_limit()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _DISTINCT_QUERIES,
-            {"configs": query.configs, "text": _tsquery_text(query), "any_word": _tsquery_text(query.any_word())},
-        )
-        match, any_word = cursor.fetchone()
-        if match is None:  # only stop words: nothing matches
-            return []
-        matches = articles.filter(RawSQL("search_vector @@ %s::tsquery", [match], output_field=BooleanField()))
-        in_title = matches.filter(RawSQL("title_vector @@ %s::tsquery", [any_word], output_field=BooleanField()))
-        in_title = in_title.order_by("-published_at", "-pk").values("pk")[: 2 * limit]  # as equal ranks are listed
-        in_title_sql, in_title_params = in_title.query.sql_with_params()
-        newest_sql, newest_params = matches.order_by().values("pk").query.sql_with_params()
-        sql = f"""
-            WITH in_title AS MATERIALIZED ({in_title_sql})
-            SELECT pk FROM in_title
-            UNION ALL
-            (SELECT * FROM ({newest_sql}) AS newest WHERE pk NOT IN (SELECT pk FROM in_title)
-             ORDER BY pk DESC LIMIT greatest(0, %s - (SELECT count(*) FROM in_title)))
-        """  # noqa: S608  # nosec B608  # ORM-compiled SQL of these querysets, every value bound
-        cursor.execute(sql, [*in_title_params, *newest_params, limit])
-        return [article_id for (article_id,) in cursor.fetchall()]
+    return queries.candidate_ids(
+        articles,
+        configs=query.configs,
+        text=_tsquery_text(query),
+        any_word=_tsquery_text(query.any_word()),
+        limit=candidate_limit(),
+    )
 
 
 def candidate_limit() -> int:
@@ -185,9 +113,9 @@ def snippet(article: Article, text: str, *, length: int = 220) -> SafeString:
     matching word. Everything is escaped before the markers become tags.
     """
     headline = getattr(article, "headline", "")
-    if headline and _START in headline:
+    if headline and HEADLINE_START in headline:
         headline = " ".join(headline.split())
-        return mark_safe(escape(headline).replace(_START, "<mark>").replace(_STOP, "</mark>"))  # noqa: S308  # nosec B308 B703
+        return mark_safe(escape(headline).replace(HEADLINE_START, "<mark>").replace(HEADLINE_STOP, "</mark>"))  # noqa: S308  # nosec B308 B703
     body = plain_text(article.content)
     words = SearchQuery(text).words
     lowered = body.lower()
