@@ -37,6 +37,7 @@ def on_starting(server) -> None:
 
 def child_exit(server, worker) -> None:
     if _metrics_dir:
+        # Imported only when metrics are shared between workers (PROMETHEUS_MULTIPROC_DIR).
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Callable
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
-from agents.roles import is_agent, is_supervisor
+from agents.roles import agent_for, is_agent, is_supervisor
 
 
 def _guard(check: Callable, message: str) -> Callable:
@@ -38,12 +40,6 @@ class AgentTimezoneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        import zoneinfo
-
-        from django.utils import timezone
-
-        from agents.roles import agent_for
-
         agent = agent_for(request.user) if request.path.startswith("/agent/") else None
         if agent is None:
             return self.get_response(request)

@@ -8,12 +8,10 @@ API but never see internal notes. Superusers count as supervisors.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
-if TYPE_CHECKING:
-    from agents.models import Agent
+from agents.models import Agent
 
 INTEGRATIONS_GROUP = "integrations"
 SUPERVISORS_GROUP = "supervisors"  # Django admin permissions (agents/migrations/0004)
@@ -23,8 +21,6 @@ def agent_for(user: AbstractBaseUser | AnonymousUser | None) -> Agent | None:
     if user is None or not user.is_authenticated:
         return None
     if not hasattr(user, "_helpdesk_agent"):
-        from agents.models import Agent
-
         user._helpdesk_agent = Agent.objects.filter(user=user).first()
     return user._helpdesk_agent
 

@@ -6,10 +6,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db import models, transaction
 from django.utils.text import slugify
 
 from agents.models import Agent, AgentRole
+from agents.roles import SUPERVISORS_GROUP
 
 
 class AgentUserTaken(Exception):
@@ -48,9 +50,6 @@ def user_for_agent(*, email: str, username: str | None, name: str):
 
 def sync_staff_flag(agent: Agent) -> None:
     """Supervisors and admins manage agents, categories and SLA in Django admin."""
-    from django.contrib.auth.models import Group
-
-    from agents.roles import SUPERVISORS_GROUP
 
     manages = agent.role in (AgentRole.SUPERVISOR, AgentRole.ADMIN)
     is_staff = manages or agent.user.is_superuser

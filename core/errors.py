@@ -21,6 +21,8 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
+from core.views import server_error as page
+
 logger = logging.getLogger(__name__)
 
 # Errors of the connection, not of the query: a bad query (ProgrammingError, IntegrityError)
@@ -67,6 +69,4 @@ def server_error(request: HttpRequest) -> HttpResponse:
     """handler500: 503 when the error being handled is the database's connection, else 500."""
     if isinstance(sys.exc_info()[1], DATABASE_UNAVAILABLE):
         return database_unavailable(request)
-    from core.views import server_error as page
-
     return page(request)

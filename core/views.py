@@ -4,6 +4,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django.views.defaults import page_not_found
+from django.views.defaults import server_error as page
 
 from core.health import run_checks
 
@@ -65,14 +67,10 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """JSON for the API, a page for people."""
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Not found."}, status=404)
-    from django.views.defaults import page_not_found
-
     return page_not_found(request, exception)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Server error; it has been logged."}, status=500)
-    from django.views.defaults import server_error as page
-
     return page(request)

@@ -19,6 +19,7 @@ app.autodiscover_tasks()
 
 
 def beat_schedule() -> dict:
+    # Imported here: this module is imported while Django's settings load (helpdesk/__init__).
     from django.conf import settings
 
     return {

@@ -23,7 +23,9 @@ if "KEY_PREFIX" in CACHES["default"]:
 
 # A test database of this session's own: several sessions on one server (two terminals on
 # the embedded PostgreSQL of var/, or parallel CI jobs) never drop each other's.
-DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get("TEST_DATABASE_NAME", f"test_helpdesk_{os.getpid()}")
+DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get(
+    "TEST_DATABASE_NAME", f"test_helpdesk_{os.getpid()}"
+)
 
 # Serve static files from the source folders; tests never run collectstatic.
 WHITENOISE_AUTOREFRESH = True

@@ -39,6 +39,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from core.rows import unprepared
+from notifications.services import dispatch_due
 from sla import queries
 from sla.models import RUNNING_STATUSES, SLAScanRun, SLAViolation, SLAWarning
 
@@ -70,8 +71,6 @@ def sla_scan(*, now: datetime | None = None, ticket_id: int | None = None) -> Sc
 
     Errors are logged and raised: a failed scan must never read as "nothing overdue".
     """
-    from notifications.services import dispatch_due
-
     now = now or timezone.now()
     result = ScanResult(scan_id=uuid.uuid4(), now=now)
     started = time.perf_counter()
@@ -148,8 +147,6 @@ def sla_record_if_late(*, ticket, kind: str, done_at: datetime) -> bool:
     clock = min(done_at, ticket.sla_paused_at) if ticket.sla_paused_at else done_at
     if ticket.sla_policy_id is None or due is None or clock <= due:
         return False
-    from notifications.services import dispatch_due
-
     now = timezone.now()
     params = _params(now, uuid.uuid4())
     params.update(

@@ -7,10 +7,13 @@ from functools import cache
 from django.db import connection
 from django.db.models import F, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
-from agents.roles import is_agent, is_integration
+from agents.roles import agent_for, is_agent, is_integration
 from tickets import queries
+from tickets.filters import priority_rank
 from tickets.models import ACTIVE_STATUSES, Message, Ticket, TicketEvent
+from tickets.search import search_tickets
 
 
 def can_read_internal_notes(user) -> bool:
@@ -171,12 +174,6 @@ QUEUE_SORTS = {
 
 def tickets_for_queue(*, user, view: str, filters: dict, now=None):
     """The agent queue: one of QUEUE_VIEWS, narrowed by filters, in the chosen order."""
-    from django.utils import timezone
-
-    from agents.roles import agent_for
-    from tickets.filters import priority_rank
-    from tickets.search import search_tickets
-
     now = now or timezone.now()
     tickets = tickets_for_user(user)
     if view == "mine":

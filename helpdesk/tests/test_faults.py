@@ -29,8 +29,8 @@ from rest_framework.authtoken.models import Token
 from conftest import BASE_DIR, database_url, production_env, run_python
 from helpdesk.celery import beat_schedule
 from knowledge.tests.factories import ArticleFactory
-from notifications.models import Notification
 from notifications.delivery import notifications_deliver_due
+from notifications.models import Notification
 from notifications.tasks import deliver_due_notifications
 from notifications.tests.factories import NotificationFactory
 from tickets.models import Ticket

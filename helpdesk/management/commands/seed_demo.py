@@ -15,14 +15,18 @@ from django.utils import timezone
 from agents.models import Agent
 from agents.roles import Actor, customer_actor
 from agents.services import sync_staff_flag
-from feedback.models import Feedback
+from feedback.models import Feedback, SurveyInvitation
+from feedback.services import survey_answer
+from helpdesk.management.commands.demo_articles import DEMO_ARTICLES, DEMO_FAQS, DEMO_STATUS
 from helpdesk.management.commands.demo_tickets import DEMO_TICKETS
+from knowledge import services as kb
 from knowledge.models import FAQ, Article
 from sla import services as sla_clock
+from sla.holidays import HolidayImportError, holidays_import
 from sla.models import BusinessCalendar, BusinessHours, SLAPolicy
 from tickets import services
 from tickets.assignment import ticket_assign
-from tickets.models import Category, Status, Ticket
+from tickets.models import AuthorType, Category, Message, SavedReply, Status, Ticket
 
 # The path a demo ticket takes to reach its final status through the state machine.
 PATHS = {
@@ -129,8 +133,6 @@ class Command(BaseCommand):
         )
 
     def seed_saved_replies(self, categories: dict) -> None:
-        from tickets.models import SavedReply
-
         for title, category, body in [
             ("Greeting", None, "Hello {customer_name},\n\nthank you for writing to us about {ticket_number}."),
             ("Closing", None, "If anything is still unclear, just reply here.\n\nBest regards,\n{agent_name}"),
@@ -155,9 +157,6 @@ class Command(BaseCommand):
 
     def seed_feedback(self) -> None:
         """Answer most survey invitations of the demo's resolved tickets, and rate some replies."""
-        from feedback.models import SurveyInvitation
-        from feedback.services import survey_answer
-        from tickets.models import AuthorType, Message
 
         answers = [
             {
@@ -202,8 +201,6 @@ class Command(BaseCommand):
 
     def seed_knowledge(self, *, author) -> None:
         """Articles in English and Russian (one draft, one archived) and FAQs, each once."""
-        from helpdesk.management.commands.demo_articles import DEMO_ARTICLES, DEMO_FAQS, DEMO_STATUS
-        from knowledge import services as kb
 
         for index, (title, category, language, tags, content) in enumerate(DEMO_ARTICLES):
             if Article.objects.filter(title=title).exists():
@@ -234,7 +231,6 @@ class Command(BaseCommand):
     def seed_sla(self) -> None:
         """A Berlin office calendar (weekdays 09:00-18:00, German holidays) and one policy per
         priority; urgent tickets are watched around the clock."""
-        from sla.holidays import HolidayImportError, holidays_import
 
         office, created = BusinessCalendar.objects.get_or_create(
             name="Support office", defaults={"timezone": "Europe/Berlin", "holiday_country": "DE"}
