@@ -9,28 +9,24 @@ Compliance is met / (met + breached); open tickets do not count either way. Time
 business minutes the team actually took (pauses excluded), as recorded by sla.services.
 Percentiles are nearest-rank (the value at rank ceil(0.9 n) of the n timed tickets).
 
-Two ways to the same figures:
-- Plain ORM (the reference the tests hold the report against): an aggregate for the period,
-  one grouped by priority, and one ORDER BY ... OFFSET query per percentile; the daily
-  figures grouped by day.
-- The report as served: the percentiles are `percentile_disc(0.9)`, which is nearest-rank, computed as
-  aggregates. The report is then three queries: the per-priority figures (a hash aggregate),
-  the period's averages with every percentile (overall and per priority, through FILTER), and
-  the count without a policy; the period's counts are the sums of the per-priority ones. The
-  daily figures are grouped over a subquery so that PostgreSQL hashes the days (_by_day).
-  The index `ticket_created_sla_idx` (created_at INCLUDE the SLA columns) lets every one of
-  these queries read the period from the index alone, not from the ticket rows; rows are
-  counted by created_at, which it holds, rather than by id, which it does not.
-  sla/tests/test_compliance.py compares both ways on a varied data set.
+The percentiles are `percentile_disc(0.9)` (sla.queries.PercentileDisc), which is
+nearest-rank, computed as aggregates. The report is then three queries: the per-priority
+figures (a hash aggregate), the period's averages with every percentile (overall and per
+priority, through FILTER), and the count without a policy; the period's counts are the sums
+of the per-priority ones. The daily figures are grouped over a subquery so that PostgreSQL
+hashes the days (sla.queries.counts_by_day). The index `ticket_created_sla_idx` (created_at
+INCLUDE the SLA columns) lets every one of these queries read the period from the index
+alone, not from the ticket rows; rows are counted by created_at, which it holds, rather than
+by id, which it does not. sla/tests/test_compliance.py holds both reports against the plain
+ORM's figures (an aggregate for the period, one grouped by priority, one ORDER BY ... OFFSET
+query per percentile; the daily figures grouped by day) on a varied data set.
 """
 
 from __future__ import annotations
 
-import math
 from datetime import date, datetime
 from typing import TypedDict
 
-from django.db import connections
 from django.db.models import (
     Aggregate,
     Avg,
@@ -38,7 +34,6 @@ from django.db.models import (
     Count,
     DateTimeField,
     F,
-    FloatField,
     IntegerField,
     Q,
     QuerySet,
@@ -48,6 +43,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
+from sla.queries import PercentileDisc, counts_by_day
 from tickets.models import PRIORITY_RANK, Priority, Ticket
 
 PERCENTILE = 0.9
@@ -98,52 +94,30 @@ def _conditions(now: datetime) -> dict[str, Q]:
     }
 
 
-class PercentileDisc(Aggregate):
-    """PostgreSQL's percentile_disc(0.9): the first value whose cumulative share reaches 0.9,
-    i.e. the value at rank ceil(0.9 n) of the n non-null values (nearest rank, as _p90)."""
-
-    function = "PERCENTILE_DISC"
-    template = f"%(function)s({PERCENTILE!r}) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = FloatField()
-
-
-def _p90(queryset: QuerySet[Ticket], field: str, count: int) -> float | None:
-    if count == 0:
-        return None
-    rank = math.ceil(PERCENTILE * count) - 1
-    value = queryset.filter(**{f"{field}__isnull": False}).order_by(field).values_list(field, flat=True)[rank]
-    return round(value, 1)
-
-
 def _percentile_aggregates() -> dict[str, Aggregate]:
     """Every p90 of the report as aggregates of one query: overall, and per priority (FILTER)."""
     aggregates: dict[str, Aggregate] = {}
     for prefix, field in TIMED_FIELDS.items():
-        aggregates[f"{prefix}_p90"] = PercentileDisc(field)
+        aggregates[f"{prefix}_p90"] = PercentileDisc(field, percentile=PERCENTILE)
         for priority in Priority.values:
-            aggregates[f"{prefix}_p90_{priority}"] = PercentileDisc(field, filter=Q(priority=priority))
+            aggregates[f"{prefix}_p90_{priority}"] = PercentileDisc(
+                field, percentile=PERCENTILE, filter=Q(priority=priority)
+            )
     return aggregates
 
 
-def _target(
-    row: dict, prefix: str, queryset: QuerySet[Ticket], field: str, p90s: dict[str, float | None] | None
-) -> TargetFigures:
-    """The figures of one target. `p90s` holds the percentiles already computed in SQL (by
-    target); without them the percentile is read with _p90's nearest-rank query."""
+def _target(row: dict, prefix: str, p90: float | None) -> TargetFigures:
+    """The figures of one target from its aggregates (`row`) and its percentile."""
     met, breached, total = row[f"{prefix}_met"], row[f"{prefix}_breached"], row["tickets"]
     decided = met + breached
     average = row[f"{prefix}_average"]
-    if p90s is None:
-        p90 = _p90(queryset, field, row[f"{prefix}_timed"])
-    else:
-        p90 = round(p90s[prefix], 1) if p90s[prefix] is not None else None
     return {
         "met": met,
         "breached": breached,
         "open": total - decided,
         "compliance_percent": round(100 * met / decided, 1) if decided else None,
         "average_minutes": round(average, 1) if average is not None else None,
-        "p90_minutes": p90,
+        "p90_minutes": round(p90, 1) if p90 is not None else None,
     }
 
 
@@ -162,8 +136,8 @@ def _aggregates(now: datetime) -> dict:
 Percentiles = dict[str | None, dict[str, float | None]]  # priority (None: overall) -> target -> p90
 
 
-def _overall_in_sql(scoped: QuerySet[Ticket], rows: dict[str, dict], aggregates: dict) -> tuple[dict, Percentiles]:
-    """PostgreSQL: the period's figures and every p90 in one aggregate. The counts are the sums
+def _overall(scoped: QuerySet[Ticket], rows: dict[str, dict], aggregates: dict) -> tuple[dict, Percentiles]:
+    """The period's figures and every p90 in one aggregate. The counts are the sums
     of the per-priority counts (every ticket has a priority); averages and percentiles are not
     additive, so they are aggregated over the period."""
     averages = {name: aggregate for name, aggregate in aggregates.items() if name.endswith("_average")}
@@ -188,49 +162,24 @@ def compliance_report(
     now = now or timezone.now()
     period = _period(start, end, priority, category, agent)
     scoped = period.filter(sla_policy__isnull=False)
-    return _report(start, end, period, scoped, now, in_sql=True)
-
-
-def _report(
-    start: datetime,
-    end: datetime,
-    period: QuerySet[Ticket],
-    scoped: QuerySet[Ticket],
-    now: datetime,
-    *,
-    in_sql: bool,
-) -> ComplianceReport:
-    """The report. `in_sql` (PostgreSQL only): the percentiles are percentile_disc aggregates
-    (_overall_in_sql); otherwise the generic way, one nearest-rank query per percentile."""
     aggregates = _aggregates(now)
     # No percentile among these aggregates, so PostgreSQL hashes the groups instead of sorting.
     rows = {row["priority"]: row for row in scoped.order_by().values("priority").annotate(**aggregates)}
-    if in_sql:
-        overall, percentiles = _overall_in_sql(scoped, rows, aggregates)
-    else:
-        overall, percentiles = scoped.aggregate(**aggregates), {}
-    by_priority: list[PriorityFigures] = []
-    for name in sorted(rows, key=lambda p: PRIORITY_RANK.get(p, 99), reverse=True):
-        of_priority = scoped.filter(priority=name)
-        by_priority.append(
-            {
-                "priority": name,
-                "tickets": rows[name]["tickets"],
-                **{
-                    prefix: _target(rows[name], prefix, of_priority, field, percentiles.get(name))
-                    for prefix, field in TIMED_FIELDS.items()
-                },
-            }
-        )
+    overall, percentiles = _overall(scoped, rows, aggregates)
+    by_priority: list[PriorityFigures] = [
+        {
+            "priority": name,
+            "tickets": rows[name]["tickets"],
+            **{prefix: _target(rows[name], prefix, percentiles[name][prefix]) for prefix in TIMED_FIELDS},
+        }
+        for name in sorted(rows, key=lambda p: PRIORITY_RANK.get(p, 99), reverse=True)
+    ]
     return {
         "start": start,
         "end": end,
         "tickets": overall["tickets"],
         "without_policy": period.filter(sla_policy__isnull=True).count(),
-        **{
-            prefix: _target(overall, prefix, scoped, field, percentiles.get(None))
-            for prefix, field in TIMED_FIELDS.items()
-        },
+        **{prefix: _target(overall, prefix, percentiles[None][prefix]) for prefix in TIMED_FIELDS},
         "by_priority": by_priority,
     }
 
@@ -267,58 +216,34 @@ def compliance_by_day(
 ) -> list[DailyCompliance]:
     """Per creation day, both targets together: met / (met + breached). One query."""
     scoped = _period(start, end, priority, category, agent).filter(sla_policy__isnull=False)
-    return _by_day(scoped, now or timezone.now(), hashed=True)
+    return _by_day(scoped, now or timezone.now())
 
 
 def _flag(condition: Q) -> Case:
     return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
 
 
-def _by_day(scoped: QuerySet[Ticket], now: datetime, *, hashed: bool) -> list[DailyCompliance]:
-    """The daily figures. `hashed` (PostgreSQL only): the same counts, grouped over a subquery.
-    PostgreSQL has no statistics on the day expression, so grouping the tickets directly it
-    expects a group per ticket and sorts them all; over a subquery (OFFSET 0 keeps it one) it
-    assumes 200 groups and hashes them, about a third faster for a month of tickets."""
+def _by_day(scoped: QuerySet[Ticket], now: datetime) -> list[DailyCompliance]:
     conditions = _conditions(now)
-    days = scoped.annotate(day=TruncDate("created_at")).order_by()
-    if hashed:
-        flags = days.values(
+    flags = (
+        scoped.annotate(day=TruncDate("created_at"))
+        .order_by()
+        .values(
             "day",
             met=_flag(conditions["first_response_met"]) + _flag(conditions["resolution_met"]),
             breached=_flag(conditions["first_response_breached"]) + _flag(conditions["resolution_breached"]),
         )
-        sql, params = flags.query.sql_with_params()
-        with connections[scoped.db].cursor() as cursor:
-            # Only the ORM's own SQL is formatted in; the values are its parameters.
-            cursor.execute(
-                f'SELECT "day", COUNT(*), SUM("met"), SUM("breached") FROM ({sql} OFFSET 0) AS "ticket" '  # noqa: S608  # nosec B608
-                'GROUP BY "day" ORDER BY "day"',
-                params,
-            )
-            rows = [
-                {"day": day, "tickets": tickets, "met": met, "breached": breached}
-                for day, tickets, met, breached in cursor.fetchall()
-            ]
-    else:
-        rows = (
-            days.values("day")
-            .annotate(
-                tickets=_rows(),
-                met=_rows(filter=conditions["first_response_met"]) + _rows(filter=conditions["resolution_met"]),
-                breached=_rows(filter=conditions["first_response_breached"])
-                + _rows(filter=conditions["resolution_breached"]),
-            )
-            .order_by("day")
-        )
-    return [
-        {
-            "day": row["day"],
-            "tickets": row["tickets"],
-            "met": row["met"],
-            "breached": row["breached"],
-            "compliance_percent": round(100 * row["met"] / (row["met"] + row["breached"]), 1)
-            if row["met"] + row["breached"]
-            else None,
-        }
-        for row in rows
-    ]
+    )
+    return [daily(row) for row in counts_by_day(flags)]
+
+
+def daily(row: dict) -> DailyCompliance:
+    """A day's figures from its counts of tickets, met and breached targets."""
+    decided = row["met"] + row["breached"]
+    return {
+        "day": row["day"],
+        "tickets": row["tickets"],
+        "met": row["met"],
+        "breached": row["breached"],
+        "compliance_percent": round(100 * row["met"] / decided, 1) if decided else None,
+    }

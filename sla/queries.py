@@ -1,10 +1,13 @@
-"""The SLA app's hand-written SQL: the scan's statements (sla.scan explains the scan) and the
-one-ticket check's read of its violations. sla/tests/test_queries.py checks each against the
-ORM, and may_record against the scan's conditions."""
+"""The SLA app's hand-written SQL: the scan's statements (sla.scan explains the scan), the
+one-ticket check's read of its violations, and the compliance report's percentile aggregate
+and daily counts (sla.compliance). sla/tests/test_queries.py checks the first two against the
+ORM, and may_record against the scan's conditions; sla/tests/test_compliance.py checks the
+report against the ORM's figures."""
 
 from __future__ import annotations
 
-from django.db import connection
+from django.db import connection, connections
+from django.db.models import Aggregate, FloatField, QuerySet
 
 from core.rows import select_in
 from sla.models import RUNNING_STATUSES, SLAPolicy, SLAViolation
@@ -204,3 +207,41 @@ def violations_of(ticket) -> list[SLAViolation]:
         if violation.policy_id in policies:
             violation.policy = policies[violation.policy_id]
     return violations
+
+
+# --- compliance -------------------------------------------------------------------
+
+
+class PercentileDisc(Aggregate):
+    """PostgreSQL's percentile_disc(`percentile`): the first value whose cumulative share
+    reaches it, i.e. the value at rank ceil(percentile x n) of the n non-null values (nearest
+    rank)."""
+
+    function = "PERCENTILE_DISC"
+    template = "%(function)s(%(percentile)r) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression, *, percentile: float, **extra) -> None:
+        super().__init__(expression, percentile=float(percentile), **extra)  # a number, never text
+
+
+def counts_by_day(flags: QuerySet) -> list[dict]:
+    """Per day, ascending: the tickets, and the sums of their `met` and `breached` flags, of
+    `flags` (a values() queryset with "day", "met" and "breached").
+
+    Grouped over `flags` as a subquery: PostgreSQL has no statistics on a day expression, so
+    grouping the tickets directly it expects a group per ticket and sorts them all; over a
+    subquery (OFFSET 0 keeps it one) it assumes 200 groups and hashes them, about a third
+    faster for a month of tickets."""
+    sql, params = flags.query.sql_with_params()
+    with connections[flags.db].cursor() as cursor:
+        # Only the ORM's own SQL is formatted in; the values are its parameters.
+        cursor.execute(
+            f'SELECT "day", COUNT(*), SUM("met"), SUM("breached") FROM ({sql} OFFSET 0) AS "ticket" '  # noqa: S608  # nosec B608
+            'GROUP BY "day" ORDER BY "day"',
+            params,
+        )
+        return [
+            {"day": day, "tickets": tickets, "met": met, "breached": breached}
+            for day, tickets, met, breached in cursor.fetchall()
+        ]
