@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import F, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from agents.models import MAX_TICKETS, Agent, AgentStatus
@@ -19,6 +19,7 @@ from core.refusals import Refusal
 from tickets.history import record_event
 from tickets.models import ACTIVE_STATUSES, EventKind, Ticket
 from tickets.notices import notify_assignment
+from tickets.queries import count_up_to
 
 
 class AssignmentError(Refusal):
@@ -34,13 +35,6 @@ def open_tickets(agent: Agent | OuterRef) -> QuerySet[Ticket]:
     return Ticket.objects.filter(assigned_agent=agent, status__in=ACTIVE_STATUSES).order_by()
 
 
-class _CountOf(Subquery):
-    """COUNT(*) of a subquery's rows (always a number: 0 for none)."""
-
-    template = "(SELECT COUNT(*) FROM (%(subquery)s) AS counted)"
-    output_field = IntegerField()
-
-
 def open_load(*, up_to: int | None = None) -> Subquery:
     """An agent's open tickets (open_tickets) as an annotation of Agent rows.
 
@@ -50,8 +44,7 @@ def open_load(*, up_to: int | None = None) -> Subquery:
     up_to has room, and exact for every agent who has, while reading at most `up_to`
     index entries per agent (a busy team's agents can each hold hundreds of open tickets).
     """
-    rows = open_tickets(OuterRef("pk")).values("pk")
-    return _CountOf(rows if up_to is None else rows[:up_to])
+    return count_up_to(open_tickets(OuterRef("pk")).values("pk"), up_to)
 
 
 def candidate_agents(*, ticket: Ticket, now: datetime) -> list[Agent]:

@@ -9,6 +9,8 @@ equivalent is checked against it in tickets/tests/test_queries.py.
   written once per process (the ORM compiled it on every request).
 - `refresh_search_vector` and `newest_match_ids`: the search vector's upkeep and the
   newest tickets matching a search, found the cheap way for the words' frequency.
+- `count_up_to`: a correlated count that stops at a cap (an agent's open load,
+  tickets.assignment.open_load).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from django.db import connection, connections
+from django.db.models import IntegerField, QuerySet, Subquery
 
 from core.rows import columns, joined, select_in, unprepared
 from tickets.models import Attachment, Message, Tag, Ticket
@@ -64,6 +67,23 @@ def read_messages(tickets: list[Ticket], using: str, *, internal: bool) -> None:
             by_id[message.ticket_id].message_list.append(message)
         for attachment in select_in(Attachment, cursor, "message_id", by_message):
             by_message[attachment.message_id].attachment_list.append(attachment)
+
+
+# --- counts -----------------------------------------------------------------------
+
+
+class _CountOf(Subquery):
+    """COUNT(*) of a subquery's rows (always a number: 0 for none)."""
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) AS counted)"
+    output_field = IntegerField()
+
+
+def count_up_to(rows: QuerySet, up_to: int | None = None) -> Subquery:
+    """How many `rows` (a values() queryset, correlated through OuterRef or not) there are,
+    as an expression; with `up_to`, counting no further than that: the subquery is read at
+    most `up_to` rows deep. The ORM's Count cannot count a sliced subquery."""
+    return _CountOf(rows if up_to is None else rows[:up_to])
 
 
 # --- one ticket ------------------------------------------------------------------

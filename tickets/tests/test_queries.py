@@ -18,13 +18,17 @@ from django.utils import timezone
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from agents.models import Agent
+from agents.tests.factories import AgentFactory
 from tickets import queries
+from tickets.assignment import open_load
 from tickets.models import Attachment, Ticket
 from tickets.tests.factories import AttachmentFactory, CategoryFactory, MessageFactory, TagFactory, TicketFactory
 
 pytestmark = pytest.mark.django_db
 
 TAG_NAMES = ["billing", "vpn", "Zahlung", "b", "a-1"]
+OPEN = ["new", "open", "pending", "on_hold"]  # the statuses that count against an agent's capacity
 WORDS = ["sync", "calendar", "nimbus", "mouse-7", "Nimbus-7", "refund"]
 
 
@@ -133,3 +137,31 @@ def test_the_search_candidates_are_the_newest_matches_on_every_path(monkeypatch)
 
     check()
     assert taken == {"walk", "window", "all"}
+
+
+@given(
+    agents=st.lists(
+        st.tuples(
+            st.lists(st.sampled_from(["new", "open", "pending", "on_hold", "resolved", "closed"]), max_size=8),
+            st.integers(min_value=1, max_value=6),  # max_tickets
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    cap=st.one_of(st.none(), st.integers(min_value=1, max_value=6)),
+)
+@settings(max_examples=40, deadline=None)
+def test_an_agents_open_load_up_to_a_cap_is_the_orm_count_of_open_tickets_capped(agents, cap):
+    with rolled_back():
+        category = CategoryFactory(slug="general", name="General")
+        for statuses, max_tickets in agents:
+            agent = AgentFactory(max_tickets=max_tickets)
+            for status in statuses:
+                TicketFactory(category=category, assigned_agent=agent, status=status)
+        TicketFactory(category=category, status="open")  # nobody's
+
+        loads = dict(Agent.objects.annotate(load=open_load(up_to=cap)).values_list("pk", "load"))
+
+        for agent in Agent.objects.all():
+            count = Ticket.objects.filter(assigned_agent=agent, status__in=OPEN).count()
+            assert loads[agent.pk] == (count if cap is None else min(count, cap))
