@@ -176,10 +176,12 @@ ON CONFLICT (ticket_id, kind) DO NOTHING
 """
 
 
-def scan(cursor, params: dict, *, only: str = "") -> tuple[int, int, int]:
+def scan(cursor, params: dict, *, ticket_id: int | None = None) -> tuple[int, int, int]:
     """Run the whole scan (_SCAN) in the caller's transaction, with its settings: the
-    violations, warnings and notifications it inserted. `only` narrows it to one ticket
-    ("AND id = %(ticket)s")."""
+    violations, warnings and notifications it inserted. `ticket_id` narrows it to one ticket."""
+    only = ""
+    if ticket_id is not None:
+        only, params = "AND id = %(ticket)s", {**params, "ticket": ticket_id}
     cursor.execute(_SCAN_SETTINGS)
     cursor.execute(_SCAN.format(only=only), params)
     return cursor.fetchone()

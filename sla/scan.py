@@ -75,15 +75,12 @@ def sla_scan(*, now: datetime | None = None, ticket_id: int | None = None) -> Sc
     result = ScanResult(scan_id=uuid.uuid4(), now=now)
     started = time.perf_counter()
     params = _params(now, result.scan_id)
-    only = ""
-    if ticket_id is not None:
-        only, params["ticket"] = "AND id = %(ticket)s", ticket_id
     try:
         # The whole scan is planned for this `now` every time (unprepared): once a minute,
         # planning costs nothing next to a generic plan chosen for some other minute.
         planned = unprepared(connection) if ticket_id is None else contextlib.nullcontext()
         with planned, transaction.atomic(), connection.cursor() as cursor:
-            result.violations, result.warnings, result.notifications = queries.scan(cursor, params, only=only)
+            result.violations, result.warnings, result.notifications = queries.scan(cursor, params, ticket_id=ticket_id)
             if result.notifications:
                 transaction.on_commit(lambda: dispatch_due(rows=result.notifications))
             result.duration_ms = (time.perf_counter() - started) * 1000
