@@ -45,7 +45,8 @@ test-pg: $(VENV)/.dev-installed
 test-e2e: $(VENV)/.dev-installed
 	$(BIN)/pytest -m e2e e2e $(PYTEST_ARGS)
 
-# Screenshots of the workspace with demo data (needs chromium), into docs/screenshots/.
+# Screenshots of every page (PAGES in helpdesk/management/commands/screenshots.py) at 1280 and
+# 375 px with the demo data (needs chromium), into docs/screenshots/.
 screenshots: $(VENV)/.dev-installed
 	DEBUG=true HELPDESK_VAR_DIR=$(CURDIR)/var/screenshots $(WITH_DATABASE) \
 		sh -c '$(BIN)/python manage.py migrate --no-input -v0 && $(BIN)/python manage.py screenshots'

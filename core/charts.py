@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-WIDTH, HEIGHT, GAP, AXIS = 640, 180, 2, 24
-TOP = 24  # room above the bars for the "max" label, so it never sits on a bar
+WIDTH, HEIGHT, GAP, AXIS = 640, 180, 2, 36
+TOP = 32  # room above the bars for the "max" label, so it never sits on a bar
 LABEL_EVERY_BAR = 6  # up to this many bars each is named under itself; more, the first and last
 
 
