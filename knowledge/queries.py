@@ -17,7 +17,7 @@ from django.db.models import BooleanField, F, FloatField, QuerySet, TextField
 from django.db.models.expressions import RawSQL
 
 from knowledge.models import SEARCH_CONFIGS, Article
-from tickets.search import IsAnyOf
+from tickets.queries import IsAnyOf
 
 HEADLINE_START, HEADLINE_STOP = "\x01", "\x02"  # ts_headline markers, for knowledge.search.snippet
 # The article's own configuration, row by row, spelled from SEARCH_CONFIGS (the generated

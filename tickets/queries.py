@@ -9,6 +9,7 @@ equivalent is checked against it in tickets/tests/test_queries.py.
   written once per process (the ORM compiled it on every request).
 - `refresh_search_vector` and `newest_match_ids`: the search vector's upkeep and the
   newest tickets matching a search, found the cheap way for the words' frequency.
+- `IsAnyOf`: `column = ANY(ids)`, for a search's candidate ids (tickets and knowledge).
 - `count_up_to`: a correlated count that stops at a cap (an agent's open load,
   tickets.assignment.open_load).
 """
@@ -23,7 +24,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from django.db import connection, connections
-from django.db.models import IntegerField, QuerySet, Subquery
+from django.db.models import IntegerField, Lookup, QuerySet, Subquery
 
 from core.rows import columns, joined, select_in, unprepared
 from tickets.models import Attachment, Message, Tag, Ticket
@@ -67,6 +68,26 @@ def read_messages(tickets: list[Ticket], using: str, *, internal: bool) -> None:
             by_id[message.ticket_id].message_list.append(message)
         for attachment in select_in(Attachment, cursor, "message_id", by_message):
             by_message[attachment.message_id].attachment_list.append(attachment)
+
+
+# --- id lists -------------------------------------------------------------------
+
+
+class IsAnyOf(Lookup):
+    """`column = ANY(ids)`, the ids given as a Python list of ints.
+
+    An IN list of 2,000 ids is planned value by value (5 ms of planning); one array is read
+    once and, walking the newest-first index for a page, looked up through a hash. The array
+    is written as one text parameter: preparing 2,000 values one by one through a model
+    field costs Django 6 ms a query."""
+
+    lookup_name = "is_any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        ids = "{" + ",".join(map(str, map(int, self.rhs))) + "}"
+        return f"{lhs} = ANY(%s::bigint[])", [*lhs_params, ids]
 
 
 # --- counts -----------------------------------------------------------------------

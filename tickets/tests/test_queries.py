@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.postgres.search import SearchQuery
 from django.db import connection, transaction
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from hypothesis import example, given, settings
@@ -165,3 +165,21 @@ def test_an_agents_open_load_up_to_a_cap_is_the_orm_count_of_open_tickets_capped
         for agent in Agent.objects.all():
             count = Ticket.objects.filter(assigned_agent=agent, status__in=OPEN).count()
             assert loads[agent.pk] == (count if cap is None else min(count, cap))
+
+
+@given(
+    tickets=st.integers(min_value=0, max_value=6),
+    picks=st.lists(st.integers(min_value=-2, max_value=8), max_size=8),
+)
+@settings(max_examples=25, deadline=None)
+def test_is_any_of_selects_what_an_in_lookup_selects(tickets, picks):
+    with rolled_back():
+        category = CategoryFactory(slug="general", name="General")
+        made = [TicketFactory(category=category).pk for _ in range(tickets)]
+        ids = [made[pick] if 0 <= pick < len(made) else 10**9 + pick for pick in picks]  # unknown ids too
+
+        found = Ticket.objects.filter(queries.IsAnyOf(F("pk"), ids)).order_by("pk")
+
+        assert list(found.values_list("pk", flat=True)) == list(
+            Ticket.objects.filter(pk__in=ids).order_by("pk").values_list("pk", flat=True)
+        )
