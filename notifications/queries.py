@@ -9,14 +9,24 @@ from notifications.models import DELIVERABLE, Notification
 
 # Find, lock and claim in one statement: the ORM would take a SELECT ... FOR UPDATE SKIP
 # LOCKED and an UPDATE, two round trips per batch while holding the locks.
+#
+# The rows to claim are a MATERIALIZED CTE, which PostgreSQL evaluates exactly once. As a
+# subquery joined in the UPDATE's FROM, a plan putting it on the inner side of a nested loop
+# re-ran it for every outer row: each run skipped the rows this statement had just updated
+# (SKIP LOCKED passes over rows the command itself changed) and locked the next ones, so a
+# claim of `limit` rows took every due row. It happened when the table's statistics made
+# the outbox look nearly empty; the equivalence test caught it (3 rows asked, all taken).
 _CLAIM_BATCH = """
+WITH due AS MATERIALIZED (
+    SELECT id FROM notifications_notification
+     WHERE status = ANY(%(deliverable)s) AND next_attempt_at <= %(now)s
+       AND (claimed_until IS NULL OR claimed_until < %(now)s)
+     ORDER BY next_attempt_at, id
+     LIMIT %(limit)s
+       FOR UPDATE SKIP LOCKED
+)
 UPDATE notifications_notification AS claimed SET claimed_until = %(lease)s
-  FROM (SELECT id FROM notifications_notification
-         WHERE status = ANY(%(deliverable)s) AND next_attempt_at <= %(now)s
-           AND (claimed_until IS NULL OR claimed_until < %(now)s)
-         ORDER BY next_attempt_at, id
-         LIMIT %(limit)s
-           FOR UPDATE SKIP LOCKED) AS due
+  FROM due
  WHERE claimed.id = due.id
 RETURNING claimed.*
 """

@@ -266,7 +266,7 @@ def test_a_sweep_claims_small_batches_and_marks_each_batch_sent_in_one_statement
     assert 1 < size < 45
     assert _statements(captured.captured_queries, "UPDATE", '"sent_at"') == batches
     # One statement claims a batch (and one finds nothing left).
-    assert _statements(captured.captured_queries, "UPDATE", "SKIP LOCKED") == batches + 1
+    assert _statements(captured.captured_queries, "WITH due", "SKIP LOCKED") == batches + 1
     assert set(Notification.objects.values_list("status", "attempts")) == {("sent", 1)}
     assert sorted(int(m.extra_headers["X-Helpdesk-Notification"]) for m in mail.outbox) == [r.pk for r in rows]
 

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from hypothesis import given, settings
@@ -67,3 +67,19 @@ def test_the_batch_claim_takes_the_first_claimable_rows_and_claims_them(rows, li
         assert all(row.claimed_until == lease for row in claimed)
         assert set(Notification.objects.filter(claimed_until=lease).values_list("pk", flat=True)) == set(expected)
         assert dict(Notification.objects.exclude(pk__in=expected).values_list("pk", "claimed_until")) == untouched
+
+
+def test_a_claim_takes_no_more_than_its_limit_whatever_join_the_planner_picks():
+    """With hash and merge joins and materialisation off, the planner runs the rows to claim
+    on the inner side of a nested loop, as it did on its own when the outbox's statistics
+    said it was nearly empty. The claim took every due row then (5 of 5 for a limit of 1)."""
+    now = timezone.now()
+    NotificationFactory.create_batch(5, next_attempt_at=now - timedelta(minutes=1))
+    with connection.cursor() as cursor:
+        for setting in ("enable_hashjoin", "enable_mergejoin", "enable_material"):
+            cursor.execute(f"SET LOCAL {setting} = off")
+
+    claimed = claim_batch(now=now, lease=now + timedelta(minutes=5), limit=1)
+
+    assert len(claimed) == 1
+    assert Notification.objects.filter(claimed_until__isnull=False).count() == 1
