@@ -19,7 +19,7 @@ import logging
 import os
 import platform
 import signal
-import subprocess
+import subprocess  # nosec B404  # runs the developer's own command (make run, make test)
 import sys
 import warnings
 from collections.abc import Iterator
@@ -94,12 +94,12 @@ def run(command: list[str]) -> int:
     if command[0].endswith(".py"):
         command = [sys.executable, *command]
     if os.environ.get("DATABASE_URL"):
-        return subprocess.call(command)  # noqa: S603 - the developer's own command line
+        return subprocess.call(command)  # noqa: S603  # nosec B603  # the developer's own command line
     with embedded_database() as url:
         # PG_BIN: the server's own client tools for scripts/backup.sh and restore.sh (a system
         # pg_dump older than the server refuses to dump it).
         env = {**os.environ, "DATABASE_URL": url, "PG_BIN": str(client_tools_dir())}
-        child = subprocess.Popen(command, env=env)  # noqa: S603
+        child = subprocess.Popen(command, env=env)  # noqa: S603  # nosec B603  # the developer's own command line
         # Ctrl-C reaches every process of the terminal's group, the command included: this
         # process waits for the command to finish its own shutdown, then stops the server.
         # A SIGTERM sent to this process alone is passed on.
