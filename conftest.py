@@ -8,12 +8,23 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from django.db import transaction
 
 BASE_DIR = Path(__file__).resolve().parent
+
+
+@contextmanager
+def rolled_back() -> Iterator[None]:
+    """A savepoint undone at the end: one hypothesis example's rows inside one test's
+    transaction (hypothesis runs every example of a test in the same transaction)."""
+    with transaction.atomic():
+        yield
+        transaction.set_rollback(True)
 
 
 @pytest.fixture(autouse=True)

@@ -3,10 +3,7 @@ reads, for varied users (with or without an agent profile, active or not, any ro
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
-from django.db import transaction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rest_framework.authtoken.models import Token
@@ -14,15 +11,9 @@ from rest_framework.authtoken.models import Token
 from agents.models import Agent
 from agents.queries import token_user_agent
 from agents.tests.factories import AgentFactory, UserFactory
+from conftest import rolled_back
 
 pytestmark = pytest.mark.django_db
-
-
-@contextmanager
-def rolled_back():
-    with transaction.atomic():
-        yield
-        transaction.set_rollback(True)
 
 
 def fields(instance) -> dict:

@@ -6,20 +6,19 @@ a savepoint it rolls back: hypothesis runs its examples inside one test's transa
 from __future__ import annotations
 
 import operator
-from contextlib import contextmanager
 from datetime import timedelta
 from functools import reduce
 
 import pytest
 from django.contrib.postgres.search import SearchQuery as OrmSearchQuery
 from django.contrib.postgres.search import SearchVector
-from django.db import transaction
 from django.db.models import Case, Value, When
 from django.db.models.functions import Replace
 from django.utils import timezone
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from conftest import rolled_back
 from knowledge import queries
 from knowledge.models import SEARCH_CONFIGS, Article
 from knowledge.search import SearchQuery
@@ -44,13 +43,6 @@ ROW_CONFIG = Case(
     *[When(language=code, then=Value(config)) for code, config in SEARCH_CONFIGS.items() if code != "other"],
     default=Value("simple"),
 )
-
-
-@contextmanager
-def rolled_back():
-    with transaction.atomic():
-        yield
-        transaction.set_rollback(True)
 
 
 def document() -> SearchVector:

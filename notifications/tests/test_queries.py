@@ -5,16 +5,16 @@ test's transaction."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import rolled_back
 from notifications.models import DeliveryStatus, Notification
 from notifications.queries import claim_batch
 from notifications.tests.factories import NotificationFactory
@@ -23,13 +23,6 @@ pytestmark = pytest.mark.django_db
 
 # Minutes from now: past, this very minute, future (a few share a minute: ties on due time).
 MINUTES = st.integers(min_value=-3, max_value=3)
-
-
-@contextmanager
-def rolled_back():
-    with transaction.atomic():
-        yield
-        transaction.set_rollback(True)
 
 
 @given(

@@ -4,15 +4,14 @@ it rolls back: hypothesis runs its examples inside one test's transaction."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from django.db import transaction
 from django.utils import timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import rolled_back
 from sla.models import SLAViolation
 from sla.queries import violations_of
 from sla.scan import may_record, sla_scan
@@ -25,13 +24,6 @@ KINDS = ["first_response", "resolution"]
 STATUSES = ["new", "open", "pending", "on_hold", "resolved", "closed"]
 # Minutes from now: past, this very minute, future; None for no due time.
 OFFSETS = st.one_of(st.none(), st.integers(min_value=-600, max_value=600))
-
-
-@contextmanager
-def rolled_back():
-    with transaction.atomic():
-        yield
-        transaction.set_rollback(True)
 
 
 @given(

@@ -6,12 +6,11 @@ example builds its rows in a savepoint it rolls back (`rolled_back`)."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
 from django.contrib.postgres.search import SearchQuery
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import F, Prefetch
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -20,6 +19,7 @@ from hypothesis import strategies as st
 
 from agents.models import Agent
 from agents.tests.factories import AgentFactory
+from conftest import rolled_back
 from tickets import queries
 from tickets.assignment import open_load
 from tickets.models import Attachment, Ticket
@@ -30,13 +30,6 @@ pytestmark = pytest.mark.django_db
 TAG_NAMES = ["billing", "vpn", "Zahlung", "b", "a-1"]
 OPEN = ["new", "open", "pending", "on_hold"]  # the statuses that count against an agent's capacity
 WORDS = ["sync", "calendar", "nimbus", "mouse-7", "Nimbus-7", "refund"]
-
-
-@contextmanager
-def rolled_back():
-    with transaction.atomic():
-        yield
-        transaction.set_rollback(True)
 
 
 @given(
