@@ -2,8 +2,7 @@
 #   make run    set up and run the helpdesk with demo data on http://127.0.0.1:8000
 #   make test   set up and run the test suite (embedded PostgreSQL, no services needed)
 # Both start an embedded PostgreSQL (core/embedded_postgres.py; data in var/postgres, the
-# tests' in var/postgres-test) unless
-# DATABASE_URL points at one, and stop it when they end.
+# tests' in var/postgres-test) unless DATABASE_URL points at one, and stop it when they end.
 
 PYTHON ?= python3
 VENV := .venv
