@@ -34,7 +34,7 @@ from rest_framework.authtoken.models import Token
 from agents.models import Agent
 from sla.models import SLAPolicy
 from tickets.models import Category, Status, Ticket
-from tickets.search import refresh_search_vector
+from tickets.queries import refresh_search_vector
 
 WORDS = [
     *("invoice", "refund", "password", "login", "printer", "router", "email", "export", "report"),

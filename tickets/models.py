@@ -136,7 +136,7 @@ class Ticket(models.Model):
     # Secret half of the customer's private link; rotating it revokes every link sent.
     access_key = models.CharField(max_length=64, default=new_access_key, editable=False)
     # Weighted subject (A), description (B) and public messages (C); PostgreSQL only, kept
-    # current by tickets.search.refresh_search_vector, GIN-indexed in migration 0002.
+    # current by tickets.queries.refresh_search_vector, GIN-indexed in migration 0002.
     search_vector = SearchVectorField(null=True, editable=False)
 
     class Meta:

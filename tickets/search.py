@@ -21,9 +21,7 @@ from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db.models import F, QuerySet
 
 from tickets.models import Ticket
-from tickets.queries import SEARCH_CONFIG, IsAnyOf, newest_match_ids, refresh_search_vector
-
-__all__ = ["SEARCH_CONFIG", "IsAnyOf", "newest_match_ids", "refresh_search_vector", "search_tickets"]
+from tickets.queries import SEARCH_CONFIG, IsAnyOf, newest_match_ids
 
 
 def search_tickets(queryset: QuerySet[Ticket], text: str) -> QuerySet[Ticket]:

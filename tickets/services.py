@@ -23,7 +23,7 @@ from tickets.attachments import attachments_save
 from tickets.history import record_event
 from tickets.models import ACTIVE_STATUSES, AuthorType, Category, EventKind, Message, Status, Tag, Ticket
 from tickets.notices import notify_agent_of_customer_reply, notify_customer_of_creation, notify_customer_of_reply
-from tickets.search import refresh_search_vector
+from tickets.queries import refresh_search_vector
 from tickets.state_machine import check_transition
 
 

@@ -5,7 +5,7 @@ starting with a digit, then a signed number: "Nimbus-7" is 'nimbus' at n and '-7
 as one positionless lexeme 'nimbus -7'. Read off the vector's own positions, the pair is in
 a vector exactly when the phrase 'nimbus' <-> '-7' matches it; a lexeme from the parser
 never holds a space, so no word can be mistaken for a pair. Existing vectors gain their
-pairs here; tickets.search's refresh adds them on every write.
+pairs here; tickets.queries' refresh adds them on every write.
 """
 
 from django.db import migrations

@@ -45,7 +45,7 @@ class TicketFactory(factory.django.DjangoModelFactory):
     def search_vector(self, create, extracted, **kwargs):
         """Index the ticket for search as the services would (PostgreSQL only)."""
         if create:
-            from tickets.search import refresh_search_vector
+            from tickets.queries import refresh_search_vector
 
             refresh_search_vector([self.pk])
 

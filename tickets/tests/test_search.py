@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from tickets import queries as ticket_search
 from tickets.models import Ticket
-from tickets.search import newest_match_ids
+from tickets.queries import newest_match_ids
 from tickets.tests.factories import CategoryFactory
 
 pytestmark = pytest.mark.django_db
