@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from feedback.models import Feedback, SurveyInvitation
-from notifications.services import email_enqueue
 from tickets.models import Ticket
+from tickets.threading import ticket_email
 
 _SALT = "feedback.survey-link"
 
@@ -76,11 +76,13 @@ def survey_invite(*, ticket: Ticket, now: datetime | None = None) -> SurveyInvit
         created_at=now,
         expires_at=now + timedelta(days=settings.SURVEY_EXPIRY_DAYS),
     )
-    email_enqueue(
+    ticket_email(
+        ticket=ticket,
         to=ticket.customer_email,
         kind="survey.invitation",
         template="feedback/email/survey",
         context={"ticket": ticket, "link": survey_url(invitation), "expires_at": invitation.expires_at},
+        automatic=True,
     )
     return invitation
 

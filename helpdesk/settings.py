@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "sla",
     "knowledge",
     "feedback",
+    "anymail",
+    "mail",
     "workspace",
     "portal",
     "helpdesk",
@@ -246,6 +248,38 @@ vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="helpdesk@localhost")
 SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+# The address customers write to. Emails about a ticket carry it plus-addressed with a signed
+# token as Reply-To (support+t42-<signature>@example.com), which routes answers to the ticket.
+SUPPORT_EMAIL = env.str("SUPPORT_EMAIL", default=DEFAULT_FROM_EMAIL)
+
+# --- Email channel (mail/, docs/email.md) ---
+# Largest email taken, in bytes (a 10 MB attachment is about 13.7 MB once encoded); each
+# attachment must also fit ATTACHMENT_MAX_BYTES. Bigger mail is refused with a polite answer.
+MAIL_MAX_BYTES = env.int("MAIL_MAX_BYTES", default=25 * 1024 * 1024)
+# MIME parts and nesting depth one email may have (a "MIME bomb" is refused unparsed).
+MAIL_MAX_PARTS = env.int("MAIL_MAX_PARTS", default=200)
+MAIL_MAX_DEPTH = env.int("MAIL_MAX_DEPTH", default=20)
+# Automatic answers (acknowledgements, refusals) to one address per hour, at most.
+MAIL_ACKS_PER_SENDER_PER_HOUR = env.int("MAIL_ACKS_PER_SENDER_PER_HOUR", default=5)
+# Category of tickets opened by mail that comes through no mailbox (webhook, pipe, Maildir).
+MAIL_DEFAULT_CATEGORY = env.str("MAIL_DEFAULT_CATEGORY", default="general")
+# Seconds between two polls of the IMAP mailboxes (and the Maildir), and the longest an IMAP
+# server may take to answer one command.
+MAIL_POLL_SECONDS = env.float("MAIL_POLL_SECONDS", default=60.0)
+MAIL_IMAP_TIMEOUT = env.float("MAIL_IMAP_TIMEOUT", default=30.0)
+# Emails fetched from one mailbox in one poll, at most (the rest wait for the next poll).
+MAIL_POLL_BATCH = env.int("MAIL_POLL_BATCH", default=500)
+# A Maildir (new/, cur/, tmp/) the worker polls; `make run` sets var/maildir. Empty: none.
+MAIL_MAILDIR = env.str("MAIL_MAILDIR", default="")
+# Mail providers' inbound webhooks (django-anymail): /mail/inbound/<provider>/inbound/,
+# with HTTP basic auth "user:password" (ANYMAIL_WEBHOOK_SECRET) and, where the provider
+# signs its calls, its signing key.
+ANYMAIL = {
+    "WEBHOOK_SECRET": env.str("ANYMAIL_WEBHOOK_SECRET", default="") or None,
+    "MAILGUN_WEBHOOK_SIGNING_KEY": env.str("MAILGUN_WEBHOOK_SIGNING_KEY", default="") or None,
+    "POSTMARK_WEBHOOK_SECRET": None,
+}
+ANYMAIL = {key: value for key, value in ANYMAIL.items() if value is not None}
 
 SLACK_WEBHOOK_URL = env.str("SLACK_WEBHOOK_URL", default="")
 # Seconds a Slack webhook call may take; a slow Slack must not hold a worker.

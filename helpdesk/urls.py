@@ -39,6 +39,8 @@ urlpatterns = [
     path("portal/", include("feedback.urls")),
     path("accounts/", include("core.accounts")),
     path("agent/", include("workspace.urls")),
+    # Mail providers' inbound webhooks (django-anymail; mail.webhooks takes what they bring).
+    path("mail/", include("anymail.urls")),
     path("admin/", admin.site.urls),
     path("", include("django_prometheus.urls")),
 ]

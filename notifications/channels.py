@@ -52,18 +52,25 @@ def render_email(notification: Notification) -> dict[str, str]:
     }
 
 
+# Headers an email row may carry (tickets.threading writes them); nothing else is copied.
+THREAD_HEADERS = frozenset(
+    {"Message-ID", "In-Reply-To", "References", "Reply-To", "Auto-Submitted", "X-Auto-Response-Suppress"}
+)
+
+
 class EmailChannel:
     """Payload: {"subject", "text", "html"}, or SLA facts rendered here; recipient: the address."""
 
     def send(self, notification: Notification) -> None:
         content = render_email(notification)
+        headers = {name: value for name, value in (content.get("headers") or {}).items() if name in THREAD_HEADERS}
         message = EmailMultiAlternatives(
             subject=content["subject"],
             body=content["text"],
             to=[notification.recipient],
             # Names the outbox row: a receiver (or the soak test) can tell a retried send of
             # one row from two rows.
-            headers={"X-Helpdesk-Notification": str(notification.pk)},
+            headers={**headers, "X-Helpdesk-Notification": str(notification.pk)},
         )
         if content.get("html"):
             message.attach_alternative(content["html"], "text/html")

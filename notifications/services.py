@@ -54,20 +54,32 @@ def notification_enqueue(
 
 
 def email_enqueue(
-    *, to: str, kind: str, template: str, context: dict[str, Any], user: AbstractBaseUser | None = None
+    *,
+    to: str,
+    kind: str,
+    template: str,
+    context: dict[str, Any],
+    user: AbstractBaseUser | None = None,
+    headers: dict[str, str] | None = None,
+    subject_tag: str = "",
 ) -> Notification:
     """Render `<template>-subject.txt`, `-body.txt` and `-body.html` now and queue the email.
 
     Rendering at enqueue time means a retry sends exactly what the first attempt would have,
-    whatever has changed since.
+    whatever has changed since. `headers` (threading, Reply-To, Auto-Submitted: see
+    tickets.threading) are sent as given; `subject_tag` starts the subject unless it is there.
     """
     context = {"helpdesk_name": settings.HELPDESK_NAME, "site_url": settings.SITE_URL, **context}
     subject = " ".join(render_to_string(f"{template}-subject.txt", context).split())
-    payload = {
+    if subject_tag and subject_tag not in subject:
+        subject = f"{subject_tag} {subject}"
+    payload: dict[str, Any] = {
         "subject": subject,
         "text": render_to_string(f"{template}-body.txt", context),
         "html": render_to_string(f"{template}-body.html", context),
     }
+    if headers:
+        payload["headers"] = headers
     return notification_enqueue(channel=Channel.EMAIL, recipient=to, kind=kind, payload=payload, user=user)
 
 

@@ -19,6 +19,7 @@ from tickets.api import attachment_response
 from tickets.forms import LookupForm, RatingForm, ReplyForm, TicketForm
 from tickets.links import private_token, private_url, ticket_for_token
 from tickets.models import Attachment, AuthorType, Status, Ticket
+from tickets.threading import automatic_headers
 
 
 def _ticket_or_404(token: str) -> Ticket:
@@ -145,6 +146,7 @@ def lookup(request: HttpRequest) -> HttpResponse:
                     kind="ticket.links",
                     template="tickets/email/ticket_links",
                     context={"tickets": [{"ticket": t, "link": private_url(t)} for t in tickets]},
+                    headers=automatic_headers(),
                 )
         return render(request, "portal/lookup_sent.html", {"email": email})
     return render(request, "portal/lookup.html", {"form": form}, status=400 if form.errors else 200)

@@ -135,6 +135,10 @@ class Ticket(models.Model):
     resolution_minutes = models.FloatField(null=True, blank=True)
     # Secret half of the customer's private link; rotating it revokes every link sent.
     access_key = models.CharField(max_length=64, default=new_access_key, editable=False)
+    # A customer's mail answering a closed ticket opens a new ticket that points back at it.
+    follow_up_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups", db_index=False
+    )
     # Weighted subject (A), description (B) and public messages (C); PostgreSQL only, kept
     # current by tickets.queries.refresh_search_vector, GIN-indexed in migration 0002.
     search_vector = SearchVectorField(null=True, editable=False)
@@ -158,6 +162,8 @@ class Ticket(models.Model):
             ),
         ]
         indexes = [
+            # Deleting a ticket clears its follow-ups' link (SET NULL) through this.
+            models.Index(fields=["follow_up_of"], name="ticket_follow_up_idx", condition=Q(follow_up_of__isnull=False)),
             # The queue: active tickets by status, newest first.
             models.Index(fields=["status", "-created_at"], name="ticket_status_created_idx"),
             # Queue filters: status with priority (index-only counts), status ordered by last update.
@@ -260,8 +266,19 @@ class AuthorType(models.TextChoices):
     SYSTEM = "system"
 
 
+class Source(models.TextChoices):
+    """Where a message came from."""
+
+    PORTAL = "portal"
+    EMAIL = "email"
+    API = "api"
+    AGENT = "agent"
+    SYSTEM = "system"
+
+
 class Message(models.Model):
     AuthorType = AuthorType
+    Source = Source
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
     author_type = models.CharField(max_length=10, choices=AuthorType.choices)
@@ -277,11 +294,20 @@ class Message(models.Model):
     )
     rating_comment = models.TextField(blank=True, validators=[MaxLengthValidator(2000)])
     rated_at = models.DateTimeField(null=True, blank=True)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.PORTAL)
+    # An email's envelope as its headers said (source email); the original is kept by mail.
+    email_from = models.CharField(max_length=320, blank=True)
+    email_to = models.TextField(blank=True)
+    email_cc = models.TextField(blank=True)
+    email_date = models.DateTimeField(null=True, blank=True)
+    # The sanitized HTML of an email, for display beside the plain text in `body`.
+    body_html = models.TextField(blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [
             *length_between("body", BODY_MIN, BODY_MAX, "message_body"),
+            models.CheckConstraint(condition=Q(source__in=Source.values), name="message_source_valid"),
             models.CheckConstraint(condition=Q(author_type__in=AuthorType.values), name="message_author_type_valid"),
             models.CheckConstraint(
                 condition=Q(internal=False) | ~Q(author_type=AuthorType.CUSTOMER),
@@ -343,6 +369,39 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+MESSAGE_ID_MAX = 250
+
+
+class ThreadMessageId(models.Model):
+    """A Message-ID of a ticket's email thread: ours (sent) and the customer's (received).
+
+    Outgoing mail chains them in In-Reply-To and References; an incoming mail naming one of
+    them belongs to that ticket (mail.threading). One id is one row: the unique index is the
+    lookup.
+    """
+
+    # The Message-ID without its angle brackets (tickets.threading.normalize_message_id).
+    email_id = models.CharField(max_length=MESSAGE_ID_MAX, unique=True)
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="thread_ids", db_index=False)
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    outgoing = models.BooleanField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["ticket", "created_at"], name="thread_id_ticket_idx"),
+            # Deleting a message clears its rows' link (SET NULL) through this.
+            models.Index(fields=["message"], name="thread_id_message_idx", condition=Q(message__isnull=False)),
+        ]
+        constraints = [models.CheckConstraint(condition=~Q(email_id=""), name="thread_id_not_empty")]
+
+    def __str__(self) -> str:
+        return self.email_id
 
 
 class EventKind(models.TextChoices):

@@ -15,6 +15,7 @@ from notifications.models import Channel
 from notifications.services import email_enqueue, notification_enqueue
 from tickets.links import private_url
 from tickets.models import Message, Ticket
+from tickets.threading import ticket_email
 
 
 def agent_ticket_url(ticket: Ticket) -> str:
@@ -22,20 +23,27 @@ def agent_ticket_url(ticket: Ticket) -> str:
 
 
 def notify_customer_of_creation(ticket: Ticket) -> None:
-    email_enqueue(
+    """The acknowledgement: automatic, so it says so (Auto-Submitted)."""
+    ticket_email(
+        ticket=ticket,
         to=ticket.customer_email,
         kind="ticket.created",
         template="tickets/email/ticket_created",
         context={"ticket": ticket, "link": private_url(ticket)},
+        automatic=True,
     )
 
 
 def notify_customer_of_reply(ticket: Ticket, message: Message) -> None:
-    email_enqueue(
+    """An agent's reply: only the new message, above the marker a customer answers over."""
+    ticket_email(
+        ticket=ticket,
         to=ticket.customer_email,
         kind="ticket.agent_reply",
         template="tickets/email/agent_reply",
         context={"ticket": ticket, "message": message, "link": private_url(ticket)},
+        automatic=False,
+        message=message,
     )
 
 

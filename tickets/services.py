@@ -7,6 +7,8 @@ outbox rows of the emails the change causes; delivery happens after commit.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -21,10 +23,11 @@ from tickets import lifecycle
 from tickets.assignment import keep_within_capacity, ticket_auto_assign
 from tickets.attachments import attachments_save
 from tickets.history import record_event
-from tickets.models import ACTIVE_STATUSES, AuthorType, Category, EventKind, Message, Status, Tag, Ticket
+from tickets.models import ACTIVE_STATUSES, AuthorType, Category, EventKind, Message, Source, Status, Tag, Ticket
 from tickets.notices import notify_agent_of_customer_reply, notify_customer_of_creation, notify_customer_of_reply
 from tickets.queries import refresh_search_vector
 from tickets.state_machine import check_transition
+from tickets.threading import record_thread_ids
 
 
 class TicketClosed(Refusal):
@@ -81,7 +84,13 @@ def ticket_create(
     tags: Iterable[str] = (),
     attachments: Sequence[UploadedFile] = (),
     auto_assign: bool | None = None,
+    acknowledge: bool = True,
+    follow_up_of: Ticket | None = None,
+    email_message_id: str = "",
 ) -> Ticket:
+    """Open a ticket. `acknowledge=False` sends the customer no acknowledgement (mail.ingest
+    decides for mail: never to an automatic sender, rate-limited per address);
+    `email_message_id` starts the ticket's email thread with the customer's mail."""
     ticket = Ticket.objects.create(
         subject=subject,
         description=description,
@@ -91,7 +100,10 @@ def ticket_create(
         category=category,
         priority=priority,
         channel=channel,
+        follow_up_of=follow_up_of,
     )
+    if email_message_id:
+        record_thread_ids(ticket_id=ticket.pk, message_ids=[email_message_id], outgoing=False)
     if tags:  # a new ticket has none to clear
         ticket.tags.set(tags_from_names(tags))
     if attachments:
@@ -100,7 +112,8 @@ def ticket_create(
     transaction.on_commit(lambda: tickets_created.labels(channel=channel).inc())
     apply_sla(ticket=ticket, actor=actor)
     refresh_search_vector([ticket.pk])
-    notify_customer_of_creation(ticket)
+    if acknowledge:
+        notify_customer_of_creation(ticket)
     assign = settings.TICKETS_AUTO_ASSIGN if auto_assign is None else auto_assign
     if assign and ticket_auto_assign(ticket=ticket, actor=SYSTEM) is not None:
         ticket.refresh_from_db()
@@ -198,6 +211,21 @@ def ticket_update(*, ticket: Ticket, actor: Actor, **changes: Any) -> Ticket:
 # --- Conversation ---------------------------------------------------------------------
 
 
+_SOURCES = {"agent": Source.AGENT, "integration": Source.API, "customer": Source.PORTAL, "system": Source.SYSTEM}
+
+
+@dataclass(frozen=True)
+class EmailEnvelope:
+    """What an email said of itself, kept with the message it became (mail.ingest)."""
+
+    message_id: str
+    from_address: str
+    to: str = ""
+    cc: str = ""
+    date: datetime | None = None
+    html: str = ""
+
+
 @transaction.atomic
 def message_create(
     *,
@@ -206,20 +234,23 @@ def message_create(
     actor: Actor,
     internal: bool = False,
     attachments: Sequence[UploadedFile] = (),
+    email: EmailEnvelope | None = None,
 ) -> Message:
     """Add a reply or an internal note, with what it implies for the ticket.
 
     - A public agent reply: sets first_responded_at once, moves a new ticket to open, and
       is emailed to the customer.
     - A customer reply: reopens a pending or resolved ticket and tells the assigned agent.
-    - An internal note: stays between agents; nobody outside is told.
-    Integrations write on the customer's behalf.
+    - An internal note: stays between agents; nobody outside is told. The system writes
+      one for mail about a ticket from someone other than its customer (`email` given).
+    Integrations write on the customer's behalf. A message that came by `email` keeps its
+    envelope, and its Message-ID joins the ticket's thread (tickets.threading).
     """
     ticket = Ticket.objects.select_for_update(of=("self",)).select_related("assigned_agent__user").get(pk=ticket.pk)
     if ticket.status == Status.CLOSED:
         raise TicketClosed(f"Ticket {ticket.number} is closed; a new request needs a new ticket.")
     from_agent = actor.is_agent
-    if internal and not from_agent:
+    if internal and not (from_agent or (actor.type == "system" and email is not None)):
         raise PermissionError("Only agents can write internal notes.")
     if from_agent:
         author_type, author_name = AuthorType.AGENT, actor.name
@@ -227,6 +258,15 @@ def message_create(
         author_type, author_name = AuthorType.SYSTEM, actor.name
     else:
         author_type, author_name = AuthorType.CUSTOMER, ticket.customer_name or ticket.customer_email
+    envelope = {}
+    if email is not None:
+        envelope = {
+            "email_from": email.from_address[:320],
+            "email_to": email.to,
+            "email_cc": email.cc,
+            "email_date": email.date,
+            "body_html": email.html,
+        }
     message = Message.objects.create(
         ticket=ticket,
         author_type=author_type,
@@ -234,7 +274,11 @@ def message_create(
         author_name=author_name[:255],
         body=body,
         internal=internal,
+        source=Source.EMAIL if email is not None else _SOURCES.get(actor.type, Source.API),
+        **envelope,
     )
+    if email is not None:
+        record_thread_ids(ticket_id=ticket.pk, message_ids=[email.message_id], outgoing=False, message=message)
     # The message as read with its conversation (Message.attachment_files), for the answer.
     message.attachment_list = attachments_save(ticket=ticket, message=message, files=attachments) if attachments else []
 

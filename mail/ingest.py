@@ -1,0 +1,363 @@
+"""One way in for every email, whichever route brought it (IMAP, webhook, MTA pipe, Maildir).
+
+`ingest(raw, route=...)`:
+1. bounds and parses the email (mail.parsing); one that cannot be read is quarantined with
+   its error, one that is too large is refused with a polite answer (unless it was automatic);
+2. records it in the ledger (InboundEmail) first, in the transaction that does everything
+   else: the unique (message_id, content_hash) makes a second arrival, from a retry, another
+   worker or a provider's repeated webhook, wait for the first and then do nothing;
+3. classifies it (mail.classify): automatic mail, bounces and our own mail are recorded only;
+4. finds its ticket (mail.threading) and adds it there, as the customer's reply or, from
+   anyone else, as an internal note; or opens a ticket, acknowledged unless the sender has
+   had too many acknowledgements lately.
+
+It returns the ledger row once committed: a mailbox may then let go of the email.
+"""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from datetime import timedelta
+from email import policy
+from email.parser import BytesParser
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from agents.roles import Actor, customer_actor
+from mail import classify as kinds
+from mail.models import BouncedAddress, InboundEmail, Mailbox, Outcome
+from mail.parsing import ParsedEmail, Refused, Unreadable, address_only, content_hash, parse, split_headers
+from mail.replies import latest_reply
+from mail.threading import find_ticket
+from notifications.services import email_enqueue
+from tickets import services
+from tickets.attachments import validate_uploads
+from tickets.models import BODY_MAX, DESCRIPTION_MAX, DESCRIPTION_MIN, Category, Status, Ticket
+from tickets.services import EmailEnvelope
+from tickets.threading import automatic_headers, normalize_message_id, ticket_for_message_ids
+
+logger = logging.getLogger(__name__)
+
+_CUT = "\n\n[…] (shortened here; the whole email is kept with its original)"
+
+
+def _compress(raw: bytes) -> bytes:
+    return zlib.compress(raw, 6)
+
+
+def original_bytes(row: InboundEmail) -> bytes:
+    return zlib.decompress(bytes(row.raw))
+
+
+def _fit(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - len(_CUT)].rstrip() + _CUT
+
+
+def _header_view(raw: bytes):
+    """The headers alone, for an email that will not be parsed whole."""
+    return BytesParser(policy=policy.default).parsebytes(split_headers(raw) + b"\n\n", headersonly=True)
+
+
+def _header_message_id(raw: bytes) -> str:
+    try:
+        value = str(_header_view(raw).get("Message-ID", "") or "")
+    except Exception:
+        value = ""
+    return normalize_message_id(value) if "@" in value else ""
+
+
+def _insert(row: InboundEmail) -> InboundEmail | None:
+    """Insert the ledger row, or None when the same email is recorded already (it waits for
+    a concurrent first arrival to commit or roll back: the unique index decides)."""
+    try:
+        with transaction.atomic():
+            row.save(force_insert=True)
+    except IntegrityError:
+        return None
+    return row
+
+
+def _existing(message_id: str, digest: str) -> InboundEmail:
+    return InboundEmail.objects.get(email_id=message_id, content_hash=digest)
+
+
+# --- Entry point ----------------------------------------------------------------------
+
+
+def ingest(raw: bytes, *, route: str, mailbox: Mailbox | None = None) -> InboundEmail:
+    """Take one email in (see the module's docstring); returns its committed ledger row."""
+    raw = bytes(raw)
+    digest = content_hash(raw)
+    try:
+        email = parse(raw)
+        _check_attachments(email)
+    except Refused as error:
+        return _refuse(raw, digest, str(error), route=route, mailbox=mailbox)
+    except Unreadable as error:
+        return _quarantine(raw, digest, str(error), route=route, mailbox=mailbox)
+    with transaction.atomic():
+        row = _insert(_row(email, raw, route=route, mailbox=mailbox, outcome=Outcome.QUARANTINED))
+        if row is None:
+            return _existing(email.message_id, email.content_hash)
+        _process(email, row, mailbox=mailbox)
+        row.save()
+    return row
+
+
+def reingest(row: InboundEmail) -> InboundEmail:
+    """Read a quarantined email again (after a fix or a configuration change), in place."""
+    raw = original_bytes(row)
+    email = parse(raw)  # Refused or Unreadable: it stays where it is
+    _check_attachments(email)
+    with transaction.atomic():
+        row = InboundEmail.objects.select_for_update().get(pk=row.pk)
+        if row.outcome != Outcome.QUARANTINED:
+            return row
+        row.reason = ""
+        row.subject, row.from_address, row.from_name = email.subject, email.from_address, email.from_name
+        _process(email, row, mailbox=row.mailbox)
+        row.reingested_at = timezone.now()
+        row.save()
+    return row
+
+
+def _row(email: ParsedEmail, raw: bytes, *, route: str, mailbox: Mailbox | None, outcome: str) -> InboundEmail:
+    return InboundEmail(
+        email_id=email.message_id,
+        content_hash=email.content_hash,
+        route=route,
+        mailbox=mailbox,
+        outcome=outcome,
+        from_address=address_only(email.from_address)[:320],
+        from_name=email.from_name,
+        subject=email.subject,
+        size=len(raw),
+        raw=_compress(raw),
+    )
+
+
+# --- Refused and unreadable mail ------------------------------------------------------
+
+
+def _check_attachments(email: ParsedEmail) -> None:
+    for attachment in email.attachments:
+        if len(attachment.data) > settings.ATTACHMENT_MAX_BYTES:
+            raise Refused(
+                f"the attachment {attachment.name} is {len(attachment.data) / 1_048_576:.1f} MB; "
+                f"the limit is {settings.ATTACHMENT_MAX_BYTES / 1_048_576:.0f} MB"
+            )
+
+
+def _quarantine(raw: bytes, digest: str, reason: str, *, route: str, mailbox: Mailbox | None) -> InboundEmail:
+    logger.warning("email quarantined: %s", reason)
+    message_id = _header_message_id(raw) or f"derived.{digest[:40]}@helpdesk.invalid"
+    row = InboundEmail(
+        email_id=message_id,
+        content_hash=digest,
+        route=route,
+        mailbox=mailbox,
+        outcome=Outcome.QUARANTINED,
+        reason=reason[:2000],
+        size=len(raw),
+        raw=_compress(raw),
+    )
+    with transaction.atomic():
+        return _insert(row) or _existing(message_id, digest)
+
+
+def _refuse(raw: bytes, digest: str, reason: str, *, route: str, mailbox: Mailbox | None) -> InboundEmail:
+    """Record a refused email (its headers only) and tell a human sender why, once."""
+    try:
+        headers = _header_view(raw)
+        sender = str(headers.get("From", "") or "")
+        subject = " ".join(str(headers.get("Subject", "") or "").split())[:255]
+        automatic = any(
+            (str(headers.get(name, "") or "").strip().lower() not in ("", "no"))
+            for name in ("Auto-Submitted", "X-Autoreply", "X-Autorespond", "List-Id")
+        ) or str(headers.get("Precedence", "") or "").strip().lower() in ("bulk", "junk", "list")
+        address = headers["From"].addresses[0].addr_spec if headers.get("From") and headers["From"].addresses else ""
+    except Exception:
+        sender, subject, automatic, address = "", "", True, ""
+    message_id = _header_message_id(raw) or f"derived.{digest[:40]}@helpdesk.invalid"
+    row = InboundEmail(
+        email_id=message_id,
+        content_hash=digest,
+        route=route,
+        mailbox=mailbox,
+        outcome=Outcome.REFUSED,
+        reason=reason[:2000],
+        from_address=address_only(address)[:320] if address else "",
+        from_name=sender[:255],
+        subject=subject,
+        size=len(raw),
+        raw=_compress(split_headers(raw)),
+    )
+    with transaction.atomic():
+        inserted = _insert(row)
+        if inserted is None:
+            return _existing(message_id, digest)
+        if address and not automatic and not _is_own_address(address) and _may_acknowledge(address):
+            headers_out = automatic_headers()
+            if "@" in message_id and not message_id.startswith("derived."):
+                headers_out["In-Reply-To"] = f"<{message_id}>"
+            email_enqueue(
+                to=address,
+                kind="mail.refused",
+                template="mail/email/refused",
+                context={"subject": subject, "reason": reason, "support_email": settings.SUPPORT_EMAIL},
+                headers=headers_out,
+            )
+            InboundEmail.objects.filter(pk=row.pk).update(acknowledged=True)
+            row.acknowledged = True
+    return row
+
+
+def _is_own_address(address: str) -> bool:
+    local, _, domain = address_only(address).rpartition("@")
+    support_local, _, support_domain = address_only(settings.SUPPORT_EMAIL).rpartition("@")
+    return domain == support_domain and local.split("+", 1)[0] == support_local
+
+
+def _may_acknowledge(address: str) -> bool:
+    """At most MAIL_ACKS_PER_SENDER_PER_HOUR automatic answers to one address an hour."""
+    since = timezone.now() - timedelta(hours=1)
+    sent = InboundEmail.objects.filter(
+        from_address=address_only(address), acknowledged=True, received_at__gte=since
+    ).count()
+    return sent < settings.MAIL_ACKS_PER_SENDER_PER_HOUR
+
+
+# --- A readable email -----------------------------------------------------------------
+
+
+def _uploads(email: ParsedEmail) -> tuple[list[SimpleUploadedFile], list[str]]:
+    """The attachments portal uploads would accept (same limits); the names of the rest."""
+    kept: list[SimpleUploadedFile] = []
+    dropped: list[str] = []
+    for attachment in email.attachments:
+        upload = SimpleUploadedFile(attachment.name, attachment.data, content_type=attachment.content_type)
+        if len(kept) >= settings.ATTACHMENT_MAX_FILES:
+            dropped.append(f"{attachment.name} (more than {settings.ATTACHMENT_MAX_FILES} files)")
+            continue
+        try:
+            validate_uploads([upload])
+        except ValidationError as error:
+            dropped.append(f"{attachment.name} ({' '.join(error.messages)})")
+            continue
+        kept.append(upload)
+    return kept, dropped
+
+
+def _with_dropped(text: str, dropped: list[str]) -> str:
+    if not dropped:
+        return text
+    listed = "\n".join(f"- {name}" for name in dropped)
+    return f"{text}\n\nNot attached here (the original email has them):\n{listed}"
+
+
+def _default_category(mailbox: Mailbox | None) -> Category:
+    if mailbox is not None:
+        return mailbox.category
+    category = Category.objects.filter(slug=settings.MAIL_DEFAULT_CATEGORY).first() or Category.objects.first()
+    if category is None:
+        raise Unreadable("no category exists to file new tickets in; create one, then re-ingest")
+    return category
+
+
+def _envelope(email: ParsedEmail) -> EmailEnvelope:
+    return EmailEnvelope(
+        message_id=email.message_id,
+        from_address=email.from_address,
+        to=", ".join(email.to),
+        cc=", ".join(email.cc),
+        date=email.date,
+        html=email.html,
+    )
+
+
+def _process(email: ParsedEmail, row: InboundEmail, *, mailbox: Mailbox | None) -> None:
+    """Act on a recorded email and set the row's outcome (the caller saves it)."""
+    kind = kinds.classify(email)
+    row.outcome, row.reason = Outcome.QUARANTINED, ""
+    if kind.kind == kinds.OWN:
+        row.outcome, row.reason = Outcome.OWN, kind.reason
+        logger.info("ignored the helpdesk's own email %s", email.message_id)
+        return
+    if kind.kind == kinds.BOUNCE:
+        row.outcome, row.reason = Outcome.BOUNCE, kind.reason
+        _record_bounce(email, row, kind)
+        return
+    match = find_ticket(email)
+    if kind.kind == kinds.AUTOMATIC:
+        row.outcome, row.reason = Outcome.AUTOMATIC, kind.reason
+        row.ticket = match.ticket if match else None
+        return
+
+    sender = address_only(email.from_address)
+    text = latest_reply(email.text) if match else email.text.strip()
+    uploads, dropped = _uploads(email)
+    if match is not None and match.ticket.status != Status.CLOSED:
+        ticket = match.ticket
+        body = _fit(_with_dropped(text or "(no text: see the attachments)", dropped), BODY_MAX)
+        if sender == ticket.customer_email.lower():
+            actor = customer_actor(email.from_name, email.from_address)
+            row.message = services.message_create(
+                ticket=ticket, body=body, actor=actor, attachments=uploads, email=_envelope(email)
+            )
+            row.outcome = Outcome.REPLY
+        else:
+            # Someone other than the customer (a colleague in Cc, a forward): agents see it,
+            # the customer does not, and the ticket's status and clock stay as they are.
+            actor = Actor(type="system", name=(email.from_name or email.from_address)[:255])
+            row.message = services.message_create(
+                ticket=ticket, body=body, actor=actor, internal=True, attachments=uploads, email=_envelope(email)
+            )
+            row.outcome, row.reason = Outcome.NOTE, f"from another sender than the customer ({match.how})"
+        row.ticket = ticket
+        return
+
+    description = _with_dropped(text, dropped)
+    if len(description) < DESCRIPTION_MIN:
+        description = (description + "\n\n" if description else "") + f"(email from {email.from_address})"
+    acknowledge = _may_acknowledge(email.from_address)
+    ticket = services.ticket_create(
+        subject=email.subject or "(no subject)",
+        description=_fit(description, DESCRIPTION_MAX),
+        customer_email=email.from_address,
+        customer_name=email.from_name,
+        category=_default_category(mailbox),
+        priority=mailbox.priority if mailbox is not None else Ticket.Priority.NORMAL,
+        actor=customer_actor(email.from_name, email.from_address),
+        channel=Ticket.Channel.EMAIL,
+        attachments=uploads,
+        acknowledge=acknowledge,
+        follow_up_of=match.ticket if match is not None else None,
+        email_message_id=email.message_id,
+    )
+    row.ticket, row.outcome, row.acknowledged = ticket, Outcome.TICKET, acknowledge
+    if match is not None:
+        row.reason = f"follow-up of closed ticket #{match.ticket.pk}"
+
+
+def _record_bounce(email: ParsedEmail, row: InboundEmail, kind: kinds.Kind) -> None:
+    """Flag the addresses our mail could not reach; link the bounce to the ticket it names."""
+    ticket_id = ticket_for_message_ids(kind.bounced_ids) if kind.bounced_ids else None
+    ticket = Ticket.objects.filter(pk=ticket_id).first() if ticket_id else None
+    row.ticket = ticket
+    addresses = {address_only(value) for value in kind.bounced_recipients if "@" in value}
+    if not addresses and ticket is not None:
+        addresses = {ticket.customer_email.lower()}
+    now = timezone.now()
+    for address in addresses:
+        bounced, created = BouncedAddress.objects.get_or_create(
+            email=address, defaults={"reason": kind.reason, "first_bounced_at": now, "last_bounced_at": now}
+        )
+        if not created:
+            BouncedAddress.objects.filter(pk=bounced.pk).update(
+                bounces=bounced.bounces + 1, last_bounced_at=now, reason=kind.reason
+            )

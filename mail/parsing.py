@@ -1,0 +1,408 @@
+"""Reading one raw email (RFC 5322 bytes) into what the helpdesk keeps of it.
+
+The standard library's parser (policy=default) does the MIME work. What is added here is
+what real mail needs: text in whatever charset a client used or claimed (KOI8-R and
+windows-1251 bodies, labels that lie, unknown labels), HTML-only mail turned into safe text
+with its sanitized HTML kept, attachments and inline images collected, and bounds on
+everything an untrusted sender controls (size, number of parts, nesting).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.utils import getaddresses, parsedate_to_datetime
+
+import nh3
+from bs4 import BeautifulSoup
+from django.conf import settings
+from django.utils import timezone
+
+from tickets.threading import normalize_message_id
+
+
+class Refused(Exception):
+    """An email the helpdesk will not take (too large, too many parts): said to the sender."""
+
+
+class Unreadable(Exception):
+    """An email that cannot be read as one: kept in quarantine with this error."""
+
+
+# Headers a relay adds on the way; left out of the content hash so that one email fetched
+# from two places (or twice) hashes the same.
+TRANSPORT_HEADERS = frozenset(
+    {
+        "received",
+        "delivered-to",
+        "return-path",
+        "x-original-to",
+        "x-received",
+        "arc-seal",
+        "arc-message-signature",
+        "arc-authentication-results",
+        "authentication-results",
+        "received-spf",
+        "x-spam-status",
+        "x-spam-score",
+        "x-spam-flag",
+        "x-gm-message-state",
+        "x-google-smtp-source",
+    }
+)
+
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+_CONTENT_TYPE_LINE = re.compile(rb"^content-type:", re.IGNORECASE | re.MULTILINE)
+_MSGID = re.compile(r"<([^<>\s]{1,998})>")
+
+
+@dataclass
+class Attachment:
+    name: str
+    content_type: str
+    data: bytes
+    inline: bool = False
+
+
+@dataclass
+class ParsedEmail:
+    message_id: str  # normalized; derived from the content when the email has none
+    message_id_derived: bool
+    content_hash: str
+    subject: str
+    from_name: str
+    from_address: str
+    to: list[str]
+    cc: list[str]
+    recipients: list[str]  # every address the email was for: To, Cc, Delivered-To, X-Original-To
+    date: datetime | None
+    in_reply_to: list[str]
+    references: list[str]
+    text: str
+    html: str  # sanitized
+    attachments: list[Attachment] = field(default_factory=list)
+    message: EmailMessage | None = None
+
+    @property
+    def thread_ids(self) -> list[str]:
+        """Ids this email answers, nearest first: In-Reply-To, then References newest first."""
+        seen: list[str] = []
+        for value in [*self.in_reply_to, *reversed(self.references)]:
+            if value not in seen:
+                seen.append(value)
+        return seen
+
+
+def split_headers(raw: bytes) -> bytes:
+    match = _HEADER_END.search(raw)
+    return raw[: match.start()] if match else raw
+
+
+def content_hash(raw: bytes) -> str:
+    """SHA-256 of the email without its transport headers (and line-ending differences)."""
+    lines = raw.replace(b"\r\n", b"\n").split(b"\n")
+    digest = hashlib.sha256()
+    in_headers, skipping = True, False
+    for line in lines:
+        if in_headers:
+            if not line:
+                in_headers = False
+            elif line[:1] in (b" ", b"\t"):
+                if skipping:
+                    continue
+            else:
+                name = line.split(b":", 1)[0].strip().lower().decode("latin-1")
+                skipping = name in TRANSPORT_HEADERS
+                if skipping:
+                    continue
+        digest.update(line)
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def check_bounds(raw: bytes) -> None:
+    """Refuse what is too big to take before parsing it: the size, and the number of parts
+    (counted cheaply as Content-Type lines, so a 5,000-part email costs no parse)."""
+    if len(raw) > settings.MAIL_MAX_BYTES:
+        raise Refused(
+            f"the email is {len(raw) / 1_048_576:.1f} MB; the limit is {settings.MAIL_MAX_BYTES / 1_048_576:.0f} MB"
+        )
+    if len(_CONTENT_TYPE_LINE.findall(raw)) > settings.MAIL_MAX_PARTS + 1:
+        raise Refused(f"the email has more than {settings.MAIL_MAX_PARTS} parts")
+
+
+# --- Text in any charset --------------------------------------------------------------
+
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
+_CYRILLIC_LOWER = re.compile("[\u0430-\u044f\u0451]")
+
+
+def _cyrillic_score(text: str) -> float:
+    letters = _CYRILLIC.findall(text)
+    if not letters:
+        return 0.0
+    # Russian prose is mostly lower case; KOI8-R read as windows-1251 (or the reverse)
+    # turns most letters into capitals.
+    return len(_CYRILLIC_LOWER.findall(text)) / len(letters)
+
+
+def decode_text(data: bytes, declared: str | None) -> str:
+    """Bytes of a text part as text, whatever its label says.
+
+    UTF-8 first when the bytes are valid UTF-8 (a wrong "KOI8-R" label over UTF-8 is common,
+    and other 8-bit text is almost never valid UTF-8), then the declared charset, then the
+    Cyrillic single-byte charsets Russian mail uses, chosen by which reads as prose; Latin-1
+    last, which reads anything.
+    """
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    if declared:
+        try:
+            text = data.decode(declared)
+        except (LookupError, UnicodeDecodeError):
+            pass
+        else:
+            if not _CYRILLIC.search(text) or _cyrillic_score(text) >= 0.5:
+                return text
+    candidates = []
+    for charset in ("windows-1251", "koi8-r"):
+        try:
+            text = data.decode(charset)
+        except UnicodeDecodeError:
+            continue
+        candidates.append((_cyrillic_score(text), text))
+    if candidates:
+        score, text = max(candidates, key=lambda pair: pair[0])
+        if score >= 0.5:
+            return text
+    return data.decode("latin-1")
+
+
+def _part_text(part: EmailMessage) -> str:
+    payload = part.get_payload(decode=True) or b""
+    return decode_text(payload, part.get_content_charset())
+
+
+# --- HTML ---------------------------------------------------------------------------
+
+# Quoted history in HTML mail: Gmail, Outlook (desktop and web), Apple Mail, Thunderbird.
+_HTML_QUOTES = [
+    {"name": "div", "class_": "gmail_quote"},
+    {"name": "div", "id": "divRplyFwdMsg"},
+    {"name": "div", "id": "appendonsend"},
+    {"name": "div", "class_": "moz-cite-prefix"},
+    {"name": "blockquote", "attrs": {"type": "cite"}},
+    {"name": "blockquote", "class_": "gmail_quote"},
+]
+_BLOCKS = ("p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table", "hr")
+
+
+def sanitize_html(html: str) -> str:
+    """HTML safe to show an agent: no scripts, styles, event handlers or remote loads."""
+    return nh3.clean(html, url_schemes={"http", "https", "mailto", "cid"}, link_rel="noopener noreferrer nofollow")
+
+
+def html_to_text(html: str, *, drop_quotes: bool = True) -> str:
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup(["script", "style", "head", "title"]):
+        tag.decompose()
+    if drop_quotes:
+        for selector in _HTML_QUOTES:
+            kwargs = {key: value for key, value in selector.items() if key != "name"}
+            for tag in soup.find_all(selector["name"], **kwargs):
+                # Outlook's header block starts the quote: drop it and all that follows.
+                if tag.get("id") in ("divRplyFwdMsg", "appendonsend"):
+                    for sibling in list(tag.find_next_siblings()):
+                        sibling.decompose()
+                tag.decompose()
+    for tag in soup.find_all("br"):
+        tag.replace_with("\n")
+    for tag in soup.find_all(_BLOCKS):
+        tag.insert_before("\n")
+        tag.insert_after("\n")
+    text = soup.get_text()
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+# --- Addresses, dates, ids ------------------------------------------------------------
+
+
+def _header(message: EmailMessage, name: str) -> str:
+    """A header as text; a malformed one is read raw rather than failing the email."""
+    try:
+        value = message.get(name)
+    except Exception:  # the parser's header classes raise on odd input
+        value = None
+    if value is None:
+        raw = message.get_all(name, failobj=[])
+        return str(raw[0]) if raw else ""
+    return str(value)
+
+
+def _addresses(message: EmailMessage, *names: str) -> list[tuple[str, str]]:
+    values: list[str] = []
+    for name in names:
+        try:
+            values += [str(value) for value in message.get_all(name, failobj=[])]
+        except Exception:  # noqa: S112  # a malformed address header reads as no address
+            continue
+    pairs = []
+    for display, address in getaddresses(values):
+        address = address.strip()
+        if "@" in address and len(address) <= 320 and " " not in address:
+            pairs.append((display.strip(), address))
+    return pairs
+
+
+def _ids(value: str) -> list[str]:
+    return [normalize_message_id(match) for match in _MSGID.findall(value or "")]
+
+
+def _date(message: EmailMessage) -> datetime | None:
+    value = _header(message, "Date")
+    if not value:
+        return None
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if moment is None:
+        return None
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, timezone.utc)
+    return moment
+
+
+def address_only(address: str) -> str:
+    try:
+        return Address(addr_spec=address).addr_spec.lower()
+    except Exception:
+        return address.strip().lower()
+
+
+# --- The email ------------------------------------------------------------------------
+
+
+def _walk(message: EmailMessage, depth: int = 0):
+    if depth > settings.MAIL_MAX_DEPTH:
+        raise Refused(f"the email nests parts more than {settings.MAIL_MAX_DEPTH} deep")
+    yield message
+    if message.is_multipart():
+        for part in message.get_payload():
+            if isinstance(part, EmailMessage):
+                yield from _walk(part, depth + 1)
+
+
+def _filename(part: EmailMessage, index: int) -> str:
+    try:
+        name = part.get_filename()
+    except Exception:
+        name = None
+    if name:
+        return str(name)
+    subtype = part.get_content_subtype() or "bin"
+    return f"part-{index}.{'eml' if part.get_content_type() == 'message/rfc822' else subtype}"
+
+
+def parse(raw: bytes) -> ParsedEmail:
+    """Parse and bound one email; raises Refused or Unreadable."""
+    check_bounds(raw)
+    try:
+        message = BytesParser(policy=policy.default).parsebytes(raw)
+    except Exception as error:  # the parser is lenient; this is the rare hard failure
+        raise Unreadable(f"could not parse the email: {type(error).__name__}: {error}") from error
+    if not message.keys():
+        raise Unreadable("no headers: this is not an email")
+
+    parts = list(_walk(message))
+    if len(parts) > settings.MAIL_MAX_PARTS:
+        raise Refused(f"the email has {len(parts)} parts; the limit is {settings.MAIL_MAX_PARTS}")
+
+    senders = _addresses(message, "From") or _addresses(message, "Sender")
+    if not senders:
+        raise Unreadable("no sender address (From) could be read")
+    from_name, from_address = senders[0]
+
+    subject = " ".join(_header(message, "Subject").split())[:255]
+    plain: list[str] = []
+    html: list[str] = []
+    attachments: list[Attachment] = []
+    for index, part in enumerate(parts):
+        if part.is_multipart():
+            continue
+        content_type = part.get_content_type()
+        try:
+            disposition = part.get_content_disposition()
+        except Exception:
+            disposition = None
+        is_attachment = disposition == "attachment" or (
+            content_type not in ("text/plain", "text/html") and not content_type.startswith("multipart/")
+        )
+        if content_type == "message/rfc822" or part.get_content_maintype() == "message":
+            # A forwarded email: kept whole, as an .eml attachment.
+            inner = part.get_payload()
+            data = (
+                inner[0].as_bytes()
+                if isinstance(inner, list) and inner
+                else bytes(part.get_payload(decode=True) or b"")
+            )
+            attachments.append(Attachment(_filename(part, index), "message/rfc822", data))
+            continue
+        if is_attachment or part.get_filename():
+            data = part.get_payload(decode=True) or b""
+            attachments.append(
+                Attachment(
+                    _filename(part, index),
+                    content_type,
+                    data,
+                    inline=disposition == "inline" or bool(part.get("Content-ID")),
+                )
+            )
+        elif content_type == "text/plain":
+            plain.append(_part_text(part))
+        elif content_type == "text/html":
+            html.append(_part_text(part))
+
+    html_source = "\n".join(html)
+    text = "\n\n".join(chunk.strip() for chunk in plain if chunk.strip())
+    if not text and html_source:
+        text = html_to_text(html_source)
+    message_id_header = _ids(_header(message, "Message-ID"))
+    digest = content_hash(raw)
+    if message_id_header:
+        message_id, derived = message_id_header[0], False
+    else:
+        # No Message-ID: one derived from the content, so a second arrival still collides.
+        message_id, derived = f"derived.{digest[:40]}@helpdesk.invalid", True
+    to = _addresses(message, "To")
+    cc = _addresses(message, "Cc")
+    recipients = [
+        address for _, address in [*to, *cc, *_addresses(message, "Delivered-To", "X-Original-To", "Envelope-To")]
+    ]
+    return ParsedEmail(
+        message_id=message_id,
+        message_id_derived=derived,
+        content_hash=digest,
+        subject=subject,
+        from_name=from_name[:255],
+        from_address=from_address,
+        to=[address for _, address in to],
+        cc=[address for _, address in cc],
+        recipients=recipients,
+        date=_date(message),
+        in_reply_to=_ids(_header(message, "In-Reply-To")),
+        references=_ids(_header(message, "References")),
+        text=text,
+        html=sanitize_html(html_source) if html_source else "",
+        attachments=attachments,
+        message=message,
+    )

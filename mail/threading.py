@@ -1,0 +1,49 @@
+"""Which ticket an incoming email belongs to, in this order:
+
+1. a signed reply address among its recipients (tickets.threading.reply_address): ours,
+   and no other ticket's can be made from it;
+2. In-Reply-To or References naming a Message-ID of a ticket's thread, ours or the
+   customer's (tickets.ThreadMessageId, one unique-index probe);
+3. `[#<id>]` in the subject, only when the sender is that ticket's customer: anyone can type
+   a number.
+
+Matching says nothing of who may write in the ticket's public thread: mail.ingest adds mail
+from anyone but the customer as an internal note.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from mail.parsing import ParsedEmail, address_only
+from tickets.models import Ticket
+from tickets.threading import ticket_for_message_ids, ticket_id_from_address
+
+_SUBJECT_TAG = re.compile(r"\[#(\d{1,12})\]")
+
+
+@dataclass(frozen=True)
+class Match:
+    ticket: Ticket
+    how: str  # "reply address", "message id", "subject"
+
+
+def find_ticket(email: ParsedEmail) -> Match | None:
+    for address in email.recipients:
+        ticket_id = ticket_id_from_address(address)
+        if ticket_id is not None:
+            ticket = Ticket.objects.filter(pk=ticket_id).first()
+            if ticket is not None:
+                return Match(ticket, "reply address")
+    if email.thread_ids:
+        ticket_id = ticket_for_message_ids(email.thread_ids)
+        if ticket_id is not None:
+            ticket = Ticket.objects.filter(pk=ticket_id).first()
+            if ticket is not None:
+                return Match(ticket, "message id")
+    for number in _SUBJECT_TAG.findall(email.subject):
+        ticket = Ticket.objects.filter(pk=int(number), customer_email__iexact=address_only(email.from_address)).first()
+        if ticket is not None:
+            return Match(ticket, "subject")
+    return None
