@@ -167,8 +167,47 @@ class TicketSerializer(serializers.ModelSerializer):
         }
 
 
+def _addresses(text: str) -> list[str]:
+    """Addresses stored comma-separated (Message.email_to / email_cc), as a list."""
+    return [address.strip() for address in text.split(",") if address.strip()]
+
+
+class EmailOriginSerializer(serializers.Serializer):
+    """Where an email message came from, as its headers said (the original is kept by mail)."""
+
+    to = serializers.SerializerMethodField()
+    cc = serializers.SerializerMethodField()
+    date = serializers.DateTimeField(source="email_date", allow_null=True, help_text="The email's Date header")
+
+    def get_fields(self) -> dict:
+        fields = super().get_fields()
+        # "from" is a Python keyword: the field is added here, first, as the header comes first.
+        sender = serializers.EmailField(source="email_from", help_text="The sender's address (From)")
+        return {"from": sender, **fields}
+
+    @extend_schema_field(serializers.ListField(child=serializers.EmailField()))
+    def get_to(self, message: Message) -> list[str]:
+        return _addresses(message.email_to)
+
+    @extend_schema_field(serializers.ListField(child=serializers.EmailField()))
+    def get_cc(self, message: Message) -> list[str]:
+        return _addresses(message.email_cc)
+
+
+def _email_origin(message: Message, zone) -> dict | None:
+    if message.source != Message.Source.EMAIL:
+        return None
+    return {
+        "from": message.email_from,
+        "to": _addresses(message.email_to),
+        "cc": _addresses(message.email_cc),
+        "date": _datetime(message.email_date, zone),
+    }
+
+
 class MessageSerializer(serializers.ModelSerializer):
     attachments = AttachmentSerializer(many=True, read_only=True)
+    email = serializers.SerializerMethodField(help_text="The email's origin when source is email, else null")
 
     class Meta:
         model = Message
@@ -184,8 +223,16 @@ class MessageSerializer(serializers.ModelSerializer):
             "rating_comment",
             "rated_at",
             "attachments",
+            "source",
+            "email",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(EmailOriginSerializer(allow_null=True))
+    def get_email(self, message: Message) -> dict | None:
+        if message.source != Message.Source.EMAIL:
+            return None
+        return EmailOriginSerializer(message).data
 
     def to_representation(self, message: Message) -> dict:
         return _message(message, timezone.get_current_timezone())
@@ -204,6 +251,8 @@ def _message(message: Message, zone) -> dict:
         "rating_comment": message.rating_comment,
         "rated_at": _datetime(message.rated_at, zone),
         "attachments": [_attachment(attachment, zone) for attachment in message.attachment_files()],
+        "source": message.source,
+        "email": _email_origin(message, zone),
     }
 
 
