@@ -25,7 +25,7 @@ from email.parser import BytesParser
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from agents.roles import Actor, customer_actor
@@ -361,3 +361,44 @@ def _record_bounce(email: ParsedEmail, row: InboundEmail, kind: kinds.Kind) -> N
             BouncedAddress.objects.filter(pk=bounced.pk).update(
                 bounces=bounced.bounces + 1, last_bounced_at=now, reason=kind.reason
             )
+
+
+# --- For the routes that fetch mail themselves (IMAP, Maildir, MTA pipe) -------------------
+
+# Failures that go away by themselves (the database or the disk is unavailable): the email
+# stays where it is (in the mailbox, the Maildir, the MTA's queue) and is taken next time.
+TEMPORARY_ERRORS = (OperationalError, InterfaceError, OSError)
+
+# Headers kept of an email too large to take (the rest of it is never read).
+_OVERSIZED_HEADER_BYTES = 256 * 1024
+
+
+def ingest_or_quarantine(raw: bytes, *, route: str, mailbox: Mailbox | None = None) -> InboundEmail:
+    """ingest(), except that an email it fails on for a reason that will not go away by itself
+    (data a service refuses, a bug) is quarantined with that error, re-ingestable from admin,
+    so that one email never blocks a mailbox. TEMPORARY_ERRORS are raised: retry later."""
+    try:
+        return ingest(raw, route=route, mailbox=mailbox)
+    except TEMPORARY_ERRORS:
+        raise
+    except Exception as error:
+        logger.exception("email could not be processed; quarantined")
+        return quarantine(raw, f"could not be processed: {type(error).__name__}: {error}", route=route, mailbox=mailbox)
+
+
+def quarantine(raw: bytes, reason: str, *, route: str, mailbox: Mailbox | None = None) -> InboundEmail:
+    """Keep an email in quarantine with its reason (once: a second arrival returns the row)."""
+    raw = bytes(raw)
+    return _quarantine(raw, content_hash(raw), reason, route=route, mailbox=mailbox)
+
+
+def refuse_oversized(headers: bytes, size: int, *, route: str, mailbox: Mailbox | None = None) -> InboundEmail:
+    """Refuse an email larger than MAIL_MAX_BYTES known by its headers and size alone, as
+    ingest() refuses one it was given whole: recorded with its headers, the sender told why."""
+    headers = split_headers(bytes(headers))[:_OVERSIZED_HEADER_BYTES]
+    reason = f"the email is {size / 1_048_576:.1f} MB; the limit is {settings.MAIL_MAX_BYTES / 1_048_576:.0f} MB"
+    row = _refuse(headers, content_hash(headers), reason, route=route, mailbox=mailbox)
+    if row.size != size:
+        row.size = min(size, 2**31 - 1)
+        InboundEmail.objects.filter(pk=row.pk).update(size=row.size)
+    return row
