@@ -1,4 +1,5 @@
-"""Readiness checks behind /api/health: the database, the cache and the Celery broker.
+"""Readiness checks behind /api/health: the database, the cache and the Celery broker;
+and warnings that apps register (register_warning_check), which never fail readiness.
 
 Each check runs in its own thread so that the three run side by side and a hung
 dependency is reported as failing after HEALTH_CHECK_TIMEOUT seconds instead of holding
@@ -72,6 +73,38 @@ CHECKS: dict[str, Callable[[], None]] = {
     "cache": check_cache,
     "broker": check_broker,
 }
+
+
+# Warnings: what is worth an operator's look but leaves this process ready to serve (a
+# mailbox whose last poll failed, say). Apps above core register theirs from their
+# AppConfig.ready(); core imports no app.
+WarningCheck = Callable[[], list[str]]
+WARNING_CHECKS: dict[str, WarningCheck] = {}
+WARNINGS_SHOWN = 20  # per check, so that a runaway list cannot swell the probe's answer
+
+
+def register_warning_check(name: str, check: WarningCheck) -> None:
+    """Report what `check()` returns (a list of sentences, empty when all is well) under
+    `name` in /api/health's "warnings"; it never makes the answer a 503."""
+    WARNING_CHECKS[name] = check
+
+
+def run_warning_checks() -> dict[str, list[str]]:
+    """name -> its warnings, for the checks that found any. Run in the request's thread once
+    the readiness checks passed (the database answered), one after the other: each is a
+    small query. A check that fails is itself a warning, never an error."""
+    found: dict[str, list[str]] = {}
+    for name, check in WARNING_CHECKS.items():
+        try:
+            warnings = [str(warning) for warning in check()]
+        except Exception as error:  # a broken warning check must not turn readiness off
+            logger.warning("health warning check %s failed", name, exc_info=True)
+            warnings = [f"could not check: {type(error).__name__}"]
+        if len(warnings) > WARNINGS_SHOWN:
+            warnings = [*warnings[:WARNINGS_SHOWN], f"and {len(warnings) - WARNINGS_SHOWN} more"]
+        if warnings:
+            found[name] = warnings
+    return found
 
 
 def run_checks() -> dict[str, str]:

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET
 from django.views.defaults import page_not_found
 from django.views.defaults import server_error as page
 
-from core.health import run_checks
+from core.health import run_checks, run_warning_checks
 
 
 @never_cache
@@ -15,15 +15,20 @@ from core.health import run_checks
 def health(request: HttpRequest) -> JsonResponse:
     """200 when the database, cache and broker all answer; 503 naming the one that did not.
 
+    When all answer, the registered warning checks run too (core.health): what they find
+    is listed under "warnings" (only when there is some) and the answer stays a 200.
+
     Deliberately outside DRF: it needs no authentication and must not depend on the
     session or token tables, which live in the database being checked.
     """
     checks = run_checks()
     healthy = all(result == "ok" for result in checks.values())
-    return JsonResponse(
-        {"status": "ok" if healthy else "error", "checks": checks},
-        status=200 if healthy else 503,
-    )
+    answer: dict = {"status": "ok" if healthy else "error", "checks": checks}
+    if healthy:
+        warnings = run_warning_checks()
+        if warnings:
+            answer["warnings"] = warnings
+    return JsonResponse(answer, status=200 if healthy else 503)
 
 
 @never_cache

@@ -6,4 +6,8 @@ class MailConfig(AppConfig):
     verbose_name = "Email channel"
 
     def ready(self) -> None:
+        from core.health import register_warning_check
         from mail import webhooks  # noqa: F401  # connects the providers' inbound signal
+        from mail.health import failing_mailboxes
+
+        register_warning_check("mail", failing_mailboxes)  # /api/health: mailboxes whose last poll failed
