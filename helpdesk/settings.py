@@ -277,9 +277,10 @@ MAIL_MAILDIR = env.str("MAIL_MAILDIR", default="")
 ANYMAIL = {
     "WEBHOOK_SECRET": env.str("ANYMAIL_WEBHOOK_SECRET", default="") or None,
     "MAILGUN_WEBHOOK_SIGNING_KEY": env.str("MAILGUN_WEBHOOK_SIGNING_KEY", default="") or None,
-    "POSTMARK_WEBHOOK_SECRET": None,
 }
 ANYMAIL = {key: value for key, value in ANYMAIL.items() if value is not None}
+# Calls to those webhooks per client address: "<count>/<s|m|h|d>".
+MAIL_WEBHOOK_RATE = env.str("MAIL_WEBHOOK_RATE", default="600/m")
 
 SLACK_WEBHOOK_URL = env.str("SLACK_WEBHOOK_URL", default="")
 # Seconds a Slack webhook call may take; a slow Slack must not hold a worker.

@@ -39,8 +39,9 @@ urlpatterns = [
     path("portal/", include("feedback.urls")),
     path("accounts/", include("core.accounts")),
     path("agent/", include("workspace.urls")),
+    path("agent/emails/", include("mail.urls")),  # an email's original, for agents
     # Mail providers' inbound webhooks (django-anymail; mail.webhooks takes what they bring).
-    path("mail/", include("anymail.urls")),
+    path("mail/", include("mail.webhook_urls")),
     path("admin/", admin.site.urls),
     path("", include("django_prometheus.urls")),
 ]

@@ -1,6 +1,6 @@
 """Mail providers' inbound webhooks, through django-anymail.
 
-anymail's views (helpdesk/urls.py: /mail/<provider>/inbound/) check each provider's
+anymail's views (mail/webhook_urls.py: /mail/<provider>/inbound/) check each provider's
 signature or the basic-auth secret (ANYMAIL_WEBHOOK_SECRET), turn the provider's payload into
 an email and send the `inbound` signal, received here: the email goes through the same
 ingest as every other route. A provider retrying a webhook delivers the same email again,
