@@ -180,15 +180,14 @@ MATRIX: list[Row] = [
 
     # --- Mail providers' inbound webhooks: off (404) until ANYMAIL_WEBHOOK_SECRET is set;
     # with it, the provider's basic auth and signature decide (mail/tests/test_webhooks.py) --
-    page("mail-inbound:amazon_ses", "POST",  (404,        404,         404,   404,   404,   404,   404)),
-    page("mail-inbound:brevo", "POST",  (404,        404,         404,   404,   404,   404,   404)),
-    page("mail-inbound:mailersend", "POST",  (404,        404,         404,   404,   404,   404,   404)),
-    page("mail-inbound:mailgun", "POST",  (404,        404,         404,   404,   404,   404,   404)),
-    page("mail-inbound:mailjet", "POST",  (404,        404,         404,   404,   404,   404,   404)),
-    page("mail-inbound:postmark", "POST",  (404,        404,         404,   404,   404,   404,   404)),
-    page("mail-inbound:resend", "POST",  (404,        404,         404,   404,   404,   404,   404)),
-    page("mail-inbound:sendgrid", "POST",  (404,        404,         404,   404,   404,   404,   404)),
-    page("mail-inbound:sparkpost", "POST",  (404,        404,         404,   404,   404,   404,   404)),
+    page("mail-inbound:amazon_ses", "POST",         (404,        404,         404,   404,   404,   404,   404)),
+    page("mail-inbound:brevo", "POST",              (404,        404,         404,   404,   404,   404,   404)),
+    page("mail-inbound:mailersend", "POST",         (404,        404,         404,   404,   404,   404,   404)),
+    page("mail-inbound:mailgun", "POST",            (404,        404,         404,   404,   404,   404,   404)),
+    page("mail-inbound:mailjet", "POST",            (404,        404,         404,   404,   404,   404,   404)),
+    page("mail-inbound:postmark", "POST",           (404,        404,         404,   404,   404,   404,   404)),
+    page("mail-inbound:resend", "POST",             (404,        404,         404,   404,   404,   404,   404)),
+    page("mail-inbound:sparkpost", "POST",          (404,        404,         404,   404,   404,   404,   404)),
 
     # --- Customer portal: the private link is the key; only its own ticket behind it -------
     page("portal:ticket-new", "GET",                (200,        200,         200,   200,   200,   200,   200)),
