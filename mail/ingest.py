@@ -299,7 +299,7 @@ def _process(email: ParsedEmail, row: InboundEmail, *, mailbox: Mailbox | None) 
         return
 
     sender = address_only(email.from_address)
-    text = latest_reply(email.text) if match else email.text.strip()
+    text = latest_reply(email.text, subject=email.subject) if match else email.text.strip()
     uploads, dropped = _uploads(email)
     if match is not None and match.ticket.status != Status.CLOSED:
         ticket = match.ticket

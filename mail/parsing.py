@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -59,6 +59,10 @@ TRANSPORT_HEADERS = frozenset(
 
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 _CONTENT_TYPE_LINE = re.compile(rb"^content-type:", re.IGNORECASE | re.MULTILINE)
+# A multipart's boundary parameter (quoted or not), and the start of a header field.
+_BOUNDARY = re.compile(rb"""boundary\s*=\s*(?:"([^"\r\n]{1,200})"|([^\s;"]{1,200}))""", re.IGNORECASE)
+_FIELD_NAME = re.compile(rb"^[!-9;-~]+[ \t]*:")
+_HEADER_CHARSET = re.compile(rb"""charset\s*=\s*"?([\w.:-]{1,40})""", re.IGNORECASE)
 _MSGID = re.compile(r"<([^<>\s]{1,998})>")
 
 
@@ -81,7 +85,7 @@ class ParsedEmail:
     to: list[str]
     cc: list[str]
     recipients: list[str]  # every address the email was for: To, Cc, Delivered-To, X-Original-To
-    date: datetime | None
+    date: datetime  # the Date header, or when it arrived if that is missing or broken
     in_reply_to: list[str]
     references: list[str]
     text: str
@@ -126,15 +130,66 @@ def content_hash(raw: bytes) -> str:
     return digest.hexdigest()
 
 
+def _delimiters(raw: bytes) -> int:
+    """How many boundary lines the email's multiparts have: one per part (and one closing
+    line per multipart), whether or not the parts have headers of their own."""
+    boundaries = {first or second for first, second in _BOUNDARY.findall(raw)}
+    return sum(raw.count(b"\n--" + boundary) for boundary in boundaries)
+
+
 def check_bounds(raw: bytes) -> None:
     """Refuse what is too big to take before parsing it: the size, and the number of parts
-    (counted cheaply as Content-Type lines, so a 5,000-part email costs no parse)."""
+    (counted cheaply as Content-Type lines and boundary lines, so a 5,000-part email costs
+    no parse)."""
     if len(raw) > settings.MAIL_MAX_BYTES:
         raise Refused(
             f"the email is {len(raw) / 1_048_576:.1f} MB; the limit is {settings.MAIL_MAX_BYTES / 1_048_576:.0f} MB"
         )
-    if len(_CONTENT_TYPE_LINE.findall(raw)) > settings.MAIL_MAX_PARTS + 1:
-        raise Refused(f"the email has more than {settings.MAIL_MAX_PARTS} parts")
+    limit = settings.MAIL_MAX_PARTS
+    if len(_CONTENT_TYPE_LINE.findall(raw)) > limit + 1 or _delimiters(raw) > 2 * limit + 1:
+        raise Refused(f"the email has more than {limit} parts")
+
+
+def repair_headers(raw: bytes) -> bytes:
+    """The email with a header block the parser can read whole; the body is left alone.
+
+    - A line in the header block that is neither a header field nor a continuation (a
+      header that lost its colon) is dropped: the parser would take it for the start of
+      the body, and every header after it would be lost.
+    - Raw 8-bit header text (clients that skip RFC 2047) that is not UTF-8 is read in the
+      charset the email declares or the Cyrillic one it reads as, and rewritten as UTF-8,
+      which the parser reads.
+    The mbox "From " line an email may start with is kept (the parser knows it).
+    """
+    match = _HEADER_END.search(raw)
+    head, rest = (raw[: match.start()], raw[match.start() :]) if match else (raw, b"")
+    lines = head.split(b"\n")
+    kept: list[bytes] = []
+    changed, dropping = False, False
+    for index, line in enumerate(lines):
+        if line[:1] in (b" ", b"\t"):
+            if dropping:
+                changed = True
+                continue
+            kept.append(line)
+        elif _FIELD_NAME.match(line) or (index == 0 and line.startswith(b"From ")):
+            dropping = False
+            kept.append(line)
+        else:
+            changed = dropping = True
+    if any(byte >= 0x80 for byte in head):
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError:
+            declared = _HEADER_CHARSET.search(head)
+            eight_bit = b"\n".join(line for line in kept if any(byte >= 0x80 for byte in line))
+            charset = text_charset(eight_bit, declared.group(1).decode("ascii") if declared else None)
+            kept = [
+                line.decode(charset, "replace").encode("utf-8") if any(byte >= 0x80 for byte in line) else line
+                for line in kept
+            ]
+            changed = True
+    return b"\n".join(kept) + rest if changed else raw
 
 
 # --- Text in any charset --------------------------------------------------------------
@@ -153,7 +208,12 @@ def _cyrillic_score(text: str) -> float:
 
 
 def decode_text(data: bytes, declared: str | None) -> str:
-    """Bytes of a text part as text, whatever its label says.
+    """Bytes of a text part as text, whatever its label says (see text_charset)."""
+    return data.decode(text_charset(data, declared), "replace")
+
+
+def text_charset(data: bytes, declared: str | None) -> str:
+    """The charset to read `data` in.
 
     UTF-8 first when the bytes are valid UTF-8 (a wrong "KOI8-R" label over UTF-8 is common,
     and other 8-bit text is almost never valid UTF-8), then the declared charset, then the
@@ -161,9 +221,11 @@ def decode_text(data: bytes, declared: str | None) -> str:
     last, which reads anything.
     """
     try:
-        return data.decode("utf-8")
+        data.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    else:
+        return "utf-8"
     if declared:
         try:
             text = data.decode(declared)
@@ -171,24 +233,62 @@ def decode_text(data: bytes, declared: str | None) -> str:
             pass
         else:
             if not _CYRILLIC.search(text) or _cyrillic_score(text) >= 0.5:
-                return text
+                return declared
     candidates = []
     for charset in ("windows-1251", "koi8-r"):
         try:
             text = data.decode(charset)
         except UnicodeDecodeError:
             continue
-        candidates.append((_cyrillic_score(text), text))
+        candidates.append((_cyrillic_score(text), charset))
     if candidates:
-        score, text = max(candidates, key=lambda pair: pair[0])
+        score, charset = max(candidates, key=lambda pair: pair[0])
         if score >= 0.5:
-            return text
-    return data.decode("latin-1")
+            return charset
+    return "latin-1"
+
+
+def unflow(text: str, *, delsp: bool = False) -> str:
+    """Text/plain; format=flowed (RFC 3676, Thunderbird and Apple Mail) as the writer typed it:
+    a line ending in a space goes on in the next line of the same quote depth."""
+    out: list[str] = []
+    paragraph: str | None = None
+    depth_of_paragraph = 0
+
+    def flush() -> None:
+        nonlocal paragraph
+        if paragraph is not None:
+            out.append((">" * depth_of_paragraph + " " if depth_of_paragraph else "") + paragraph)
+            paragraph = None
+
+    for line in text.split("\n"):
+        depth = len(line) - len(line.lstrip(">"))
+        content = line[depth:]
+        if content.startswith(" "):  # space-stuffed
+            content = content[1:]
+        if paragraph is not None and depth != depth_of_paragraph:
+            flush()
+        flowed = content.endswith(" ") and content.rstrip() != "--"
+        if flowed and delsp:
+            content = content[:-1]
+        paragraph = content if paragraph is None else paragraph + content
+        depth_of_paragraph = depth
+        if not flowed:
+            flush()
+    flush()
+    return "\n".join(out)
 
 
 def _part_text(part: EmailMessage) -> str:
     payload = part.get_payload(decode=True) or b""
-    return decode_text(payload, part.get_content_charset())
+    text = decode_text(payload, part.get_content_charset())
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    try:
+        flowed = str(part.get_param("format", "") or "").lower() == "flowed"
+        delsp = str(part.get_param("delsp", "") or "").lower() == "yes"
+    except Exception:  # an odd Content-Type reads as fixed text
+        flowed = delsp = False
+    return unflow(text, delsp=delsp) if flowed else text
 
 
 # --- HTML ---------------------------------------------------------------------------
@@ -267,19 +367,33 @@ def _ids(value: str) -> list[str]:
     return [normalize_message_id(match) for match in _MSGID.findall(value or "")]
 
 
-def _date(message: EmailMessage) -> datetime | None:
-    value = _header(message, "Date")
-    if not value:
-        return None
+def _moment(value: str) -> datetime | None:
     try:
-        moment = parsedate_to_datetime(value)
+        moment = parsedate_to_datetime(value.strip())
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if moment is None:
         return None
     if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment, timezone.utc)
+        moment = timezone.make_aware(moment, UTC)
     return moment
+
+
+def _date(message: EmailMessage) -> datetime:
+    """The Date header; when it is missing or not a date, the time the newest Received
+    header gives (when our server took it), else now."""
+    moment = _moment(_header(message, "Date"))
+    if moment is not None:
+        return moment
+    try:
+        received = message.get_all("Received", failobj=[])
+    except Exception:
+        received = []
+    for value in received:  # the newest first
+        moment = _moment(str(value).rpartition(";")[2])
+        if moment is not None:
+            return moment
+    return timezone.now()
 
 
 def address_only(address: str) -> str:
@@ -317,7 +431,7 @@ def parse(raw: bytes) -> ParsedEmail:
     """Parse and bound one email; raises Refused or Unreadable."""
     check_bounds(raw)
     try:
-        message = BytesParser(policy=policy.default).parsebytes(raw)
+        message = BytesParser(policy=policy.default).parsebytes(repair_headers(raw))
     except Exception as error:  # the parser is lenient; this is the rare hard failure
         raise Unreadable(f"could not parse the email: {type(error).__name__}: {error}") from error
     if not message.keys():
