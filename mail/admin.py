@@ -1,0 +1,311 @@
+"""The email channel in Django admin: the mailboxes polled and how their last poll went, the
+ledger of every email received (with its quarantine, re-ingestable), and addresses that bounce.
+
+The ledger is read-only here: what an email became is the ingest's doing (mail.ingest), and
+a row deleted would let the same email in a second time. Only a quarantined row may be
+deleted (dismissed), one at a time from its page.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.template.defaultfilters import truncatechars
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from mail.ingest import reingest
+from mail.models import BouncedAddress, InboundEmail, Mailbox, Outcome
+from mail.views import original_response
+
+logger = logging.getLogger(__name__)
+
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+SHORT = 80  # characters of an error or a reason shown in a list
+
+
+class MailboxForm(forms.ModelForm):
+    class Meta:
+        model = Mailbox
+        fields = [
+            "name",
+            "enabled",
+            "host",
+            "port",
+            "security",
+            "username",
+            "password_env",
+            "folder",
+            "category",
+            "priority",
+            "after_import",
+            "move_to",
+        ]
+        help_texts = {
+            "password_env": (
+                "The NAME of the environment variable that holds the password, e.g. IMAP_SUPPORT_PASSWORD; "
+                "set it in the worker's environment. Never the password itself: it would be stored in the database."
+            ),
+            "move_to": "Folder for imported mail when moving (created if missing).",
+            "folder": "The folder polled, usually INBOX.",
+        }
+
+    def clean_password_env(self) -> str:
+        name = self.cleaned_data["password_env"].strip()
+        if not ENV_NAME.fullmatch(name):
+            raise forms.ValidationError(
+                "Give the name of an environment variable (letters, digits and _, not starting with a digit), "
+                "not the password."
+            )
+        return name
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if cleaned.get("after_import") == Mailbox.AfterImport.MOVE and not (cleaned.get("move_to") or "").strip():
+            self.add_error("move_to", "Name the folder to move imported mail to.")
+        return cleaned
+
+
+@admin.register(Mailbox)
+class MailboxAdmin(admin.ModelAdmin):
+    form = MailboxForm
+    list_display = [
+        "name",
+        "enabled",
+        "host",
+        "folder",
+        "last_polled_at",
+        "last_success_at",
+        "short_error",
+        "is_failing",
+    ]
+    list_filter = ["enabled"]
+    search_fields = ["name", "host", "username"]
+    list_select_related = ["category"]
+    readonly_fields = [
+        "last_polled_at",
+        "last_success_at",
+        "last_imported",
+        "last_error_at",
+        "last_error",
+        "uid_validity",
+        "last_uid",
+        "created_at",
+    ]
+    fieldsets = [
+        (None, {"fields": ["name", "enabled"]}),
+        ("Server", {"fields": ["host", "port", "security", "username", "password_env"]}),
+        ("Folders", {"fields": ["folder", "after_import", "move_to"]}),
+        ("New tickets", {"fields": ["category", "priority"]}),
+        (
+            "Last poll",
+            {
+                "fields": [
+                    "last_polled_at",
+                    "last_success_at",
+                    "last_imported",
+                    "last_error_at",
+                    "last_error",
+                    "uid_validity",
+                    "last_uid",
+                    "created_at",
+                ]
+            },
+        ),
+    ]
+    actions = ["poll_now"]
+
+    @admin.display(description="Last error")
+    def short_error(self, mailbox: Mailbox) -> str:
+        return truncatechars(mailbox.last_error, SHORT) if mailbox.failing else ""
+
+    @admin.display(description="Failing", boolean=True)
+    def is_failing(self, mailbox: Mailbox) -> bool:
+        return mailbox.failing
+
+    @admin.action(description="Poll now", permissions=["change"])
+    def poll_now(self, request: HttpRequest, queryset: QuerySet[Mailbox]) -> None:
+        """Poll the selected mailboxes once, here and now (the worker polls them anyway every
+        MAIL_POLL_SECONDS): to see at once whether a new or changed configuration works."""
+        from mail.imap import poll_mailbox  # the IMAP client is only needed here
+
+        for mailbox in queryset.select_related("category"):
+            result = poll_mailbox(mailbox)
+            if result.skipped:
+                self.message_user(request, f"{mailbox}: being polled by the worker right now; try again in a moment.")
+            elif result.error:
+                self.message_user(request, f"{mailbox}: the poll failed: {result.error}", messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    f"{mailbox}: {result.fetched} emails taken, {result.imported} new "
+                    f"({result.quarantined} quarantined, {result.refused} refused).",
+                    messages.SUCCESS,
+                )
+
+
+class OutcomeFilter(admin.SimpleListFilter):
+    """By outcome, with the quarantine first: it is what an administrator comes here for."""
+
+    title = "outcome"
+    parameter_name = "outcome"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        quarantine = [(Outcome.QUARANTINED.value, "Quarantine")]
+        return quarantine + [(value, label) for value, label in Outcome.choices if value != Outcome.QUARANTINED]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() in Outcome.values:
+            return queryset.filter(outcome=self.value())
+        return queryset
+
+
+@admin.register(InboundEmail)
+class InboundEmailAdmin(admin.ModelAdmin):
+    list_display = ["received_at", "outcome", "route", "sender", "subject", "ticket_link", "short_reason"]
+    list_filter = [OutcomeFilter, "route", "mailbox"]
+    search_fields = ["=email_id", "from_address", "subject"]
+    show_full_result_count = False  # the ledger grows large: one count per page, not two
+    fields = [
+        "received_at",
+        "outcome",
+        "reason",
+        "route",
+        "mailbox",
+        "from_address",
+        "from_name",
+        "subject",
+        "email_id",
+        "ticket_link",
+        "message_link",
+        "size",
+        "acknowledged",
+        "reingested_at",
+        "original_link",
+    ]
+    readonly_fields = fields
+    actions = ["reingest_selected"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[InboundEmail]:
+        # The original (up to MAIL_MAX_BYTES, compressed) is read only to be downloaded.
+        return super().get_queryset(request).defer("raw")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: InboundEmail | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: InboundEmail | None = None) -> bool:
+        # A row of the ledger is what keeps a second arrival of its email out: only the
+        # quarantine's rows may go, one by one from their page.
+        return obj is not None and obj.outcome == Outcome.QUARANTINED and super().has_delete_permission(request, obj)
+
+    def has_reingest_permission(self, request: HttpRequest) -> bool:
+        opts = self.opts
+        return request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
+
+    def get_urls(self) -> list:
+        original = self.admin_site.admin_view(self.original_view)
+        name = f"{self.opts.app_label}_{self.opts.model_name}_original"
+        return [path("<int:pk>/original/", original, name=name), *super().get_urls()]
+
+    def original_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        row = self.get_queryset(request).filter(pk=pk).first() if pk < 2**63 else None
+        if row is None or not self.has_view_permission(request, row):
+            raise Http404("No such email.")
+        return original_response(row)
+
+    @admin.display(description="From", ordering="from_address")
+    def sender(self, row: InboundEmail) -> str:
+        return row.from_address or truncatechars(row.from_name, SHORT)
+
+    @admin.display(description="Ticket", ordering="ticket")
+    def ticket_link(self, row: InboundEmail) -> str:
+        if row.ticket_id is None:
+            return "-"
+        return format_html('<a href="{}">#{}</a>', reverse("agent:ticket", args=[row.ticket_id]), row.ticket_id)
+
+    @admin.display(description="Message")
+    def message_link(self, row: InboundEmail) -> str:
+        if row.message_id is None:
+            return "-"
+        url = reverse("agent:ticket", args=[row.ticket_id]) + f"#message-{row.message_id}"
+        return format_html('<a href="{}">message {}</a>', url, row.message_id)
+
+    @admin.display(description="Reason")
+    def short_reason(self, row: InboundEmail) -> str:
+        return truncatechars(row.reason, SHORT)
+
+    @admin.display(description="Original")
+    def original_link(self, row: InboundEmail) -> str:
+        url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_original", args=[row.pk])
+        label = "Download the headers (.eml)" if row.outcome == Outcome.REFUSED else "Download the original (.eml)"
+        return format_html('<a href="{}" download>{}</a>', url, label)
+
+    @admin.action(description="Re-ingest the selected quarantined emails", permissions=["reingest"])
+    def reingest_selected(self, request: HttpRequest, queryset: QuerySet[InboundEmail]) -> None:
+        """Read each quarantined email again (after a fix or a configuration change); one that
+        still fails stays in quarantine with its new error, shown here and kept as its reason."""
+        done: list[str] = []
+        skipped = 0
+        for row in queryset.order_by("received_at", "id"):
+            if row.outcome != Outcome.QUARANTINED:
+                skipped += 1
+                continue
+            try:
+                row = reingest(row)
+            except Exception as error:  # whatever it is, the row stays, the error is told
+                logger.warning("re-ingest of email %s failed", row.pk, exc_info=True)
+                reason = f"re-ingest failed: {type(error).__name__}: {error}"[:2000]
+                InboundEmail.objects.filter(pk=row.pk, outcome=Outcome.QUARANTINED).update(reason=reason)
+                self.message_user(request, f"Email {row.pk} is still in quarantine: {reason}", messages.ERROR)
+                continue
+            where = f" (ticket #{row.ticket_id})" if row.ticket_id else ""
+            done.append(f"{row.pk}: {row.get_outcome_display().lower()}{where}")
+        if done:
+            self.message_user(request, f"Re-ingested {len(done)}: " + "; ".join(done) + ".", messages.SUCCESS)
+        if skipped:
+            self.message_user(request, f"{skipped} selected were not in quarantine and were left as they are.")
+
+    def get_actions(self, request: HttpRequest) -> dict:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+
+@admin.register(BouncedAddress)
+class BouncedAddressAdmin(admin.ModelAdmin):
+    """Addresses our mail bounced from (agents see a warning on their tickets). Un-flag one
+    (delete it) once the customer's address works again."""
+
+    list_display = ["email", "bounces", "first_bounced_at", "last_bounced_at", "short_reason"]
+    search_fields = ["email"]
+    readonly_fields = ["email", "reason", "bounces", "first_bounced_at", "last_bounced_at"]
+    actions = ["unflag"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: BouncedAddress | None = None) -> bool:
+        return False
+
+    def get_actions(self, request: HttpRequest) -> dict:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.display(description="Reason")
+    def short_reason(self, bounced: BouncedAddress) -> str:
+        return truncatechars(bounced.reason, SHORT)
+
+    @admin.action(description="Un-flag: mail to these addresses works again", permissions=["delete"])
+    def unflag(self, request: HttpRequest, queryset: QuerySet[BouncedAddress]) -> None:
+        addresses = sorted(queryset.values_list("email", flat=True))
+        queryset.delete()
+        self.message_user(request, f"Un-flagged {len(addresses)}: {', '.join(addresses)}.", messages.SUCCESS)
