@@ -254,6 +254,8 @@ MATRIX: list[Row] = [
         hides={"notification": ("other_agent", "supervisor", "admin")}),
     page("agent:notifications-read", "POST",        (LOGIN,      LOGIN,       302,   302,   302,   302,   403)),
     page("agent:dashboard", "GET",                  (LOGIN,      LOGIN,       403,   403,   200,   200,   403)),
+    # An email's original (.eml), for agents: it is what their tickets and notes came from.
+    page("mail:original", "GET",                    (LOGIN,      LOGIN,       200,   200,   200,   200,   403)),
 
     # --- Django admin (the rest of its patterns: ADMIN_RULE) --------------------------------
     page("admin:index", "GET",                      (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200, 200, ADMIN_LOGIN)),  # noqa: E501
@@ -304,6 +306,8 @@ def rows_for(pattern: Pattern) -> list[Row]:
 
 @pytest.fixture
 def world(db, settings, category, agent, other_agent, supervisor, admin_user, integration_user):
+    import zlib
+
     from django.contrib.auth.models import User
     from django.utils.http import urlsafe_base64_encode
 
@@ -311,6 +315,7 @@ def world(db, settings, category, agent, other_agent, supervisor, admin_user, in
     from feedback.services import survey_token
     from feedback.tests.factories import FeedbackFactory, SurveyInvitationFactory
     from knowledge.tests.factories import ArticleFactory, FAQFactory
+    from mail.models import InboundEmail
     from notifications.models import Channel
     from notifications.tests.factories import NotificationFactory
     from sla.tests.factories import SLAPolicyFactory, SLAViolationFactory
@@ -346,6 +351,8 @@ def world(db, settings, category, agent, other_agent, supervisor, admin_user, in
         channel=Channel.DASHBOARD, user=agent.user, recipient=agent.user.username, payload={"title": "NOTIFY-8c2"}
     )
     target = AgentFactory(user__username="target", specializations=[category])
+    email = InboundEmail.objects.create(email_id="e@example.org", content_hash="0" * 64, route="pipe",
+                                        outcome="reply", ticket=ticket, size=1, raw=zlib.compress(b"x"))  # fmt: skip
     guessed = Ticket(pk=ticket.pk, access_key="a-guess")
     guessed_survey = type(survey)(pk=survey.pk, key="a-guess")
 
@@ -378,6 +385,7 @@ def world(db, settings, category, agent, other_agent, supervisor, admin_user, in
             "target": target.pk,
             "other_agent": other_agent.pk,
             "unrated ticket": unrated_ticket.pk,
+            "email": email.pk,
         },
         "slugs": {"article": article.slug, "draft": draft.slug},
         "tokens": {
@@ -464,6 +472,7 @@ PK_OBJECT = {
     "survey": "survey",
     "sla-policy": "policy",
     "sla-violation": "violation",
+    "original": "email",
 }
 
 
