@@ -33,6 +33,13 @@ def beat_schedule() -> dict:
             "task": "notifications.tasks.deliver_due_notifications",
             "schedule": 60.0,
         },
+        # Takes new mail from the IMAP mailboxes and the Maildir (MAIL_MAILDIR). A poll that
+        # waited longer than the interval in the queue is dropped: the next one is on its way.
+        "poll-mailboxes": {
+            "task": "mail.tasks.poll_mailboxes",
+            "schedule": settings.MAIL_POLL_SECONDS,
+            "options": {"expires": settings.MAIL_POLL_SECONDS},
+        },
         "clear-expired-sessions": {
             "task": "helpdesk.tasks.clear_expired_sessions",
             "schedule": crontab(minute=17, hour=3),

@@ -1,0 +1,322 @@
+"""Polling the IMAP mailboxes configured in admin (beat task mail.tasks.poll_mailboxes).
+
+One poll of one mailbox:
+1. takes the mailbox's PostgreSQL advisory lock on this worker's connection, with no
+   transaction held: a second worker polling it at that moment skips it (and a killed
+   worker's lock goes with its connection);
+2. logs in and SELECTs the folder, whose answer carries UIDVALIDITY and UIDNEXT: an idle poll
+   is four round trips (greeting, LOGIN, SELECT, LOGOUT) and searches nothing;
+3. takes the UIDs above the mailbox's last_uid (UID SEARCH UID n:*, filtered: a server answers
+   the highest UID even when it is below n), oldest first, at most MAIL_POLL_BATCH. A mailbox
+   with no UID mark yet (its first poll, or after the folder's UIDVALIDITY changed) takes its
+   unread mail only: what was read before the helpdesk came is history, not a flood of new
+   tickets; the ledger's unique constraint keeps an email seen again from counting twice;
+4. for each email: its size (RFC822.SIZE, for the whole batch at once), then BODY.PEEK[],
+   which never sets \\Seen (or, above MAIL_MAX_BYTES, its header only: refused politely
+   unread); mail.ingest records it and returns once committed, and only then is the
+   after-import action applied (\\Seen; MOVE, or COPY + \\Deleted + EXPUNGE, into a folder
+   created when missing; \\Deleted + EXPUNGE) and last_uid moved past it. An email refused
+   for its size is never deleted (only its header was kept): it is marked \\Seen instead.
+
+An email that cannot be read is quarantined by ingest and let go of like the others: it is
+never fetched again. A network error or a timeout (MAIL_IMAP_TIMEOUT per command) ends that
+mailbox's poll with the error recorded on it (Mailbox.failing); the next mailboxes are
+polled all the same. Killed anywhere, a poll loses nothing: before the commit the email is
+still in the folder, unflagged; after it, the ledger makes the next poll's ingest a no-op.
+
+Call these outside any transaction: ingest's commits must be real before an email is flagged.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import ssl
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError
+
+from mail.ingest import TEMPORARY_ERRORS, ingest_or_quarantine, refuse_oversized
+from mail.models import AfterImport, InboundEmail, Mailbox, Outcome, Security
+
+logger = logging.getLogger(__name__)
+
+SEEN = b"\\Seen"
+# Advisory lock keys: (this app's class id, the mailbox's id); the Maildir uses its own class.
+LOCK_CLASS_MAILBOX = 0x6D61696C  # "mail"
+LOCK_CLASS_MAILDIR = 0x6D646972  # "mdir"
+# One FETCH of bodies carries at most this many emails and this many bytes (one bigger
+# email goes alone): few round trips, memory bounded.
+FETCH_CHUNK_EMAILS = 25
+FETCH_CHUNK_BYTES = 8 * 1024 * 1024
+# Header bytes fetched of an email too large to take.
+OVERSIZED_HEADER_BYTES = 256 * 1024
+
+
+class PollError(Exception):
+    """A poll could not go on (the reason is recorded on the mailbox)."""
+
+
+@dataclass
+class PollResult:
+    mailbox: str
+    fetched: int = 0  # emails taken from the server in this poll
+    imported: int = 0  # of which new to the ledger (the rest were known already)
+    quarantined: int = 0
+    refused: int = 0
+    error: str = ""
+    skipped: bool = False  # another worker was polling this mailbox
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+
+@contextmanager
+def advisory_lock(class_id: int, object_id: int) -> Iterator[bool]:
+    """pg_try_advisory_lock on this thread's database connection: yields whether it was taken;
+    released on the way out. Session-level, so no transaction stays open meanwhile."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [class_id, object_id])
+        taken = bool(cursor.fetchone()[0])
+    try:
+        yield taken
+    finally:
+        if taken:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [class_id, object_id])
+            except Exception:
+                # A connection that cannot release its lock must not go back to a pool holding it.
+                logger.exception(
+                    "could not release advisory lock (%s, %s); closing the connection", class_id, object_id
+                )
+                connection.close()
+
+
+def poll_enabled_mailboxes() -> list[PollResult]:
+    """Poll every enabled mailbox once, one after the other; one's failure stops none of the rest."""
+    return [poll_mailbox(mailbox) for mailbox in Mailbox.objects.filter(enabled=True).select_related("category")]
+
+
+def poll_mailbox(mailbox: Mailbox) -> PollResult:
+    """Take a mailbox's new mail in (see the module's docstring)."""
+    started = time.monotonic()
+    result = PollResult(mailbox=mailbox.name)
+    with advisory_lock(LOCK_CLASS_MAILBOX, mailbox.pk) as taken:
+        if not taken:
+            result.skipped = True
+            logger.info("mailbox %s is being polled by another worker; skipped", mailbox.name)
+            return result
+        # Fresh poll state: another worker may have moved it since this row was read.
+        state = Mailbox.objects.filter(pk=mailbox.pk).values("uid_validity", "last_uid").first()
+        if state is None:  # deleted meanwhile
+            result.skipped = True
+            return result
+        mailbox.uid_validity, mailbox.last_uid = state["uid_validity"], state["last_uid"]
+        try:
+            _poll(mailbox, result)
+        except (*TEMPORARY_ERRORS, IMAPClientError, PollError) as error:
+            result.error = _describe(error)
+        result.seconds = time.monotonic() - started
+        _record(mailbox, result)
+    if result.error:
+        logger.warning("mailbox %s: poll failed: %s", mailbox.name, result.error)
+    elif result.fetched:
+        logger.info(
+            "mailbox %s: %d emails taken (%d new) in %.2f s",
+            mailbox.name,
+            result.fetched,
+            result.imported,
+            result.seconds,
+        )
+    return result
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, TimeoutError):
+        return f"timed out after {settings.MAIL_IMAP_TIMEOUT:g} s waiting for the server"
+    text = str(error).strip() or type(error).__name__
+    if isinstance(error, ConnectionRefusedError):
+        return f"connection refused: {text}"
+    return text[:2000]
+
+
+def _record(mailbox: Mailbox, result: PollResult) -> None:
+    """The poll's outcome on the mailbox row, by UPDATE: an admin editing it meanwhile loses nothing."""
+    now = timezone.now()
+    fields: dict = {"last_polled_at": now, "last_imported": result.imported}
+    if result.error:
+        fields.update(last_error=result.error, last_error_at=now)
+    else:
+        fields["last_success_at"] = now
+    Mailbox.objects.filter(pk=mailbox.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(mailbox, name, value)
+
+
+def _connect(mailbox: Mailbox) -> IMAPClient:
+    password = os.environ.get(mailbox.password_env or "")
+    if password is None:
+        raise PollError(f"the environment variable {mailbox.password_env!r} (the password) is not set")
+    timeout = settings.MAIL_IMAP_TIMEOUT
+    if mailbox.security == Security.TLS:
+        client = IMAPClient(
+            mailbox.host, port=mailbox.port, ssl=True, ssl_context=ssl.create_default_context(), timeout=timeout
+        )
+    else:
+        client = IMAPClient(mailbox.host, port=mailbox.port, ssl=False, timeout=timeout)
+        if mailbox.security == Security.STARTTLS:
+            client.starttls(ssl.create_default_context())
+    try:
+        client.login(mailbox.username, password)
+    except BaseException:
+        _close(client)
+        raise
+    return client
+
+
+def _close(client: IMAPClient) -> None:
+    try:
+        client.logout()
+    except Exception:
+        try:
+            client.shutdown()
+        except Exception:
+            logger.debug("closing the IMAP connection failed", exc_info=True)
+
+
+def _poll(mailbox: Mailbox, result: PollResult) -> None:
+    client = _connect(mailbox)
+    try:
+        status = client.select_folder(mailbox.folder)
+        validity = int(status[b"UIDVALIDITY"])
+        uid_next = int(status.get(b"UIDNEXT") or 0)
+        catching_up = mailbox.uid_validity != validity
+        if catching_up:
+            if mailbox.uid_validity is not None:
+                logger.warning(
+                    "mailbox %s: UIDVALIDITY of %s changed (%s -> %s); taking its unread mail again",
+                    mailbox.name,
+                    mailbox.folder,
+                    mailbox.uid_validity,
+                    validity,
+                )
+            uids = sorted(client.search(["UNSEEN"]))
+        elif uid_next and uid_next <= mailbox.last_uid + 1:
+            uids = []  # nothing arrived: the idle poll ends here
+        else:
+            uids = sorted(uid for uid in client.search(["UID", f"{mailbox.last_uid + 1}:*"]) if uid > mailbox.last_uid)
+        batch = uids[: settings.MAIL_POLL_BATCH]
+        if batch:
+            _Session(client, mailbox, result).take(batch)
+        if catching_up and len(uids) <= len(batch):
+            # Every unread email is in: from now on, every UID above the highest one now.
+            highest = (uid_next - 1) if uid_next else max(client.search(["ALL"]), default=0)
+            last_uid = max(highest, batch[-1] if batch else 0)
+            Mailbox.objects.filter(pk=mailbox.pk).update(uid_validity=validity, last_uid=last_uid)
+            mailbox.uid_validity, mailbox.last_uid = validity, last_uid
+    finally:
+        _close(client)
+
+
+def _chunks(uids: list[int], sizes: dict[int, int]) -> Iterator[tuple[bool, list[int]]]:
+    """The UIDs in order, in groups fetched at once: (too large, [uid]) alone, or (False, uids)."""
+    chunk: list[int] = []
+    total = 0
+    for uid in uids:
+        size = sizes[uid]
+        if size > settings.MAIL_MAX_BYTES:
+            if chunk:
+                yield False, chunk
+                chunk, total = [], 0
+            yield True, [uid]
+            continue
+        if chunk and (len(chunk) >= FETCH_CHUNK_EMAILS or total + size > FETCH_CHUNK_BYTES):
+            yield False, chunk
+            chunk, total = [], 0
+        chunk.append(uid)
+        total += size
+    if chunk:
+        yield False, chunk
+
+
+class _Session:
+    """One poll's connection to one mailbox."""
+
+    def __init__(self, client: IMAPClient, mailbox: Mailbox, result: PollResult) -> None:
+        self.client, self.mailbox, self.result = client, mailbox, result
+        self.folder_ready = False
+
+    def take(self, uids: list[int]) -> None:
+        """Ingest the emails of these UIDs, oldest first, letting go of each once committed."""
+        fetched = self.client.fetch(uids, ["RFC822.SIZE"])
+        sizes = {uid: int(data.get(b"RFC822.SIZE", 0)) for uid, data in fetched.items()}
+        present = [uid for uid in uids if uid in sizes]  # the rest were expunged meanwhile
+        for too_large, chunk in _chunks(present, sizes):
+            if too_large:
+                self._refuse(chunk[0], sizes[chunk[0]])
+                continue
+            bodies = self.client.fetch(chunk, ["BODY.PEEK[]"])
+            for uid in chunk:
+                raw = bodies.get(uid, {}).get(b"BODY[]")
+                if raw is None:  # expunged meanwhile
+                    continue
+                since = timezone.now()
+                self._done(uid, ingest_or_quarantine(raw, route="imap", mailbox=self.mailbox), since)
+
+    def _refuse(self, uid: int, size: int) -> None:
+        """Only the header of an email too large to take: refused unread, its sender told why."""
+        data = self.client.fetch([uid], [f"BODY.PEEK[HEADER]<0.{OVERSIZED_HEADER_BYTES}>"]).get(uid, {})
+        header = next((value for key, value in data.items() if key.startswith(b"BODY[HEADER]")), None)
+        if header is None:  # expunged meanwhile
+            return
+        since = timezone.now()
+        self._done(uid, refuse_oversized(header, size, route="imap", mailbox=self.mailbox), since)
+
+    def _done(self, uid: int, row: InboundEmail, since) -> None:
+        """The email's row is committed: let go of it on the server, then move the UID mark past it."""
+        result, mailbox = self.result, self.mailbox
+        result.fetched += 1
+        result.imported += row.received_at >= since  # else the ledger knew it already
+        result.quarantined += row.outcome == Outcome.QUARANTINED
+        result.refused += row.outcome == Outcome.REFUSED
+        action = mailbox.after_import
+        if action == AfterImport.DELETE and row.outcome == Outcome.REFUSED:
+            action = AfterImport.SEEN  # only its header was kept: never destroy the rest
+        if action == AfterImport.MOVE:
+            self._move(uid, mailbox.move_to)
+        elif action == AfterImport.DELETE:
+            self.client.delete_messages([uid], silent=True)
+            self._expunge(uid)
+        else:
+            self.client.add_flags([uid], [SEEN], silent=True)
+        if uid > mailbox.last_uid:
+            Mailbox.objects.filter(pk=mailbox.pk, last_uid__lt=uid).update(last_uid=uid)
+            mailbox.last_uid = uid
+
+    def _move(self, uid: int, folder: str) -> None:
+        if not self.folder_ready:
+            if not self.client.folder_exists(folder):
+                self.client.create_folder(folder)
+            self.folder_ready = True
+        if self.client.has_capability("MOVE"):
+            self.client.move([uid], folder)
+        else:
+            self.client.copy([uid], folder)
+            self.client.delete_messages([uid], silent=True)
+            self._expunge(uid)
+
+    def _expunge(self, uid: int) -> None:
+        if self.client.has_capability("UIDPLUS"):
+            self.client.uid_expunge([uid])
+        else:
+            self.client.expunge()
