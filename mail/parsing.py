@@ -10,6 +10,7 @@ everything an untrusted sender controls (size, number of parts, nesting).
 from __future__ import annotations
 
 import hashlib
+import mimetypes
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -406,14 +407,37 @@ def address_only(address: str) -> str:
 # --- The email ------------------------------------------------------------------------
 
 
-def _walk(message: EmailMessage, depth: int = 0):
+_FORWARDED = ("message/rfc822", "message/global")
+FORWARD_LINE = "---------- Forwarded message ----------"
+
+
+def _walk(entity: EmailMessage, owner: EmailMessage, depth: int = 0):
+    """Every part, depth first, with the email its text belongs to: the email itself, or the
+    forwarded email (message/rfc822) that holds it. Other message/* parts (a bounce's
+    delivery-status blocks) are not entered."""
     if depth > settings.MAIL_MAX_DEPTH:
         raise Refused(f"the email nests parts more than {settings.MAIL_MAX_DEPTH} deep")
-    yield message
-    if message.is_multipart():
-        for part in message.get_payload():
+    yield entity, owner
+    if not entity.is_multipart():
+        return
+    content_type = entity.get_content_type()
+    if content_type in _FORWARDED:
+        for inner in entity.get_payload():
+            if isinstance(inner, EmailMessage):
+                yield from _walk(inner, inner, depth + 1)
+    elif entity.get_content_maintype() != "message":
+        for part in entity.get_payload():
             if isinstance(part, EmailMessage):
-                yield from _walk(part, depth + 1)
+                yield from _walk(part, owner, depth + 1)
+
+
+def _forward_header(message: EmailMessage) -> str:
+    lines = [FORWARD_LINE]
+    for name in ("From", "Date", "Subject", "To", "Cc"):
+        value = " ".join(_header(message, name).split())
+        if value:
+            lines.append(f"{name}: {value}")
+    return "\n".join(lines)
 
 
 def _filename(part: EmailMessage, index: int) -> str:
@@ -423,8 +447,7 @@ def _filename(part: EmailMessage, index: int) -> str:
         name = None
     if name:
         return str(name)
-    subtype = part.get_content_subtype() or "bin"
-    return f"part-{index}.{'eml' if part.get_content_type() == 'message/rfc822' else subtype}"
+    return f"part-{index}{mimetypes.guess_extension(part.get_content_type()) or '.bin'}"
 
 
 def parse(raw: bytes) -> ParsedEmail:
@@ -437,7 +460,7 @@ def parse(raw: bytes) -> ParsedEmail:
     if not message.keys():
         raise Unreadable("no headers: this is not an email")
 
-    parts = list(_walk(message))
+    parts = list(_walk(message, message))
     if len(parts) > settings.MAIL_MAX_PARTS:
         raise Refused(f"the email has {len(parts)} parts; the limit is {settings.MAIL_MAX_PARTS}")
 
@@ -447,10 +470,13 @@ def parse(raw: bytes) -> ParsedEmail:
     from_name, from_address = senders[0]
 
     subject = " ".join(_header(message, "Subject").split())[:255]
-    plain: list[str] = []
-    html: list[str] = []
+    # The text of the email and of each email forwarded in it (as an attachment), in order.
+    plain: dict[int, list[str]] = {}
+    html: dict[int, list[str]] = {}
+    owners: dict[int, EmailMessage] = {}
     attachments: list[Attachment] = []
-    for index, part in enumerate(parts):
+    for index, (part, owner) in enumerate(parts):
+        owners.setdefault(id(owner), owner)
         if part.is_multipart():
             continue
         content_type = part.get_content_type()
@@ -458,19 +484,9 @@ def parse(raw: bytes) -> ParsedEmail:
             disposition = part.get_content_disposition()
         except Exception:
             disposition = None
-        is_attachment = disposition == "attachment" or (
-            content_type not in ("text/plain", "text/html") and not content_type.startswith("multipart/")
-        )
-        if content_type == "message/rfc822" or part.get_content_maintype() == "message":
-            # A forwarded email: kept whole, as an .eml attachment.
-            inner = part.get_payload()
-            data = (
-                inner[0].as_bytes()
-                if isinstance(inner, list) and inner
-                else bytes(part.get_payload(decode=True) or b"")
-            )
-            attachments.append(Attachment(_filename(part, index), "message/rfc822", data))
-            continue
+        if part.get_content_maintype() == "message":
+            continue  # a report's parts (read by mail.classify), or an empty forward
+        is_attachment = disposition == "attachment" or content_type not in ("text/plain", "text/html")
         if is_attachment or part.get_filename():
             data = part.get_payload(decode=True) or b""
             attachments.append(
@@ -482,14 +498,21 @@ def parse(raw: bytes) -> ParsedEmail:
                 )
             )
         elif content_type == "text/plain":
-            plain.append(_part_text(part))
+            plain.setdefault(id(owner), []).append(_part_text(part))
         elif content_type == "text/html":
-            html.append(_part_text(part))
+            html.setdefault(id(owner), []).append(_part_text(part))
 
-    html_source = "\n".join(html)
-    text = "\n\n".join(chunk.strip() for chunk in plain if chunk.strip())
-    if not text and html_source:
-        text = html_to_text(html_source)
+    chunks = []
+    for key, owner in owners.items():
+        chunk = "\n\n".join(value.strip() for value in plain.get(key, []) if value.strip())
+        if not chunk and html.get(key):
+            chunk = html_to_text("\n".join(html[key]), drop_quotes=owner is message)
+        if owner is not message:
+            chunk = f"{_forward_header(owner)}\n\n{chunk}".strip()
+        if chunk:
+            chunks.append(chunk)
+    text = "\n\n".join(chunks)
+    html_source = "\n".join(value for values in html.values() for value in values)
     message_id_header = _ids(_header(message, "Message-ID"))
     digest = content_hash(raw)
     if message_id_header:

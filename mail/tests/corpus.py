@@ -522,6 +522,24 @@ def forwarded_text() -> bytes:
     return _bytes(message)
 
 
+@member
+def forwarded_as_attachment() -> bytes:
+    """Outlook's "Forward as attachment": the forwarded email is a message/rfc822 part with an
+    attachment of its own."""
+    inner = _email(
+        subject="Invoice 2026-118",
+        text="Dear customer,\nyour invoice 2026-118 is overdue.",
+        sender="Billing <billing@vendor.example>",
+        to=CUSTOMER,
+        date="Fri, 04 Dec 2026 18:02:00 +0000",
+        message_id="<invoice-2026-118@vendor.example>",
+    )
+    inner.add_attachment(_pdf(3000), maintype="application", subtype="pdf", filename="invoice-2026-118.pdf")
+    message = _email(subject="FW: Invoice 2026-118", text="Is this invoice ours?", name="forward-attached")
+    message.add_attachment(inner)
+    return _bytes(message)
+
+
 # --- Automatic mail ------------------------------------------------------------------------
 
 
@@ -646,25 +664,67 @@ def dsn_bounce(returned: Sent, recipient: str = CUSTOMER) -> bytes:
 
 
 @member
-def dsn_bounce_full_message(returned: Sent) -> bytes:
-    """A bounce that returns our whole email (message/rfc822) and names no recipient that failed:
-    the address comes from the ticket the returned Message-ID belongs to."""
+def bounce_returning_the_message(returned: Sent) -> bytes:
+    """A qmail-style bounce: no delivery-status report, our whole email returned (message/rfc822)
+    and no recipient named in a form to read: the address is that of the ticket's customer."""
     inner = (
         f"From: {returned.sender}\nTo: someone@example.net\nSubject: {returned.subject}\n"
         f"Message-ID: {returned.message_id}\n\n{returned.text}\n"
     )
     raw = (
-        "From: postmaster@mail.example.net\n"
+        "From: MAILER-DAEMON@mail.example.net\n"
         f"To: {SUPPORT}\n"
-        "Subject: Delivery Status Notification (Failure)\n"
+        "Subject: failure notice\n"
         f"Date: {DATE}\n"
-        "Message-ID: <dsn-2@mail.example.net>\n"
+        "Message-ID: <bounce-qmail@mail.example.net>\n"
         "MIME-Version: 1.0\n"
-        'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\n'
-        "\n--b\nContent-Type: text/plain\n\nDelivery has failed.\n"
-        "\n--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mail.example.net\n\n"
-        "Action: delayed\nStatus: 4.4.7\n"
+        'Content-Type: multipart/mixed; boundary="b"\n'
+        "\n--b\nContent-Type: text/plain\n\nHi. This is the qmail-send program. I'm afraid I wasn't able to "
+        "deliver your message.\n"
         "\n--b\nContent-Type: message/rfc822\n\n" + inner + "\n--b--\n"
+    )
+    return crlf(raw.encode("utf-8"))
+
+
+@member
+def dsn_delayed(returned: Sent) -> bytes:
+    """A delivery status notification that says "delayed, still trying": not a bounce."""
+    raw = (
+        "From: Mail Delivery System <MAILER-DAEMON@mx.example.org>\n"
+        f"To: {SUPPORT}\n"
+        "Subject: Delayed Mail (still being retried)\n"
+        f"Date: {DATE}\n"
+        "Message-ID: <delayed@mx.example.org>\n"
+        "Auto-Submitted: auto-replied\n"
+        "MIME-Version: 1.0\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="d"\n'
+        "\n--d\nContent-Type: text/plain\n\nYour message could not be delivered for 4 hours. It will be retried.\n"
+        "\n--d\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.org\n\n"
+        f"Final-Recipient: rfc822; {CUSTOMER}\nAction: delayed\nStatus: 4.4.1\n"
+        "\n--d\nContent-Type: text/rfc822-headers\n\n"
+        f"Message-ID: {returned.message_id}\nSubject: {returned.subject}\n"
+        "\n--d--\n"
+    )
+    return crlf(raw.encode("utf-8"))
+
+
+@member
+def read_receipt(sent: Sent) -> bytes:
+    """A read receipt (RFC 8098 disposition notification), sent by the customer's client."""
+    raw = (
+        f"From: {CUSTOMER_NAME} <{CUSTOMER}>\n"
+        f"To: {sent.reply_to}\n"
+        f"Subject: Read: {sent.subject}\n"
+        f"Date: {DATE}\n"
+        "Message-ID: <mdn@mail.example.org>\n"
+        f"In-Reply-To: {sent.message_id}\n"
+        "MIME-Version: 1.0\n"
+        'Content-Type: multipart/report; report-type=disposition-notification; boundary="r"\n'
+        "\n--r\nContent-Type: text/plain\n\nYour message was read on Monday.\n"
+        "\n--r\nContent-Type: message/disposition-notification\n\n"
+        f"Final-Recipient: rfc822; {CUSTOMER}\nOriginal-Message-ID: {sent.message_id}\n"
+        "Disposition: manual-action/MDN-sent-manually; displayed\n"
+        "\n--r--\n"
     )
     return crlf(raw.encode("utf-8"))
 

@@ -121,6 +121,16 @@ NEW_TICKETS = [
     ("long_message_id_request", "Long id", "My client makes very long ids.", CUSTOMER, CUSTOMER_NAME, []),
     ("no_message_id", "No id", "My client sends no Message-ID.", CUSTOMER, CUSTOMER_NAME, []),
     (
+        "forwarded_as_attachment",
+        "FW: Invoice 2026-118",
+        "Is this invoice ours?\n\n---------- Forwarded message ----------\n"
+        "From: Billing <billing@vendor.example>\nDate: Fri, 04 Dec 2026 18:02:00 +0000\n"
+        f"Subject: Invoice 2026-118\nTo: {CUSTOMER}\n\nDear customer,\nyour invoice 2026-118 is overdue.",
+        CUSTOMER,
+        CUSTOMER_NAME,
+        [("invoice-2026-118.pdf", 3000, "application/pdf")],
+    ),
+    (
         "attachments_mixed",
         "Files",
         "The files you asked for.\n\nNot attached here (the original email has them):\n"
@@ -340,6 +350,8 @@ AUTOMATIC = [
     ("list_mail", Outcome.AUTOMATIC),
     ("empty_return_path", Outcome.AUTOMATIC),
     ("mailer_daemon", Outcome.BOUNCE),
+    ("dsn_delayed", Outcome.AUTOMATIC),
+    ("read_receipt", Outcome.AUTOMATIC),
 ]
 
 
@@ -364,6 +376,7 @@ def test_automatic_mail_on_a_pending_ticket_changes_nothing(builder, outcome):
     assert Notification.objects.count() == notifications
     assert deliver() == []
     assert Ticket.objects.count() == 1
+    assert not BouncedAddress.objects.exists()
 
 
 @pytest.mark.parametrize("builder", ["auto_submitted", "x_autoreply", "precedence_bulk", "list_mail", "spam_flagged"])
@@ -424,10 +437,32 @@ def test_a_bounce_of_our_mail_flags_the_customer_address():
 def test_a_bounce_naming_no_recipient_flags_the_customer_of_the_returned_email():
     ticket, sent = open_ticket()
 
-    row = ingest(corpus.dsn_bounce_full_message(sent), route="pipe")
+    row = ingest(corpus.bounce_returning_the_message(sent), route="pipe")
 
     assert (row.outcome, row.ticket) == (Outcome.BOUNCE, ticket)
     assert list(BouncedAddress.objects.values_list("email", flat=True)) == [CUSTOMER]
+    assert Ticket.objects.count() == 1
+    assert deliver() == []
+
+
+def test_a_delay_notice_is_not_a_bounce():
+    _, sent = open_ticket()
+
+    row = ingest(corpus.dsn_delayed(sent), route="pipe")
+
+    assert (row.outcome, row.reason) == (Outcome.AUTOMATIC, "delivery status notification (delayed)")
+    assert not BouncedAddress.objects.exists()
+    assert deliver() == []
+
+
+def test_a_second_bounce_counts_on_the_same_address():
+    _, sent = open_ticket()
+    ingest(corpus.dsn_bounce(sent), route="pipe")
+    second = corpus.dsn_bounce(sent).replace(b"<20261130101501.4F2A1@mx.example.org>", b"<second@mx.example.org>")
+
+    ingest(second, route="pipe")
+
+    assert BouncedAddress.objects.get(email=CUSTOMER).bounces == 2
 
 
 # --- Refused, quarantined ------------------------------------------------------------------
