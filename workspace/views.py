@@ -15,6 +15,7 @@ from agents.models import Agent
 from agents.roles import actor_for, agent_for, is_supervisor
 from knowledge.models import Article
 from knowledge.views import suggestions_for
+from mail.models import BouncedAddress, InboundEmail, Outcome
 from sla.badges import ticket_clock, ticket_clocks
 from tickets import selectors, services
 from tickets.assignment import AssignmentError, open_load, ticket_assign
@@ -102,8 +103,33 @@ def _ticket_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:
         "saved_query": saved_query,
         "last_public": last_public,
         "my_agent_id": agent.pk if agent else None,
+        **_email_context(ticket, conversation),
         **extra,
     }
+
+
+def _email_context(ticket: Ticket, conversation: list[Message]) -> dict:
+    """What the page shows of email, in two queries whatever the conversation's length: the
+    email that opened the ticket and each email message's original (the ledger's rows of this
+    ticket; read only when there is email on it), and whether mail to the customer bounces.
+    Each message is given `original_id`, the ledger row to download it from."""
+    opened_by = None
+    originals: dict[int, int] = {}
+    if ticket.channel == Ticket.Channel.EMAIL or any(m.source == Message.Source.EMAIL for m in conversation):
+        rows = (
+            InboundEmail.objects.filter(ticket=ticket, outcome__in=[Outcome.TICKET, Outcome.REPLY, Outcome.NOTE])
+            .order_by("received_at", "id")
+            .only("id", "message_id", "outcome", "from_address", "received_at")
+        )
+        for row in rows:
+            if row.message_id is not None:
+                originals[row.message_id] = row.pk
+            elif row.outcome == Outcome.TICKET and opened_by is None:
+                opened_by = row
+    for message in conversation:
+        message.original_id = originals.get(message.pk)
+    bounced = BouncedAddress.objects.filter(email=ticket.customer_email.lower()).first()
+    return {"opened_by_email": opened_by, "bounced": bounced}
 
 
 def _prefill(request: HttpRequest, ticket: Ticket, *, agent_name: str) -> str:
