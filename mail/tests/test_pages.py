@@ -199,3 +199,23 @@ def test_email_costs_the_ticket_page_a_constant_number_of_queries(signed_in, thr
     assert before == after
     # Beside a ticket without email: the ledger's rows of the ticket, one query.
     assert after - count(signed_in, f"/agent/tickets/{plain.pk}") == 1
+
+
+def test_the_demo_data_has_email_to_show(settings, signed_in):
+    from django.core.management import call_command
+
+    from helpdesk.management.commands.seed_demo import DEMO_EMAIL_SUBJECT, Command
+    from mail.models import Mailbox
+    from tickets.models import Category, Ticket
+
+    settings.DEBUG = True
+    call_command("seed_demo", verbosity=0)
+    Command().seed_mail({category.slug: category for category in Category.objects.all()})  # a second run
+
+    ticket = Ticket.objects.get(subject=DEMO_EMAIL_SUBJECT)
+    outcomes = sorted(InboundEmail.objects.values_list("outcome", flat=True))
+    assert outcomes == ["note", "quarantined", "reply", "ticket"]
+    assert Mailbox.objects.get().failing
+    page = signed_in.get(f"/agent/tickets/{ticket.pk}").content.decode()
+    for shown in ("Opened by email", "from another sender", "Formatted version", "Mail to this address bounces"):
+        assert shown in page

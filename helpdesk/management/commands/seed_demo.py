@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import contextlib
 from datetime import time, timedelta
+from email import policy as email_policy
+from email.message import EmailMessage
+from email.utils import format_datetime
 from typing import Any
 
 from django.conf import settings
@@ -21,6 +24,8 @@ from helpdesk.management.commands.demo_articles import DEMO_ARTICLES, DEMO_FAQS,
 from helpdesk.management.commands.demo_tickets import DEMO_TICKETS
 from knowledge import services as kb
 from knowledge.models import FAQ, Article
+from mail.ingest import ingest
+from mail.models import BouncedAddress, Mailbox
 from sla import services as sla_clock
 from sla.holidays import HolidayImportError, holidays_import
 from sla.models import BusinessCalendar, BusinessHours, SLAPolicy
@@ -38,6 +43,13 @@ PATHS = {
     Status.CLOSED: [Status.OPEN, Status.RESOLVED, Status.CLOSED],
 }
 DEMO_DOMAIN = "customers.example.com"
+DEMO_EMAIL_SUBJECT = "CSV export fails with an encoding error"
+DEMO_EMAIL_CUSTOMER = f"marta.lopez@{DEMO_DOMAIN}"
+DEMO_EMAIL_TEXT = (
+    "Hello,\n\nsince this morning the monthly CSV export stops with "
+    "'UnicodeEncodeError: charmap codec can't encode character'. Names with accents seem to cause it.\n\n"
+    "Marta Lopez\nFinance, Customers Ltd"
+)
 
 CATEGORIES = [
     ("general", "General", "Questions that fit nowhere else"),
@@ -55,6 +67,26 @@ AGENTS = [
     ("dana", "Dana Kowalski", "agent", "America/New_York", 12, ["billing", "general"]),
     ("emil", "Emil Svensson", "agent", "Europe/Stockholm", 10, ["general", "technical", "other"]),
 ]
+
+
+def demo_email(
+    subject: str, text: str, *, uid: str, sender: str = "", cc: str = "", html: str = "", in_reply_to: str = ""
+) -> bytes:
+    """A customer's email as a mail client sends it."""
+    message = EmailMessage(policy=email_policy.default)
+    message["From"] = sender or f"Marta Lopez <{DEMO_EMAIL_CUSTOMER}>"
+    message["To"] = settings.SUPPORT_EMAIL
+    if cc:
+        message["Cc"] = cc
+    message["Subject"] = subject
+    message["Message-ID"] = f"<{uid}@mail.{DEMO_DOMAIN}>"
+    message["Date"] = format_datetime(timezone.now() - timedelta(hours=2))
+    if in_reply_to:
+        message["In-Reply-To"] = message["References"] = f"<{in_reply_to}@mail.{DEMO_DOMAIN}>"
+    message.set_content(text)
+    if html:
+        message.add_alternative(html, subtype="html")
+    return bytes(message)
 
 
 class Command(BaseCommand):
@@ -119,6 +151,7 @@ class Command(BaseCommand):
         self.seed_knowledge(author=admin)
         self.seed_feedback()
         self.seed_saved_replies(categories)
+        self.seed_mail(categories)
 
         self.stdout.write(
             self.style.SUCCESS(
@@ -130,6 +163,61 @@ class Command(BaseCommand):
                 f"password: {options['admin_password']}\n"
                 f"Agent logins: {', '.join(a[0] for a in AGENTS)}  password: {options['agent_password']}"
             )
+        )
+
+    def seed_mail(self, categories: dict) -> None:
+        """The email channel's demo: a mailbox whose last poll failed (its password's variable
+        is not set: the worker records just that), a ticket opened by email with the
+        customer's reply and a colleague's note, one email in quarantine, an address that
+        bounces. The emails go through the ingest service as the worker's would, once."""
+        mailbox, _ = Mailbox.objects.get_or_create(
+            name="Support inbox",
+            defaults={
+                "host": "imap.example.com",
+                "username": "support@example.com",
+                "password_env": "HELPDESK_DEMO_IMAP_PASSWORD",
+                "category": categories["general"],
+            },
+        )
+        if mailbox.last_polled_at is None:
+            now = timezone.now()
+            Mailbox.objects.filter(pk=mailbox.pk).update(
+                last_polled_at=now,
+                last_success_at=now - timedelta(hours=3),
+                last_error_at=now,
+                last_error="the environment variable 'HELPDESK_DEMO_IMAP_PASSWORD' (the password) is not set",
+            )
+        if Ticket.objects.filter(customer_email=DEMO_EMAIL_CUSTOMER, subject=DEMO_EMAIL_SUBJECT).exists():
+            return  # the emails' dates are relative to now: the same email on a later run would differ
+        opened = ingest(demo_email(DEMO_EMAIL_SUBJECT, DEMO_EMAIL_TEXT, uid="demo-1"), route="imap", mailbox=mailbox)
+        if opened.ticket_id is None:
+            raise CommandError(f"the demo email did not open a ticket: {opened.get_outcome_display()} {opened.reason}")
+        ingest(
+            demo_email(
+                f"Re: [#{opened.ticket_id}] {DEMO_EMAIL_SUBJECT}",
+                "The error appears only on the Windows laptops; the Macs export fine.",
+                uid="demo-2",
+                cc="Piotr Nowak <piotr.nowak@customers.example.com>",
+                html="<p>The error appears only on the <b>Windows</b> laptops; the Macs export fine.</p>",
+            ),
+            route="imap",
+            mailbox=mailbox,
+        )
+        ingest(
+            demo_email(
+                f"Re: {DEMO_EMAIL_SUBJECT}",
+                "For what it is worth: our Windows laptops got the October update last week.",
+                uid="demo-3",
+                sender="Piotr Nowak <piotr.nowak@customers.example.com>",
+                in_reply_to="demo-2",
+            ),
+            route="imap",
+            mailbox=mailbox,
+        )
+        ingest(b"Subject: hello\r\n\r\nAn email without a sender.\r\n", route="imap", mailbox=mailbox)
+        BouncedAddress.objects.get_or_create(
+            email=DEMO_EMAIL_CUSTOMER,
+            defaults={"reason": "552 5.2.2 The recipient's mailbox is full", "bounces": 2},
         )
 
     def seed_saved_replies(self, categories: dict) -> None:
