@@ -63,6 +63,7 @@ _CONTENT_TYPE_LINE = re.compile(rb"^content-type:", re.IGNORECASE | re.MULTILINE
 # A multipart's boundary parameter (quoted or not), and the start of a header field.
 _BOUNDARY = re.compile(rb"""boundary\s*=\s*(?:"([^"\r\n]{1,200})"|([^\s;"]{1,200}))""", re.IGNORECASE)
 _FIELD_NAME = re.compile(rb"^[!-9;-~]+[ \t]*:")
+_EIGHT_BIT = re.compile(rb"[\x80-\xff]")
 _HEADER_CHARSET = re.compile(rb"""charset\s*=\s*"?([\w.:-]{1,40})""", re.IGNORECASE)
 _MSGID = re.compile(r"<([^<>\s]{1,998})>")
 
@@ -155,8 +156,9 @@ def repair_headers(raw: bytes) -> bytes:
     """The email with a header block the parser can read whole; the body is left alone.
 
     - A line in the header block that is neither a header field nor a continuation (a
-      header that lost its colon) is dropped: the parser would take it for the start of
-      the body, and every header after it would be lost.
+      header that lost its colon) is dropped when header fields follow it: the parser would
+      take it for the start of the body, and every header after it would be lost. When no
+      field follows, the body starts there (the empty line between them was missing).
     - Raw 8-bit header text (clients that skip RFC 2047) that is not UTF-8 is read in the
       charset the email declares or the Cyrillic one it reads as, and rewritten as UTF-8,
       which the parser reads.
@@ -165,46 +167,65 @@ def repair_headers(raw: bytes) -> bytes:
     match = _HEADER_END.search(raw)
     head, rest = (raw[: match.start()], raw[match.start() :]) if match else (raw, b"")
     lines = head.split(b"\n")
+    fields = [
+        index
+        for index, line in enumerate(lines)
+        if _FIELD_NAME.match(line) or (index == 0 and line.startswith(b"From "))
+    ]
+    last_field = fields[-1] if fields else -1
+    field_lines = set(fields)
     kept: list[bytes] = []
     changed, dropping = False, False
     for index, line in enumerate(lines):
+        if index > last_field and line[:1] not in (b" ", b"\t"):
+            # Nothing but body text from here: give it the empty line it lacked.
+            rest = b"\n" + b"\n".join(lines[index:]) + rest
+            changed = True
+            break
         if line[:1] in (b" ", b"\t"):
             if dropping:
-                changed = True
                 continue
             kept.append(line)
-        elif _FIELD_NAME.match(line) or (index == 0 and line.startswith(b"From ")):
+        elif index in field_lines:
             dropping = False
             kept.append(line)
         else:
             changed = dropping = True
-    if any(byte >= 0x80 for byte in head):
+    head = b"\n".join(kept)
+    if _EIGHT_BIT.search(head):
         try:
             head.decode("utf-8")
         except UnicodeDecodeError:
             declared = _HEADER_CHARSET.search(head)
-            eight_bit = b"\n".join(line for line in kept if any(byte >= 0x80 for byte in line))
+            eight_bit = b"\n".join(line for line in kept if _EIGHT_BIT.search(line))
             charset = text_charset(eight_bit, declared.group(1).decode("ascii") if declared else None)
-            kept = [
-                line.decode(charset, "replace").encode("utf-8") if any(byte >= 0x80 for byte in line) else line
-                for line in kept
-            ]
+            head = b"\n".join(
+                line.decode(charset, "replace").encode("utf-8") if _EIGHT_BIT.search(line) else line for line in kept
+            )
             changed = True
-    return b"\n".join(kept) + rest if changed else raw
+    return head + rest if changed else raw
 
 
 # --- Text in any charset --------------------------------------------------------------
 
 _CYRILLIC = re.compile("[\u0400-\u04ff]")
 _CYRILLIC_LOWER = re.compile("[\u0430-\u044f\u0451]")
+_LATIN = re.compile("[A-Za-z]")
+_WORD = re.compile(r"[^\W\d_]+")
 
 
 def _cyrillic_score(text: str) -> float:
+    """How much `text` reads as Russian prose: the share of its Cyrillic letters in lower case
+    (KOI8-R read as windows-1251, or the reverse, turns most letters into capitals); 0 when
+    its Cyrillic letters sit inside Latin words, as Latin-1 text read as windows-1251 does
+    ("Grьяe aus Mьnchen")."""
     letters = _CYRILLIC.findall(text)
     if not letters:
         return 0.0
-    # Russian prose is mostly lower case; KOI8-R read as windows-1251 (or the reverse)
-    # turns most letters into capitals.
+    words = [word for word in _WORD.findall(text) if _CYRILLIC.search(word)]
+    mixed = sum(1 for word in words if _LATIN.search(word))
+    if words and mixed / len(words) > 0.2:
+        return 0.0
     return len(_CYRILLIC_LOWER.findall(text)) / len(letters)
 
 
@@ -218,8 +239,9 @@ def text_charset(data: bytes, declared: str | None) -> str:
 
     UTF-8 first when the bytes are valid UTF-8 (a wrong "KOI8-R" label over UTF-8 is common,
     and other 8-bit text is almost never valid UTF-8), then the declared charset, then the
-    Cyrillic single-byte charsets Russian mail uses, chosen by which reads as prose; Latin-1
-    last, which reads anything.
+    Cyrillic single-byte charsets Russian mail uses, chosen by which reads as prose; then
+    windows-1252 (Latin-1 with the quotes and dashes Windows adds), and Latin-1 last, which
+    reads anything.
     """
     try:
         data.decode("utf-8")
@@ -246,7 +268,11 @@ def text_charset(data: bytes, declared: str | None) -> str:
         score, charset = max(candidates, key=lambda pair: pair[0])
         if score >= 0.5:
             return charset
-    return "latin-1"
+    try:
+        data.decode("windows-1252")
+    except UnicodeDecodeError:
+        return "latin-1"
+    return "windows-1252"
 
 
 def unflow(text: str, *, delsp: bool = False) -> str:

@@ -97,7 +97,7 @@ def latest_reply(text: str, *, subject: str = "") -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     marker = _MARKER.search(text)
     if marker is not None:
-        text = text[: marker.start()]
+        text = _without_attribution(text[: marker.start()])
     elif _FORWARD_SUBJECT.match(subject):
         return text.strip()
     lines = text.split("\n")
@@ -144,6 +144,15 @@ def _trailing_quote_start(lines: list[str]) -> int:
     if above and _ATTRIBUTION.search(lines[above - 1].strip()) and any(line.strip() for line in lines[: above - 1]):
         return above - 1  # its header line, in a language the tables lack ("Le … a écrit :")
     return start
+
+
+def _without_attribution(text: str) -> str:
+    """Text cut at our marker, without the line its client put above the quote (in any
+    language: "Le … a écrit :")."""
+    lines = _drop_separators(text.split("\n"))
+    if len(lines) > 1 and _ATTRIBUTION.search(lines[-1].strip()):
+        lines = lines[:-1]
+    return "\n".join(lines)
 
 
 def _drop_separators(lines: list[str]) -> list[str]:
