@@ -31,8 +31,11 @@ WITH_DATABASE := $(BIN)/python -m core.embedded_postgres
 
 run: $(VENV)/.runtime-installed
 	DEBUG=$${DEBUG:-true} SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} PATH="$(CURDIR)/$(BIN):$$PATH" \
+		MAIL_MAILDIR=$${MAIL_MAILDIR:-$(CURDIR)/var/maildir} \
 		$(WITH_DATABASE) sh -c 'python manage.py migrate --no-input && python manage.py seed_demo \
+		&& mkdir -p "$$MAIL_MAILDIR/new" "$$MAIL_MAILDIR/cur" "$$MAIL_MAILDIR/tmp" \
 		&& echo "Starting web (http://127.0.0.1:$(PORT)), Celery worker and beat. Ctrl-C stops all of them." \
+		&& echo "An email file (.eml) put in $$MAIL_MAILDIR/new/ becomes a ticket at the next mail poll (every $${MAIL_POLL_SECONDS:-60} s)." \
 		&& exec honcho start --env /dev/null --port $(PORT)'
 
 test: $(VENV)/.dev-installed

@@ -72,7 +72,10 @@ def poll_maildir(path: str | os.PathLike) -> MaildirResult:
     at most MAIL_POLL_BATCH per poll."""
     root = Path(path)
     result = MaildirResult(path=str(root))
-    stdlib_mailbox.Maildir(root, create=True)  # new/, cur/, tmp/
+    root.parent.mkdir(parents=True, exist_ok=True)
+    stdlib_mailbox.Maildir(root, create=True)  # new/, cur/, tmp/ (for a folder it creates)
+    for sub in ("new", "cur", "tmp"):
+        (root / sub).mkdir(mode=0o700, exist_ok=True)
     with advisory_lock(LOCK_CLASS_MAILDIR, zlib.crc32(str(root.resolve()).encode()) & 0x7FFFFFFF) as taken:
         if not taken:
             result.skipped = True

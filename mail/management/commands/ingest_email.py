@@ -13,6 +13,7 @@ import sys
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 EX_TEMPFAIL = 75
 _DRAIN_CHUNK = 1024 * 1024
@@ -25,6 +26,11 @@ class Command(BaseCommand):
     requires_system_checks: list[str] = []
 
     def handle(self, *args, **options) -> None:
+        if connection.connection is None:
+            # One email, then the process ends: a plain connection, not a pool, whose retries in
+            # the background would turn "connection refused" into DATABASE_POOL_TIMEOUT seconds
+            # of waiting and log lines in the MTA's report.
+            connection.settings_dict["OPTIONS"].pop("pool", None)
         stdin = sys.stdin.buffer
         raw = stdin.read(settings.MAIL_MAX_BYTES + 1)
         size = len(raw)
