@@ -132,10 +132,15 @@ def content_hash(raw: bytes) -> str:
     return digest.hexdigest()
 
 
-def _delimiters(raw: bytes) -> int:
+def _delimiters(raw: bytes, limit: int) -> int:
     """How many boundary lines the email's multiparts have: one per part (and one closing
-    line per multipart), whether or not the parts have headers of their own."""
-    boundaries = {first or second for first, second in _BOUNDARY.findall(raw)}
+    line per multipart), whether or not the parts have headers of their own. Past `limit`
+    boundaries declared (one per multipart) it stops counting: so many cannot be fewer parts."""
+    boundaries: set[bytes] = set()
+    for match in _BOUNDARY.finditer(raw):
+        boundaries.add(match.group(1) or match.group(2))
+        if len(boundaries) > limit:
+            return limit + 1
     return sum(raw.count(b"\n--" + boundary) for boundary in boundaries)
 
 
@@ -148,7 +153,7 @@ def check_bounds(raw: bytes) -> None:
             f"the email is {len(raw) / 1_048_576:.1f} MB; the limit is {settings.MAIL_MAX_BYTES / 1_048_576:.0f} MB"
         )
     limit = settings.MAIL_MAX_PARTS
-    if len(_CONTENT_TYPE_LINE.findall(raw)) > limit + 1 or _delimiters(raw) > 2 * limit + 1:
+    if len(_CONTENT_TYPE_LINE.findall(raw)) > limit + 1 or _delimiters(raw, 2 * limit + 1) > 2 * limit + 1:
         raise Refused(f"the email has more than {limit} parts")
 
 

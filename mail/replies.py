@@ -87,6 +87,9 @@ _SIGN_OFF_WORDS = (
 # A sign-off alone on its line, or followed by a name: "Best regards," "Thanks, Anna" (and the Russian ones).
 _NAME = r"[A-ZА-ЯЁ][\w'.-]*(?: [A-ZА-ЯЁ][\w'.-]*){0,2}"
 _SIGN_OFF = re.compile(rf"^(?i:{_SIGN_OFF_WORDS})\s*[,.!]?(?:\s*,?\s*{_NAME})?\s*[.!]?$")
+# Quote headers are looked for in the first SCAN_LINES lines, on lines up to HEADER_LINE_MAX long.
+SCAN_LINES = 500
+HEADER_LINE_MAX = 200
 # What a signature may hold under its sign-off: a few short lines.
 SIGNATURE_MAX_LINES = 6
 SIGNATURE_LINE_MAX = 80
@@ -101,9 +104,7 @@ def latest_reply(text: str, *, subject: str = "") -> str:
     elif _FORWARD_SUBJECT.match(subject):
         return text.strip()
     lines = text.split("\n")
-    # Matched on the lines stripped, as the library's tables expect; the number of lines is
-    # the same, so a line index holds for the text as written.
-    normalized = "\n".join(line.strip() for line in lines)
+    normalized = _normalized(lines)
     try:
         header = _quote_header(normalized)
     except Exception:  # a regex on odd input must not lose the email
@@ -114,6 +115,17 @@ def latest_reply(text: str, *, subject: str = "") -> str:
     end = normalized.count("\n", 0, header) if header is not None else _trailing_quote_start(lines)
     kept = _drop_signature(_drop_separators(lines[:end]))
     return "\n".join(kept).strip() or text.strip()
+
+
+def _normalized(lines: list[str]) -> str:
+    """The lines the quote headers are looked for in: stripped, as the library's tables
+    expect, one for one, so a line index holds for the text as written. Only the first
+    SCAN_LINES, and a line longer than any header is a placeholder: some of the tables'
+    patterns take time growing with the square of a line's length."""
+    return "\n".join(
+        stripped if len(stripped) <= HEADER_LINE_MAX else "…"
+        for stripped in (line.strip() for line in lines[:SCAN_LINES])
+    )
 
 
 def _quote_header(normalized: str) -> int | None:

@@ -412,3 +412,14 @@ def test_base64_in_a_header_charset_it_does_not_name_is_still_text():
     raw = f"From: a@example.org\nSubject: =?koi8-r?B?{word}?=\n\nbody\n".encode()
 
     assert parse(raw).subject  # some text, never an error
+
+
+def test_a_flood_of_boundary_parameters_is_refused_without_counting_each(settings):
+    settings.MAIL_MAX_PARTS = 200
+    flood = b"".join(b'boundary="b%d"\r\n' % n for n in range(200_000))
+    raw = corpus.plain_request().replace(b"Anna\r\n", b"Anna\r\n" + flood)
+
+    started = time.perf_counter()
+    with pytest.raises(Refused, match="more than 200 parts"):
+        check_bounds(raw)
+    assert time.perf_counter() - started < 0.2

@@ -3,6 +3,8 @@ or the signature, in English and Russian, and nothing of the answer lost."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from mail.replies import latest_reply
@@ -171,3 +173,15 @@ def test_text_with_no_quote_is_kept_as_written():
 def test_odd_input_is_never_lost():
     for text in ["", ">", "> > >", "\n\n\n", "От:\nКому:", "wrote:" * 1000]:
         assert latest_reply(text) == text.strip()
+
+
+def test_a_crafted_long_line_costs_no_time():
+    """The library's "On … wrote:" pattern takes time growing with the square of a line's
+    length: lines longer than any header are never given to it."""
+    text = "answer\nOn " + "a " * 100_000 + "\n\nOn Mon, 30 Nov 2026 at 10:15, Helpdesk wrote:\n" + QUOTE
+
+    started = time.perf_counter()
+    reply = latest_reply(text)
+
+    assert time.perf_counter() - started < 0.2
+    assert reply == "answer\nOn " + ("a " * 100_000).strip()
