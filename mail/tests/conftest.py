@@ -12,9 +12,9 @@ PASSWORD_ENV = "HELPDESK_TEST_IMAP_PASSWORD"
 @pytest.fixture(scope="session")
 def dovecot():
     """One dovecot for the whole session (started in ~10 ms); each test uses users of its own."""
-    server = Dovecot().start()
+    server = Dovecot()
     try:
-        yield server
+        yield server.start()
     finally:
         server.stop()
 

@@ -48,7 +48,9 @@ userdb {{
   driver = static
   args = uid={uid} gid={gid} home={root}/mail/%u
 }}
+# No chroot: that needs root, and a test server has nothing to hide.
 service imap-login {{
+  chroot =
   inet_listener imap {{
     port = {port}
   }}
@@ -58,11 +60,13 @@ service imap-login {{
 }}
 # No growing delays after the wrong-password tests' failed logins (anvil's auth penalty).
 service anvil {{
+  chroot =
   unix_listener anvil-auth-penalty {{
     mode = 0
   }}
 }}
 default_internal_user = {internal_user}
+default_internal_group = {internal_group}
 default_login_user = {login_user}
 first_valid_uid = 1
 """
@@ -97,7 +101,7 @@ class Dovecot:
             self.root.chmod(0o755)
         else:
             internal = login = getpass.getuser()
-            uid, gid = os.getuid(), grp.getgrgid(os.getgid()).gr_gid
+            uid, gid = os.getuid(), os.getgid()
         self.config.write_text(
             CONFIG.format(
                 root=self.root,
@@ -106,6 +110,7 @@ class Dovecot:
                 uid=uid,
                 gid=gid,
                 internal_user=internal,
+                internal_group=grp.getgrgid(gid).gr_name,
                 login_user=login,
             )
         )
