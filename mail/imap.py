@@ -31,17 +31,19 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import ssl
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 from imapclient import IMAPClient
-from imapclient.exceptions import IMAPClientError
+from imapclient.exceptions import IMAPClientError, LoginError
 
 from mail.ingest import TEMPORARY_ERRORS, ingest_or_quarantine, refuse_oversized
 from mail.models import AfterImport, InboundEmail, Mailbox, Outcome, Security
@@ -58,6 +60,9 @@ FETCH_CHUNK_EMAILS = 25
 FETCH_CHUNK_BYTES = 8 * 1024 * 1024
 # Header bytes fetched of an email too large to take.
 OVERSIZED_HEADER_BYTES = 256 * 1024
+
+
+_BYTES_REPR = re.compile(r"""^b(['"])(.*)\1$""", re.DOTALL)
 
 
 class PollError(Exception):
@@ -126,6 +131,11 @@ def poll_mailbox(mailbox: Mailbox) -> PollResult:
             _poll(mailbox, result)
         except (*TEMPORARY_ERRORS, IMAPClientError, PollError) as error:
             result.error = _describe(error)
+        except SoftTimeLimitExceeded:
+            raise
+        except Exception as error:  # a server answering nonsense, a bug: the next mailboxes still get polled
+            logger.exception("mailbox %s: unexpected error", mailbox.name)
+            result.error = f"unexpected error: {type(error).__name__}: {error}"[:2000]
         result.seconds = time.monotonic() - started
         _record(mailbox, result)
     if result.error:
@@ -144,10 +154,16 @@ def poll_mailbox(mailbox: Mailbox) -> PollResult:
 def _describe(error: BaseException) -> str:
     if isinstance(error, TimeoutError):
         return f"timed out after {settings.MAIL_IMAP_TIMEOUT:g} s waiting for the server"
-    text = str(error).strip() or type(error).__name__
-    if isinstance(error, ConnectionRefusedError):
-        return f"connection refused: {text}"
-    return text[:2000]
+    if isinstance(error, IMAPClientError):
+        # imaplib's errors carry the server's bytes: b'[AUTHENTICATIONFAILED] Authentication failed.'
+        text = " ".join(arg.decode("utf-8", "replace") if isinstance(arg, bytes) else str(arg) for arg in error.args)
+        text = _BYTES_REPR.sub(r"\2", text)  # LoginError holds str(b'...')
+        text = f"login failed: {text}" if isinstance(error, LoginError) else text
+    elif isinstance(error, OSError):
+        text = f"{type(error).__name__}: {error}"  # ConnectionRefusedError: [Errno 111] Connection refused
+    else:
+        text = str(error)
+    return (text.strip() or type(error).__name__)[:2000]
 
 
 def _record(mailbox: Mailbox, result: PollResult) -> None:
@@ -174,9 +190,9 @@ def _connect(mailbox: Mailbox) -> IMAPClient:
         )
     else:
         client = IMAPClient(mailbox.host, port=mailbox.port, ssl=False, timeout=timeout)
+    try:
         if mailbox.security == Security.STARTTLS:
             client.starttls(ssl.create_default_context())
-    try:
         client.login(mailbox.username, password)
     except BaseException:
         _close(client)

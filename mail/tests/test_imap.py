@@ -154,6 +154,34 @@ def test_an_unreadable_email_between_two_good_ones_is_quarantined_and_never_fetc
     assert InboundEmail.objects.count() == 3
 
 
+def test_an_email_that_ingest_fails_on_is_quarantined_with_the_error_and_the_next_one_taken(
+    dovecot, imap_user, make_mailbox, monkeypatch
+):
+    """A bug or data a service refuses must not block the mailbox at that email forever."""
+    from mail import ingest as ingest_module
+
+    real = ingest_module._process
+
+    def process(email, row, *, mailbox):
+        if email.subject == "Trips a bug":
+            raise RuntimeError("a bug in processing")
+        return real(email, row, mailbox=mailbox)
+
+    monkeypatch.setattr(ingest_module, "_process", process)
+    bad = dovecot.append(imap_user, simple_email(subject="Trips a bug"))
+    good = dovecot.append(imap_user, simple_email(subject="Fine"))
+    mailbox = make_mailbox(imap_user)
+
+    result = poll_mailbox(mailbox)
+
+    assert (result.error, result.fetched, result.quarantined) == ("", 2, 1)
+    assert list(Ticket.objects.values_list("subject", flat=True)) == ["Fine"]
+    row = InboundEmail.objects.get(outcome=Outcome.QUARANTINED)
+    assert row.reason == "could not be processed: RuntimeError: a bug in processing"
+    assert b"Trips a bug" in original_bytes(row)
+    assert dovecot.messages(imap_user) == {bad: {SEEN}, good: {SEEN}}
+
+
 def test_a_failing_mailbox_is_recorded_and_the_others_are_polled_all_the_same(dovecot, make_mailbox, monkeypatch):
     good_user, bad_user, unset_user = dovecot.new_user(), dovecot.new_user(), dovecot.new_user()
     for user in (good_user, bad_user, unset_user):
@@ -162,12 +190,14 @@ def test_a_failing_mailbox_is_recorded_and_the_others_are_polled_all_the_same(do
     bad = make_mailbox(bad_user, name="a-wrong-password", password_env="HELPDESK_TEST_WRONG_PASSWORD")
     unset = make_mailbox(unset_user, name="b-unset-password", password_env="HELPDESK_TEST_NO_SUCH_VARIABLE")
     good = make_mailbox(good_user, name="c-good")
+    make_mailbox(dovecot.new_user(), name="c-no-such-folder", folder="No such folder")
     make_mailbox(dovecot.new_user(), name="d-disabled", enabled=False, password_env="HELPDESK_TEST_NO_SUCH_VARIABLE")
 
     results = {result.mailbox: result for result in poll_enabled_mailboxes()}
 
-    assert sorted(results) == ["a-wrong-password", "b-unset-password", "c-good"]
-    assert "AUTHENTICATIONFAILED" in results["a-wrong-password"].error
+    assert sorted(results) == ["a-wrong-password", "b-unset-password", "c-good", "c-no-such-folder"]
+    assert "Mailbox doesn't exist: No such folder" in results["c-no-such-folder"].error
+    assert results["a-wrong-password"].error.startswith("login failed: [AUTHENTICATIONFAILED]")
     assert "HELPDESK_TEST_NO_SUCH_VARIABLE" in results["b-unset-password"].error
     assert results["c-good"].fetched == 1
     assert list(Ticket.objects.values_list("subject", flat=True)) == [f"For {good_user}"]
@@ -192,7 +222,7 @@ def test_an_unreachable_or_silent_server_fails_the_poll_quickly(make_mailbox, cl
     results = {result.mailbox: result for result in poll_enabled_mailboxes()}
 
     assert time.monotonic() - started < 5
-    assert "refused" in results["refused"].error.lower()
+    assert results["refused"].error.startswith("ConnectionRefusedError")
     assert "timed out" in results["silent"].error
     assert fresh(refused).failing and fresh(silent).failing
 
