@@ -130,7 +130,7 @@ def poll_mailbox(mailbox: Mailbox) -> PollResult:
         try:
             _poll(mailbox, result)
         except (*TEMPORARY_ERRORS, IMAPClientError, PollError) as error:
-            result.error = _describe(error)
+            result.error = _describe(error, mailbox)
         except SoftTimeLimitExceeded:
             raise
         except Exception as error:  # a server answering nonsense, a bug: the next mailboxes still get polled
@@ -151,16 +151,19 @@ def poll_mailbox(mailbox: Mailbox) -> PollResult:
     return result
 
 
-def _describe(error: BaseException) -> str:
+def _describe(error: BaseException, mailbox: Mailbox) -> str:
+    server = f"{mailbox.host}:{mailbox.port}"
     if isinstance(error, TimeoutError):
-        return f"timed out after {settings.MAIL_IMAP_TIMEOUT:g} s waiting for the server"
+        return f"timed out after {settings.MAIL_IMAP_TIMEOUT:g} s waiting for {server}"
+    if isinstance(error, ConnectionRefusedError):
+        return f"connection refused by {server}"
     if isinstance(error, IMAPClientError):
         # imaplib's errors carry the server's bytes: b'[AUTHENTICATIONFAILED] Authentication failed.'
         text = " ".join(arg.decode("utf-8", "replace") if isinstance(arg, bytes) else str(arg) for arg in error.args)
         text = _BYTES_REPR.sub(r"\2", text)  # LoginError holds str(b'...')
         text = f"login failed: {text}" if isinstance(error, LoginError) else text
     elif isinstance(error, OSError):
-        text = f"{type(error).__name__}: {error}"  # ConnectionRefusedError: [Errno 111] Connection refused
+        text = f"{server}: {type(error).__name__}: {error}"  # gaierror: [Errno -2] Name or service not known
     else:
         text = str(error)
     return (text.strip() or type(error).__name__)[:2000]
