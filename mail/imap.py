@@ -237,10 +237,17 @@ def _poll(mailbox: Mailbox, result: PollResult) -> None:
         batch = uids[: settings.MAIL_POLL_BATCH]
         if batch:
             _Session(client, mailbox, result).take(batch)
-        if catching_up and len(uids) <= len(batch):
-            # Every unread email is in: from now on, every UID above the highest one now.
+        if len(uids) > len(batch):
+            return  # the rest next time
+        # Every email found is in. No UID below UIDNEXT can appear any more (UIDs are never
+        # reused), so the mark moves up to it: after a catch-up, read mail is left behind;
+        # after emails deleted before they were polled, the next idle poll searches nothing.
+        if catching_up:
             highest = (uid_next - 1) if uid_next else max(client.search(["ALL"]), default=0)
             last_uid = max(highest, batch[-1] if batch else 0)
+        else:
+            last_uid = max(mailbox.last_uid, uid_next - 1)
+        if catching_up or last_uid != mailbox.last_uid:
             Mailbox.objects.filter(pk=mailbox.pk).update(uid_validity=validity, last_uid=last_uid)
             mailbox.uid_validity, mailbox.last_uid = validity, last_uid
     finally:

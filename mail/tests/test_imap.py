@@ -99,6 +99,42 @@ def test_the_first_poll_takes_unread_mail_only(dovecot, imap_user, make_mailbox)
     assert dovecot.messages(imap_user) == {old: {SEEN}, new: {SEEN}}
 
 
+def test_a_poll_takes_at_most_mail_poll_batch_emails_and_the_next_one_the_rest(
+    dovecot, imap_user, make_mailbox, settings
+):
+    settings.MAIL_POLL_BATCH = 2
+    for number in range(3):
+        dovecot.append(imap_user, simple_email(subject=f"Early {number}"))
+    mailbox = make_mailbox(imap_user)
+
+    # The first poll (unread mail only) over two polls; then new mail by UID over two.
+    assert [poll_mailbox(mailbox).fetched for _ in range(3)] == [2, 1, 0]
+    uids = [dovecot.append(imap_user, simple_email(subject=f"Later {number}")) for number in range(3)]
+    assert [poll_mailbox(mailbox).fetched for _ in range(3)] == [2, 1, 0]
+
+    assert Ticket.objects.count() == InboundEmail.objects.count() == 6
+    assert fresh(mailbox).last_uid == uids[-1]
+
+
+def test_the_uid_mark_moves_past_emails_deleted_before_they_were_polled(dovecot, imap_user, make_mailbox):
+    dovecot.append(imap_user, simple_email())
+    mailbox = make_mailbox(imap_user)
+    assert poll_mailbox(mailbox).fetched == 1
+    gone = dovecot.append(imap_user, simple_email(subject="Deleted in webmail at once"))
+    client = dovecot.client(imap_user)
+    client.select_folder("INBOX")
+    client.delete_messages([gone])
+    client.uid_expunge([gone])
+    client.logout()
+
+    assert poll_mailbox(mailbox).fetched == 0
+
+    # UID SEARCH <gone>:* answers the highest UID left (the first email's): not taken again,
+    # and the mark is past the gap, so the next idle poll needs no search.
+    assert Ticket.objects.count() == 1
+    assert fresh(mailbox).last_uid == gone
+
+
 @pytest.mark.parametrize(
     ("after_import", "move_to", "inbox", "moved"),
     [
