@@ -10,7 +10,8 @@ One poll of one mailbox:
    the highest UID even when it is below n), oldest first, at most MAIL_POLL_BATCH. A mailbox
    with no UID mark yet (its first poll, or after the folder's UIDVALIDITY changed) takes its
    unread mail only: what was read before the helpdesk came is history, not a flood of new
-   tickets; the ledger's unique constraint keeps an email seen again from counting twice;
+   tickets; the ledger's unique constraint keeps an email seen again from counting twice.
+   After a complete pass the mark moves up to UIDNEXT - 1 (UIDs are never reused);
 4. for each email: its size (RFC822.SIZE, for the whole batch at once), then BODY.PEEK[],
    which never sets \\Seen (or, above MAIL_MAX_BYTES, its header only: refused politely
    unread); mail.ingest records it and returns once committed, and only then is the
