@@ -13,6 +13,12 @@ and streamed with COPY:
 - Two processes generate tickets and messages side by side, one per core.
 - Due times come from the real business-time arithmetic (sla.business_time) and the policy
   of each ticket's priority, so the SLA scan sees what production would.
+- Every message gets the Message-ID of the email it was (tickets_threadmessageid): agents'
+  replies an outgoing id under the site's domain, customers' messages and notes an incoming
+  one; written set-based from tickets_message once the messages are in.
+
+The seed writes the columns the database has: `bench.migration` seeds at the schema before a
+migration (e.g. before tickets 0013 added Message.source) to time that migration.
 """
 
 from __future__ import annotations
@@ -23,11 +29,13 @@ import multiprocessing
 import random
 import secrets
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import psycopg
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import User
 from django.core.management import call_command
@@ -134,6 +142,9 @@ MESSAGE_COLUMNS = [
     "rating_comment",
     "rated_at",
 ]
+# Written when the schema has them (tickets 0013 on): where each message came from, and the
+# envelope of a customer's email. HTML bodies stay empty (the text is what every reader uses).
+MESSAGE_EMAIL_COLUMNS = ["source", "email_from", "email_to", "email_cc", "body_html"]
 
 
 @dataclass(frozen=True)
@@ -152,6 +163,7 @@ class Plan:
     agent_names: dict[int, str]
     policies: dict[str, PolicyInfo]
     conninfo: str
+    message_sources: bool  # the schema has MESSAGE_EMAIL_COLUMNS
 
 
 def _created_at(plan: Plan, index: int, rng: random.Random) -> datetime:
@@ -176,11 +188,13 @@ def _generate(plan: Plan, part: int) -> tuple[int, int]:
     own = psycopg.connect(plan.conninfo, autocommit=True)
     own.execute("SET session_replication_role = replica")
 
+    message_columns = MESSAGE_COLUMNS + (MESSAGE_EMAIL_COLUMNS if plan.message_sources else [])
+
     def flush() -> None:
         with own.cursor() as cursor:
             for table, columns, rows in [
                 ("bench_ticket_stage", [*TICKET_COLUMNS, "public_text"], ticket_rows),
-                ("tickets_message", MESSAGE_COLUMNS, message_rows),
+                ("tickets_message", message_columns, message_rows),
                 ("tickets_ticket_tags", ["ticket_id", "tag_id"], tag_rows),
             ]:
                 with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
@@ -233,12 +247,13 @@ def _generate(plan: Plan, part: int) -> tuple[int, int]:
         description = words.text(rng, rng.randint(25, 60)).capitalize() + "."
         updated = closed or resolved or paused or responded or created
         bodies = []
+        ticket_messages: list[tuple] = []
         author = plan.agent_names.get(agent, "") if agent else ""
         if responded:
             reply = f"Hello {name}, thanks for reaching out. " + words.text(rng, rng.randint(15, 40)) + "."
             bodies.append(reply)
             rated = status == "closed" and rng.random() < 0.1
-            message_rows.append(
+            ticket_messages.append(
                 (
                     ticket_id,
                     "agent",
@@ -254,7 +269,7 @@ def _generate(plan: Plan, part: int) -> tuple[int, int]:
             )
             follow = words.text(rng, rng.randint(10, 30)).capitalize() + "."
             bodies.append(follow)
-            message_rows.append(
+            ticket_messages.append(
                 (
                     ticket_id,
                     "customer",
@@ -271,7 +286,7 @@ def _generate(plan: Plan, part: int) -> tuple[int, int]:
             messages += 2
             if rng.random() < 0.5:
                 note = "Internal: " + words.text(rng, rng.randint(8, 20)) + "."
-                message_rows.append(
+                ticket_messages.append(
                     (
                         ticket_id,
                         "agent",
@@ -291,8 +306,14 @@ def _generate(plan: Plan, part: int) -> tuple[int, int]:
                 follow = "Any update? " + words.text(rng, rng.randint(8, 20)) + "."
                 bodies.append(follow)
                 moment = min(created + timedelta(hours=hours), plan.now)
-                message_rows.append((ticket_id, "customer", None, name, follow, False, moment, None, "", None))
+                ticket_messages.append((ticket_id, "customer", None, name, follow, False, moment, None, "", None))
                 messages += 1
+        category = rng.choice(plan.categories)  # drawn in this order: the same tickets as before
+        channel = rng.choice(CHANNELS)
+        if plan.message_sources:
+            message_rows.extend(row + _email_columns(row, channel, email) for row in ticket_messages)
+        else:
+            message_rows.extend(ticket_messages)
         ticket_rows.append(
             (
                 ticket_id,
@@ -301,9 +322,9 @@ def _generate(plan: Plan, part: int) -> tuple[int, int]:
                 email,
                 name,
                 "",
-                rng.choice(plan.categories),
+                category,
                 priority,
-                rng.choice(CHANNELS),
+                channel,
                 agent,
                 status,
                 created,
@@ -332,6 +353,27 @@ def _generate(plan: Plan, part: int) -> tuple[int, int]:
     flush()
     connection.close()
     return messages, tags
+
+
+def _email_columns(row: tuple, channel: str, email: str) -> tuple:
+    """MESSAGE_EMAIL_COLUMNS of a message row: the source as tickets 0013 backfills it, and a
+    customer's email envelope when it came by email."""
+    author_type = row[1]
+    if author_type != "customer":
+        return ("agent", "", "", "", "")
+    source = channel if channel in ("api", "email") else "portal"
+    if source == "email":
+        return (source, email, settings.SUPPORT_EMAIL, "", "")
+    return (source, "", "", "", "")
+
+
+def _columns(table: str) -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = %s",
+            [table],
+        )
+        return {row[0] for row in cursor.fetchall()}
 
 
 def _conninfo() -> str:
@@ -366,6 +408,7 @@ BIG_TABLES = [
     "feedback_feedback",
     "feedback_surveyinvitation",
     "knowledge_article",
+    "tickets_threadmessageid",
 ]
 
 
@@ -490,8 +533,12 @@ def _feedback(scale: Scale, now: datetime) -> None:
         cursor.execute("DROP TABLE bench_rated")
 
 
-def seed(scale: Scale, *, now: datetime, log=print) -> dict[str, float]:
-    """Seed the (fresh, migrated) database; return seconds per phase."""
+def seed(scale: Scale, *, now: datetime, log=print, after_demo: Callable[[], None] | None = None) -> dict[str, float]:
+    """Seed the (fresh, migrated) database; return seconds per phase.
+
+    `after_demo` runs once the demo data and agents are in, before the bulk of the rows: the
+    place to take the schema back to an earlier migration (bench.migration).
+    """
     timings: dict[str, float] = {}
     began = time.perf_counter()
 
@@ -507,7 +554,11 @@ def seed(scale: Scale, *, now: datetime, log=print) -> dict[str, float]:
         Tag.objects.get_or_create(name=name)
     tags = list(Tag.objects.values_list("id", flat=True))
     _agents(scale, categories)
+    if after_demo is not None:
+        after_demo()
     mark = phase("demo data, agents", mark)
+    message_sources = set(MESSAGE_EMAIL_COLUMNS) <= _columns("tickets_message")
+    thread_ids = bool(_columns("tickets_threadmessageid"))
 
     indexes = _secondary_indexes(BIG_TABLES)
     with connection.cursor() as cursor:
@@ -520,6 +571,8 @@ def seed(scale: Scale, *, now: datetime, log=print) -> dict[str, float]:
         )
         cursor.execute("SELECT coalesce(max(id), 0) FROM tickets_ticket")
         last_id = cursor.fetchone()[0]
+        cursor.execute("SELECT coalesce(max(id), 0) FROM tickets_message")
+        last_message_id = cursor.fetchone()[0]
     agents = dict(Agent.objects.values_list("id", "name"))
     start = now - timedelta(days=365 * YEARS)
     workers = 2
@@ -538,6 +591,7 @@ def seed(scale: Scale, *, now: datetime, log=print) -> dict[str, float]:
             agent_names=agents,
             policies=_policies(),
             conninfo=_conninfo(),
+            message_sources=message_sources,
         )
         for part in range(workers)
     ]
@@ -549,6 +603,9 @@ def seed(scale: Scale, *, now: datetime, log=print) -> dict[str, float]:
 
     _stage_to_tickets(last_id, scale.tickets, workers)
     mark = phase("tickets with search vectors", mark)
+    if thread_ids:
+        rows["thread_message_ids"] = _thread_ids(last_message_id, workers)
+        mark = phase("Message-IDs of the messages", mark)
 
     author = Agent.objects.filter(role__in=["supervisor", "admin"]).values_list("user_id", flat=True).first()
     _articles(scale, categories, author, now)
@@ -564,6 +621,7 @@ def seed(scale: Scale, *, now: datetime, log=print) -> dict[str, float]:
             ("tickets_message", "id"),
             ("tickets_ticket_tags", "id"),
             ("knowledge_article", "id"),
+            *([("tickets_threadmessageid", "id")] if thread_ids else []),
         ]:
             cursor.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), (SELECT max({column}) FROM {table}))"
@@ -609,6 +667,45 @@ def _stage_to_tickets(last_id: int, count: int, workers: int) -> None:
         list(pool.map(lambda bounds: _insert_range(*bounds), ranges))
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE bench_ticket_stage")
+
+
+# The Message-ID of each seeded message, derived from its id (deterministic, unique):
+# - an agent's public reply went out from us: `t<ticket>.<20 hex>@<site domain>`, the shape of
+#   tickets.threading.new_message_id;
+# - a customer's message, or a note, came in: `<24 hex>.<id>@mail.example.net`.
+_THREAD_IDS = """
+INSERT INTO tickets_threadmessageid (email_id, ticket_id, message_id, outgoing, created_at)
+SELECT CASE WHEN outgoing THEN 't' || ticket_id || '.' || left(md5('out' || id), 20) || '@' || %(domain)s
+            ELSE left(md5('in' || id), 24) || '.' || id || '@mail.example.net' END,
+       ticket_id, id, outgoing, created_at
+  FROM (SELECT id, ticket_id, created_at, author_type = 'agent' AND NOT internal AS outgoing
+          FROM tickets_message WHERE id >= %(low)s AND id < %(high)s) AS m
+"""
+
+
+def _insert_thread_ids(low: int, high: int, domain: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SET session_replication_role = replica")
+        cursor.execute(_THREAD_IDS, {"low": low, "high": high, "domain": domain})
+        count = cursor.rowcount
+    connection.close()
+    return count
+
+
+def _thread_ids(after: int, workers: int) -> int:
+    """One tickets_threadmessageid row per generated message (id > `after`; seed_demo's have
+    theirs already), in `workers` id ranges side by side."""
+    from tickets.threading import site_domain
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(max(id), 0) FROM tickets_message")
+        high = cursor.fetchone()[0]
+    low = after + 1
+    per = math.ceil((high - low + 1) / workers)
+    ranges = [(low + n * per, low + (n + 1) * per) for n in range(workers)]
+    domain = site_domain()
+    with ThreadPoolExecutor(workers) as pool:
+        return sum(pool.map(lambda bounds: _insert_thread_ids(*bounds, domain), ranges))
 
 
 def _create_index(statement: str) -> None:
