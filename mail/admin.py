@@ -17,7 +17,9 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.defaultfilters import truncatechars
 from django.urls import path, reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.timezone import localtime
 
 from mail.ingest import reingest
 from mail.models import BouncedAddress, InboundEmail, Mailbox, Outcome
@@ -26,7 +28,25 @@ from mail.views import original_response
 logger = logging.getLogger(__name__)
 
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-SHORT = 80  # characters of an error or a reason shown in a list
+SHORT = 80  # characters of an error, a reason or a subject shown in a list
+# An outcome in a list's narrow column (the filter and an email's page say it in full).
+OUTCOME_SHORT = {
+    Outcome.TICKET: "New ticket",
+    Outcome.REPLY: "Reply",
+    Outcome.NOTE: "Note (other sender)",
+    Outcome.AUTOMATIC: "Automatic",
+    Outcome.BOUNCE: "Bounce",
+    Outcome.OWN: "Our own",
+    Outcome.REFUSED: "Refused",
+    Outcome.QUARANTINED: "Quarantined",
+}
+
+ROUTES = {"imap": "IMAP", "webhook": "a provider's webhook", "pipe": "the MTA pipe", "maildir": "the Maildir"}
+
+
+def when(value) -> str:
+    """A time in a list, short: "5 Dec 2026, 10:52" in the current time zone."""
+    return date_format(localtime(value), "j M Y, H:i") if value else "-"
 
 
 class MailboxForm(forms.ModelForm):
@@ -74,17 +94,8 @@ class MailboxForm(forms.ModelForm):
 @admin.register(Mailbox)
 class MailboxAdmin(admin.ModelAdmin):
     form = MailboxForm
-    list_display = [
-        "name",
-        "enabled",
-        "host",
-        "folder",
-        "last_polled_at",
-        "last_success_at",
-        "short_error",
-        "is_failing",
-    ]
-    list_filter = ["enabled"]
+    # The state first (a mailbox or two per site: no filters, the whole width for the list).
+    list_display = ["name", "enabled", "state", "short_error", "last_poll", "last_success", "server"]
     search_fields = ["name", "host", "username"]
     list_select_related = ["category"]
     readonly_fields = [
@@ -120,13 +131,31 @@ class MailboxAdmin(admin.ModelAdmin):
     ]
     actions = ["poll_now"]
 
+    class Media:
+        css = {"all": ["css/mail-admin.css"]}
+
     @admin.display(description="Last error")
     def short_error(self, mailbox: Mailbox) -> str:
         return truncatechars(mailbox.last_error, SHORT) if mailbox.failing else ""
 
-    @admin.display(description="Failing", boolean=True)
-    def is_failing(self, mailbox: Mailbox) -> bool:
-        return mailbox.failing
+    @admin.display(description="Last poll", ordering="last_polled_at")
+    def last_poll(self, mailbox: Mailbox) -> str:
+        return when(mailbox.last_polled_at)
+
+    @admin.display(description="Last success", ordering="last_success_at")
+    def last_success(self, mailbox: Mailbox) -> str:
+        return when(mailbox.last_success_at)
+
+    @admin.display(description="State")
+    def state(self, mailbox: Mailbox) -> str:
+        """The failing flag, in words (a green tick for "failing" would read as good news)."""
+        if mailbox.failing:
+            return format_html('<strong class="mail-failing">{}</strong>', "Failing")
+        return "Working" if mailbox.last_success_at else "Not polled yet"
+
+    @admin.display(description="Server / folder", ordering="host")
+    def server(self, mailbox: Mailbox) -> str:
+        return format_html('{}:{}<br><span class="quiet">{}</span>', mailbox.host, mailbox.port, mailbox.folder)
 
     @admin.action(description="Poll now", permissions=["change"])
     def poll_now(self, request: HttpRequest, queryset: QuerySet[Mailbox]) -> None:
@@ -165,10 +194,23 @@ class OutcomeFilter(admin.SimpleListFilter):
         return queryset
 
 
+class RouteFilter(admin.SimpleListFilter):
+    title = "route"
+    parameter_name = "route"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [(route, label[0].upper() + label[1:]) for route, label in ROUTES.items()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(route=self.value()) if self.value() in ROUTES else queryset
+
+
 @admin.register(InboundEmail)
 class InboundEmailAdmin(admin.ModelAdmin):
-    list_display = ["received_at", "outcome", "route", "sender", "subject", "ticket_link", "short_reason"]
-    list_filter = [OutcomeFilter, "route", "mailbox"]
+    # Paired in four columns, to fit beside admin's menu and the filters: when and by which
+    # route, the outcome and its reason, the sender and the subject, the ticket.
+    list_display = ["received", "outcome_and_reason", "sender_and_subject", "ticket_link"]
+    list_filter = [OutcomeFilter, RouteFilter, "mailbox"]
     search_fields = ["=email_id", "from_address", "subject"]
     show_full_result_count = False  # the ledger grows large: one count per page, not two
     fields = [
@@ -221,9 +263,25 @@ class InboundEmailAdmin(admin.ModelAdmin):
             raise Http404("No such email.")
         return original_response(row)
 
-    @admin.display(description="From", ordering="from_address")
-    def sender(self, row: InboundEmail) -> str:
-        return row.from_address or truncatechars(row.from_name, SHORT)
+    class Media:
+        css = {"all": ["css/mail-admin.css"]}
+
+    @admin.display(description="Received / route", ordering="received_at")
+    def received(self, row: InboundEmail) -> str:
+        route = ROUTES.get(row.route, row.route)
+        return format_html('{}<br><span class="quiet">by {}</span>', when(row.received_at), route)
+
+    @admin.display(description="Outcome / reason", ordering="outcome")
+    def outcome_and_reason(self, row: InboundEmail) -> str:
+        outcome = OUTCOME_SHORT.get(row.outcome, row.outcome)
+        if not row.reason:
+            return outcome
+        return format_html('{}<br><span class="quiet">{}</span>', outcome, truncatechars(row.reason, SHORT))
+
+    @admin.display(description="From / subject", ordering="from_address")
+    def sender_and_subject(self, row: InboundEmail) -> str:
+        sender = row.from_address or truncatechars(row.from_name, SHORT) or "(no sender)"
+        return format_html('{}<br><span class="quiet">{}</span>', sender, truncatechars(row.subject, SHORT) or "-")
 
     @admin.display(description="Ticket", ordering="ticket")
     def ticket_link(self, row: InboundEmail) -> str:
@@ -237,10 +295,6 @@ class InboundEmailAdmin(admin.ModelAdmin):
             return "-"
         url = reverse("agent:ticket", args=[row.ticket_id]) + f"#message-{row.message_id}"
         return format_html('<a href="{}">message {}</a>', url, row.message_id)
-
-    @admin.display(description="Reason")
-    def short_reason(self, row: InboundEmail) -> str:
-        return truncatechars(row.reason, SHORT)
 
     @admin.display(description="Original")
     def original_link(self, row: InboundEmail) -> str:

@@ -1,7 +1,10 @@
 """Screenshots of every page with the demo data, at 1280 and 375 px (make screenshots).
 
 PAGES is also the list the end-to-end page checks walk (e2e/test_pages.py): what is
-photographed for the docs is what is checked for accessibility and layout.
+photographed for the docs is what is checked for accessibility and layout. ADMIN_PAGES,
+Django admin's pages this project adds to (the email channel's), are photographed only:
+their markup and styles are Django's own (its action bar, its 13 px checkboxes, its
+breadcrumbs), which the house's layout rules were not written for.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from django.core.wsgi import get_wsgi_application
 
 from feedback.models import SurveyInvitation
 from feedback.services import survey_url
+from helpdesk.management.commands.seed_demo import DEMO_EMAIL_SUBJECT
 from knowledge.models import Article
 from tickets.links import private_url
 from tickets.models import Ticket
@@ -53,8 +57,10 @@ def _submitted(page) -> None:
 @dataclass(frozen=True)
 class Page:
     name: str
-    who: str  # "customer" (no account), "agent" (alice, a supervisor) or "visitor" (signed out)
-    path: str = ""  # may name {ticket}, {article}, {private} or {survey}
+    # "customer" (no account), "agent" (alice, a supervisor), "admin" (the superuser, in
+    # Django admin) or "visitor" (signed out)
+    who: str
+    path: str = ""  # may name {ticket}, {email_ticket}, {article}, {private} or {survey}
     open: Callable[[Any], None] | None = None  # instead of a path: steps that end on the page
 
 
@@ -75,18 +81,26 @@ PAGES = [
     Page("ticket", "agent", "/agent/tickets/{ticket}"),
     Page("notifications", "agent", "/agent/notifications"),
     Page("dashboard", "agent", "/agent/dashboard"),
+    Page("email-ticket", "agent", "/agent/tickets/{email_ticket}"),
+]
+
+ADMIN_PAGES = [
+    Page("admin-mailboxes", "admin", "/admin/mail/mailbox/"),
+    Page("admin-inbound-emails", "admin", "/admin/mail/inboundemail/"),
 ]
 
 
 def demo_paths() -> dict[str, str]:
     """What the paths of PAGES name, read from the demo data (manage.py seed_demo)."""
     ticket = Ticket.objects.filter(subject=DEMO_TICKET).first() or Ticket.objects.order_by("id").first()
+    email_ticket = Ticket.objects.filter(subject=DEMO_EMAIL_SUBJECT).first()
     invitation = SurveyInvitation.objects.filter(answered_at__isnull=True).order_by("id").first()
-    if ticket is None or invitation is None:
+    if ticket is None or invitation is None or email_ticket is None:
         raise CommandError("no demo data: run manage.py seed_demo first")
     site = settings.SITE_URL
     return {
         "ticket": str(ticket.pk),
+        "email_ticket": str(email_ticket.pk),
         "article": Article.objects.filter(status="published").order_by("id").values_list("slug", flat=True)[0],
         "private": private_url(ticket).removeprefix(site),
         "survey": survey_url(invitation).removeprefix(site),
@@ -94,6 +108,7 @@ def demo_paths() -> dict[str, str]:
 
 
 DEMO_SUPERVISOR = ("alice", "agent")  # seed_demo's supervisor and its demo password
+DEMO_ADMIN = ("admin", "admin")  # seed_demo's superuser, for Django admin's pages
 
 
 def sign_in(page) -> None:
@@ -105,6 +120,15 @@ def sign_in(page) -> None:
     page.wait_for_url("**/agent/**")
 
 
+def sign_in_admin(page) -> None:
+    username, password = DEMO_ADMIN
+    page.goto("/admin/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/admin/")
+
+
 def visit(page, spec: Page, paths: dict[str, str]) -> None:
     if spec.open is not None:
         spec.open(page)
@@ -114,14 +138,17 @@ def visit(page, spec: Page, paths: dict[str, str]) -> None:
 
 
 @contextmanager
-def browser_contexts(browser, base_url: str, width: int) -> Iterator[dict[str, Any]]:
-    """One browser context per kind of visitor at this width; the agent's signed in."""
+def browser_contexts(browser, base_url: str, width: int, *, admin: bool = False) -> Iterator[dict[str, Any]]:
+    """One browser context per kind of visitor at this width; the agent (and, with `admin`,
+    Django admin's superuser) signed in."""
     viewport = {"width": width, "height": 900}
-    visitors = ("customer", "agent", "visitor")
+    visitors = ("customer", "agent", "visitor", *(["admin"] if admin else []))
     contexts = {who: browser.new_context(viewport=viewport, base_url=base_url) for who in visitors}
     try:
         pages = {who: context.new_page() for who, context in contexts.items()}
         sign_in(pages["agent"])
+        if admin:
+            sign_in_admin(pages["admin"])
         yield pages
     finally:
         for context in contexts.values():
@@ -167,8 +194,8 @@ class Command(BaseCommand):
         with sync_playwright() as playwright:
             browser = launch(playwright, chromium)
             for width in WIDTHS:
-                with browser_contexts(browser, base, width) as pages:
-                    for spec in PAGES:
+                with browser_contexts(browser, base, width, admin=True) as pages:
+                    for spec in PAGES + ADMIN_PAGES:
                         page = pages[spec.who]
                         visit(page, spec, paths)
                         path = folder / f"{spec.name}-{width}.png"
