@@ -217,7 +217,7 @@ class InboundEmailAdmin(admin.ModelAdmin):
         "received_at",
         "outcome",
         "reason",
-        "route",
+        "route_name",
         "mailbox",
         "from_address",
         "from_name",
@@ -270,6 +270,10 @@ class InboundEmailAdmin(admin.ModelAdmin):
     def received(self, row: InboundEmail) -> str:
         route = ROUTES.get(row.route, row.route)
         return format_html('{}<br><span class="quiet">by {}</span>', when(row.received_at), route)
+
+    @admin.display(description="Route")
+    def route_name(self, row: InboundEmail) -> str:
+        return ROUTES.get(row.route, row.route)
 
     @admin.display(description="Outcome / reason", ordering="outcome")
     def outcome_and_reason(self, row: InboundEmail) -> str:

@@ -182,6 +182,7 @@ def test_an_email_page_is_read_only_with_its_original_to_download(admin_client):
     download = admin_client.get(f"{EMAILS}{row.pk}/original/")
 
     assert "could not be processed: ValueError: odd" in page
+    assert "the MTA pipe" in page  # its route, in words
     assert f'href="{EMAILS}{row.pk}/original/"' in page
     assert 'name="_save"' not in page
     assert f"{EMAILS}{row.pk}/delete/" in page  # a quarantined row may be dismissed
