@@ -91,7 +91,7 @@ def test_the_mailbox_form_groups_its_fields_and_asks_for_an_env_var_name(admin_c
 
     for heading in ("Server", "Folders", "New tickets", "Last poll"):
         assert f">{heading}</h2>" in page
-    assert "The NAME of the environment variable that holds the password" in page
+    assert "the name of the environment variable that holds the password" in page.lower()
     assert 'type="password"' not in page
 
     form = {
