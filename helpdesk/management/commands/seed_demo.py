@@ -166,27 +166,22 @@ class Command(BaseCommand):
         )
 
     def seed_mail(self, categories: dict) -> None:
-        """The email channel's demo: a mailbox whose last poll failed (its password's variable
-        is not set: the worker records just that), a ticket opened by email with the
-        customer's reply and a colleague's note, one email in quarantine, an address that
-        bounces. The emails go through the ingest service as the worker's would, once."""
+        """The email channel's demo: a mailbox to fill in (disabled: it names no real server,
+        so the worker leaves it alone until an admin sets its host and password variable and
+        enables it), a ticket opened by email with the customer's reply and a colleague's
+        note, one email in quarantine, an address that bounces. The emails go through the
+        ingest service as the worker's would, once. Mail dropped into MAIL_MAILDIR (make run:
+        var/maildir/new/) is the way to try the channel without a server."""
         mailbox, _ = Mailbox.objects.get_or_create(
             name="Support inbox",
             defaults={
+                "enabled": False,
                 "host": "imap.example.com",
                 "username": "support@example.com",
                 "password_env": "HELPDESK_DEMO_IMAP_PASSWORD",
                 "category": categories["general"],
             },
         )
-        if mailbox.last_polled_at is None:
-            now = timezone.now()
-            Mailbox.objects.filter(pk=mailbox.pk).update(
-                last_polled_at=now,
-                last_success_at=now - timedelta(hours=3),
-                last_error_at=now,
-                last_error="the environment variable 'HELPDESK_DEMO_IMAP_PASSWORD' (the password) is not set",
-            )
         if Ticket.objects.filter(customer_email=DEMO_EMAIL_CUSTOMER, subject=DEMO_EMAIL_SUBJECT).exists():
             return  # the emails' dates are relative to now: the same email on a later run would differ
         opened = ingest(demo_email(DEMO_EMAIL_SUBJECT, DEMO_EMAIL_TEXT, uid="demo-1"), route="imap", mailbox=mailbox)
