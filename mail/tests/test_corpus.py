@@ -92,7 +92,7 @@ NEW_TICKETS = [
     (
         "html_only",
         "VPN drops",
-        "The VPN drops every 10 minutes.\n\ndetails\n\nWindows 11\n\nClient 5.2",
+        "The VPN drops every 10 minutes.\n\ndetails\n\nWindows 11\nClient 5.2",
         CUSTOMER,
         CUSTOMER_NAME,
         [],
