@@ -320,6 +320,17 @@ def thunderbird_reply_russian(sent: Sent) -> bytes:
 
 
 @member
+def reply_with_attachment(sent: Sent) -> bytes:
+    """A Gmail reply carrying a screenshot and a log file."""
+    attribution = "On Mon, 30 Nov 2026 at 10:15, Helpdesk wrote:"
+    text = f"The screenshot and the log are attached.\n\n{attribution}\n{_quoted(sent.text)}\n"
+    message = _email(subject=sent.reply_subject, text=text, to=sent.reply_to, headers=sent.thread, name="reply-files")
+    message.add_attachment(PNG, maintype="image", subtype="png", filename="screenshot.png")
+    message.add_attachment(b"12:00 spooler stopped\n", maintype="text", subtype="plain", filename="spooler.log.txt")
+    return _bytes(message)
+
+
+@member
 def marker_reply(sent: Sent, *, answer: str = "Friday at 3 pm suits me.") -> bytes:
     """An answer over an agent's reply: everything under the "reply above this line" marker goes."""
     text = f"{answer}\n\nOn Tue, 1 Dec 2026 at 09:00, Helpdesk <{sent.reply_to}> wrote:\n{_quoted(sent.text)}\n"

@@ -256,6 +256,19 @@ def test_html_kept_for_display_is_sanitized():
     assert "onclick" not in html and "steal()" not in html
 
 
+def test_the_attachments_of_a_reply_are_kept_on_its_message():
+    ticket, sent = open_ticket()
+
+    row = ingest(corpus.reply_with_attachment(sent), route="pipe")
+
+    assert (row.outcome, row.message.body) == (Outcome.REPLY, "The screenshot and the log are attached.")
+    assert attachments_of(ticket, row.message) == [
+        ("screenshot.png", len(corpus.PNG), "image/png"),
+        ("spooler.log.txt", len(b"12:00 spooler stopped\n"), "text/plain"),
+    ]
+    assert attachments_of(ticket) == []  # none on the ticket itself
+
+
 def test_an_answer_to_an_agent_reply_is_cut_at_the_marker():
     ticket, _ = open_ticket()
     agent = AgentFactory()
