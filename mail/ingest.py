@@ -31,7 +31,16 @@ from django.utils import timezone
 from agents.roles import Actor, customer_actor
 from mail import classify as kinds
 from mail.models import BouncedAddress, InboundEmail, Mailbox, Outcome
-from mail.parsing import ParsedEmail, Refused, Unreadable, address_only, content_hash, parse, split_headers
+from mail.parsing import (
+    ParsedEmail,
+    Refused,
+    Unreadable,
+    address_only,
+    content_hash,
+    parse,
+    repair_headers,
+    split_headers,
+)
 from mail.replies import latest_reply
 from mail.threading import find_ticket
 from notifications.services import email_enqueue
@@ -60,7 +69,7 @@ def _fit(text: str, limit: int) -> str:
 
 def _header_view(raw: bytes):
     """The headers alone, for an email that will not be parsed whole."""
-    return BytesParser(policy=policy.default).parsebytes(split_headers(raw) + b"\n\n", headersonly=True)
+    return BytesParser(policy=policy.default).parsebytes(repair_headers(split_headers(raw)) + b"\n\n", headersonly=True)
 
 
 def _header_message_id(raw: bytes) -> str:

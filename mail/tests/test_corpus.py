@@ -501,6 +501,23 @@ def test_an_11_mb_attachment_is_refused_with_one_polite_answer():
     assert len(original_bytes(row)) < 2000
 
 
+def test_a_refused_email_with_8_bit_headers_is_recorded_and_answered_by_name(settings):
+    settings.MAIL_MAX_BYTES = 200
+
+    row = ingest(corpus.eight_bit_headers_cp1251(), route="pipe")
+
+    assert row.outcome == Outcome.REFUSED
+    assert (row.from_name, row.from_address, row.subject) == (
+        f"{RU_CUSTOMER_NAME} <{RU_CUSTOMER}>",
+        RU_CUSTOMER,
+        RU_SUBJECT,
+    )
+    assert row.email_id == "8bit-cp1251@mail.example.ru"
+    [answer] = deliver()
+    assert answer.to == [RU_CUSTOMER]
+    assert RU_SUBJECT in answer.subject
+
+
 @pytest.mark.parametrize("builder", ["five_thousand_parts", "five_thousand_bare_parts"])
 def test_a_message_with_5000_parts_is_refused_quickly(builder):
     raw = corpus.MEMBERS[builder]()
