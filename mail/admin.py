@@ -13,6 +13,7 @@ import re
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.defaultfilters import truncatechars
@@ -49,35 +50,94 @@ def when(value) -> str:
     return date_format(localtime(value), "j M Y, H:i") if value else "-"
 
 
+def _formfield(field: models.Field, **kwargs) -> forms.Field | None:
+    if isinstance(field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return field.formfield(**kwargs)
+
+
 class MailboxForm(forms.ModelForm):
     class Meta:
         model = Mailbox
+        formfield_callback = _formfield
         fields = [
             "name",
             "enabled",
             "host",
             "port",
             "security",
+            "auth",
             "username",
             "password_env",
+            "oauth_provider",
+            "oauth_tenant",
+            "oauth_client_id",
+            "oauth_client_secret_env",
+            "oauth_refresh_token_env",
+            "oauth_scope",
+            "oauth_token_url",
             "folder",
             "category",
             "priority",
             "after_import",
             "move_to",
         ]
+        widgets = {"auth": forms.RadioSelect}
         help_texts = {
+            "auth": (
+                "Microsoft 365 and Google Workspace accept OAuth2 only. A password (or a Gmail app password) "
+                "works with other servers."
+            ),
+            "username": "The mailbox's address, e.g. support@contoso.com (with OAuth2 too: it is the user signing in).",
             "password_env": (
-                "The NAME of the environment variable that holds the password, e.g. IMAP_SUPPORT_PASSWORD; "
-                "set it in the worker's environment. Never the password itself: it would be stored in the database."
+                "Password sign-in: the NAME of the environment variable that holds the password, e.g. "
+                "IMAP_SUPPORT_PASSWORD; set it in the worker's environment. Never the password itself: it would be "
+                "stored in the database."
+            ),
+            "oauth_provider": "Other: any OAuth2 provider whose token URL you give below.",
+            "oauth_tenant": (
+                "Microsoft only: the Directory (tenant) ID shown on the app registration's overview, or the "
+                "organisation's domain (contoso.onmicrosoft.com). Not 'common'."
+            ),
+            "oauth_client_id": (
+                "Microsoft: the Application (client) ID of the app registered in Entra ID. Google: the OAuth client "
+                "ID from Google Cloud console (APIs & Services, Credentials)."
+            ),
+            "oauth_client_secret_env": (
+                "The NAME of the environment variable that holds the client secret, e.g. IMAP_OAUTH_CLIENT_SECRET. "
+                "Required for Microsoft's client-credentials grant and for Google."
+            ),
+            "oauth_refresh_token_env": (
+                "The NAME of the environment variable that holds a refresh token obtained once with the "
+                "provider's consent flow. Google: required. Microsoft: leave empty for the client-credentials "
+                "grant (an app with IMAP.AccessAsApp, given access to this mailbox); set it for delegated access "
+                "(IMAP.AccessAsUser.All)."
+            ),
+            "oauth_scope": (
+                "Empty: the provider's default. Microsoft: https://outlook.office365.com/.default (client "
+                "credentials) or https://outlook.office.com/IMAP.AccessAsUser.All offline_access (refresh token). "
+                "Google: https://mail.google.com/."
+            ),
+            "oauth_token_url": (
+                "Empty for Microsoft and Google (derived from the provider and the tenant). Required for Other. "
+                "Microsoft's national clouds: the full URL, e.g. "
+                "https://login.microsoftonline.us/<tenant>/oauth2/v2.0/token."
             ),
             "move_to": "Folder for imported mail when moving (created if missing).",
             "folder": "The folder polled, usually INBOX.",
         }
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # A form posted without it (made before OAuth2 existed) means a password, the default.
+        self.fields["auth"].required = False
+
+    def clean_auth(self) -> str:
+        return self.cleaned_data.get("auth") or Mailbox.Auth.PASSWORD
+
     def clean_password_env(self) -> str:
         name = self.cleaned_data["password_env"].strip()
-        if not ENV_NAME.fullmatch(name):
+        if name and not ENV_NAME.fullmatch(name):
             raise forms.ValidationError(
                 "Give the name of an environment variable (letters, digits and _, not starting with a digit), "
                 "not the password."
@@ -94,6 +154,7 @@ class MailboxForm(forms.ModelForm):
 @admin.register(Mailbox)
 class MailboxAdmin(admin.ModelAdmin):
     form = MailboxForm
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     # The state first (a mailbox or two per site: no filters, the whole width for the list).
     list_display = ["name", "enabled", "state", "short_error", "last_poll", "last_success", "server"]
     search_fields = ["name", "host", "username"]
@@ -107,10 +168,30 @@ class MailboxAdmin(admin.ModelAdmin):
         "uid_validity",
         "last_uid",
         "created_at",
+        "oauth_state",
     ]
     fieldsets = [
         (None, {"fields": ["name", "enabled"]}),
-        ("Server", {"fields": ["host", "port", "security", "username", "password_env"]}),
+        ("Server", {"fields": ["host", "port", "security"]}),
+        ("Sign-in", {"fields": ["auth", "username", "password_env"]}),
+        (
+            "Sign-in with OAuth2",
+            {
+                "description": (
+                    "Only for OAuth2 sign-in. Secrets stay in the worker's environment: name the variables here."
+                ),
+                "fields": [
+                    "oauth_state",
+                    "oauth_provider",
+                    "oauth_tenant",
+                    "oauth_client_id",
+                    "oauth_client_secret_env",
+                    "oauth_refresh_token_env",
+                    "oauth_scope",
+                    "oauth_token_url",
+                ],
+            },
+        ),
         ("Folders", {"fields": ["folder", "after_import", "move_to"]}),
         ("New tickets", {"fields": ["category", "priority"]}),
         (
@@ -129,10 +210,53 @@ class MailboxAdmin(admin.ModelAdmin):
             },
         ),
     ]
-    actions = ["poll_now"]
+    actions = ["poll_now", "retry_sign_in"]
 
     class Media:
         css = {"all": ["css/mail-admin.css"]}
+
+    def save_model(self, request: HttpRequest, obj: Mailbox, form: forms.ModelForm, change: bool) -> None:
+        """Saved by an administrator: an OAuth2 sign-in refused before is tried again at the next
+        poll (with a new token: the configuration may have changed)."""
+        from mail.oauth import forget_token
+
+        obj.oauth_needs_reauthorization, obj.oauth_error, obj.oauth_error_at = False, "", None
+        super().save_model(request, obj, form, change)
+        forget_token(obj)
+
+    @admin.display(description="Sign-in state")
+    def oauth_state(self, mailbox: Mailbox) -> str:
+        if not mailbox.pk:
+            return "Not signed in yet."
+        if not mailbox.uses_oauth2:
+            return "Not used: this mailbox signs in with a password."
+        if mailbox.needs_reauthorization:
+            return format_html(
+                '<strong class="mail-failing">Needs re-authorization</strong> since {}: {}<br>'
+                "Fix what the provider says (a new refresh token or client secret goes into the worker's "
+                "environment), then save the mailbox or choose &ldquo;Retry sign-in&rdquo; in the list: "
+                "until then it is not polled.",
+                when(mailbox.oauth_error_at),
+                mailbox.oauth_error,
+            )
+        grant = "refresh token" if mailbox.oauth_grant == "refresh_token" else "client credentials"
+        rotated = (
+            format_html(
+                "<br>The provider rotated the refresh token; the newest is kept encrypted (since {}) and used "
+                "while {} holds the one it descends from.",
+                when(mailbox.oauth_rotated_at),
+                mailbox.oauth_refresh_token_env,
+            )
+            if mailbox.oauth_rotated_refresh_token
+            else ""
+        )
+        return format_html(
+            'Tokens from <span class="mail-url">{}</span> ({} grant, scope {}).{}',
+            mailbox.oauth_effective_token_url or "(no token URL)",
+            grant,
+            mailbox.oauth_effective_scope or "(none)",
+            rotated,
+        )
 
     @admin.display(description="Last error")
     def short_error(self, mailbox: Mailbox) -> str:
@@ -149,6 +273,8 @@ class MailboxAdmin(admin.ModelAdmin):
     @admin.display(description="State")
     def state(self, mailbox: Mailbox) -> str:
         """The failing flag, in words (a green tick for "failing" would read as good news)."""
+        if mailbox.needs_reauthorization:
+            return format_html('<strong class="mail-failing">{}</strong>', "Needs re-authorization")
         if mailbox.failing:
             return format_html('<strong class="mail-failing">{}</strong>', "Failing")
         return "Working" if mailbox.last_success_at else "Not polled yet"
@@ -174,6 +300,27 @@ class MailboxAdmin(admin.ModelAdmin):
                     request,
                     f"{mailbox}: {result.fetched} emails taken, {result.imported} new "
                     f"({result.quarantined} quarantined, {result.refused} refused).",
+                    messages.SUCCESS,
+                )
+
+    @admin.action(description="Retry sign-in", permissions=["change"])
+    def retry_sign_in(self, request: HttpRequest, queryset: QuerySet[Mailbox]) -> None:
+        """Clear "needs re-authorization" (after a new refresh token or client secret was put in
+        the worker's environment) and poll at once, with a new token, to see whether it works."""
+        from mail.imap import poll_mailbox
+        from mail.oauth import clear_reauthorization
+
+        for mailbox in queryset.select_related("category"):
+            clear_reauthorization(mailbox)
+            result = poll_mailbox(mailbox)
+            if result.skipped:
+                self.message_user(request, f"{mailbox}: being polled by the worker right now; try again in a moment.")
+            elif result.error:
+                self.message_user(request, f"{mailbox}: the sign-in or the poll failed: {result.error}", messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    f"{mailbox}: signed in; {result.fetched} emails taken, {result.imported} new.",
                     messages.SUCCESS,
                 )
 

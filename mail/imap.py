@@ -5,7 +5,11 @@ One poll of one mailbox:
    transaction held: a second worker polling it at that moment skips it (and a killed
    worker's lock goes with its connection);
 2. logs in and SELECTs the folder, whose answer carries UIDVALIDITY and UIDNEXT: an idle poll
-   is four round trips (greeting, LOGIN, SELECT, LOGOUT) and searches nothing;
+   is four round trips (greeting, LOGIN, SELECT, LOGOUT) and searches nothing. A mailbox that
+   signs in with OAuth2 gets an access token first (mail.oauth: cached until shortly before
+   it expires) and AUTHENTICATEs with SASL XOAUTH2; a cached token the server refuses is
+   dropped and a fresh one tried once. A mailbox whose grant the provider refused ("needs
+   re-authorization") is skipped, with that error, until an administrator acts in admin;
 3. takes the UIDs above the mailbox's last_uid (UID SEARCH UID n:*, filtered: a server answers
    the highest UID even when it is below n), oldest first, at most MAIL_POLL_BATCH. A mailbox
    with no UID mark yet (its first poll, or after the folder's UIDVALIDITY changed) takes its
@@ -30,6 +34,7 @@ Call these outside any transaction: ingest's commits must be real before an emai
 
 from __future__ import annotations
 
+import imaplib
 import logging
 import os
 import re
@@ -46,6 +51,7 @@ from django.utils import timezone
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 
+from mail import oauth
 from mail.ingest import TEMPORARY_ERRORS, ingest_or_quarantine, refuse_oversized
 from mail.models import AfterImport, InboundEmail, Mailbox, Outcome, Security
 
@@ -61,9 +67,24 @@ FETCH_CHUNK_EMAILS = 25
 FETCH_CHUNK_BYTES = 8 * 1024 * 1024
 # Header bytes fetched of an email too large to take.
 OVERSIZED_HEADER_BYTES = 256 * 1024
+# Characters kept of the server's JSON error to a refused XOAUTH2 token.
+XOAUTH2_ERROR_CHARS = 300
 
 
 _BYTES_REPR = re.compile(r"""^b(['"])(.*)\1$""", re.DOTALL)
+
+
+# Mailbox fields read again once its poll lock is held.
+FRESH_STATE = (
+    "uid_validity",
+    "last_uid",
+    "oauth_needs_reauthorization",
+    "oauth_error",
+    "oauth_error_at",
+    "oauth_rotated_refresh_token",
+    "oauth_rotated_from",
+    "oauth_rotated_at",
+)
 
 
 class PollError(Exception):
@@ -122,15 +143,19 @@ def poll_mailbox(mailbox: Mailbox) -> PollResult:
             result.skipped = True
             logger.info("mailbox %s is being polled by another worker; skipped", mailbox.name)
             return result
-        # Fresh poll state: another worker may have moved it since this row was read.
-        state = Mailbox.objects.filter(pk=mailbox.pk).values("uid_validity", "last_uid").first()
+        # Fresh poll state: another worker may have moved it (or rotated its refresh token, or
+        # found its grant refused) since this row was read.
+        state = Mailbox.objects.filter(pk=mailbox.pk).values(*FRESH_STATE).first()
         if state is None:  # deleted meanwhile
             result.skipped = True
             return result
-        mailbox.uid_validity, mailbox.last_uid = state["uid_validity"], state["last_uid"]
+        for name, value in state.items():
+            setattr(mailbox, name, value)
         try:
+            if mailbox.needs_reauthorization:  # no use asking the provider again
+                raise PollError(oauth.reauthorization_message(mailbox))
             _poll(mailbox, result)
-        except (*TEMPORARY_ERRORS, IMAPClientError, PollError) as error:
+        except (*TEMPORARY_ERRORS, IMAPClientError, PollError, oauth.TokenError) as error:
             result.error = _describe(error, mailbox)
         except SoftTimeLimitExceeded:
             raise
@@ -162,7 +187,13 @@ def _describe(error: BaseException, mailbox: Mailbox) -> str:
         # imaplib's errors carry the server's bytes: b'[AUTHENTICATIONFAILED] Authentication failed.'
         text = " ".join(arg.decode("utf-8", "replace") if isinstance(arg, bytes) else str(arg) for arg in error.args)
         text = _BYTES_REPR.sub(r"\2", text)  # LoginError holds str(b'...')
-        text = f"login failed: {text}" if isinstance(error, LoginError) else text
+        if isinstance(error, LoginError):
+            text = f"login failed: {text}"
+            if mailbox.uses_oauth2:
+                text += (
+                    f" (XOAUTH2 as {mailbox.username} with a token just issued by {oauth.token_host(mailbox)}: "
+                    "may this app or account read the mailbox over IMAP?)"
+                )
     elif isinstance(error, OSError):
         text = f"{server}: {type(error).__name__}: {error}"  # gaierror: [Errno -2] Name or service not known
     else:
@@ -184,9 +215,12 @@ def _record(mailbox: Mailbox, result: PollResult) -> None:
 
 
 def _connect(mailbox: Mailbox) -> IMAPClient:
-    password = os.environ.get(mailbox.password_env or "")
-    if password is None:
-        raise PollError(f"the environment variable {mailbox.password_env!r} (the password) is not set")
+    if mailbox.uses_oauth2:
+        password, token = "", oauth.access_token(mailbox)  # before connecting: no token, no connection
+    else:
+        password, token = os.environ.get(mailbox.password_env or ""), None
+        if password is None:
+            raise PollError(f"the environment variable {mailbox.password_env!r} (the password) is not set")
     timeout = settings.MAIL_IMAP_TIMEOUT
     if mailbox.security == Security.TLS:
         client = IMAPClient(
@@ -197,11 +231,53 @@ def _connect(mailbox: Mailbox) -> IMAPClient:
     try:
         if mailbox.security == Security.STARTTLS:
             client.starttls(ssl.create_default_context())
-        client.login(mailbox.username, password)
+        if token is None:
+            client.login(mailbox.username, password)
+        else:
+            _sign_in_oauth2(client, mailbox, token)
     except BaseException:
         _close(client)
         raise
     return client
+
+
+def _sign_in_oauth2(client: IMAPClient, mailbox: Mailbox, token: oauth.AccessToken) -> None:
+    """AUTHENTICATE XOAUTH2; a cached token the server refuses (revoked early, say) is dropped
+    and a fresh one tried once. A fresh token refused is an ordinary login error."""
+    try:
+        xoauth2_login(client, mailbox.username, token.value)
+    except LoginError:
+        if not token.cached:
+            raise
+        logger.info("mailbox %s: the cached access token was refused; asking for a new one", mailbox.name)
+        oauth.forget_token(mailbox)
+        xoauth2_login(client, mailbox.username, oauth.access_token(mailbox).value)
+
+
+def xoauth2_login(client: IMAPClient, user: str, access_token: str) -> None:
+    """SASL XOAUTH2 as Google and Microsoft specify it: the initial response carries the user
+    and the token; a refusal comes as a challenge with a JSON error, answered with an empty
+    line, then NO. (IMAPClient.oauth2_login answers that challenge with the token again, which
+    the server takes as a second attempt: dovecot answers half a second later, and the JSON
+    is lost.) The JSON, bounded, goes into the LoginError's message."""
+    said: list[str] = []
+    initial = f"user={user}\x01auth=Bearer {access_token}\x01\x01".encode()
+
+    def respond(challenge: bytes) -> bytes:
+        if not said and not challenge:
+            said.append("")
+            return initial
+        said.append(challenge[:XOAUTH2_ERROR_CHARS].decode("utf-8", "replace"))
+        return b""
+
+    try:
+        client._imap.authenticate("XOAUTH2", respond)
+    except imaplib.IMAP4.abort:
+        raise
+    except imaplib.IMAP4.error as error:
+        text = " ".join(arg.decode("utf-8", "replace") if isinstance(arg, bytes) else str(arg) for arg in error.args)
+        details = " ".join(part for part in said if part)
+        raise LoginError(f"{text} {details}".strip()) from None
 
 
 def _close(client: IMAPClient) -> None:

@@ -8,6 +8,12 @@ no-op, whoever delivers it, and a mailbox lets go of an email only once its row 
 
 from __future__ import annotations
 
+import ipaddress
+import re
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -27,11 +33,60 @@ class AfterImport(models.TextChoices):
     DELETE = "delete", "Delete"
 
 
+class Auth(models.TextChoices):
+    PASSWORD = "password", "Password"
+    OAUTH2 = "oauth2", "OAuth2 (XOAUTH2: Microsoft 365, Google Workspace)"
+
+
+class OAuthProvider(models.TextChoices):
+    MICROSOFT = "microsoft", "Microsoft 365 (Entra ID)"
+    GOOGLE = "google", "Google Workspace / Gmail"
+    OTHER = "other", "Other (give the token URL)"
+
+
+# The token endpoints (an explicit token URL on the mailbox overrides them: national clouds).
+MICROSOFT_ENDPOINT = "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"
+GOOGLE_ENDPOINT = "https://oauth2.googleapis.com/token"
+# Scopes asked for when the mailbox names none.
+MICROSOFT_APP_SCOPE = "https://outlook.office365.com/.default"  # client credentials (IMAP.AccessAsApp)
+MICROSOFT_USER_SCOPE = "https://outlook.office.com/IMAP.AccessAsUser.All offline_access"  # refresh token
+GOOGLE_SCOPE = "https://mail.google.com/"
+# Tenants that name no organisation: a token refreshed there is refused (AADSTS50194) or
+# belongs to whoever signs in, so a mailbox names its own.
+MICROSOFT_SHARED_TENANTS = {"common", "organizations", "consumers"}
+TENANT = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,99}")
+
+env_name = RegexValidator(
+    r"^[A-Za-z_][A-Za-z0-9_]*\Z",
+    "Give the name of an environment variable (letters, digits and _, not starting with a digit), "
+    "not the secret itself.",
+)
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 class Mailbox(models.Model):
-    """An IMAP mailbox polled by the worker (mail.imap, beat task mail.tasks.poll_mailboxes)."""
+    """An IMAP mailbox polled by the worker (mail.imap, beat task mail.tasks.poll_mailboxes).
+
+    It signs in with a password (LOGIN) or with OAuth2 (SASL XOAUTH2, mail.oauth): an access
+    token from the provider's token endpoint, by the client-credentials grant (Microsoft 365
+    apps with IMAP.AccessAsApp) or a refresh token an administrator obtained once (Google
+    Workspace; Microsoft delegated access). Secrets stay in the environment: the mailbox names
+    the variables. A grant the provider refused sets oauth_needs_reauthorization: polls skip
+    the mailbox until an administrator saves it or retries the sign-in in admin.
+    """
 
     Security = Security
     AfterImport = AfterImport
+    Auth = Auth
+    OAuthProvider = OAuthProvider
 
     name = models.CharField(max_length=100, unique=True)
     enabled = models.BooleanField(default=True)
@@ -39,10 +94,38 @@ class Mailbox(models.Model):
     port = models.PositiveIntegerField(default=993)
     security = models.CharField(max_length=10, choices=Security.choices, default=Security.TLS)
     username = models.CharField(max_length=255)
+    auth = models.CharField("sign-in", max_length=10, choices=Auth.choices, default=Auth.PASSWORD)
     password_env = models.CharField(
         max_length=100,
+        blank=True,
+        validators=[env_name],
         help_text="Name of the environment variable that holds the password (never the password itself)",
     )
+    oauth_provider = models.CharField("OAuth2 provider", max_length=10, choices=OAuthProvider.choices, blank=True)
+    oauth_tenant = models.CharField(
+        "Microsoft tenant", max_length=100, blank=True, help_text="Directory (tenant) ID or its domain"
+    )
+    oauth_token_url = models.URLField(
+        "token URL", max_length=500, blank=True, help_text="Derived for Microsoft and Google when empty"
+    )
+    oauth_client_id = models.CharField("client ID", max_length=255, blank=True)
+    oauth_client_secret_env = models.CharField(
+        "client secret variable", max_length=100, blank=True, validators=[env_name]
+    )
+    oauth_refresh_token_env = models.CharField(
+        "refresh token variable", max_length=100, blank=True, validators=[env_name]
+    )
+    oauth_scope = models.CharField("scope", max_length=500, blank=True, help_text="The provider's default when empty")
+    # Sign-in state: the provider refused the grant or the client (invalid_grant, ...).
+    oauth_needs_reauthorization = models.BooleanField("needs re-authorization", default=False, editable=False)
+    oauth_error = models.TextField("OAuth2 error", blank=True, editable=False)
+    oauth_error_at = models.DateTimeField("OAuth2 error at", null=True, blank=True, editable=False)
+    # A refresh token the provider rotated (answered a new one): encrypted with a key derived
+    # from SECRET_KEY (mail.oauth), kept with the SHA-256 of the environment's refresh token it
+    # descends from: a new refresh token put in the environment takes over from it.
+    oauth_rotated_refresh_token = models.TextField(blank=True, editable=False)
+    oauth_rotated_from = models.CharField(max_length=64, blank=True, editable=False)
+    oauth_rotated_at = models.DateTimeField(null=True, blank=True, editable=False)
     folder = models.CharField(max_length=255, default="INBOX")
     category = models.ForeignKey(
         Category, on_delete=models.PROTECT, related_name="+", help_text="Category of the tickets it opens"
@@ -70,6 +153,17 @@ class Mailbox(models.Model):
                 condition=~Q(after_import=AfterImport.MOVE) | ~Q(move_to=""), name="mailbox_move_has_folder"
             ),
             models.CheckConstraint(condition=Q(port__gte=1, port__lte=65535), name="mailbox_port_valid"),
+            models.CheckConstraint(condition=Q(auth__in=Auth.values), name="mailbox_auth_valid"),
+            models.CheckConstraint(
+                condition=Q(oauth_provider__in=[*OAuthProvider.values, ""]), name="mailbox_oauth_provider_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(auth=Auth.PASSWORD) | ~Q(password_env=""), name="mailbox_password_has_env"
+            ),
+            models.CheckConstraint(
+                condition=~Q(auth=Auth.OAUTH2) | (~Q(oauth_provider="") & ~Q(oauth_client_id="")),
+                name="mailbox_oauth2_has_client",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -79,6 +173,105 @@ class Mailbox(models.Model):
     def failing(self) -> bool:
         """Its last poll failed."""
         return bool(self.last_error_at) and (self.last_success_at is None or self.last_error_at > self.last_success_at)
+
+    @property
+    def uses_oauth2(self) -> bool:
+        return self.auth == Auth.OAUTH2
+
+    @property
+    def needs_reauthorization(self) -> bool:
+        """OAuth2 sign-in refused by the provider: polls skip it until an administrator acts."""
+        return self.uses_oauth2 and self.oauth_needs_reauthorization
+
+    @property
+    def oauth_grant(self) -> str:
+        """ "refresh_token" when the mailbox names a refresh token variable, else "client_credentials"."""
+        return "refresh_token" if self.oauth_refresh_token_env else "client_credentials"
+
+    @property
+    def oauth_effective_token_url(self) -> str:
+        if self.oauth_token_url:
+            return self.oauth_token_url
+        if self.oauth_provider == OAuthProvider.MICROSOFT:
+            return MICROSOFT_ENDPOINT.format(tenant=self.oauth_tenant)
+        if self.oauth_provider == OAuthProvider.GOOGLE:
+            return GOOGLE_ENDPOINT
+        return ""
+
+    @property
+    def oauth_effective_scope(self) -> str:
+        if self.oauth_scope:
+            return self.oauth_scope
+        if self.oauth_provider == OAuthProvider.MICROSOFT:
+            return MICROSOFT_USER_SCOPE if self.oauth_grant == "refresh_token" else MICROSOFT_APP_SCOPE
+        if self.oauth_provider == OAuthProvider.GOOGLE:
+            return GOOGLE_SCOPE
+        return ""
+
+    def clean(self) -> None:
+        """The sign-in's fields fit together; each error names its field."""
+        for name in (
+            "password_env",
+            "oauth_tenant",
+            "oauth_token_url",
+            "oauth_client_id",
+            "oauth_client_secret_env",
+            "oauth_refresh_token_env",
+            "oauth_scope",
+        ):
+            setattr(self, name, (getattr(self, name) or "").strip())
+        errors: dict[str, str] = {}
+        if self.auth == Auth.PASSWORD:
+            if not self.password_env:
+                errors.setdefault("password_env", "Name the environment variable that holds the password.")
+        elif self.auth == Auth.OAUTH2:
+            self._oauth2_errors(errors.setdefault)
+        if errors:
+            raise ValidationError(errors)
+
+    def _oauth2_errors(self, error) -> None:
+        """Calls error(field, message) for each mistake in the OAuth2 fields."""
+        provider = self.oauth_provider
+        if not provider:
+            error("oauth_provider", "Choose the OAuth2 provider (Microsoft, Google or other).")
+        if not self.oauth_client_id:
+            error("oauth_client_id", "Give the client ID of the app registered with the provider.")
+        if provider == OAuthProvider.MICROSOFT:
+            if not self.oauth_tenant and not self.oauth_token_url:
+                error(
+                    "oauth_tenant",
+                    "Give the directory (tenant) ID or the organisation's domain, e.g. contoso.onmicrosoft.com.",
+                )
+            elif self.oauth_tenant.lower() in MICROSOFT_SHARED_TENANTS:
+                error(
+                    "oauth_tenant",
+                    f"{self.oauth_tenant!r} names no organisation: give your own tenant ID or domain "
+                    "(a token refreshed at /common is refused with AADSTS50194).",
+                )
+            elif self.oauth_tenant and not TENANT.fullmatch(self.oauth_tenant):
+                error("oauth_tenant", "A tenant is a GUID or a domain name (letters, digits, dots, hyphens).")
+        elif self.oauth_tenant and provider:
+            error("oauth_tenant", "Only Microsoft mailboxes have a tenant; leave it empty.")
+        if provider == OAuthProvider.GOOGLE and not self.oauth_refresh_token_env:
+            error(
+                "oauth_refresh_token_env",
+                "Google needs a refresh token: obtain one once with the consent flow and name the "
+                "environment variable that holds it.",
+            )
+        if provider == OAuthProvider.OTHER and not self.oauth_token_url:
+            error("oauth_token_url", "Give the provider's token URL.")
+        if self.oauth_token_url:
+            parts = urlsplit(self.oauth_token_url)
+            if parts.scheme != "https" and not (parts.scheme == "http" and _loopback(parts.hostname or "")):
+                error("oauth_token_url", "The token URL must use https (plain http only on this machine).")
+            elif parts.username or parts.password:
+                error("oauth_token_url", "No credentials in the URL: name the client secret's variable instead.")
+        if self.oauth_grant == "client_credentials" and not self.oauth_client_secret_env and provider:
+            error(
+                "oauth_client_secret_env",
+                "The client-credentials grant needs the client secret: name the environment variable that "
+                "holds it (or name a refresh token variable for delegated access).",
+            )
 
 
 class Route(models.TextChoices):

@@ -36,15 +36,16 @@ state_dir = {root}/state
 log_path = {root}/dovecot.log
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login{mechanisms}
 auth_failure_delay = 0
 mail_location = maildir:{root}/mail/%u
 mail_fsync = never
 passdb {{
   driver = static
+  mechanisms = plain login
   args = password={password}
 }}
-userdb {{
+{oauth2_passdb}userdb {{
   driver = static
   args = uid={uid} gid={gid} home={root}/mail/%u
 }}
@@ -71,6 +72,26 @@ default_login_user = {login_user}
 first_valid_uid = 1
 """
 
+# Sign-in with OAuth2 (SASL XOAUTH2): dovecot asks the test's identity provider whether the
+# token is active and whose it is (mail/tests/identity.py); the user named in the XOAUTH2
+# string must be that one.
+OAUTH2_PASSDB = """\
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2
+  args = {root}/oauth2.conf
+}}
+"""
+OAUTH2_CONFIG = """\
+introspection_mode = post
+introspection_url = {introspection_url}
+force_introspection = yes
+username_attribute = username
+active_attribute = active
+active_value = true
+timeout_msecs = 5000
+"""
+
 
 def _free_port() -> int:
     with socket.socket() as probe:
@@ -83,12 +104,15 @@ class Dovecot:
 
     host = "127.0.0.1"
 
-    def __init__(self) -> None:
+    def __init__(self, oauth2_introspection_url: str = "") -> None:
+        """With an introspection URL, XOAUTH2 sign-in works too (tokens checked there); the
+        password (PLAIN, LOGIN) works either way."""
         if not Path(DOVECOT).exists():
             raise RuntimeError("dovecot is not installed: apt-get install -y dovecot-imapd")
         self.root = Path(tempfile.mkdtemp(prefix="helpdesk-dovecot-"))
         self.port = _free_port()
         self.config = self.root / "dovecot.conf"
+        self.oauth2_introspection_url = oauth2_introspection_url
 
     def start(self) -> Dovecot:
         (self.root / "mail").mkdir()
@@ -102,6 +126,10 @@ class Dovecot:
         else:
             internal = login = getpass.getuser()
             uid, gid = os.getuid(), os.getgid()
+        oauth2 = bool(self.oauth2_introspection_url)
+        if oauth2:
+            oauth2_config = OAUTH2_CONFIG.format(introspection_url=self.oauth2_introspection_url)
+            (self.root / "oauth2.conf").write_text(oauth2_config)
         self.config.write_text(
             CONFIG.format(
                 root=self.root,
@@ -112,6 +140,8 @@ class Dovecot:
                 internal_user=internal,
                 internal_group=grp.getgrgid(gid).gr_name,
                 login_user=login,
+                mechanisms=" xoauth2" if oauth2 else "",
+                oauth2_passdb=OAUTH2_PASSDB.format(root=self.root) if oauth2 else "",
             )
         )
         # It forks into the background and keeps its standard streams: a file, not a pipe

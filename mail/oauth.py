@@ -1,0 +1,334 @@
+"""OAuth2 access tokens for the IMAP mailboxes that sign in with XOAUTH2 (Microsoft 365,
+Google Workspace, or any provider with an OAuth2 token endpoint).
+
+A mailbox (mail.models.Mailbox, auth "oauth2") names its provider, its app's client ID and the
+environment variables holding the client secret and, for delegated access, a refresh token an
+administrator obtained once with the provider's consent flow. Without a refresh token the
+client-credentials grant is used (Microsoft 365 apps granted IMAP.AccessAsApp).
+
+access_token(mailbox):
+- reads a token from Django's cache (one key per mailbox; the entry remembers the
+  configuration it was issued for, so a changed mailbox never gets an old token), usable until
+  REFRESH_MARGIN before the provider's expires_in;
+- else asks the token endpoint: a form POST with requests, each wait at most
+  MAIL_IMAP_TIMEOUT and the whole answer read within that time and TOKEN_ANSWER_MAX_BYTES;
+- a refusal of the grant or of the client (invalid_grant, invalid_client,
+  unauthorized_client, invalid_scope, unsupported_grant_type, invalid_request: an HTTP 400
+  or 401 with that error) marks the mailbox "needs re-authorization" with the provider's text
+  (e.g. "invalid_grant: AADSTS50173: The provided grant has expired ...") and raises
+  ReauthorizationNeeded: polls skip the mailbox, without asking the provider again, until an
+  administrator saves it or retries its sign-in in admin. Anything else (no answer, a 5xx,
+  an answer that is not a token) raises TokenError: an ordinary failed poll, tried again at
+  the next poll, never in a loop;
+- a new refresh token in the answer (Microsoft rotates them; a refresh token unused for 90
+  days expires there) is kept on the mailbox, encrypted (Fernet, with a key derived from
+  SECRET_KEY; SECRET_KEY_FALLBACKS still decrypt), and used from then on, for as long as the
+  environment holds the refresh token it descends from: a new refresh token put in the
+  environment takes over. Google keeps one refresh token (it rotates none).
+
+Call it with the mailbox's poll lock held (mail.imap does): a rotated refresh token is then
+never used twice.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import os
+import re
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import requests
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+
+from mail.models import Mailbox
+
+logger = logging.getLogger(__name__)
+
+# The token endpoint's answer is read up to this size (a token answer is a few kilobytes).
+TOKEN_ANSWER_MAX_BYTES = 64 * 1024
+# A cached token is used until this long before it expires (a tenth of its lifetime when
+# that is shorter): a token is never presented at the edge of its validity.
+REFRESH_MARGIN = 300
+# Lifetime assumed for an answer without expires_in (a wrong guess costs one retry: a token
+# the IMAP server refuses is dropped from the cache and a fresh one asked for).
+DEFAULT_LIFETIME = 600
+# Errors of RFC 6749, 5.2: the provider refused the client or the grant. Asking again with
+# the same configuration gets the same answer: an administrator has to act.
+REFUSALS = {
+    "invalid_grant",
+    "invalid_client",
+    "unauthorized_client",
+    "invalid_scope",
+    "unsupported_grant_type",
+    "invalid_request",
+}
+ERROR_MAX_CHARS = 1000
+ROTATED_MAX_CHARS = 16 * 1024
+CACHE_PREFIX = "mail:oauth2:token:"
+KEY_SALT = "mail.oauth.rotated-refresh-token"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+class TokenError(Exception):
+    """No access token this time (the reason is the message): an ordinary failed poll."""
+
+
+class ReauthorizationNeeded(TokenError):
+    """The provider refused the grant or the client; the mailbox is marked and skipped."""
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    value: str
+    cached: bool  # taken from the cache, not issued for this call
+
+
+def access_token(mailbox: Mailbox) -> AccessToken:
+    """A valid access token for the mailbox (see the module's docstring)."""
+    if mailbox.needs_reauthorization:
+        raise ReauthorizationNeeded(reauthorization_message(mailbox))
+    secret = _env(mailbox.oauth_client_secret_env, "the client secret") if mailbox.oauth_client_secret_env else ""
+    refresh_token, origin = _refresh_token(mailbox)
+    fingerprint = _fingerprint(mailbox, secret, origin)
+    entry = cache.get(_cache_key(mailbox))
+    if isinstance(entry, dict) and entry.get("fingerprint") == fingerprint and entry.get("until", 0) > time.time():
+        return AccessToken(value=entry["token"], cached=True)
+    answer = _ask(mailbox, secret, refresh_token)
+    token = answer["access_token"]
+    lifetime = _lifetime(answer.get("expires_in"))
+    usable = lifetime - min(REFRESH_MARGIN, lifetime / 10)
+    if usable >= 1:
+        cache.set(
+            _cache_key(mailbox),
+            {"fingerprint": fingerprint, "token": token, "until": time.time() + usable},
+            timeout=int(usable),
+        )
+    rotated = answer.get("refresh_token")
+    if refresh_token and isinstance(rotated, str) and rotated and rotated != refresh_token:
+        _keep_rotated(mailbox, rotated, origin)
+    return AccessToken(value=token, cached=False)
+
+
+def forget_token(mailbox: Mailbox) -> None:
+    """Drop the mailbox's cached access token (refused by the server, or its mailbox changed)."""
+    cache.delete(_cache_key(mailbox))
+
+
+def clear_reauthorization(mailbox: Mailbox) -> None:
+    """An administrator fixed the configuration (or wants the sign-in tried again): polls go on."""
+    Mailbox.objects.filter(pk=mailbox.pk).update(oauth_needs_reauthorization=False, oauth_error="", oauth_error_at=None)
+    mailbox.oauth_needs_reauthorization, mailbox.oauth_error, mailbox.oauth_error_at = False, "", None
+    forget_token(mailbox)
+
+
+def reauthorization_message(mailbox: Mailbox) -> str:
+    return f"needs re-authorization: {mailbox.oauth_error or 'the provider refused the sign-in'}"
+
+
+def token_host(mailbox: Mailbox) -> str:
+    return urlsplit(mailbox.oauth_effective_token_url).netloc or "(no token URL)"
+
+
+# --- Secrets -------------------------------------------------------------------------------
+
+
+def _env(name: str, what: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        raise TokenError(f"the environment variable {name!r} ({what}) is not set")
+    return value
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def _fernet() -> MultiFernet:
+    keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    return MultiFernet(
+        [
+            Fernet(base64.urlsafe_b64encode(salted_hmac(KEY_SALT, "fernet", secret=key, algorithm="sha256").digest()))
+            for key in keys
+        ]
+    )
+
+
+def encrypt(value: str) -> str:
+    return _fernet().encrypt(value.encode()).decode()
+
+
+def decrypt(value: str) -> str:
+    return _fernet().decrypt(value.encode()).decode()
+
+
+def _refresh_token(mailbox: Mailbox) -> tuple[str, str]:
+    """(the refresh token to use, the SHA-256 of the environment's) or ("", "") without one."""
+    if not mailbox.oauth_refresh_token_env:
+        return "", ""
+    configured = _env(mailbox.oauth_refresh_token_env, "the refresh token")
+    origin = _digest(configured)
+    if mailbox.oauth_rotated_refresh_token and mailbox.oauth_rotated_from == origin:
+        try:
+            return decrypt(mailbox.oauth_rotated_refresh_token), origin
+        except InvalidToken:
+            logger.warning(
+                "mailbox %s: the stored refresh token cannot be decrypted (SECRET_KEY changed?); using the one in %s",
+                mailbox.name,
+                mailbox.oauth_refresh_token_env,
+            )
+    return configured, origin
+
+
+def _keep_rotated(mailbox: Mailbox, rotated: str, origin: str) -> None:
+    if len(rotated) > ROTATED_MAX_CHARS:
+        logger.warning("mailbox %s: a rotated refresh token of %d characters was not kept", mailbox.name, len(rotated))
+        return
+    fields = {
+        "oauth_rotated_refresh_token": encrypt(rotated),
+        "oauth_rotated_from": origin,
+        "oauth_rotated_at": timezone.now(),
+    }
+    Mailbox.objects.filter(pk=mailbox.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(mailbox, name, value)
+
+
+def _fingerprint(mailbox: Mailbox, secret: str, origin: str) -> str:
+    """What a cached token was issued for: another configuration needs another token."""
+    parts = [
+        mailbox.oauth_effective_token_url,
+        mailbox.oauth_client_id,
+        mailbox.oauth_grant,
+        mailbox.oauth_effective_scope,
+        mailbox.username,
+        _digest(secret),
+        origin,
+    ]
+    return _digest("\x00".join(parts))
+
+
+def _cache_key(mailbox: Mailbox) -> str:
+    return f"{CACHE_PREFIX}{mailbox.pk}"
+
+
+# --- The token endpoint --------------------------------------------------------------------
+
+
+def _ask(mailbox: Mailbox, secret: str, refresh_token: str) -> dict:
+    """The token endpoint's answer to the mailbox's grant: a dict with an access_token."""
+    url = mailbox.oauth_effective_token_url
+    host = token_host(mailbox)
+    if not url:
+        raise TokenError("no token URL: set the provider (and the tenant for Microsoft) or the token URL")
+    form = {
+        "grant_type": mailbox.oauth_grant,
+        "client_id": mailbox.oauth_client_id,
+        "scope": mailbox.oauth_effective_scope,
+    }
+    if secret:
+        form["client_secret"] = secret
+    if refresh_token:
+        form["refresh_token"] = refresh_token
+    timeout = settings.MAIL_IMAP_TIMEOUT
+    try:
+        with requests.post(
+            url,
+            data=form,
+            headers={"Accept": "application/json"},
+            timeout=timeout,
+            stream=True,
+            allow_redirects=False,
+        ) as response:
+            status = response.status_code
+            body = _read(response, deadline=time.monotonic() + timeout, host=host)
+    except requests.Timeout:
+        raise TokenError(f"the token endpoint {host} did not answer within {timeout:g} s") from None
+    except requests.RequestException as error:
+        raise TokenError(f"could not reach the token endpoint {host}: {type(error).__name__}") from None
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        answer = None
+    if not isinstance(answer, dict):
+        answer = {}
+    token = answer.get("access_token")
+    if status == 200 and isinstance(token, str) and token:
+        token_type = answer.get("token_type", "Bearer")
+        if not isinstance(token_type, str) or token_type.lower() != "bearer":
+            raise TokenError(f"the token endpoint {host} issued a token of type {str(token_type)[:40]!r}, not Bearer")
+        return answer
+    code = answer.get("error") if isinstance(answer.get("error"), str) else ""
+    description = answer.get("error_description") if isinstance(answer.get("error_description"), str) else ""
+    if status in (400, 401) and code in REFUSALS:
+        message = _refusal(mailbox, _clean(code), _clean(description))
+        _mark(mailbox, message)
+        raise ReauthorizationNeeded(reauthorization_message(mailbox))
+    said = f": {_clean(code)}" if code else ""
+    said += f": {_clean(description)}" if description else ""
+    if status == 200:
+        raise TokenError(f"the token endpoint {host} answered without an access token{said}")
+    raise TokenError(f"the token endpoint {host} answered HTTP {status}{said}")
+
+
+def _read(response: requests.Response, *, deadline: float, host: str) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_content(8192):
+        size += len(chunk)
+        if size > TOKEN_ANSWER_MAX_BYTES:
+            raise TokenError(f"the token endpoint {host} answered more than {TOKEN_ANSWER_MAX_BYTES} bytes")
+        if time.monotonic() > deadline:
+            raise TokenError(f"the token endpoint {host} took too long to answer")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _lifetime(value) -> float:
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return DEFAULT_LIFETIME
+    if seconds != seconds:  # NaN
+        return DEFAULT_LIFETIME
+    return max(0.0, min(seconds, 24 * 3600.0))
+
+
+def _clean(text: str) -> str:
+    return " ".join(_CONTROL.sub(" ", text).split())[:ERROR_MAX_CHARS]
+
+
+def _refusal(mailbox: Mailbox, code: str, description: str) -> str:
+    """The provider's words, then what to do about them."""
+    said = f"{code}: {description}" if description else code
+    if code == "invalid_grant" and mailbox.oauth_grant == "refresh_token":
+        todo = (
+            "the refresh token is no longer valid (revoked, expired, or the password changed): obtain a new one "
+            f"with the consent flow, put it in {mailbox.oauth_refresh_token_env}, then save the mailbox"
+        )
+    elif code == "invalid_client":
+        todo = (
+            f"check the client ID and the client secret in {mailbox.oauth_client_secret_env or '(none named)'} "
+            "(a client secret expires), then save the mailbox"
+        )
+    else:
+        todo = "check the app's registration (API permissions, admin consent) and the mailbox's scope, then save it"
+    return f"{said} ({token_host(mailbox)}) - {todo}"[: ERROR_MAX_CHARS + 400]
+
+
+def _mark(mailbox: Mailbox, message: str) -> None:
+    now = timezone.now()
+    Mailbox.objects.filter(pk=mailbox.pk).update(
+        oauth_needs_reauthorization=True, oauth_error=message, oauth_error_at=now
+    )
+    mailbox.oauth_needs_reauthorization, mailbox.oauth_error, mailbox.oauth_error_at = True, message, now
+    forget_token(mailbox)
+    logger.warning("mailbox %s: OAuth2 sign-in refused, needs re-authorization: %s", mailbox.name, message)

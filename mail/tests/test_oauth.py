@@ -1,0 +1,407 @@
+"""IMAP sign-in with OAuth2 (SASL XOAUTH2), as Microsoft 365 and Google Workspace require
+(SPEC, Part 2): real parts throughout. A local identity provider (mail/tests/identity.py)
+issues the tokens and tells a real dovecot which ones are valid; the helpdesk gets its tokens
+from it over HTTP, caches them, and signs in to dovecot with them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.text import capfirst
+
+from mail import oauth
+from mail.imap import poll_enabled_mailboxes, poll_mailbox
+from mail.models import InboundEmail, Mailbox
+from mail.tests.conftest import CLIENT_SECRET_ENV, REFRESH_TOKEN_ENV
+from mail.tests.dovecot import simple_email
+from tickets.models import Ticket
+
+pytestmark = pytest.mark.django_db
+
+MAILBOXES = "/admin/mail/mailbox/"
+
+
+def fresh(mailbox: Mailbox) -> Mailbox:
+    mailbox.refresh_from_db()
+    return mailbox
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    client.force_login(admin_user)
+    return client
+
+
+# --- Signing in ---------------------------------------------------------------------------
+
+
+def test_client_credentials_sign_in_takes_the_mail_in(dovecot, idp, make_oauth_mailbox):
+    user = dovecot.new_user()
+    dovecot.append(user, simple_email(subject="Invoice missing"))
+    mailbox = make_oauth_mailbox(user)
+
+    result = poll_mailbox(mailbox)
+
+    assert (result.error, result.fetched, result.imported) == ("", 1, 1)
+    assert Ticket.objects.get().subject == "Invoice missing"
+    assert InboundEmail.objects.get().mailbox == mailbox
+    [form] = idp.requests_of(mailbox.oauth_client_id)
+    assert form == {
+        "grant_type": "client_credentials",
+        "client_id": mailbox.oauth_client_id,
+        "client_secret": idp.apps[mailbox.oauth_client_id].secret,
+        "scope": "https://outlook.office365.com/.default",
+    }
+    assert f"user=<{user}>, method=XOAUTH2" in dovecot.log()
+    assert not fresh(mailbox).failing and not mailbox.oauth_needs_reauthorization
+
+
+def test_refresh_token_grant_for_google(dovecot, idp, make_oauth_mailbox):
+    user = dovecot.new_user()
+    dovecot.append(user, simple_email(subject="Password reset"))
+    mailbox = make_oauth_mailbox(user, "refresh_token", oauth_provider="google", oauth_tenant="")
+
+    result = poll_mailbox(mailbox)
+
+    assert (result.error, result.imported) == ("", 1)
+    [form] = idp.requests_of(mailbox.oauth_client_id)
+    assert form["grant_type"] == "refresh_token"
+    assert form["refresh_token"] == idp_refresh_token(idp, mailbox.oauth_client_id)
+    assert form["scope"] == "https://mail.google.com/"
+    assert fresh(mailbox).oauth_rotated_refresh_token == ""  # the provider rotated nothing
+
+
+def idp_refresh_token(idp, client_id: str) -> str:
+    [token] = [token for token, grant in idp.grants.items() if grant.client_id == client_id]
+    return token
+
+
+def test_a_cached_token_serves_polls_until_shortly_before_it_expires(dovecot, idp, make_oauth_mailbox):
+    user = dovecot.new_user()
+    mailbox = make_oauth_mailbox(user)
+
+    assert poll_mailbox(mailbox).ok and poll_mailbox(mailbox).ok
+    assert len(idp.requests_of(mailbox.oauth_client_id)) == 1  # one token, two polls
+
+    # 3600 s tokens are used for 3300 s: 56 minutes on, the same one; 55 s later, a new one.
+    with time_machine.travel(timezone.now() + timedelta(seconds=3300 - 5)):
+        assert poll_mailbox(mailbox).ok
+    assert len(idp.requests_of(mailbox.oauth_client_id)) == 1
+    with time_machine.travel(timezone.now() + timedelta(seconds=3300 + 50)):
+        dovecot.append(user, simple_email(subject="After an hour"))
+        result = poll_mailbox(mailbox)
+    assert (result.error, result.imported) == ("", 1)
+    assert len(idp.requests_of(mailbox.oauth_client_id)) == 2
+
+
+def test_a_cached_token_the_server_refuses_is_replaced_once(dovecot, idp, make_oauth_mailbox):
+    user = dovecot.new_user()
+    mailbox = make_oauth_mailbox(user)
+    assert poll_mailbox(mailbox).ok
+    idp.revoke_access_tokens(user)  # revoked before it expired
+
+    result = poll_mailbox(mailbox)
+
+    assert result.ok
+    assert len(idp.requests_of(mailbox.oauth_client_id)) == 2
+    assert not fresh(mailbox).failing
+
+
+def test_a_fresh_token_refused_by_the_server_is_an_ordinary_failure(dovecot, idp, make_oauth_mailbox):
+    user = dovecot.new_user()
+    # The app may read another mailbox, not this one: its token is valid, but not for this user.
+    mailbox = make_oauth_mailbox(user)
+    idp.apps[mailbox.oauth_client_id].user = dovecot.new_user()
+
+    result = poll_mailbox(mailbox)
+
+    assert result.error.startswith(
+        'login failed: [AUTHENTICATIONFAILED] Authentication failed. {"status":"401","schemes":"bearer"'
+    )  # with the server's JSON error to the XOAUTH2 challenge
+    assert f"XOAUTH2 as {user} with a token just issued by 127.0.0.1:" in result.error
+    assert len(idp.requests_of(mailbox.oauth_client_id)) == 1  # no second try with a token just issued
+    mailbox = fresh(mailbox)
+    assert mailbox.failing and not mailbox.oauth_needs_reauthorization
+
+
+def test_a_token_endpoint_down_or_failing_is_an_ordinary_failure_retried_next_poll(
+    dovecot, idp, make_oauth_mailbox, closed_port
+):
+    user = dovecot.new_user()
+    mailbox = make_oauth_mailbox(user, oauth_token_url=f"http://127.0.0.1:{closed_port}/token")
+
+    down = poll_mailbox(mailbox)
+
+    assert down.error == f"could not reach the token endpoint 127.0.0.1:{closed_port}: ConnectionError"
+
+    Mailbox.objects.filter(pk=mailbox.pk).update(oauth_token_url=idp.token_url)
+    mailbox = fresh(mailbox)
+    idp.answers.append((503, {"error": "temporarily_unavailable", "error_description": "AADSTS90033: busy"}))
+    failing = poll_mailbox(mailbox)
+
+    assert failing.error.endswith("answered HTTP 503: temporarily_unavailable: AADSTS90033: busy")
+    assert fresh(mailbox).failing and not mailbox.oauth_needs_reauthorization
+    assert poll_mailbox(mailbox).ok  # the next poll asks again
+
+
+def test_token_answers_that_are_no_token_are_refused_within_bounds(dovecot, idp, make_oauth_mailbox):
+    mailbox = make_oauth_mailbox(dovecot.new_user())
+    idp.answers += [
+        (200, b"<html>Sign in</html>"),
+        (200, {"access_token": "x", "token_type": "mac"}),
+        (200, b'{"access_token": "' + b"a" * (oauth.TOKEN_ANSWER_MAX_BYTES + 1) + b'"}'),
+        (401, b"Unauthorized"),
+    ]
+
+    errors = [poll_mailbox(mailbox).error for _ in range(4)]
+
+    assert errors[0].endswith("answered without an access token")
+    assert errors[1].endswith("issued a token of type 'mac', not Bearer")
+    assert errors[2].endswith(f"answered more than {oauth.TOKEN_ANSWER_MAX_BYTES} bytes")
+    assert errors[3].endswith("answered HTTP 401")  # no OAuth2 error named: not a refusal of the grant
+    assert not fresh(mailbox).oauth_needs_reauthorization
+
+
+def test_a_missing_secret_in_the_environment_is_named(dovecot, idp, make_oauth_mailbox, monkeypatch):
+    mailbox = make_oauth_mailbox(dovecot.new_user())
+    monkeypatch.delenv(CLIENT_SECRET_ENV)
+
+    result = poll_mailbox(mailbox)
+
+    assert result.error == f"the environment variable {CLIENT_SECRET_ENV!r} (the client secret) is not set"
+    assert idp.requests_of(mailbox.oauth_client_id) == []
+
+
+# --- A grant the provider refuses -----------------------------------------------------------
+
+
+def test_a_refused_grant_marks_the_mailbox_and_spares_the_others(
+    dovecot, idp, make_oauth_mailbox, make_mailbox, client, monkeypatch
+):
+    refused = make_oauth_mailbox(dovecot.new_user(), "refresh_token")
+    monkeypatch.setenv(REFRESH_TOKEN_ENV, "rt-revoked-by-a-password-change")
+    password_user = dovecot.new_user()
+    dovecot.append(password_user, simple_email(subject="Still arrives"))
+    # A password mailbox on the same server, polled in the same round.
+    make_mailbox(password_user)
+
+    results = {result.mailbox: result for result in poll_enabled_mailboxes()}
+
+    error = results[refused.name].error
+    assert error.startswith("needs re-authorization: invalid_grant: AADSTS50173: The provided grant has expired")
+    assert "Trace ID: 0000 Correlation ID: 1111" in error  # control characters flattened
+    assert f"obtain a new one with the consent flow, put it in {REFRESH_TOKEN_ENV}, then save the mailbox" in error
+    assert (results[password_user].error, results[password_user].imported) == ("", 1)
+    assert Ticket.objects.get().subject == "Still arrives"
+    refused = fresh(refused)
+    assert refused.oauth_needs_reauthorization and refused.needs_reauthorization and refused.failing
+    assert refused.oauth_error in error and refused.oauth_error_at is not None
+
+    # Skipped from now on, without asking the provider again.
+    asked = len(idp.requests)
+    again = poll_mailbox(refused)
+    assert again.error == error and len(idp.requests) == asked
+
+    response = client.get("/api/health")
+    assert response.status_code == 200 and response.json()["status"] == "ok"
+    assert response.json()["warnings"]["mail"] == [
+        f"mailbox {refused.name!r}: needs re-authorization (the provider refused its OAuth2 sign-in since "
+        f"{refused.oauth_error_at.isoformat()}; it is not polled until an administrator fixes it)"
+    ]
+    assert "AADSTS" not in response.content.decode()  # the provider's words are for admin's eyes
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "expected"),
+    [
+        (401, "invalid_client", "check the client ID and the client secret in"),
+        (400, "unauthorized_client", "check the app's registration"),
+        (400, "invalid_scope", "check the app's registration"),
+    ],
+)
+def test_other_refusals_mark_the_mailbox_too(dovecot, idp, make_oauth_mailbox, status, error, expected):
+    mailbox = make_oauth_mailbox(dovecot.new_user())
+    idp.answers.append((status, {"error": error, "error_description": "AADSTS7000222: the secret expired"}))
+
+    result = poll_mailbox(mailbox)
+
+    assert result.error.startswith(f"needs re-authorization: {error}: AADSTS7000222: the secret expired (127.0.0.1:")
+    assert expected in result.error
+    assert fresh(mailbox).oauth_needs_reauthorization
+
+
+def test_saving_the_mailbox_in_admin_clears_the_flag(dovecot, idp, make_oauth_mailbox, admin_client):
+    user = dovecot.new_user()
+    mailbox = make_oauth_mailbox(user, "refresh_token")
+    idp.grants.clear()  # every refresh token revoked
+    assert poll_mailbox(mailbox).error.startswith("needs re-authorization")
+    page = admin_client.get(MAILBOXES).content.decode()
+    assert '<strong class="mail-failing">Needs re-authorization</strong>' in page
+
+    form = admin_client.get(f"{MAILBOXES}{mailbox.pk}/change/").context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None and name in form.fields}
+    data.update(enabled="on", category=mailbox.category_id, oauth_client_id=mailbox.oauth_client_id)
+    response = admin_client.post(f"{MAILBOXES}{mailbox.pk}/change/", data)
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    mailbox = fresh(mailbox)
+    assert not mailbox.oauth_needs_reauthorization and mailbox.oauth_error == ""
+
+
+def test_retry_sign_in_clears_the_flag_and_polls(dovecot, idp, make_oauth_mailbox, admin_client, monkeypatch):
+    user = dovecot.new_user()
+    mailbox = make_oauth_mailbox(user, "refresh_token")
+    monkeypatch.setenv(REFRESH_TOKEN_ENV, "rt-unknown")
+    assert poll_mailbox(mailbox).error.startswith("needs re-authorization")
+    # The administrator obtains a new refresh token and puts it in the environment.
+    monkeypatch.setenv(REFRESH_TOKEN_ENV, idp.consent(mailbox.oauth_client_id, user))
+    dovecot.append(user, simple_email(subject="Waited for the sign-in"))
+
+    response = admin_client.post(MAILBOXES, {"action": "retry_sign_in", "_selected_action": [mailbox.pk]}, follow=True)
+
+    assert f"{capfirst(mailbox.name)}: signed in; 1 emails taken, 1 new." in response.content.decode()
+    assert not fresh(mailbox).oauth_needs_reauthorization and not mailbox.failing
+    assert Ticket.objects.get().subject == "Waited for the sign-in"
+
+
+# --- Rotated refresh tokens -----------------------------------------------------------------
+
+
+def test_a_rotated_refresh_token_is_kept_encrypted_and_used(dovecot, idp, make_oauth_mailbox, monkeypatch):
+    user = dovecot.new_user()
+    mailbox = make_oauth_mailbox(user, "refresh_token", rotate=True)
+    first = idp_refresh_token(idp, mailbox.oauth_client_id)
+
+    assert poll_mailbox(mailbox).ok
+    mailbox = fresh(mailbox)
+    rotated = oauth.decrypt(mailbox.oauth_rotated_refresh_token)
+    assert rotated != first and rotated in idp.grants
+    assert rotated not in mailbox.oauth_rotated_refresh_token  # encrypted
+    assert mailbox.oauth_rotated_from == oauth._digest(first) and mailbox.oauth_rotated_at is not None
+
+    oauth.forget_token(mailbox)
+    assert poll_mailbox(mailbox).ok
+    assert [form["refresh_token"] for form in idp.requests_of(mailbox.oauth_client_id)] == [first, rotated]
+
+    # A new refresh token in the environment (a new consent) takes over from the rotated ones.
+    renewed = idp.consent(mailbox.oauth_client_id, user, rotate=True)
+    monkeypatch.setenv(REFRESH_TOKEN_ENV, renewed)
+    assert poll_mailbox(fresh(mailbox)).ok
+    assert idp.requests_of(mailbox.oauth_client_id)[-1]["refresh_token"] == renewed
+
+
+def test_a_rotated_token_that_cannot_be_decrypted_gives_way_to_the_environment(
+    dovecot, idp, make_oauth_mailbox, settings
+):
+    mailbox = make_oauth_mailbox(dovecot.new_user(), "refresh_token", rotate=True)
+    first = idp_refresh_token(idp, mailbox.oauth_client_id)
+    assert poll_mailbox(mailbox).ok
+    oauth.forget_token(mailbox)
+
+    settings.SECRET_KEY = "another secret key, the old one gone without a fallback"
+    assert poll_mailbox(fresh(mailbox)).ok
+
+    assert idp.requests_of(mailbox.oauth_client_id)[-1]["refresh_token"] == first
+
+
+# --- The configuration ----------------------------------------------------------------------
+
+
+def oauth_mailbox(**fields) -> Mailbox:
+    values = {
+        "name": "Support",
+        "host": "outlook.office365.com",
+        "username": "support@contoso.com",
+        "auth": Mailbox.Auth.OAUTH2,
+        "oauth_provider": Mailbox.OAuthProvider.MICROSOFT,
+        "oauth_tenant": "contoso.onmicrosoft.com",
+        "oauth_client_id": "00000000-1111-2222-3333-444444444444",
+        "oauth_client_secret_env": "O365_CLIENT_SECRET",
+    }
+    return Mailbox(**{**values, **fields})
+
+
+def test_token_urls_and_scopes_are_derived_per_provider():
+    microsoft = oauth_mailbox()
+    delegated = oauth_mailbox(oauth_refresh_token_env="O365_REFRESH_TOKEN")
+    google = oauth_mailbox(oauth_provider="google", oauth_tenant="", oauth_refresh_token_env="GMAIL_REFRESH_TOKEN")
+
+    assert microsoft.oauth_effective_token_url == (
+        "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token"
+    )
+    assert (microsoft.oauth_grant, microsoft.oauth_effective_scope) == (
+        "client_credentials",
+        "https://outlook.office365.com/.default",
+    )
+    assert (delegated.oauth_grant, delegated.oauth_effective_scope) == (
+        "refresh_token",
+        "https://outlook.office.com/IMAP.AccessAsUser.All offline_access",
+    )
+    assert google.oauth_effective_token_url == "https://oauth2.googleapis.com/token"
+    assert google.oauth_effective_scope == "https://mail.google.com/"
+    sovereign = oauth_mailbox(oauth_token_url="https://login.microsoftonline.us/x/oauth2/v2.0/token", oauth_scope="s")
+    assert (sovereign.oauth_effective_token_url, sovereign.oauth_effective_scope) == (
+        "https://login.microsoftonline.us/x/oauth2/v2.0/token",
+        "s",
+    )
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"oauth_provider": ""}, "oauth_provider", "Choose the OAuth2 provider"),
+        ({"oauth_client_id": " "}, "oauth_client_id", "Give the client ID"),
+        ({"oauth_tenant": ""}, "oauth_tenant", "Give the directory (tenant) ID"),
+        ({"oauth_tenant": "common"}, "oauth_tenant", "names no organisation"),
+        ({"oauth_tenant": "contoso/../x"}, "oauth_tenant", "A tenant is a GUID or a domain name"),
+        ({"oauth_client_secret_env": ""}, "oauth_client_secret_env", "needs the client secret"),
+        ({"oauth_client_secret_env": "s3cr3t value!"}, "oauth_client_secret_env", "name of an environment variable"),
+        ({"oauth_provider": "google", "oauth_tenant": ""}, "oauth_refresh_token_env", "Google needs a refresh token"),
+        (
+            {"oauth_provider": "google", "oauth_refresh_token_env": "GMAIL_REFRESH_TOKEN"},
+            "oauth_tenant",
+            "Only Microsoft mailboxes have a tenant",
+        ),
+        ({"oauth_provider": "other", "oauth_tenant": ""}, "oauth_token_url", "Give the provider's token URL"),
+        ({"oauth_token_url": "http://idp.example.com/token"}, "oauth_token_url", "must use https"),
+        ({"oauth_token_url": "https://u:p@idp.example.com/token"}, "oauth_token_url", "No credentials in the URL"),
+        ({"auth": "password"}, "password_env", "Name the environment variable that holds the password"),
+    ],
+)
+def test_the_configuration_is_checked_field_by_field(category, fields, field, message):
+    mailbox = oauth_mailbox(category=category, **fields)
+
+    with pytest.raises(ValidationError) as raised:
+        mailbox.full_clean()
+
+    assert set(raised.value.message_dict) == {field}
+    assert message in raised.value.message_dict[field][0]
+
+
+def test_valid_configurations_pass(category):
+    for mailbox in [
+        oauth_mailbox(category=category),
+        oauth_mailbox(category=category, oauth_client_secret_env="", oauth_refresh_token_env="O365_REFRESH_TOKEN"),
+        oauth_mailbox(
+            category=category, oauth_provider="other", oauth_tenant="", oauth_token_url="http://localhost:8080/t"
+        ),
+        oauth_mailbox(category=category, oauth_tenant="", oauth_token_url="https://login.microsoftonline.us/t/token"),
+    ]:
+        mailbox.full_clean()
+
+
+def test_a_token_is_not_shared_across_configurations(dovecot, idp, make_oauth_mailbox):
+    mailbox = make_oauth_mailbox(dovecot.new_user())
+    assert poll_mailbox(mailbox).ok
+    Mailbox.objects.filter(pk=mailbox.pk).update(oauth_scope="https://outlook.office365.com/.default openid")
+
+    assert poll_mailbox(fresh(mailbox)).ok
+
+    scopes = [form["scope"] for form in idp.requests_of(mailbox.oauth_client_id)]
+    assert scopes == ["https://outlook.office365.com/.default", "https://outlook.office365.com/.default openid"]
+    assert cache.get(f"{oauth.CACHE_PREFIX}{mailbox.pk}")["token"] in idp.tokens
