@@ -1,10 +1,13 @@
 """Reading one raw email (RFC 5322 bytes) into what the helpdesk keeps of it.
 
 The standard library's parser (policy=default) does the MIME work. What is added here is
-what real mail needs: text in whatever charset a client used or claimed (KOI8-R and
-windows-1251 bodies, labels that lie, unknown labels), HTML-only mail turned into safe text
-with its sanitized HTML kept, attachments and inline images collected, and bounds on
-everything an untrusted sender controls (size, number of parts, nesting).
+what real mail needs: headers repaired before it reads them (a line without a colon, raw
+8-bit text in windows-1251 or KOI8-R), text in whatever charset a client used or claimed
+(KOI8-R and windows-1251 bodies, labels that lie, unknown labels; format=flowed joined),
+HTML-only mail turned into text in one linear pass with its sanitized HTML kept, forwarded
+emails (message/rfc822) read into the text under a forward header, attachments and inline
+images collected, and bounds on everything an untrusted sender controls (size, number of
+parts counted before parsing, nesting, how much HTML is read for text).
 """
 
 from __future__ import annotations
