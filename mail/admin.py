@@ -82,7 +82,7 @@ class MailboxForm(forms.ModelForm):
             "after_import",
             "move_to",
         ]
-        widgets = {"auth": forms.RadioSelect}
+        labels = {"password_env": "Password variable"}
         help_texts = {
             "auth": (
                 "Microsoft 365 and Google Workspace accept OAuth2 only. A password (or a Gmail app password) "
@@ -155,6 +155,7 @@ class MailboxForm(forms.ModelForm):
 class MailboxAdmin(admin.ModelAdmin):
     form = MailboxForm
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    radio_fields = {"auth": admin.HORIZONTAL}
     # The state first (a mailbox or two per site: no filters, the whole width for the list).
     list_display = ["name", "enabled", "state", "short_error", "last_poll", "last_success", "server"]
     search_fields = ["name", "host", "username"]
@@ -215,6 +216,16 @@ class MailboxAdmin(admin.ModelAdmin):
     class Media:
         css = {"all": ["css/mail-admin.css"]}
 
+    def get_fieldsets(self, request: HttpRequest, obj: Mailbox | None = None) -> list:
+        """The OAuth2 fields folded away on a mailbox that signs in with a password."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or obj.uses_oauth2:
+            return fieldsets
+        return [
+            (name, {**options, "classes": ["collapse"]}) if name == "Sign-in with OAuth2" else (name, options)
+            for name, options in fieldsets
+        ]
+
     def save_model(self, request: HttpRequest, obj: Mailbox, form: forms.ModelForm, change: bool) -> None:
         """Saved by an administrator: an OAuth2 sign-in refused before is tried again at the next
         poll (with a new token: the configuration may have changed)."""
@@ -232,10 +243,9 @@ class MailboxAdmin(admin.ModelAdmin):
             return "Not used: this mailbox signs in with a password."
         if mailbox.needs_reauthorization:
             return format_html(
-                '<strong class="mail-failing">Needs re-authorization</strong> since {}: {}<br>'
-                "Fix what the provider says (a new refresh token or client secret goes into the worker's "
-                "environment), then save the mailbox or choose &ldquo;Retry sign-in&rdquo; in the list: "
-                "until then it is not polled.",
+                '<strong class="mail-failing">Needs re-authorization</strong> since {}: not polled until '
+                "this mailbox is saved or &ldquo;Retry sign-in&rdquo; is chosen in the list (a new refresh token "
+                "or client secret goes into the worker's environment first).<br>The provider said: {}",
                 when(mailbox.oauth_error_at),
                 mailbox.oauth_error,
             )

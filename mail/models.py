@@ -35,7 +35,7 @@ class AfterImport(models.TextChoices):
 
 class Auth(models.TextChoices):
     PASSWORD = "password", "Password"
-    OAUTH2 = "oauth2", "OAuth2 (XOAUTH2: Microsoft 365, Google Workspace)"
+    OAUTH2 = "oauth2", "OAuth2 (Microsoft 365, Google Workspace)"
 
 
 class OAuthProvider(models.TextChoices):

@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='mailbox',
             name='auth',
-            field=models.CharField(choices=[('password', 'Password'), ('oauth2', 'OAuth2 (XOAUTH2: Microsoft 365, Google Workspace)')], default='password', max_length=10, verbose_name='sign-in'),
+            field=models.CharField(choices=[('password', 'Password'), ('oauth2', 'OAuth2 (Microsoft 365, Google Workspace)')], default='password', max_length=10, verbose_name='sign-in'),
         ),
         migrations.AddField(
             model_name='mailbox',

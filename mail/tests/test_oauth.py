@@ -405,3 +405,65 @@ def test_a_token_is_not_shared_across_configurations(dovecot, idp, make_oauth_ma
     scopes = [form["scope"] for form in idp.requests_of(mailbox.oauth_client_id)]
     assert scopes == ["https://outlook.office365.com/.default", "https://outlook.office365.com/.default openid"]
     assert cache.get(f"{oauth.CACHE_PREFIX}{mailbox.pk}")["token"] in idp.tokens
+
+
+# --- Admin ----------------------------------------------------------------------------------
+
+
+def test_the_admin_form_groups_the_sign_in_and_says_what_to_put_where(admin_client, category):
+    page = admin_client.get(f"{MAILBOXES}add/").content.decode()
+
+    assert ">Sign-in</h2>" in page and ">Sign-in with OAuth2</h2>" in page
+    assert page.index(">Sign-in</h2>") < page.index('name="auth"') < page.index('name="oauth_provider"')
+    assert "the Directory (tenant) ID shown on the app registration's overview" in page
+    assert "Google: required. Microsoft: leave empty for the client-credentials grant" in page
+    assert 'type="password"' not in page  # names of variables, never secrets
+
+    form = {
+        "name": "Support",
+        "enabled": "on",
+        "host": "outlook.office365.com",
+        "port": "993",
+        "security": "tls",
+        "auth": "oauth2",
+        "username": "support@contoso.com",
+        "oauth_provider": "microsoft",
+        "oauth_tenant": "common",
+        "oauth_client_id": "6f1c2a55-1b7e-4c55-9a4b-0d9a2b7c1e11",
+        "oauth_client_secret_env": "O365 secret",
+        "folder": "INBOX",
+        "category": category.pk,
+        "priority": "normal",
+        "after_import": "seen",
+    }
+    refused = admin_client.post(f"{MAILBOXES}add/", form)
+
+    assert refused.status_code == 200
+    errors = refused.context["adminform"].form.errors
+    assert set(errors) == {"oauth_tenant", "oauth_client_secret_env"}
+    assert "names no organisation" in errors["oauth_tenant"][0]
+
+    fixed = {"oauth_tenant": "contoso.onmicrosoft.com", "oauth_client_secret_env": "O365_SECRET"}
+    saved = admin_client.post(f"{MAILBOXES}add/", {**form, **fixed})
+
+    assert saved.status_code == 302
+    mailbox = Mailbox.objects.get()
+    assert (mailbox.auth, mailbox.password_env, mailbox.oauth_client_secret_env) == ("oauth2", "", "O365_SECRET")
+    page = admin_client.get(f"{MAILBOXES}{mailbox.pk}/change/").content.decode()
+    assert (
+        'Tokens from <span class="mail-url">https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/'
+        "token</span> (client credentials grant, scope https://outlook.office365.com/.default)." in page
+    )
+
+
+def test_a_password_mailbox_folds_the_oauth2_fields_away(admin_client, category):
+    mailbox = Mailbox.objects.create(
+        name="Old", host="mail.example.org", username="help@example.org", password_env="IMAP_PASSWORD",
+        category=category,
+    )  # fmt: skip
+
+    page = admin_client.get(f"{MAILBOXES}{mailbox.pk}/change/").content.decode()
+
+    assert "Not used: this mailbox signs in with a password." in page
+    folded = page.index("<details><summary>")
+    assert folded < page.index(">Sign-in with OAuth2</h2>") < page.index("</details>", folded)
