@@ -98,10 +98,24 @@ def _existing(message_id: str, digest: str) -> InboundEmail:
 # --- Entry point ----------------------------------------------------------------------
 
 
+def _recorded(raw: bytes, digest: str) -> InboundEmail | None:
+    """The ledger row of this very email if it is recorded already, found from its headers
+    without parsing it: a retry of a large email costs an index probe, not a parse. Only a
+    shortcut: when it misses, the unique index still decides."""
+    ids = [f"derived.{digest[:40]}@helpdesk.invalid"]
+    header_id = _header_message_id(raw)
+    if header_id:
+        ids.append(header_id)
+    return InboundEmail.objects.filter(email_id__in=ids, content_hash=digest).first()
+
+
 def ingest(raw: bytes, *, route: str, mailbox: Mailbox | None = None) -> InboundEmail:
     """Take one email in (see the module's docstring); returns its committed ledger row."""
     raw = bytes(raw)
     digest = content_hash(raw)
+    recorded = _recorded(raw, digest)
+    if recorded is not None:
+        return recorded
     try:
         email = parse(raw)
         _check_attachments(email)
