@@ -81,9 +81,7 @@ def test_postmark_raw_email_with_basic_auth():
 
 
 def test_a_payload_not_in_the_provider_format_is_a_400_not_a_500():
-    response = Client().post(
-        reverse("mail-inbound:postmark"), "{not json", content_type="application/json", **_auth()
-    )
+    response = Client().post(reverse("mail-inbound:postmark"), "{not json", content_type="application/json", **_auth())
     assert response.status_code == 400
     assert not InboundEmail.objects.exists()
 
