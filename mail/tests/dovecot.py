@@ -3,9 +3,11 @@
 Each test session starts its own instance on a free localhost port, with its own config,
 mail folders and runtime files in a temporary directory; nothing of the machine's dovecot is
 used or changed. Any user name logs in with PASSWORD (a static passdb) and gets a fresh,
-empty Maildir: each test takes a user of its own. As root (CI), the login and mail processes
-run as the package's dovecot/dovenull users (imap-login refuses root); as anyone else, as
-that user.
+empty Maildir: each test takes a user of its own. Given an introspection URL, users may also
+sign in with SASL XOAUTH2: dovecot's oauth2 passdb POSTs the token there and lets the user in
+when the answer says it is active and theirs (mail/tests/identity.py answers). As root (CI),
+the login and mail processes run as the package's dovecot/dovenull users (imap-login refuses
+root); as anyone else, as that user.
 """
 
 from __future__ import annotations
