@@ -82,18 +82,13 @@ class MailboxForm(forms.ModelForm):
             "after_import",
             "move_to",
         ]
-        labels = {"password_env": "Password variable"}
+        # The variables' names and the token URL are explained by the model's help texts.
         help_texts = {
             "auth": (
                 "Microsoft 365 and Google Workspace accept OAuth2 only. A password (or a Gmail app password) "
                 "works with other servers."
             ),
             "username": "The mailbox's address, e.g. support@contoso.com (with OAuth2 too: it is the user signing in).",
-            "password_env": (
-                "Password sign-in: the NAME of the environment variable that holds the password, e.g. "
-                "IMAP_SUPPORT_PASSWORD; set it in the worker's environment. Never the password itself: it would be "
-                "stored in the database."
-            ),
             "oauth_provider": "Other: any OAuth2 provider whose token URL you give below.",
             "oauth_tenant": (
                 "Microsoft only: the Directory (tenant) ID shown on the app registration's overview, or the "
@@ -103,25 +98,10 @@ class MailboxForm(forms.ModelForm):
                 "Microsoft: the Application (client) ID of the app registered in Entra ID. Google: the OAuth client "
                 "ID from Google Cloud console (APIs & Services, Credentials)."
             ),
-            "oauth_client_secret_env": (
-                "The NAME of the environment variable that holds the client secret, e.g. IMAP_OAUTH_CLIENT_SECRET. "
-                "Required for Microsoft's client-credentials grant and for Google."
-            ),
-            "oauth_refresh_token_env": (
-                "The NAME of the environment variable that holds a refresh token obtained once with the "
-                "provider's consent flow. Google: required. Microsoft: leave empty for the client-credentials "
-                "grant (an app with IMAP.AccessAsApp, given access to this mailbox); set it for delegated access "
-                "(IMAP.AccessAsUser.All)."
-            ),
             "oauth_scope": (
                 "Empty: the provider's default. Microsoft: https://outlook.office365.com/.default (client "
                 "credentials) or https://outlook.office.com/IMAP.AccessAsUser.All offline_access (refresh token). "
                 "Google: https://mail.google.com/."
-            ),
-            "oauth_token_url": (
-                "Empty for Microsoft and Google (derived from the provider and the tenant). Required for Other. "
-                "Microsoft's national clouds: the full URL, e.g. "
-                "https://login.microsoftonline.us/<tenant>/oauth2/v2.0/token."
             ),
             "move_to": "Folder for imported mail when moving (created if missing).",
             "folder": "The folder polled, usually INBOX.",

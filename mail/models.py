@@ -96,24 +96,52 @@ class Mailbox(models.Model):
     username = models.CharField(max_length=255)
     auth = models.CharField("sign-in", max_length=10, choices=Auth.choices, default=Auth.PASSWORD)
     password_env = models.CharField(
+        "password variable",
         max_length=100,
         blank=True,
         validators=[env_name],
-        help_text="Name of the environment variable that holds the password (never the password itself)",
+        help_text=(
+            "Password sign-in: the NAME of the environment variable that holds the password, e.g. "
+            "IMAP_SUPPORT_PASSWORD; set it in the worker's environment. Never the password itself: it would be "
+            "stored in the database."
+        ),
     )
     oauth_provider = models.CharField("OAuth2 provider", max_length=10, choices=OAuthProvider.choices, blank=True)
     oauth_tenant = models.CharField(
         "Microsoft tenant", max_length=100, blank=True, help_text="Directory (tenant) ID or its domain"
     )
     oauth_token_url = models.URLField(
-        "token URL", max_length=500, blank=True, help_text="Derived for Microsoft and Google when empty"
+        "token URL",
+        max_length=500,
+        blank=True,
+        help_text=(
+            "Empty for Microsoft and Google (derived from the provider and the tenant). Required for Other. "
+            "Microsoft's national clouds: the full URL, e.g. "
+            "https://login.microsoftonline.us/<tenant>/oauth2/v2.0/token."
+        ),
     )
     oauth_client_id = models.CharField("client ID", max_length=255, blank=True)
     oauth_client_secret_env = models.CharField(
-        "client secret variable", max_length=100, blank=True, validators=[env_name]
+        "client secret variable",
+        max_length=100,
+        blank=True,
+        validators=[env_name],
+        help_text=(
+            "The NAME of the environment variable that holds the client secret, e.g. IMAP_OAUTH_CLIENT_SECRET. "
+            "Required for Microsoft's client-credentials grant and for Google."
+        ),
     )
     oauth_refresh_token_env = models.CharField(
-        "refresh token variable", max_length=100, blank=True, validators=[env_name]
+        "refresh token variable",
+        max_length=100,
+        blank=True,
+        validators=[env_name],
+        help_text=(
+            "The NAME of the environment variable that holds a refresh token obtained once with the "
+            "provider's consent flow. Google: required. Microsoft: leave empty for the client-credentials "
+            "grant (an app with IMAP.AccessAsApp, given access to this mailbox); set it for delegated access "
+            "(IMAP.AccessAsUser.All)."
+        ),
     )
     oauth_scope = models.CharField("scope", max_length=500, blank=True, help_text="The provider's default when empty")
     # Sign-in state: the provider refused the grant or the client (invalid_grant, ...).
@@ -158,7 +186,7 @@ class Mailbox(models.Model):
                 condition=Q(oauth_provider__in=[*OAuthProvider.values, ""]), name="mailbox_oauth_provider_valid"
             ),
             models.CheckConstraint(
-                condition=~Q(auth=Auth.PASSWORD) | ~Q(password_env=""), name="mailbox_password_has_env"
+                condition=~Q(auth=Auth.PASSWORD) | ~Q(("password_env", "")), name="mailbox_password_has_env"
             ),
             models.CheckConstraint(
                 condition=~Q(auth=Auth.OAUTH2) | (~Q(oauth_provider="") & ~Q(oauth_client_id="")),
