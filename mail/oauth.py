@@ -38,9 +38,10 @@ import json
 import logging
 import os
 import re
+import secrets
 import time
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -238,6 +239,29 @@ def _ask(mailbox: Mailbox, secret: str, refresh_token: str) -> dict:
         form["client_secret"] = secret
     if refresh_token:
         form["refresh_token"] = refresh_token
+    status, answer = _post(url, form)
+    token = answer.get("access_token")
+    if status == 200 and isinstance(token, str) and token:
+        token_type = answer.get("token_type", "Bearer")
+        if not isinstance(token_type, str) or token_type.lower() != "bearer":
+            raise TokenError(f"the token endpoint {host} issued a token of type {str(token_type)[:40]!r}, not Bearer")
+        return answer
+    code = answer.get("error") if isinstance(answer.get("error"), str) else ""
+    description = answer.get("error_description") if isinstance(answer.get("error_description"), str) else ""
+    if status in (400, 401) and code in REFUSALS:
+        message = _refusal(mailbox, _clean(code), _clean(description))
+        _mark(mailbox, message)
+        raise ReauthorizationNeeded(reauthorization_message(mailbox))
+    said = f": {_clean(code)}" if code else ""
+    said += f": {_clean(description)}" if description else ""
+    if status == 200:
+        raise TokenError(f"the token endpoint {host} answered without an access token{said}")
+    raise TokenError(f"the token endpoint {host} answered HTTP {status}{said}")
+
+
+def _post(url: str, form: dict[str, str]) -> tuple[int, dict]:
+    """POST a form to the provider: (HTTP status, the JSON object answered or {})."""
+    host = urlsplit(url).netloc
     timeout = settings.MAIL_IMAP_TIMEOUT
     try:
         with requests.post(
@@ -258,25 +282,7 @@ def _ask(mailbox: Mailbox, secret: str, refresh_token: str) -> dict:
         answer = json.loads(body)
     except ValueError:
         answer = None
-    if not isinstance(answer, dict):
-        answer = {}
-    token = answer.get("access_token")
-    if status == 200 and isinstance(token, str) and token:
-        token_type = answer.get("token_type", "Bearer")
-        if not isinstance(token_type, str) or token_type.lower() != "bearer":
-            raise TokenError(f"the token endpoint {host} issued a token of type {str(token_type)[:40]!r}, not Bearer")
-        return answer
-    code = answer.get("error") if isinstance(answer.get("error"), str) else ""
-    description = answer.get("error_description") if isinstance(answer.get("error_description"), str) else ""
-    if status in (400, 401) and code in REFUSALS:
-        message = _refusal(mailbox, _clean(code), _clean(description))
-        _mark(mailbox, message)
-        raise ReauthorizationNeeded(reauthorization_message(mailbox))
-    said = f": {_clean(code)}" if code else ""
-    said += f": {_clean(description)}" if description else ""
-    if status == 200:
-        raise TokenError(f"the token endpoint {host} answered without an access token{said}")
-    raise TokenError(f"the token endpoint {host} answered HTTP {status}{said}")
+    return status, answer if isinstance(answer, dict) else {}
 
 
 def _read(response: requests.Response, *, deadline: float, host: str) -> bytes:
@@ -300,6 +306,16 @@ def _lifetime(value) -> float:
     if seconds != seconds:  # NaN
         return DEFAULT_LIFETIME
     return max(0.0, min(seconds, 24 * 3600.0))
+
+
+def _seconds(value, default: float, *, at_most: float) -> float:
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return default
+    if seconds != seconds or seconds <= 0:  # NaN, or no wait at all
+        return default
+    return min(seconds, at_most)
 
 
 def _clean(text: str) -> str:
@@ -332,3 +348,115 @@ def _mark(mailbox: Mailbox, message: str) -> None:
     mailbox.oauth_needs_reauthorization, mailbox.oauth_error, mailbox.oauth_error_at = True, message, now
     forget_token(mailbox)
     logger.warning("mailbox %s: OAuth2 sign-in refused, needs re-authorization: %s", mailbox.name, message)
+
+
+# --- Consent: a refresh token, obtained once by an administrator (manage.py mail_oauth_consent) --
+
+GOOGLE_AUTHORIZATION_URL = "https://accounts.google.com/o/oauth2/v2/auth"
+# Where Google sends the browser back with the code ("Desktop app" clients accept any port on
+# the loopback address). Nothing needs to listen there: the administrator copies the address.
+LOOPBACK_REDIRECT = "http://127.0.0.1:8765/"
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+_wait = time.sleep  # between two asks of the device code flow (a test makes the sign-in happen then)
+
+
+class ConsentError(Exception):
+    """The consent did not give a refresh token (the reason is the message)."""
+
+
+def _consent_answer(status: int, answer: dict, what: str) -> dict:
+    if status == 200 and isinstance(answer.get("refresh_token"), str) and answer["refresh_token"]:
+        return answer
+    code = _clean(answer.get("error") or "") if isinstance(answer.get("error"), str) else ""
+    description = answer.get("error_description")
+    said = f"{code}: {_clean(description)}" if isinstance(description, str) and description else code
+    if status == 200:
+        raise ConsentError(f"{what} gave no refresh token (is offline access in the scope?)")
+    raise ConsentError(f"{what} was refused: HTTP {status}" + (f": {said}" if said else ""))
+
+
+def device_code_url(mailbox: Mailbox) -> str:
+    """Microsoft's device authorization endpoint, beside the token endpoint."""
+    url = mailbox.oauth_effective_token_url
+    if not url.endswith("/token"):
+        raise ConsentError(f"no device authorization endpoint beside the token URL {url!r}")
+    return url[: -len("token")] + "devicecode"
+
+
+def start_device_flow(mailbox: Mailbox) -> dict:
+    """Microsoft's device code flow, first half: the code the administrator enters at the
+    verification address ("message" says where), and the device code to redeem."""
+    status, answer = _post(
+        device_code_url(mailbox), {"client_id": mailbox.oauth_client_id, "scope": mailbox.oauth_effective_scope}
+    )
+    if status != 200 or not all(isinstance(answer.get(key), str) for key in ("device_code", "user_code")):
+        description = answer.get("error_description") if isinstance(answer.get("error_description"), str) else ""
+        raise ConsentError(f"the device code request was refused: HTTP {status} {_clean(description)}".strip())
+    return answer
+
+
+def finish_device_flow(mailbox: Mailbox, device: dict) -> dict:
+    """Second half: ask the token endpoint, every `interval` seconds, until the administrator
+    has signed in and consented (or declined, or the code expired). The token answer."""
+    interval = _seconds(device.get("interval"), 5, at_most=60)
+    deadline = time.monotonic() + _seconds(device.get("expires_in"), 900, at_most=3600)
+    form = {"grant_type": DEVICE_GRANT, "client_id": mailbox.oauth_client_id, "device_code": device["device_code"]}
+    while True:
+        status, answer = _post(mailbox.oauth_effective_token_url, form)
+        if answer.get("error") == "authorization_pending" or answer.get("error") == "slow_down":
+            interval += 5 if answer.get("error") == "slow_down" else 0
+            if time.monotonic() + interval > deadline:
+                raise ConsentError("the code expired before the sign-in was completed; run the command again")
+            _wait(interval)
+            continue
+        return _consent_answer(status, answer, "the sign-in")
+
+
+def authorization_request(mailbox: Mailbox, redirect_uri: str = LOOPBACK_REDIRECT) -> tuple[str, str, str]:
+    """Google's authorization code flow with PKCE: (the address to open, the state, the verifier)."""
+    state = secrets.token_urlsafe(16)
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+    query = urlencode(
+        {
+            "client_id": mailbox.oauth_client_id,
+            "redirect_uri": redirect_uri,
+            "response_type": "code",
+            "scope": mailbox.oauth_effective_scope,
+            "access_type": "offline",  # a refresh token
+            "prompt": "consent",  # a refresh token even when the user consented before
+            "login_hint": mailbox.username,
+            "state": state,
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        }
+    )
+    return f"{GOOGLE_AUTHORIZATION_URL}?{query}", state, verifier
+
+
+def code_from_redirect(address: str, state: str) -> str:
+    """The authorization code in the address the browser was sent back to."""
+    query = parse_qs(urlsplit(address.strip()).query)
+    if "error" in query:
+        raise ConsentError(f"the consent was refused: {_clean(query['error'][0])}")
+    if query.get("state", [""])[0] != state:
+        raise ConsentError("that address belongs to another sign-in (its state differs): paste the latest one")
+    code = query.get("code", [""])[0]
+    if not code:
+        raise ConsentError("no code in that address: copy the whole address from the browser's address bar")
+    return code
+
+
+def exchange_code(mailbox: Mailbox, code: str, verifier: str, redirect_uri: str = LOOPBACK_REDIRECT) -> dict:
+    """The authorization code for tokens (the refresh token among them)."""
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": redirect_uri,
+        "client_id": mailbox.oauth_client_id,
+        "code_verifier": verifier,
+    }
+    if mailbox.oauth_client_secret_env:
+        form["client_secret"] = _env(mailbox.oauth_client_secret_env, "the client secret")
+    status, answer = _post(mailbox.oauth_effective_token_url, form)
+    return _consent_answer(status, answer, "the code exchange")

@@ -10,6 +10,8 @@ revoked here is refused by dovecot; a refresh token revoked here gets `invalid_g
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import http.server
 import json
 import secrets
@@ -51,6 +53,10 @@ class IdentityProvider:
     requests: list[dict[str, str]] = field(default_factory=list)
     # Scripted answers to the next token requests: (status, JSON body or raw bytes).
     answers: list[tuple[int, dict | bytes]] = field(default_factory=list)
+    # The consent flows: device codes (Microsoft) -> {client_id, user once approved};
+    # authorization codes (Google) -> {client_id, user, challenge, redirect_uri}.
+    devices: dict[str, dict] = field(default_factory=dict)
+    codes: dict[str, dict] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -80,7 +86,46 @@ class IdentityProvider:
         with self.lock:
             self.tokens = {token: owner for token, owner in self.tokens.items() if owner != user}
 
+    def approve_device(self, user_code: str, user: str) -> None:
+        """The user signed in at the verification address, entered the code and allowed access."""
+        with self.lock:
+            [device] = [device for device in self.devices.values() if device["user_code"] == user_code]
+            device["user"] = user
+
+    def authorize(self, address: str, user: str) -> str:
+        """What the browser does at the authorization address: the user signs in and allows
+        access; the address it is sent back to, with the code and the state."""
+        query = {key: values[0] for key, values in urllib.parse.parse_qs(urllib.parse.urlsplit(address).query).items()}
+        assert query["response_type"] == "code" and query["code_challenge_method"] == "S256"
+        assert query["access_type"] == "offline" and query["login_hint"] == user
+        code = f"code-{secrets.token_urlsafe(12)}"
+        with self.lock:
+            self.codes[code] = {
+                "client_id": query["client_id"],
+                "user": user,
+                "challenge": query["code_challenge"],
+                "redirect_uri": query["redirect_uri"],
+            }
+        params = urllib.parse.urlencode({"state": query["state"], "code": code, "scope": query["scope"]})
+        return f"{query['redirect_uri']}?{params}"
+
     # --- The endpoints ------------------------------------------------------------------
+
+    def device_code(self, form: dict[str, str]) -> tuple[int, dict]:
+        if form.get("client_id") not in self.apps:
+            return 400, {"error": "unauthorized_client", "error_description": "AADSTS700016: unknown application"}
+        device_code, user_code = secrets.token_urlsafe(24), secrets.token_hex(4).upper()
+        with self.lock:
+            self.devices[device_code] = {"client_id": form["client_id"], "user_code": user_code, "user": None}
+        return 200, {
+            "device_code": device_code,
+            "user_code": user_code,
+            "verification_uri": "https://microsoft.com/devicelogin",
+            "expires_in": 900,
+            "interval": 5,
+            "message": f"To sign in, use a web browser to open the page https://microsoft.com/devicelogin "
+            f"and enter the code {user_code} to authenticate.",
+        }
 
     def token(self, form: dict[str, str]) -> tuple[int, dict | bytes]:
         with self.lock:
@@ -107,7 +152,35 @@ class IdentityProvider:
                     self.grants[rotated] = Grant(client_id=client_id, user=grant.user, rotate=True)
                     answer["refresh_token"] = rotated
                 return 200, answer
+            if grant_type == "urn:ietf:params:oauth:grant-type:device_code":
+                device = self.devices.get(form.get("device_code", ""))
+                if device is None or device["client_id"] != client_id:
+                    return 400, {"error": "expired_token", "error_description": "AADSTS70020: expired"}
+                if device["user"] is None:
+                    return 400, {"error": "authorization_pending", "error_description": "AADSTS70016: pending"}
+                del self.devices[form["device_code"]]
+                return 200, self._consented(client_id, device["user"])
+            if grant_type == "authorization_code":
+                code = self.codes.pop(form.get("code", ""), None)
+                verifier = form.get("code_verifier", "").encode()
+                challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier).digest()).decode().rstrip("=")
+                app = self.apps.get(client_id)
+                if (
+                    code is None
+                    or code["client_id"] != client_id
+                    or code["redirect_uri"] != form.get("redirect_uri")
+                    or code["challenge"] != challenge
+                    or app is None
+                    or form.get("client_secret") != app.secret
+                ):
+                    return 400, {"error": "invalid_grant", "error_description": "Bad Request"}
+                return 200, self._consented(client_id, code["user"])
             return 400, {"error": "unsupported_grant_type", "error_description": f"grant_type {grant_type!r}"}
+
+    def _consented(self, client_id: str, user: str) -> dict:
+        refresh_token = f"rt-{secrets.token_urlsafe(24)}"
+        self.grants[refresh_token] = Grant(client_id=client_id, user=user)
+        return {**self._issue(user), "refresh_token": refresh_token}
 
     def _issue(self, user: str) -> dict:
         token = f"at-{secrets.token_urlsafe(24)}"
@@ -133,6 +206,8 @@ def start(provider: IdentityProvider) -> http.server.ThreadingHTTPServer:
             form = {key: values[0] for key, values in urllib.parse.parse_qs(body).items()}
             if self.path.startswith("/token"):
                 status, answer = provider.token(form)
+            elif self.path.startswith("/devicecode"):
+                status, answer = provider.device_code(form)
             elif self.path.startswith("/introspect"):
                 status, answer = provider.introspect(form)
             else:

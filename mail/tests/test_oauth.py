@@ -5,12 +5,14 @@ from it over HTTP, caches them, and signs in to dovecot with them."""
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
 import time_machine
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 from django.utils.text import capfirst
 
@@ -467,3 +469,93 @@ def test_a_password_mailbox_folds_the_oauth2_fields_away(admin_client, category)
     assert "Not used: this mailbox signs in with a password." in page
     folded = page.index("<details><summary>")
     assert folded < page.index(">Sign-in with OAuth2</h2>") < page.index("</details>", folded)
+
+
+# --- The consent, once: manage.py mail_oauth_consent ------------------------------------------
+
+
+def test_microsoft_consent_by_device_code_prints_a_refresh_token_that_works(
+    dovecot, idp, make_oauth_mailbox, monkeypatch
+):
+    user = dovecot.new_user()
+    mailbox = make_oauth_mailbox(user, "refresh_token", oauth_client_secret_env="")  # a public client
+    monkeypatch.delenv(REFRESH_TOKEN_ENV)
+    waits = []
+
+    def user_signs_in_meanwhile(seconds: float) -> None:
+        waits.append(seconds)
+        if len(waits) == 2:  # the first ask was too early; the user signs in during the second wait
+            [device] = idp.devices.values()
+            idp.approve_device(device["user_code"], user)
+
+    monkeypatch.setattr(oauth, "_wait", user_signs_in_meanwhile)
+    output = io.StringIO()
+
+    call_command("mail_oauth_consent", mailbox.name, stdout=output)
+
+    printed = output.getvalue()
+    assert "use a web browser to open the page https://microsoft.com/devicelogin and enter the code" in printed
+    assert f"Sign in as {user}." in printed
+    assert waits == [5, 5]  # the interval Microsoft asked for, between asks
+    refresh_token = printed.split("history):\n\n")[1].split("\n")[0]
+    assert idp.grants[refresh_token].user == user
+    assert f"as {REFRESH_TOKEN_ENV}, restart the worker" in printed
+    device_form = idp.requests_of(mailbox.oauth_client_id)[-1]
+    assert device_form["grant_type"] == "urn:ietf:params:oauth:grant-type:device_code"
+    assert "client_secret" not in device_form
+    # What the administrator does with it: the variable set, the mailbox polls.
+    monkeypatch.setenv(REFRESH_TOKEN_ENV, refresh_token)
+    dovecot.append(user, simple_email(subject="After the consent"))
+    assert poll_mailbox(fresh(mailbox)).imported == 1
+
+
+class Browser:
+    """Standard input of the consent command, played by the administrator's browser: reads
+    the address the command printed, signs in there and pastes the address it is sent back to."""
+
+    def __init__(self, idp, output: io.StringIO, user: str, tamper=lambda address: address) -> None:
+        self.idp, self.output, self.user, self.tamper = idp, output, user, tamper
+
+    def readline(self) -> str:
+        [address] = [line for line in self.output.getvalue().splitlines() if line.startswith(self.idp.url)]
+        return self.tamper(self.idp.authorize(address, self.user)) + "\n"
+
+
+def test_google_consent_by_pasted_address_prints_a_refresh_token_that_works(
+    dovecot, idp, make_oauth_mailbox, monkeypatch
+):
+    user = dovecot.new_user()
+    mailbox = make_oauth_mailbox(user, "refresh_token", oauth_provider="google", oauth_tenant="")
+    monkeypatch.setattr(oauth, "GOOGLE_AUTHORIZATION_URL", f"{idp.url}/authorize")
+    output = io.StringIO()
+    monkeypatch.setattr("sys.stdin", Browser(idp, output, user))
+
+    call_command("mail_oauth_consent", mailbox.name, stdout=output)
+
+    printed = output.getvalue()
+    assert "scope=https%3A%2F%2Fmail.google.com%2F" in printed and "prompt=consent" in printed
+    assert "goes to http://127.0.0.1:8765/?... and shows an error page: that is expected" in printed
+    refresh_token = printed.split("history):\n\n")[1].split("\n")[0]
+    assert idp.grants[refresh_token].user == user
+    exchange = idp.requests_of(mailbox.oauth_client_id)[-1]
+    assert exchange["grant_type"] == "authorization_code" and exchange["redirect_uri"] == "http://127.0.0.1:8765/"
+    monkeypatch.setenv(REFRESH_TOKEN_ENV, refresh_token)
+    assert poll_mailbox(fresh(mailbox)).ok
+
+
+def test_the_consent_command_says_what_is_wrong(dovecot, idp, make_oauth_mailbox, make_mailbox, monkeypatch):
+    user = dovecot.new_user()
+    google = make_oauth_mailbox(user, "refresh_token", oauth_provider="google", oauth_tenant="")
+    monkeypatch.setattr(oauth, "GOOGLE_AUTHORIZATION_URL", f"{idp.url}/authorize")
+    output = io.StringIO()
+    stale = Browser(idp, output, user, tamper=lambda address: address.replace("state=", "state=old"))
+    monkeypatch.setattr("sys.stdin", stale)
+
+    with pytest.raises(CommandError, match="belongs to another sign-in"):
+        call_command("mail_oauth_consent", google.name, stdout=output)
+    with pytest.raises(CommandError, match="uses the client-credentials grant: it needs no consent"):
+        call_command("mail_oauth_consent", make_oauth_mailbox(dovecot.new_user()).name, stdout=output)
+    with pytest.raises(CommandError, match="signs in with a password"):
+        call_command("mail_oauth_consent", make_mailbox(dovecot.new_user()).name, stdout=output)
+    with pytest.raises(CommandError, match="no mailbox named 'Nope'"):
+        call_command("mail_oauth_consent", "Nope", stdout=output)
