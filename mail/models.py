@@ -138,7 +138,8 @@ class Mailbox(models.Model):
         validators=[env_name],
         help_text=(
             "The NAME of the environment variable that holds a refresh token obtained once with the "
-            "provider's consent flow. Google: required. Microsoft: leave empty for the client-credentials "
+            "provider's consent flow (manage.py mail_oauth_consent prints one). Google: required. Microsoft: "
+            "leave empty for the client-credentials "
             "grant (an app with IMAP.AccessAsApp, given access to this mailbox); set it for delegated access "
             "(IMAP.AccessAsUser.All)."
         ),

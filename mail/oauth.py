@@ -28,6 +28,10 @@ access_token(mailbox):
 
 Call it with the mailbox's poll lock held (mail.imap does): a rotated refresh token is then
 never used twice.
+
+The refresh token itself is obtained once by an administrator (manage.py mail_oauth_consent):
+Microsoft's device code flow (start_device_flow, finish_device_flow) or Google's
+authorization code flow with PKCE (authorization_request, code_from_redirect, exchange_code).
 """
 
 from __future__ import annotations
