@@ -4,7 +4,6 @@ the text kept (quotes and signatures cut) and the attachments kept."""
 
 from __future__ import annotations
 
-import time
 from email import policy
 from email.parser import BytesParser
 
@@ -519,16 +518,14 @@ def test_a_refused_email_with_8_bit_headers_is_recorded_and_answered_by_name(set
 
 
 @pytest.mark.parametrize("builder", ["five_thousand_parts", "five_thousand_bare_parts"])
-def test_a_message_with_5000_parts_is_refused_quickly(builder):
+def test_a_message_with_5000_parts_is_refused(builder):
+    """Refused before it is parsed (test_parsing); how quickly is a figure of bench/mail.py."""
     raw = corpus.MEMBERS[builder]()
 
-    started = time.perf_counter()
     row = ingest(raw, route="pipe")
-    elapsed = time.perf_counter() - started
 
     assert row.outcome == Outcome.REFUSED
     assert row.reason == "the email has more than 200 parts"
-    assert elapsed < 0.3
     assert not Ticket.objects.exists()
 
 

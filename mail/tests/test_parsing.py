@@ -6,7 +6,7 @@ import base64
 import contextlib
 import inspect
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from django.utils import timezone
@@ -219,12 +219,14 @@ def test_a_date_without_a_zone_is_utc():
 # --- Bounds ----------------------------------------------------------------------------------
 
 
-def test_5000_parts_are_refused_before_any_parse():
+def test_5000_parts_are_refused_before_any_parse(monkeypatch):
+    def no_parse(*args, **kwargs):
+        raise AssertionError("the email was handed to the MIME parser")
+
+    monkeypatch.setattr("mail.parsing.BytesParser", no_parse)
     for raw in (corpus.five_thousand_parts(), corpus.five_thousand_bare_parts()):
-        started = time.perf_counter()
         with pytest.raises(Refused, match="more than 200 parts"):
             parse(raw)
-        assert time.perf_counter() - started < 0.05
 
 
 def test_parts_up_to_the_limit_are_read(settings):
@@ -391,20 +393,19 @@ def test_the_content_hash_ignores_transport_headers_and_line_ends():
     assert content_hash(raw.replace(b"the printer", b"the scanner")) != content_hash(raw)
 
 
-def test_parsing_the_whole_corpus_takes_little_time():
-    """Every email that needs no context, one after another (the big ones are cached)."""
+def test_every_corpus_email_is_parsed_refused_or_found_unreadable():
+    """Every email that needs no context, one after another: nothing else escapes parse()
+    (the time it takes is a figure of bench/mail.py)."""
     builders = [
         builder
         for name, builder in corpus.MEMBERS.items()
         if name not in {"attachment_9mb", "attachment_11mb"}
         and not any(p.default is p.empty for p in inspect.signature(builder).parameters.values())
     ]
-    started = time.perf_counter()
     for builder in builders:
         with contextlib.suppress(Refused, Unreadable):
             parse(builder())
     assert len(builders) >= 25
-    assert time.perf_counter() - started < timedelta(seconds=1).total_seconds()
 
 
 def test_base64_in_a_header_charset_it_does_not_name_is_still_text():
@@ -441,17 +442,17 @@ def test_outlooks_quote_goes_with_all_after_it_and_nothing_before():
     assert html_to_text(html) == "Answer\nAnna\n\nafter the body"
 
 
-def test_html_text_costs_time_in_proportion_to_its_size():
-    """20,000 paragraphs, 20,000 nested divs, 80,000 stray end tags: each well under a second
-    (the tree-editing version took 57 s on the first)."""
-    for html in (
+def test_html_built_to_be_slow_is_read():
+    """20,000 paragraphs, 20,000 nested divs, 80,000 stray end tags (the tree-editing version
+    took 57 s on the first; the one-pass reader's time is a figure of bench/mail.py)."""
+    paragraphs, nested, stray = (
         "<div>" + "<p>para x</p><br>" * 20_000 + "</div>",
         "<div>" * 20_000 + "deep" + "</div>" * 20_000,
         "<span>" * 80_000 + "x" + "</div>" * 80_000,
-    ):
-        started = time.perf_counter()
-        html_to_text(html)
-        assert time.perf_counter() - started < 1.0
+    )
+    assert html_to_text(paragraphs).count("para x") == 20_000
+    assert html_to_text(nested) == "deep"
+    assert html_to_text(stray) == "x"
 
 
 def test_text_after_a_large_inline_image_is_read():

@@ -3,8 +3,6 @@ or the signature, in English and Russian, and nothing of the answer lost."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from mail.replies import latest_reply
@@ -175,13 +173,10 @@ def test_odd_input_is_never_lost():
         assert latest_reply(text) == text.strip()
 
 
-def test_a_crafted_long_line_costs_no_time():
+def test_a_crafted_long_line_is_kept_and_the_quote_under_it_still_cut():
     """The library's "On … wrote:" pattern takes time growing with the square of a line's
-    length: lines longer than any header are never given to it."""
+    length: lines longer than any header are never given to it (its cost is a figure of
+    bench/mail.py, not a timed test)."""
     text = "answer\nOn " + "a " * 100_000 + "\n\nOn Mon, 30 Nov 2026 at 10:15, Helpdesk wrote:\n" + QUOTE
 
-    started = time.perf_counter()
-    reply = latest_reply(text)
-
-    assert time.perf_counter() - started < 0.2
-    assert reply == "answer\nOn " + ("a " * 100_000).strip()
+    assert latest_reply(text) == "answer\nOn " + ("a " * 100_000).strip()
