@@ -6,8 +6,9 @@ what real mail needs: headers repaired before it reads them (a line without a co
 (KOI8-R and windows-1251 bodies, labels that lie, unknown labels; format=flowed joined),
 HTML-only mail turned into text in one linear pass with its sanitized HTML kept, forwarded
 emails (message/rfc822) read into the text under a forward header, attachments and inline
-images collected, and bounds on everything an untrusted sender controls (size, number of
-parts counted before parsing, nesting, how much HTML is read for text).
+images collected, Outlook's winmail.dat (TNEF) opened into its body and files (mail.tnef),
+and bounds on everything an untrusted sender controls (size, number of parts counted before
+parsing, nesting, how much HTML is read for text).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import nh3
 from django.conf import settings
 from django.utils import timezone
 
+from mail import tnef
 from tickets.threading import normalize_message_id
 
 
@@ -582,6 +584,43 @@ def _filename(part: EmailMessage, index: int) -> str:
     return f"part-{index}{mimetypes.guess_extension(part.get_content_type()) or '.bin'}"
 
 
+def _open_tnef(
+    attachments: list[Attachment],
+    tnef_parts: list[tuple[int, int]],
+    plain: dict[int, list[str]],
+    html: dict[int, list[str]],
+    *,
+    files_left: int,
+) -> list[Attachment]:
+    """The attachments with each winmail.dat replaced by the files inside it (typed by their
+    names); a body inside one becomes its email's text when that email has none of its own (an
+    RTF-only body is not read). One that cannot be opened, or holds more files than the parts
+    left under MAIL_MAX_PARTS or more than MAIL_MAX_BYTES, stays as it came."""
+    opened = tnef.unpack(
+        [attachments[index].data for index, _ in tnef_parts],
+        max_files=max(0, files_left),
+        max_bytes=settings.MAIL_MAX_BYTES,
+    )
+    replaced: dict[int, list[Attachment]] = {}
+    for (index, key), content in zip(tnef_parts, opened, strict=True):
+        if content is None:
+            continue
+        replaced[index] = [
+            Attachment(
+                name or f"attachment-{number}", mimetypes.guess_type(name)[0] or "application/octet-stream", data
+            )
+            for number, (name, data) in enumerate(content.files, 1)
+        ]
+        if any(value.strip() for value in [*plain.get(key, []), *html.get(key, [])]):
+            continue
+        if content.text.strip():
+            text = decode_text(content.text, content.text_charset)
+            plain[key] = [text.replace("\r\n", "\n").replace("\r", "\n")]
+        elif content.html.strip():
+            html[key] = [decode_text(content.html, content.html_charset)]
+    return [attachment for index, own in enumerate(attachments) for attachment in replaced.get(index, [own])]
+
+
 def parse(raw: bytes) -> ParsedEmail:
     """Parse and bound one email; raises Refused or Unreadable."""
     check_bounds(raw)
@@ -607,6 +646,7 @@ def parse(raw: bytes) -> ParsedEmail:
     html: dict[int, list[str]] = {}
     owners: dict[int, EmailMessage] = {}
     attachments: list[Attachment] = []
+    tnef_parts: list[tuple[int, int]] = []  # winmail.dat: its place in attachments, its owner
     for index, (part, owner) in enumerate(parts):
         owners.setdefault(id(owner), owner)
         if part.is_multipart():
@@ -629,10 +669,14 @@ def parse(raw: bytes) -> ParsedEmail:
                     inline=disposition == "inline" or bool(part.get("Content-ID")),
                 )
             )
+            if tnef.is_tnef(content_type, attachments[-1].name):
+                tnef_parts.append((len(attachments) - 1, id(owner)))
         elif content_type == "text/plain":
             plain.setdefault(id(owner), []).append(_part_text(part))
         elif content_type == "text/html":
             html.setdefault(id(owner), []).append(_part_text(part))
+    if tnef_parts:
+        attachments = _open_tnef(attachments, tnef_parts, plain, html, files_left=settings.MAIL_MAX_PARTS - len(parts))
 
     chunks = []
     for key, owner in owners.items():
