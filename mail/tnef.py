@@ -117,7 +117,7 @@ def unpack(blobs: list[bytes], *, max_files: int, max_bytes: int) -> list[Unpack
 def _limit_resources(size: int) -> None:
     try:
         import resource
-    except ImportError:  # not on Windows: the wall-time limit still holds
+    except ImportError:  # Windows has no such module: the wall-time limit still holds
         return
     for limit, value in (
         (resource.RLIMIT_CPU, CPU_SECONDS),
@@ -142,7 +142,10 @@ def _name(attachment, charset: str) -> str:
     except UnicodeDecodeError:  # a title in the OEM code page, which tnefparse reads as UTF-8
         name = attachment._name
     if isinstance(name, bytes | bytearray):
-        name = bytes(name).decode(charset, "replace")
+        try:
+            name = bytes(name).decode(charset, "replace")
+        except LookupError:  # a code page Python does not know
+            name = bytes(name).decode("cp1252", "replace")
     return str(name or "").strip("\x00").strip()
 
 
