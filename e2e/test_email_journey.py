@@ -193,8 +193,10 @@ def test_an_email_conversation_from_the_inbox_to_the_agent_and_back(
 
         # The agent sees it where the conversation is.
         agent.goto(f"/agent/tickets/{ticket.pk}")
-        assert agent.get_by_text("Done that, it still jams on page 2.").is_visible()
-        assert agent.get_by_text("Please take the tray out").count() == 1  # the quote was not stored again
+        assert agent.locator(".conversation .body", has_text="Done that, it still jams on page 2.").is_visible()
+        # The quote was not stored again: only the agent's own message says it (the folded
+        # "Formatted version" of the customer's email is the whole email, quote included).
+        assert agent.locator(".conversation .body", has_text="Please take the tray out").count() == 1
     finally:
         output = stop_worker(worker)
     assert "Traceback" not in output, output

@@ -97,7 +97,8 @@ def _bounce_details(message: EmailMessage) -> tuple[list[str], list[str], list[s
 
 def classify(email: ParsedEmail) -> Kind:
     message = email.message
-    assert message is not None
+    if message is None:
+        raise ValueError("classify() needs a parsed email (mail.parsing.parse)")
     if _is_own(email):
         return Kind(OWN, f"sent from the helpdesk's own address {email.from_address}")
     if _OWN_ID.match(email.message_id) and email.message_id.endswith("@" + site_domain()):

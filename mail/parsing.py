@@ -488,7 +488,7 @@ def _addresses(message: EmailMessage, *names: str) -> list[tuple[str, str]]:
     for name in names:
         try:
             values += [str(value) for value in message.get_all(name, failobj=[])]
-        except Exception:  # noqa: S112  # a malformed address header reads as no address
+        except Exception:  # noqa: S112  # nosec B112  # a malformed address header reads as no address
             continue
     pairs = []
     for display, address in getaddresses(values):

@@ -37,7 +37,7 @@ REFERENCES_MAX = 20
 # their answer (mail.replies cuts there first). The words are the same in every language.
 REPLY_MARKER = "--- reply above this line ---"
 
-_TOKEN_SALT = "tickets.threading.reply-address"  # noqa: S105  # a salt, not a secret
+_TOKEN_SALT = "tickets.threading.reply-address"  # noqa: S105  # nosec B105  # a salt, not a secret
 _TOKEN = re.compile(r"^t(\d{1,12})-([0-9a-f]{16})$")
 
 
