@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import random
 import resource
+import subprocess
 import sys
 import time
 import uuid
@@ -371,8 +372,12 @@ def _append(port: int, username: str, emails: list[bytes]) -> None:
 
 
 def _probe(env: dict[str, str], *args: str) -> dict:
-    done = bench_env.python("-m", "bench.mail", *args, env=env, capture_output=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.mail", *args], env=env, cwd=bench_env.ROOT, capture_output=True, text=True
+    )
     sys.stderr.write(done.stderr[-4000:])
+    if done.returncode != 0:
+        raise RuntimeError(f"python -m bench.mail {' '.join(args)} failed (exit {done.returncode})")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -395,11 +400,13 @@ def bench_mail(scale: Scale, env: dict[str, str]) -> dict[str, object]:
         _append(server.port, "support@example.com", emails)
         appended = time.perf_counter() - appended
         first_row = _sql("SELECT coalesce(max(id), 0) FROM mail_inboundemail")[0][0]
+        commits = _commits()
         postmaster = int((bench_env.PGDATA / "postmaster.pid").read_text().split()[0])
         master = int((server.directory / "run" / "master.pid").read_text().split()[0])
         db_cpu, imap_cpu = _tree_cpu(postmaster), _tree_cpu(master)
         ingest = _probe(env, "poll", str(inbox.pk), str(count))
         db_cpu, imap_cpu = _tree_cpu(postmaster) - db_cpu, _tree_cpu(master) - imap_cpu
+        commits = _commits() - commits
         idle = _probe(env, "idle", str(empty.pk), str(IDLE_POLLS))
         idle_inbox = _probe(env, "idle", str(inbox.pk), str(IDLE_POLLS))
     finally:
@@ -414,7 +421,9 @@ def bench_mail(scale: Scale, env: dict[str, str]) -> dict[str, object]:
     print(
         f"  ingest: {ingest['fetched']} emails in {ingest['seconds']:.2f} s = {rate:.1f}/s "
         f"({ingest['polls']} polls; APPEND took {appended:.1f} s, not counted); outcomes {outcomes}, "
-        f"expected {expected}",
+        f"expected {expected}; per email: {ingest['statements'] / count:.1f} statements, "
+        f"{commits / count:.2f} commits, CPU {ingest['cpu_seconds'] * 1000 / count:.1f} ms in the poller "
+        f"+ {db_cpu * 1000 / count:.1f} ms in PostgreSQL",
         flush=True,
     )
     print(
@@ -437,6 +446,10 @@ def bench_mail(scale: Scale, env: dict[str, str]) -> dict[str, object]:
             "expected_outcomes": expected,
             "corpus_mix_percent": {kind: share for kind, (share, _) in CORPUS_MIX.items()},
             "corpus_mb": round(sum(len(raw) for raw in emails) / 2**20, 2),
+            "statements_per_email": round(ingest["statements"] / max(1, ingest["fetched"]), 1),
+            "commits_per_email": round(commits / max(1, ingest["fetched"]), 2),
+            "poll_process_cpu_ms_per_email": round(ingest["cpu_seconds"] * 1000 / max(1, ingest["fetched"]), 2),
+            "postgres_cpu_ms_per_email": round(db_cpu * 1000 / max(1, ingest["fetched"]), 2),
             "poll_process_cpu_seconds": ingest["cpu_seconds"],
             "poll_process_peak_rss_mb": ingest["peak_rss_mb"],
             "postgres_cpu_seconds": round(db_cpu, 2),  # the whole server: backends, WAL writer, autovacuum
@@ -444,6 +457,12 @@ def bench_mail(scale: Scale, env: dict[str, str]) -> dict[str, object]:
             "append_seconds_not_counted": round(appended, 2),
         },
     }
+
+
+def _commits() -> int:
+    """Transactions committed in this database so far (backends report theirs within a second)."""
+    time.sleep(1.1)
+    return _sql("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()")[0][0]
 
 
 def _tree_cpu(pid: int) -> float:
@@ -472,22 +491,30 @@ def _poll(mailbox_id: int, count: int) -> dict:
     from mail.models import Mailbox
 
     mailbox = Mailbox.objects.select_related("category").get(pk=mailbox_id)
+    statements = {"count": 0}
+
+    def counted(execute, sql, params, many, context):
+        statements["count"] += 1
+        return execute(sql, params, many, context)
+
     cpu = time.process_time()
     started = time.perf_counter()
     fetched = imported = polls = 0
     errors = []
-    while fetched < count and polls < count:
-        result = poll_mailbox(mailbox)
-        polls += 1
-        fetched += result.fetched
-        imported += result.imported
-        if result.error:
-            errors.append(result.error)
-            break
-        if not result.fetched:
-            break
+    with connection.execute_wrapper(counted):
+        while fetched < count and polls < count:
+            result = poll_mailbox(mailbox)
+            polls += 1
+            fetched += result.fetched
+            imported += result.imported
+            if result.error:
+                errors.append(result.error)
+                break
+            if not result.fetched:
+                break
     seconds = time.perf_counter() - started
     return {
+        "statements": statements["count"],
         "fetched": fetched,
         "imported": imported,
         "polls": polls,

@@ -1,5 +1,5 @@
 """`make bench` / `python -m bench --scale small|full`: seed a fresh database, run every benchmark,
-print a table and write bench/results/<date>-<scale>.json.
+print a table and write bench/results/<date>-<scale>.json (<date>-<scale>-<tag>.json with --tag).
 
 The database lives in a PostgreSQL cluster of the benchmark's own (bench.env: BENCH_PGDATA, port
 18404), started for the run and stopped at its end; the data directory is kept for `--reuse`.
@@ -103,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", choices=["small", "full"], default="small")
     parser.add_argument("--reuse", action="store_true", help="keep an already seeded database (skips seeding)")
     parser.add_argument("--only", nargs="*", default=None, help="run only these benchmarks")
+    parser.add_argument("--tag", default="", help="write bench/results/<date>-<scale>-<tag>.json (a day's second set)")
     args = parser.parse_args(argv)
 
     from bench.scales import SCALES
@@ -156,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         report["figures"] = benchmarks.run_all(scale, env, only=args.only)
     report["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"{datetime.now(UTC):%Y-%m-%d}-{scale.name}.json"
+    path = RESULTS / f"{datetime.now(UTC):%Y-%m-%d}-{scale.name}{f'-{args.tag}' if args.tag else ''}.json"
     if args.only and path.exists():  # a partial run updates the day's figures, keeps the others
         previous = json.loads(path.read_text())
         report["figures"] = {**previous.get("figures", {}), **report["figures"]}
