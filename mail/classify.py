@@ -107,7 +107,7 @@ def classify(email: ParsedEmail) -> Kind:
     content_type = message.get_content_type()
     report_type = str(message.get_param("report-type", "", header="content-type") or "").lower()
     sender = email.from_address
-    return_path = _get(message, "Return-Path")
+    return_path = email.header("Return-Path")
     if (content_type == "multipart/report" and report_type == "delivery-status") or _DAEMONS.match(sender):
         ids, recipients, actions = _bounce_details(message)
         if actions and not any("failed" in action for action in actions):
@@ -118,22 +118,22 @@ def classify(email: ParsedEmail) -> Kind:
         # Read receipts (disposition-notification), abuse reports (feedback-report), ...
         return Kind(AUTOMATIC, f"automatic report ({report_type or 'unknown type'})")
 
-    auto_submitted = _get(message, "Auto-Submitted").lower()
+    auto_submitted = email.header("Auto-Submitted").lower()
     if auto_submitted and auto_submitted.split(";", 1)[0].strip() != "no":
         return Kind(AUTOMATIC, f"Auto-Submitted: {auto_submitted}")
     for header in _AUTOMATIC_HEADERS:
-        value = _get(message, header).lower()
+        value = email.header(header).lower()
         if value and value not in ("no", "false", "0"):
             return Kind(AUTOMATIC, f"{header}: {value}")
-    precedence = _get(message, "Precedence").lower()
+    precedence = email.header("Precedence").lower()
     if precedence in ("bulk", "junk", "list", "auto_reply"):
         return Kind(AUTOMATIC, f"Precedence: {precedence}")
-    if _get(message, "List-Id") or _get(message, "List-Unsubscribe"):
+    if email.header("List-Id") or email.header("List-Unsubscribe"):
         return Kind(AUTOMATIC, "mailing-list mail (List-Id)")
     if return_path == "<>":
         return Kind(AUTOMATIC, "empty Return-Path (an automatic sender)")
     if _NO_REPLY.match(sender):
         return Kind(AUTOMATIC, f"sent from a no-reply address {sender}")
-    if _get(message, "X-Spam-Flag").upper() == "YES":
+    if email.header("X-Spam-Flag").upper() == "YES":
         return Kind(AUTOMATIC, "marked as spam by the receiving server (X-Spam-Flag)")
     return Kind(None)

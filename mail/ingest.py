@@ -17,6 +17,7 @@ It returns the ledger row once committed: a mailbox may then let go of the email
 from __future__ import annotations
 
 import logging
+import re
 import zlib
 from datetime import timedelta
 from email import policy
@@ -72,12 +73,19 @@ def _header_view(raw: bytes):
     return BytesParser(policy=policy.default).parsebytes(repair_headers(split_headers(raw)) + b"\n\n", headersonly=True)
 
 
+# The Message-ID header of a raw email, unfolded, without parsing the email.
+_MESSAGE_ID_HEADER = re.compile(rb"^message-id:[ \t]*((?:.*)(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE)
+_MSG_ID = re.compile(r"<([^<>\s]{1,998})>")
+
+
 def _header_message_id(raw: bytes) -> str:
-    try:
-        value = str(_header_view(raw).get("Message-ID", "") or "")
-    except Exception:
-        value = ""
-    return normalize_message_id(value) if "@" in value else ""
+    """The email's Message-ID as parse() reads it (the first <...> of the header), from
+    the raw header block: a regular expression, not a parse."""
+    match = _MESSAGE_ID_HEADER.search(split_headers(raw))
+    if match is None:
+        return ""
+    found = _MSG_ID.search(match.group(1).decode("latin-1"))
+    return normalize_message_id(found.group(1)) if found and "@" in found.group(1) else ""
 
 
 def _insert(row: InboundEmail) -> InboundEmail | None:
@@ -117,7 +125,7 @@ def ingest(raw: bytes, *, route: str, mailbox: Mailbox | None = None) -> Inbound
     if recorded is not None:
         return recorded
     try:
-        email = parse(raw)
+        email = parse(raw, digest=digest)
         _check_attachments(email)
     except Refused as error:
         return _refuse(raw, digest, str(error), route=route, mailbox=mailbox)

@@ -100,6 +100,15 @@ class ParsedEmail:
     html: str  # sanitized
     attachments: list[Attachment] = field(default_factory=list)
     message: EmailMessage | None = None
+    # Every header as written, unfolded, by lower-case name (raw_headers): what is read as
+    # a token (ids, Auto-Submitted, Precedence...) is read here, without the cost of the
+    # parser's header classes, which parse a header again at every read.
+    headers: dict[str, list[str]] = field(default_factory=dict)
+
+    def header(self, name: str) -> str:
+        """The first `name` header as written (unfolded), or ""."""
+        values = self.headers.get(name.lower())
+        return values[0] if values else ""
 
     @property
     def thread_ids(self) -> list[str]:
@@ -471,6 +480,14 @@ def html_to_text(html: str, *, drop_quotes: bool = True) -> str:
 # --- Addresses, dates, ids ------------------------------------------------------------
 
 
+def raw_headers(message: EmailMessage) -> dict[str, list[str]]:
+    """Every header of `message` as written, unfolded, by lower-case name, in order."""
+    headers: dict[str, list[str]] = {}
+    for name, value in message.raw_items():
+        headers.setdefault(name.lower(), []).append(" ".join(str(value).split()))
+    return headers
+
+
 def _header(message: EmailMessage, name: str) -> str:
     """A header as text; a malformed one is read raw rather than failing the email."""
     try:
@@ -514,17 +531,13 @@ def _moment(value: str) -> datetime | None:
     return moment
 
 
-def _date(message: EmailMessage) -> datetime:
+def _date(headers: dict[str, list[str]]) -> datetime:
     """The Date header; when it is missing or not a date, the time the newest Received
     header gives (when our server took it), else now."""
-    moment = _moment(_header(message, "Date"))
+    moment = _moment((headers.get("date") or [""])[0])
     if moment is not None:
         return moment
-    try:
-        received = message.get_all("Received", failobj=[])
-    except Exception:
-        received = []
-    for value in received:  # the newest first
+    for value in headers.get("received", []):  # the newest first
         moment = _moment(str(value).rpartition(";")[2])
         if moment is not None:
             return moment
@@ -621,8 +634,9 @@ def _open_tnef(
     return [attachment for index, own in enumerate(attachments) for attachment in replaced.get(index, [own])]
 
 
-def parse(raw: bytes) -> ParsedEmail:
-    """Parse and bound one email; raises Refused or Unreadable."""
+def parse(raw: bytes, *, digest: str | None = None) -> ParsedEmail:
+    """Parse and bound one email; raises Refused or Unreadable. `digest`: its content_hash,
+    when the caller has it already."""
     check_bounds(raw)
     try:
         message = BytesParser(policy=policy.default).parsebytes(repair_headers(raw))
@@ -689,8 +703,9 @@ def parse(raw: bytes) -> ParsedEmail:
             chunks.append(chunk)
     text = "\n\n".join(chunks)
     html_source = "\n".join(value for values in html.values() for value in values)
-    message_id_header = _ids(_header(message, "Message-ID"))
-    digest = content_hash(raw)
+    headers = raw_headers(message)
+    message_id_header = _ids((headers.get("message-id") or [""])[0])
+    digest = digest or content_hash(raw)
     if message_id_header:
         message_id, derived = message_id_header[0], False
     else:
@@ -698,8 +713,11 @@ def parse(raw: bytes) -> ParsedEmail:
         message_id, derived = f"derived.{digest[:40]}@helpdesk.invalid", True
     to = _addresses(message, "To")
     cc = _addresses(message, "Cc")
-    recipients = [
-        address for _, address in [*to, *cc, *_addresses(message, "Delivered-To", "X-Original-To", "Envelope-To")]
+    delivered = getaddresses(
+        [*headers.get("delivered-to", []), *headers.get("x-original-to", []), *headers.get("envelope-to", [])]
+    )
+    recipients = [address for _, address in to + cc] + [
+        address.strip() for _, address in delivered if "@" in address and len(address) <= 320
     ]
     return ParsedEmail(
         message_id=message_id,
@@ -711,11 +729,12 @@ def parse(raw: bytes) -> ParsedEmail:
         to=[address for _, address in to],
         cc=[address for _, address in cc],
         recipients=recipients,
-        date=_date(message),
-        in_reply_to=_ids(_header(message, "In-Reply-To")),
-        references=_ids(_header(message, "References")),
+        date=_date(headers),
+        in_reply_to=_ids((headers.get("in-reply-to") or [""])[0]),
+        references=_ids(" ".join(headers.get("references", []))),
         text=text,
         html=sanitize_html(html_source) if html_source else "",
         attachments=attachments,
         message=message,
+        headers=headers,
     )

@@ -97,22 +97,26 @@ def ticket_id_from_address(address: str) -> int | None:
 
 
 def thread_ids(ticket_id: int) -> list[str]:
-    """The ticket's Message-IDs, oldest first: the first and the newest REFERENCES_MAX - 1."""
-    ids = list(
+    """The ticket's Message-IDs, oldest first: the first and the newest REFERENCES_MAX - 1.
+
+    One statement for a thread shorter than that (nearly all); a second finds the root of
+    a longer one.
+    """
+    newest = list(
         ThreadMessageId.objects.filter(ticket_id=ticket_id)
         .order_by("-created_at", "-id")
-        .values_list("email_id", flat=True)[: REFERENCES_MAX - 1]
+        .values_list("email_id", flat=True)[:REFERENCES_MAX]
     )
-    ids.reverse()
+    if len(newest) < REFERENCES_MAX:
+        return newest[::-1]
     first = (
         ThreadMessageId.objects.filter(ticket_id=ticket_id)
         .order_by("created_at", "id")
         .values_list("email_id", flat=True)
         .first()
     )
-    if first is not None and first not in ids:
-        ids.insert(0, first)
-    return ids
+    ids = newest[: REFERENCES_MAX - 1][::-1]
+    return [first, *ids] if first is not None and first not in ids else ids
 
 
 def record_thread_ids(

@@ -107,3 +107,27 @@ def test_a_long_message_id_is_written_plain_never_encoded(category):
     in_reply_to = next(line for line in headers.split(b"\n") if line.startswith(b"In-Reply-To:"))
     assert b"=?" not in headers
     assert b" ".join(in_reply_to.split()) == b"In-Reply-To: " + long_id.encode()  # folded at most
+
+
+def test_a_long_thread_references_its_root_and_its_newest_ids(category):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tickets.threading import REFERENCES_MAX, thread_ids
+
+    ticket = _ticket(category, email_message_id="<root@mail.example.org>")
+    ThreadMessageId.objects.filter(ticket=ticket).update(created_at=timezone.now() - timedelta(days=1))
+    start = timezone.now()
+    ThreadMessageId.objects.bulk_create(
+        ThreadMessageId(
+            ticket=ticket, email_id=f"m{n}@mail.example.org", outgoing=False, created_at=start + timedelta(seconds=n)
+        )
+        for n in range(30)
+    )
+    ids = thread_ids(ticket.pk)
+    assert len(ids) == REFERENCES_MAX
+    assert ids[0] == "root@mail.example.org"
+    assert ids[1:] == [f"m{n}@mail.example.org" for n in range(30 - (REFERENCES_MAX - 1), 30)]
+    short = _ticket(category, email_message_id="<only@mail.example.org>")
+    assert thread_ids(short.pk)[0] == "only@mail.example.org" and len(thread_ids(short.pk)) == 2  # + the ack
