@@ -43,6 +43,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -369,12 +370,17 @@ class _Session:
                 self._refuse(chunk[0], sizes[chunk[0]])
                 continue
             bodies = self.client.fetch(chunk, ["BODY.PEEK[]"])
-            for uid in chunk:
-                raw = bodies.get(uid, {}).get(b"BODY[]")
-                if raw is None:  # expunged meanwhile
-                    continue
-                since = timezone.now()
-                self._done(uid, ingest_or_quarantine(raw, route="imap", mailbox=self.mailbox), since)
+            taken: list[tuple[int, InboundEmail, datetime]] = []
+            try:
+                for uid in chunk:
+                    raw = bodies.get(uid, {}).get(b"BODY[]")
+                    if raw is None:  # expunged meanwhile
+                        continue
+                    since = timezone.now()
+                    taken.append((uid, ingest_or_quarantine(raw, route="imap", mailbox=self.mailbox), since))
+            finally:
+                # Each of these rows is committed: let go of them, however the chunk ended.
+                self._done(taken)
 
     def _refuse(self, uid: int, size: int) -> None:
         """Only the header of an email too large to take: refused unread, its sender told why."""
@@ -383,43 +389,52 @@ class _Session:
         if header is None:  # expunged meanwhile
             return
         since = timezone.now()
-        self._done(uid, refuse_oversized(header, size, route="imap", mailbox=self.mailbox), since)
+        self._done([(uid, refuse_oversized(header, size, route="imap", mailbox=self.mailbox), since)])
 
-    def _done(self, uid: int, row: InboundEmail, since) -> None:
-        """The email's row is committed: let go of it on the server, then move the UID mark past it."""
+    def _done(self, taken: list[tuple[int, InboundEmail, datetime]]) -> None:
+        """These emails' rows are committed: let go of them on the server (one command per
+        action for the whole chunk), then move the UID mark past them. A worker killed
+        before this leaves them in the mailbox: the next poll finds them in the ledger."""
+        if not taken:
+            return
         result, mailbox = self.result, self.mailbox
-        result.fetched += 1
-        result.imported += row.received_at >= since  # else the ledger knew it already
-        result.quarantined += row.outcome == Outcome.QUARANTINED
-        result.refused += row.outcome == Outcome.REFUSED
-        action = mailbox.after_import
-        if action == AfterImport.DELETE and row.outcome == Outcome.REFUSED:
-            action = AfterImport.SEEN  # only its header was kept: never destroy the rest
-        if action == AfterImport.MOVE:
-            self._move(uid, mailbox.move_to)
-        elif action == AfterImport.DELETE:
-            self.client.delete_messages([uid], silent=True)
-            self._expunge(uid)
-        else:
-            self.client.add_flags([uid], [SEEN], silent=True)
-        if uid > mailbox.last_uid:
-            Mailbox.objects.filter(pk=mailbox.pk, last_uid__lt=uid).update(last_uid=uid)
-            mailbox.last_uid = uid
+        by_action: dict[str, list[int]] = {}
+        for uid, row, since in taken:
+            result.fetched += 1
+            result.imported += row.received_at >= since  # else the ledger knew it already
+            result.quarantined += row.outcome == Outcome.QUARANTINED
+            result.refused += row.outcome == Outcome.REFUSED
+            action = mailbox.after_import
+            if action == AfterImport.DELETE and row.outcome == Outcome.REFUSED:
+                action = AfterImport.SEEN  # only its header was kept: never destroy the rest
+            by_action.setdefault(action, []).append(uid)
+        for action, uids in by_action.items():
+            if action == AfterImport.MOVE:
+                self._move(uids, mailbox.move_to)
+            elif action == AfterImport.DELETE:
+                self.client.delete_messages(uids, silent=True)
+                self._expunge(uids)
+            else:
+                self.client.add_flags(uids, [SEEN], silent=True)
+        highest = max(uid for uid, _, _ in taken)
+        if highest > mailbox.last_uid:
+            Mailbox.objects.filter(pk=mailbox.pk, last_uid__lt=highest).update(last_uid=highest)
+            mailbox.last_uid = highest
 
-    def _move(self, uid: int, folder: str) -> None:
+    def _move(self, uids: list[int], folder: str) -> None:
         if not self.folder_ready:
             if not self.client.folder_exists(folder):
                 self.client.create_folder(folder)
             self.folder_ready = True
         if self.client.has_capability("MOVE"):
-            self.client.move([uid], folder)
+            self.client.move(uids, folder)
         else:
-            self.client.copy([uid], folder)
-            self.client.delete_messages([uid], silent=True)
-            self._expunge(uid)
+            self.client.copy(uids, folder)
+            self.client.delete_messages(uids, silent=True)
+            self._expunge(uids)
 
-    def _expunge(self, uid: int) -> None:
+    def _expunge(self, uids: list[int]) -> None:
         if self.client.has_capability("UIDPLUS"):
-            self.client.uid_expunge([uid])
+            self.client.uid_expunge(uids)
         else:
             self.client.expunge()

@@ -3,9 +3,9 @@
 `ingest(raw, route=...)`:
 1. bounds and parses the email (mail.parsing); one that cannot be read is quarantined with
    its error, one that is too large is refused with a polite answer (unless it was automatic);
-2. records it in the ledger (InboundEmail) first, in the transaction that does everything
-   else: the unique (message_id, content_hash) makes a second arrival, from a retry, another
-   worker or a provider's repeated webhook, wait for the first and then do nothing;
+2. records it in the ledger (InboundEmail), in the transaction that does everything else:
+   the unique (message_id, content_hash) makes a second arrival, from a retry, another
+   worker or a provider's repeated webhook, wait for the first and then undo what it did;
 3. classifies it (mail.classify): automatic mail, bounces and our own mail are recorded only;
 4. finds its ticket (mail.threading) and adds it there, as the customer's reply or, from
    anyone else, as an internal note; or opens a ticket, acknowledged unless the sender has
@@ -131,12 +131,19 @@ def ingest(raw: bytes, *, route: str, mailbox: Mailbox | None = None) -> Inbound
         return _refuse(raw, digest, str(error), route=route, mailbox=mailbox)
     except Unreadable as error:
         return _quarantine(raw, digest, str(error), route=route, mailbox=mailbox)
-    with transaction.atomic():
-        row = _insert(_row(email, raw, route=route, mailbox=mailbox, outcome=Outcome.QUARANTINED))
-        if row is None:
-            return _existing(email.message_id, email.content_hash)
-        _process(email, row, mailbox=mailbox)
-        row.save()
+    row = _row(email, raw, route=route, mailbox=mailbox, outcome=Outcome.QUARANTINED)
+    try:
+        with transaction.atomic():
+            _process(email, row, mailbox=mailbox)
+            # Last, in the same transaction: the unique index decides here whether this is
+            # the first arrival. A second one waits for the first to commit, fails here, and
+            # everything it did is undone with it.
+            row.save(force_insert=True)
+    except IntegrityError:
+        existing = InboundEmail.objects.filter(email_id=email.message_id, content_hash=email.content_hash).first()
+        if existing is None:
+            raise
+        return existing
     return row
 
 
