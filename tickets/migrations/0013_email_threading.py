@@ -91,19 +91,4 @@ class Migration(migrations.Migration):
             model_name='threadmessageid',
             constraint=models.CheckConstraint(condition=models.Q(('email_id', ''), _negated=True), name='thread_id_not_empty'),
         ),
-        # Messages written before sources were recorded: an agent's or the system's say so;
-        # a customer's came the way their ticket did (the API's through the API), else the portal.
-        migrations.RunSQL(
-            sql="""
-                UPDATE tickets_message AS m
-                SET source = CASE
-                    WHEN m.author_type IN ('agent', 'system') THEN m.author_type
-                    WHEN t.channel IN ('api', 'email') THEN t.channel
-                    ELSE 'portal'
-                END
-                FROM tickets_ticket AS t
-                WHERE t.id = m.ticket_id AND (m.author_type <> 'customer' OR t.channel IN ('api', 'email'))
-            """,
-            reverse_sql=migrations.RunSQL.noop,
-        ),
     ]
