@@ -161,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.only and path.exists():  # a partial run updates the day's figures, keeps the others
         previous = json.loads(path.read_text())
         report["figures"] = {**previous.get("figures", {}), **report["figures"]}
+        if "seeding" in previous and "seeding" not in report:  # the seeding those figures stand on
+            report["seeding"] = previous["seeding"]
         report["command"] = f"{previous.get('command')}; then {command}"
     path.write_text(json.dumps(report, indent=2, default=str) + "\n")
     from bench.benchmarks import print_table
