@@ -15,7 +15,7 @@ from email.utils import parseaddr
 
 from django.conf import settings
 
-from mail.parsing import ParsedEmail, address_only
+from mail.parsing import ParsedEmail, address_only, content_type
 from tickets.threading import normalize_message_id, site_domain
 
 AUTOMATIC = "automatic"
@@ -104,17 +104,17 @@ def classify(email: ParsedEmail) -> Kind:
     if _OWN_ID.match(email.message_id) and email.message_id.endswith("@" + site_domain()):
         return Kind(OWN, "one of the helpdesk's own emails came back")
 
-    content_type = message.get_content_type()
-    report_type = str(message.get_param("report-type", "", header="content-type") or "").lower()
+    kind, parameters = content_type(message)
+    report_type = parameters.get("report-type", "").lower()
     sender = email.from_address
     return_path = email.header("Return-Path")
-    if (content_type == "multipart/report" and report_type == "delivery-status") or _DAEMONS.match(sender):
+    if (kind == "multipart/report" and report_type == "delivery-status") or _DAEMONS.match(sender):
         ids, recipients, actions = _bounce_details(message)
         if actions and not any("failed" in action for action in actions):
             # "Delayed, still trying" (or "delivered"): the address is fine so far.
             return Kind(AUTOMATIC, f"delivery status notification ({', '.join(sorted(set(actions)))})")
         return Kind(BOUNCE, "delivery status notification (bounce)", ids, recipients)
-    if content_type == "multipart/report":
+    if kind == "multipart/report":
         # Read receipts (disposition-notification), abuse reports (feedback-report), ...
         return Kind(AUTOMATIC, f"automatic report ({report_type or 'unknown type'})")
 
