@@ -21,7 +21,6 @@ import platform
 import subprocess
 import sys
 import tempfile
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,27 +29,9 @@ from bench import env as bench_env
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-# Every table, index and TOAST table of the database, read into shared buffers.
-PREWARM = """
-SELECT coalesce(sum(pg_prewarm(c.oid)), 0)
-  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE c.relkind IN ('r', 'i', 't', 'm') AND n.nspname IN ('public', 'pg_toast') AND c.relpersistence = 'p'
-"""
-
-
 def _fresh_database(name: str) -> None:
     bench_env.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     bench_env.psql(f'CREATE DATABASE "{name}"')
-
-
-def _prewarm(database: str) -> dict[str, object]:
-    started = time.perf_counter()
-    bench_env.psql("CREATE EXTENSION IF NOT EXISTS pg_prewarm", database)
-    blocks = int(bench_env.psql(PREWARM, database))
-    seconds = round(time.perf_counter() - started, 2)
-    megabytes = round(blocks * int(bench_env.psql("SHOW block_size")) / 2**20)
-    print(f"Prewarmed {database}: {megabytes} MB into shared buffers in {seconds} s", flush=True)
-    return {"seconds": seconds, "blocks": blocks, "mb": megabytes}
 
 
 def _postgresql_settings() -> dict[str, object]:
@@ -150,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
 
             print(f"Reusing {database}", flush=True)
             call_command("migrate", verbosity=0)  # what changed in the schema since it was seeded
-        report["prewarm"] = _prewarm(database)
+        report["prewarm"] = bench_env.prewarm(database)
         from bench import benchmarks
 
         report["database"] = benchmarks.database_facts(database)

@@ -5,6 +5,10 @@ so; a customer's came the way their ticket did (the API's through the API), else
 Not atomic, in batches of BATCH messages by id, each its own short transaction: the rows
 are updated without holding 0013's table lock, so pages and the API read and write tickets
 and messages throughout (measured at 1M tickets and 2.5M messages: docs/performance.md).
+Only rows still holding the default are touched, and only up to the highest id when it
+starts: a message written by the new code after 0013 says its own source already. (One
+written in the moment between 0013's commit and this reading of the highest id, by a
+customer in the portal on an email or API ticket, would be counted as email or API.)
 Running it again changes nothing.
 """
 
@@ -22,6 +26,7 @@ BACKFILL = """
     FROM tickets_ticket AS t
     WHERE t.id = m.ticket_id
       AND m.id >= %s AND m.id < %s
+      AND m.source = 'portal'
       AND (m.author_type <> 'customer' OR t.channel IN ('api', 'email'))
 """
 
