@@ -55,6 +55,7 @@ from imapclient.exceptions import IMAPClientError, LoginError
 from mail import oauth
 from mail.ingest import TEMPORARY_ERRORS, ingest_or_quarantine, refuse_oversized
 from mail.models import AfterImport, InboundEmail, Mailbox, Outcome, Security
+from notifications.services import dispatch_together
 
 logger = logging.getLogger(__name__)
 
@@ -371,16 +372,19 @@ class _Session:
                 continue
             bodies = self.client.fetch(chunk, ["BODY.PEEK[]"])
             taken: list[tuple[int, InboundEmail, datetime]] = []
-            try:
-                for uid in chunk:
-                    raw = bodies.get(uid, {}).get(b"BODY[]")
-                    if raw is None:  # expunged meanwhile
-                        continue
-                    since = timezone.now()
-                    taken.append((uid, ingest_or_quarantine(raw, route="imap", mailbox=self.mailbox), since))
-            finally:
-                # Each of these rows is committed: let go of them, however the chunk ended.
-                self._done(taken)
+            # The chunk's acknowledgements and notices go to the delivery workers in a few
+            # tasks once it is in, not one task per email.
+            with dispatch_together():
+                try:
+                    for uid in chunk:
+                        raw = bodies.get(uid, {}).get(b"BODY[]")
+                        if raw is None:  # expunged meanwhile
+                            continue
+                        since = timezone.now()
+                        taken.append((uid, ingest_or_quarantine(raw, route="imap", mailbox=self.mailbox), since))
+                finally:
+                    # Each of these rows is committed: let go of them, however the chunk ended.
+                    self._done(taken)
 
     def _refuse(self, uid: int, size: int) -> None:
         """Only the header of an email too large to take: refused unread, its sender told why."""
