@@ -106,6 +106,11 @@ def _existing(message_id: str, digest: str) -> InboundEmail:
 # --- Entry point ----------------------------------------------------------------------
 
 
+# From this size on, a repeat arrival is looked for before parsing: parsing costs more than
+# the probe. A smaller one is parsed and processed, and undone when its ledger row collides.
+RECORDED_CHECK_BYTES = 64 * 1024
+
+
 def _recorded(raw: bytes, digest: str) -> InboundEmail | None:
     """The ledger row of this very email if it is recorded already, found from its headers
     without parsing it: a retry of a large email costs an index probe, not a parse. Only a
@@ -121,9 +126,10 @@ def ingest(raw: bytes, *, route: str, mailbox: Mailbox | None = None) -> Inbound
     """Take one email in (see the module's docstring); returns its committed ledger row."""
     raw = bytes(raw)
     digest = content_hash(raw)
-    recorded = _recorded(raw, digest)
-    if recorded is not None:
-        return recorded
+    if len(raw) >= RECORDED_CHECK_BYTES:
+        recorded = _recorded(raw, digest)
+        if recorded is not None:
+            return recorded
     try:
         email = parse(raw, digest=digest)
         _check_attachments(email)

@@ -70,19 +70,25 @@ def notification_enqueue(
     payload: dict[str, Any],
     user: AbstractBaseUser | None = None,
 ) -> Notification:
+    if channel == Channel.DASHBOARD:
+        # Nothing to send: the row is what the bell shows, written as delivered.
+        return Notification.objects.create(
+            channel=channel,
+            recipient=recipient,
+            kind=kind,
+            payload=payload,
+            user=user,
+            status=DeliveryStatus.SENT,
+            sent_at=timezone.now(),
+        )
     notification = Notification.objects.create(
         channel=channel, recipient=recipient, kind=kind, payload=payload, user=user
     )
-    if channel == Channel.DASHBOARD:
-        # Nothing to send: the row is what the bell shows.
-        Notification.objects.filter(pk=notification.pk).update(status=DeliveryStatus.SENT, sent_at=timezone.now())
-        notification.status = DeliveryStatus.SENT
+    collected = getattr(_together, "ids", None)
+    if collected is not None:
+        transaction.on_commit(lambda: collected.append(notification.pk))
     else:
-        collected = getattr(_together, "ids", None)
-        if collected is not None:
-            transaction.on_commit(lambda: collected.append(notification.pk))
-        else:
-            transaction.on_commit(lambda: _dispatch([notification.pk]))
+        transaction.on_commit(lambda: _dispatch([notification.pk]))
     return notification
 
 
