@@ -131,6 +131,19 @@ class MailboxForm(forms.ModelForm):
         return cleaned
 
 
+# What a poll records on the mailbox: shown, never edited.
+LAST_POLL_FIELDS = [
+    "last_polled_at",
+    "last_success_at",
+    "last_imported",
+    "last_error_at",
+    "last_error",
+    "uid_validity",
+    "last_uid",
+    "created_at",
+]
+
+
 @admin.register(Mailbox)
 class MailboxAdmin(admin.ModelAdmin):
     form = MailboxForm
@@ -140,17 +153,7 @@ class MailboxAdmin(admin.ModelAdmin):
     list_display = ["name", "enabled", "state", "short_error", "last_poll", "last_success", "server"]
     search_fields = ["name", "host", "username"]
     list_select_related = ["category"]
-    readonly_fields = [
-        "last_polled_at",
-        "last_success_at",
-        "last_imported",
-        "last_error_at",
-        "last_error",
-        "uid_validity",
-        "last_uid",
-        "created_at",
-        "oauth_state",
-    ]
+    readonly_fields = [*LAST_POLL_FIELDS, "oauth_state"]
     fieldsets = [
         (None, {"fields": ["name", "enabled"]}),
         ("Server", {"fields": ["host", "port", "security"]}),
@@ -175,21 +178,7 @@ class MailboxAdmin(admin.ModelAdmin):
         ),
         ("Folders", {"fields": ["folder", "after_import", "move_to"]}),
         ("New tickets", {"fields": ["category", "priority"]}),
-        (
-            "Last poll",
-            {
-                "fields": [
-                    "last_polled_at",
-                    "last_success_at",
-                    "last_imported",
-                    "last_error_at",
-                    "last_error",
-                    "uid_validity",
-                    "last_uid",
-                    "created_at",
-                ]
-            },
-        ),
+        ("Last poll", {"fields": LAST_POLL_FIELDS}),
     ]
     actions = ["poll_now", "retry_sign_in"]
 

@@ -58,8 +58,9 @@ def _configured(value: str) -> str:
     return address_only(parseaddr(value)[1] or value)
 
 
-def _is_own(email: ParsedEmail) -> bool:
-    sender = address_only(email.from_address)
+def is_own_address(address: str) -> bool:
+    """SUPPORT_EMAIL (plus-addressed or not) or DEFAULT_FROM_EMAIL: an address of ours."""
+    sender = address_only(address)
     ours = {_configured(settings.SUPPORT_EMAIL), _configured(settings.DEFAULT_FROM_EMAIL)}
     base_local, _, base_domain = _configured(settings.SUPPORT_EMAIL).rpartition("@")
     local, _, domain = sender.rpartition("@")
@@ -99,7 +100,7 @@ def classify(email: ParsedEmail) -> Kind:
     message = email.message
     if message is None:
         raise ValueError("classify() needs a parsed email (mail.parsing.parse)")
-    if _is_own(email):
+    if is_own_address(email.from_address):
         return Kind(OWN, f"sent from the helpdesk's own address {email.from_address}")
     if _OWN_ID.match(email.message_id) and email.message_id.endswith("@" + site_domain()):
         return Kind(OWN, "one of the helpdesk's own emails came back")

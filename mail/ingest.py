@@ -245,7 +245,7 @@ def _refuse(raw: bytes, digest: str, reason: str, *, route: str, mailbox: Mailbo
         inserted = _insert(row)
         if inserted is None:
             return _existing(message_id, digest)
-        if address and not automatic and not _is_own_address(address) and _may_acknowledge(address):
+        if address and not automatic and not kinds.is_own_address(address) and _may_acknowledge(address):
             headers_out = automatic_headers()
             if "@" in message_id and not message_id.startswith("derived."):
                 headers_out["In-Reply-To"] = f"<{message_id}>"
@@ -259,12 +259,6 @@ def _refuse(raw: bytes, digest: str, reason: str, *, route: str, mailbox: Mailbo
             InboundEmail.objects.filter(pk=row.pk).update(acknowledged=True)
             row.acknowledged = True
     return row
-
-
-def _is_own_address(address: str) -> bool:
-    local, _, domain = address_only(address).rpartition("@")
-    support_local, _, support_domain = address_only(settings.SUPPORT_EMAIL).rpartition("@")
-    return domain == support_domain and local.split("+", 1)[0] == support_local
 
 
 def _may_acknowledge(address: str) -> bool:
