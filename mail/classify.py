@@ -9,6 +9,7 @@ pause: answering them is how two systems end up writing to each other forever.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import parseaddr
@@ -96,6 +97,34 @@ def _bounce_details(message: EmailMessage) -> tuple[list[str], list[str], list[s
     return ids, recipients, actions
 
 
+def automatic_reason(header: Callable[[str], str], sender: str) -> str:
+    """Why the headers say an automatic sender wrote this email ("" when none does): an
+    auto-reply, list or bulk mail, an empty Return-Path, a no-reply or daemon address.
+    `header(name)` returns a header's value, "" when absent. The one set of rules for a
+    parsed email (classify) and for one known only by its headers (a refused email)."""
+    auto_submitted = header("Auto-Submitted").lower()
+    if auto_submitted and auto_submitted.split(";", 1)[0].strip() != "no":
+        return f"Auto-Submitted: {auto_submitted}"
+    for name in _AUTOMATIC_HEADERS:
+        value = header(name).lower()
+        if value and value not in ("no", "false", "0"):
+            return f"{name}: {value}"
+    precedence = header("Precedence").lower()
+    if precedence in ("bulk", "junk", "list", "auto_reply"):
+        return f"Precedence: {precedence}"
+    if header("List-Id") or header("List-Unsubscribe"):
+        return "mailing-list mail (List-Id)"
+    if header("Return-Path") == "<>":
+        return "empty Return-Path (an automatic sender)"
+    if _NO_REPLY.match(sender):
+        return f"sent from a no-reply address {sender}"
+    if _DAEMONS.match(sender):
+        return f"sent from a mail system's address {sender}"
+    if header("X-Spam-Flag").upper() == "YES":
+        return "marked as spam by the receiving server (X-Spam-Flag)"
+    return ""
+
+
 def classify(email: ParsedEmail) -> Kind:
     message = email.message
     if message is None:
@@ -108,7 +137,6 @@ def classify(email: ParsedEmail) -> Kind:
     kind, parameters = content_type(message)
     report_type = parameters.get("report-type", "").lower()
     sender = email.from_address
-    return_path = email.header("Return-Path")
     if (kind == "multipart/report" and report_type == "delivery-status") or _DAEMONS.match(sender):
         ids, recipients, actions = _bounce_details(message)
         if actions and not any("failed" in action for action in actions):
@@ -119,22 +147,7 @@ def classify(email: ParsedEmail) -> Kind:
         # Read receipts (disposition-notification), abuse reports (feedback-report), ...
         return Kind(AUTOMATIC, f"automatic report ({report_type or 'unknown type'})")
 
-    auto_submitted = email.header("Auto-Submitted").lower()
-    if auto_submitted and auto_submitted.split(";", 1)[0].strip() != "no":
-        return Kind(AUTOMATIC, f"Auto-Submitted: {auto_submitted}")
-    for header in _AUTOMATIC_HEADERS:
-        value = email.header(header).lower()
-        if value and value not in ("no", "false", "0"):
-            return Kind(AUTOMATIC, f"{header}: {value}")
-    precedence = email.header("Precedence").lower()
-    if precedence in ("bulk", "junk", "list", "auto_reply"):
-        return Kind(AUTOMATIC, f"Precedence: {precedence}")
-    if email.header("List-Id") or email.header("List-Unsubscribe"):
-        return Kind(AUTOMATIC, "mailing-list mail (List-Id)")
-    if return_path == "<>":
-        return Kind(AUTOMATIC, "empty Return-Path (an automatic sender)")
-    if _NO_REPLY.match(sender):
-        return Kind(AUTOMATIC, f"sent from a no-reply address {sender}")
-    if email.header("X-Spam-Flag").upper() == "YES":
-        return Kind(AUTOMATIC, "marked as spam by the receiving server (X-Spam-Flag)")
+    reason = automatic_reason(email.header, sender)
+    if reason:
+        return Kind(AUTOMATIC, reason)
     return Kind(None)

@@ -220,11 +220,9 @@ def _refuse(raw: bytes, digest: str, reason: str, *, route: str, mailbox: Mailbo
         headers = _header_view(raw)
         sender = str(headers.get("From", "") or "")
         subject = " ".join(str(headers.get("Subject", "") or "").split())[:255]
-        automatic = any(
-            (str(headers.get(name, "") or "").strip().lower() not in ("", "no"))
-            for name in ("Auto-Submitted", "X-Autoreply", "X-Autorespond", "List-Id")
-        ) or str(headers.get("Precedence", "") or "").strip().lower() in ("bulk", "junk", "list")
         address = headers["From"].addresses[0].addr_spec if headers.get("From") and headers["From"].addresses else ""
+        unfolded = lambda name: " ".join(str(headers.get(name, "") or "").split())  # noqa: E731
+        automatic = bool(kinds.automatic_reason(unfolded, address))
     except Exception:
         sender, subject, automatic, address = "", "", True, ""
     message_id = _header_message_id(raw) or f"derived.{digest[:40]}@helpdesk.invalid"
