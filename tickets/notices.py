@@ -22,8 +22,9 @@ def agent_ticket_url(ticket: Ticket) -> str:
     return settings.SITE_URL + reverse("agent:ticket", args=[ticket.pk])
 
 
-def notify_customer_of_creation(ticket: Ticket) -> None:
-    """The acknowledgement: automatic, so it says so (Auto-Submitted)."""
+def notify_customer_of_creation(ticket: Ticket, *, thread: list[str]) -> None:
+    """The acknowledgement: automatic, so it says so (Auto-Submitted). `thread`: the new
+    ticket's Message-IDs (the customer's email, when it came by email)."""
     ticket_email(
         ticket=ticket,
         to=ticket.customer_email,
@@ -31,6 +32,7 @@ def notify_customer_of_creation(ticket: Ticket) -> None:
         template="tickets/email/ticket_created",
         context={"ticket": ticket, "link": private_url(ticket)},
         automatic=True,
+        thread=thread,
     )
 
 

@@ -27,7 +27,7 @@ from tickets.models import ACTIVE_STATUSES, AuthorType, Category, EventKind, Mes
 from tickets.notices import notify_agent_of_customer_reply, notify_customer_of_creation, notify_customer_of_reply
 from tickets.queries import refresh_search_vector
 from tickets.state_machine import check_transition
-from tickets.threading import record_thread_ids
+from tickets.threading import normalize_message_id, record_thread_ids
 
 
 class TicketClosed(Refusal):
@@ -102,8 +102,10 @@ def ticket_create(
         channel=channel,
         follow_up_of=follow_up_of,
     )
-    if email_message_id:
-        record_thread_ids(ticket_id=ticket.pk, message_ids=[email_message_id], outgoing=False)
+    thread = [normalize_message_id(email_message_id)] if email_message_id else []
+    thread = [value for value in thread if value]  # the new ticket's ids, for its acknowledgement
+    if thread:
+        record_thread_ids(ticket_id=ticket.pk, message_ids=thread, outgoing=False)
     if tags:  # a new ticket has none to clear
         ticket.tags.set(tags_from_names(tags))
     if attachments:
@@ -113,7 +115,7 @@ def ticket_create(
     apply_sla(ticket=ticket, actor=actor)
     refresh_search_vector([ticket.pk])
     if acknowledge:
-        notify_customer_of_creation(ticket)
+        notify_customer_of_creation(ticket, thread=thread)
     assign = settings.TICKETS_AUTO_ASSIGN if auto_assign is None else auto_assign
     if assign and ticket_auto_assign(ticket=ticket, actor=SYSTEM) is not None:
         ticket.refresh_from_db()

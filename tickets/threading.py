@@ -160,8 +160,10 @@ def automatic_headers() -> dict[str, str]:
     }
 
 
-def thread_headers(ticket: Ticket, message_id: str, *, automatic: bool) -> dict[str, str]:
-    ids = thread_ids(ticket.pk)
+def thread_headers(
+    ticket: Ticket, message_id: str, *, automatic: bool, known: list[str] | None = None
+) -> dict[str, str]:
+    ids = thread_ids(ticket.pk) if known is None else known
     headers = {"Message-ID": message_id, "Reply-To": reply_address(ticket.pk)}
     plain = [value for value in ids if not value.startswith("sha256:")]
     if plain:
@@ -183,13 +185,16 @@ def ticket_email(
     automatic: bool,
     message: Message | None = None,
     user: AbstractBaseUser | None = None,
+    thread: list[str] | None = None,
 ) -> Notification:
     """Queue an email about `ticket` to its customer, threaded (see the module's docstring).
 
     Call it inside the change's transaction: the Message-ID is recorded with the outbox row.
+    `thread`: the ticket's ids (thread_ids) when the caller knows them already, as a ticket
+    being created does; read from the database otherwise.
     """
     message_id = new_message_id(ticket.pk)
-    headers = thread_headers(ticket, message_id, automatic=automatic)
+    headers = thread_headers(ticket, message_id, automatic=automatic, known=thread)
     record_thread_ids(ticket_id=ticket.pk, message_ids=[message_id], outgoing=True, message=message)
     context = {"reply_marker": REPLY_MARKER, **context}
     return email_enqueue(

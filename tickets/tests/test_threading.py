@@ -6,6 +6,8 @@ from email import message_from_bytes, policy
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from agents.roles import actor_for, customer_actor
 from notifications.delivery import notifications_deliver_due
@@ -131,3 +133,23 @@ def test_a_long_thread_references_its_root_and_its_newest_ids(category):
     assert ids[1:] == [f"m{n}@mail.example.org" for n in range(30 - (REFERENCES_MAX - 1), 30)]
     short = _ticket(category, email_message_id="<only@mail.example.org>")
     assert thread_ids(short.pk)[0] == "only@mail.example.org" and len(thread_ids(short.pk)) == 2  # + the ack
+
+
+@pytest.mark.parametrize("email_message_id", ["", "<first@mail.example.org>"])
+def test_a_new_tickets_acknowledgement_threads_without_reading_the_thread_back(category, email_message_id):
+    """ticket_create knows the new ticket's thread (the customer's email, or nothing): its
+    acknowledgement is not preceded by a read of tickets_threadmessageid."""
+    with CaptureQueriesContext(connection) as queries:
+        ticket = _ticket(category, email_message_id=email_message_id)
+
+    reads = [q["sql"] for q in queries if "threadmessageid" in q["sql"] and q["sql"].startswith("SELECT")]
+    assert reads == []
+    (ack,) = _sent()
+    if email_message_id:
+        assert ack["In-Reply-To"] == email_message_id
+        assert ack["References"] == email_message_id
+    else:
+        assert ack["In-Reply-To"] is None and ack["References"] is None
+    assert set(ThreadMessageId.objects.filter(ticket=ticket).values_list("outgoing", flat=True)) == (
+        {False, True} if email_message_id else {True}
+    )
