@@ -53,13 +53,13 @@ def rate_limited(request: HttpRequest, exception: Exception) -> HttpResponse:
     saying when to try again, and `Retry-After` with the seconds left in the window."""
     seconds = getattr(exception, "retry_after", None) or 60
     response = render(
-        request, "portal/rate_limited.html", {"retry_after": seconds, "wait": _in_words(seconds)}, status=429
+        request, "portal/rate_limited.html", {"retry_after": seconds, "wait": wait_in_words(seconds)}, status=429
     )
     response["Retry-After"] = str(seconds)
     return response
 
 
-def _in_words(seconds: int) -> str:
+def wait_in_words(seconds: int) -> str:
     if seconds < 90:
         return f"{seconds} seconds"
     minutes = -(-seconds // 60)

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "axes",
     "django_prometheus",
     "rest_framework",
     "rest_framework.authtoken",
@@ -103,6 +104,8 @@ MIDDLEWARE = [
     # Turns an exceeded rate limit into RATELIMIT_VIEW's 429 page.
     "django_ratelimit.middleware.RatelimitMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
+    # A locked-out sign-in (django-axes, core.accounts) answers core.accounts.locked_out's 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "helpdesk.urls"
@@ -372,9 +375,24 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/agent/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
-# Sign-in attempts per client address and per username, and password reset requests.
+# Failed password sign-ins per client address and per username (every sign-in form, the
+# admin's included): "10/15m" locks after 10 failures until 15 minutes after the last one.
 LOGIN_RATE = env.str("LOGIN_RATE", default="10/15m")
+# Password reset requests per client address and per address asked for.
 PASSWORD_RESET_RATE = env.str("PASSWORD_RESET_RATE", default="5/h")
+# django-axes counts the failures (core.accounts explains the choices).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]  # either one locks
+AXES_FAILURE_LIMIT = "core.accounts.login_failure_limit"
+AXES_COOLOFF_TIME = "core.accounts.login_cool_off"
+AXES_USERNAME_CALLABLE = "core.accounts.login_username"
+AXES_CLIENT_IP_CALLABLE = "core.accounts.login_client_ip"
+AXES_LOCKOUT_CALLABLE = "core.accounts.locked_out"
+AXES_RESET_ON_SUCCESS = False  # one's own account must not reset an address's failures
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # Retry-After stays true
 
 # --- Internationalisation -------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
