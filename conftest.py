@@ -94,6 +94,8 @@ def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
             "HELPDESK_VAR_DIR": str(tmp_path / "var"),
             "DATABASE_URL": database_url(),
             "LOG_LEVEL": "ERROR",
+            # The suite's receivers (Slack, webhooks) listen on loopback (core.outbound).
+            "OUTGOING_URL_ALLOWLIST": "127.0.0.1,localhost",
         }
     )
     env.update(overrides)

@@ -55,6 +55,7 @@ def bench_env(scale: str, var_dir: Path, **overrides: str) -> dict[str, str]:
             "CELERY_BROKER_URL": f"redis://127.0.0.1:{REDIS_PORT}/1",
             "HELPDESK_VAR_DIR": str(var_dir),
             "SITE_URL": f"http://127.0.0.1:{WEB_PORT}",
+            "OUTGOING_URL_ALLOWLIST": "127.0.0.1",  # the local receivers (core.outbound)
             "SLACK_WEBHOOK_URL": f"http://127.0.0.1:{SLACK_PORT}/hook",
             "LOG_LEVEL": "WARNING",
             # One token drives all the load: per-caller API limits would turn it into 429s.

@@ -31,6 +31,10 @@ DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get(
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
 
+# The suite's own receivers (Slack, webhooks, OAuth providers) listen on loopback; the guard
+# itself is tested with this list emptied (core/tests/test_outbound.py).
+OUTGOING_URL_ALLOWLIST = ["127.0.0.1", "localhost"]
+
 # Tests that want assignment on creation turn it on themselves.
 TICKETS_AUTO_ASSIGN = False
 

@@ -10,8 +10,8 @@ access_token(mailbox):
 - reads a token from Django's cache (one key per mailbox; the entry remembers the
   configuration it was issued for, so a changed mailbox never gets an old token), usable until
   REFRESH_MARGIN before the provider's expires_in;
-- else asks the token endpoint: a form POST with requests, each wait at most
-  MAIL_IMAP_TIMEOUT and the whole answer read within that time and TOKEN_ANSWER_MAX_BYTES;
+- else asks the token endpoint: a form POST through the guarded client (core.outbound), the
+  whole answer read within MAIL_IMAP_TIMEOUT and TOKEN_ANSWER_MAX_BYTES;
 - a refusal of the grant or of the client (invalid_grant, invalid_client,
   unauthorized_client, invalid_scope, unsupported_grant_type, invalid_request: an HTTP 400
   or 401 with that error) marks the mailbox "needs re-authorization" with the provider's text
@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import http.client
 import json
 import logging
 import os
@@ -47,13 +48,13 @@ import time
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import requests
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from core import outbound
 from mail.models import Mailbox
 
 logger = logging.getLogger(__name__)
@@ -264,42 +265,31 @@ def _ask(mailbox: Mailbox, secret: str, refresh_token: str) -> dict:
 
 
 def _post(url: str, form: dict[str, str]) -> tuple[int, dict]:
-    """POST a form to the provider: (HTTP status, the JSON object answered or {})."""
+    """POST a form to the provider through the guarded client (core.outbound): (HTTP status,
+    the JSON object answered or {})."""
     host = urlsplit(url).netloc
     timeout = settings.MAIL_IMAP_TIMEOUT
     try:
-        with requests.post(
+        answer = outbound.post(
             url,
-            data=form,
-            headers={"Accept": "application/json"},
+            urlencode(form).encode(),
+            headers={"Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded"},
             timeout=timeout,
-            stream=True,
-            allow_redirects=False,
-        ) as response:
-            status = response.status_code
-            body = _read(response, deadline=time.monotonic() + timeout, host=host)
-    except requests.Timeout:
+            max_body=TOKEN_ANSWER_MAX_BYTES,
+        )
+    except outbound.Refused as error:
+        raise TokenError(f"the token endpoint {host} is refused by policy: {error}") from None
+    except TimeoutError:
         raise TokenError(f"the token endpoint {host} did not answer within {timeout:g} s") from None
-    except requests.RequestException as error:
+    except (OSError, http.client.HTTPException) as error:
         raise TokenError(f"could not reach the token endpoint {host}: {type(error).__name__}") from None
+    if not answer.complete:
+        raise TokenError(f"the token endpoint {host} answered more than {TOKEN_ANSWER_MAX_BYTES} bytes")
     try:
-        answer = json.loads(body)
+        data = json.loads(answer.body)
     except ValueError:
-        answer = None
-    return status, answer if isinstance(answer, dict) else {}
-
-
-def _read(response: requests.Response, *, deadline: float, host: str) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    for chunk in response.iter_content(8192):
-        size += len(chunk)
-        if size > TOKEN_ANSWER_MAX_BYTES:
-            raise TokenError(f"the token endpoint {host} answered more than {TOKEN_ANSWER_MAX_BYTES} bytes")
-        if time.monotonic() > deadline:
-            raise TokenError(f"the token endpoint {host} took too long to answer")
-        chunks.append(chunk)
-    return b"".join(chunks)
+        data = None
+    return answer.status, data if isinstance(data, dict) else {}
 
 
 def _lifetime(value) -> float:

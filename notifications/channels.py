@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
-from notifications import webhooks
+from core import outbound
 from notifications.models import Channel, Notification
 
 
@@ -130,15 +130,16 @@ class SlackChannel:
         url = slack_webhook_for(notification.recipient)
         if not url:
             raise DeliveryError(f"no Slack webhook configured for {notification.recipient}", retryable=False)
-        if not url.lower().startswith(("https://", "http://")):
-            # A webhook is only ever HTTP(S): never a file: or ftp: URL.
-            raise DeliveryError(f"the Slack webhook of {notification.recipient} is not http(s)", retryable=False)
         body = json.dumps(slack_message(notification.details)).encode()
         try:
-            # One kept-alive connection per webhook host in this process (notifications/webhooks.py).
-            answer = webhooks.post(
+            # The guarded client (core.outbound): public addresses only, one kept-alive
+            # connection per webhook host in this process.
+            answer = outbound.post(
                 url, body, headers={"Content-Type": "application/json"}, timeout=settings.SLACK_TIMEOUT_SECONDS
             )
+        except outbound.Refused as error:
+            # Said as the policy's rule, never as what an internal address answered.
+            raise DeliveryError(f"refused by policy: {error}", retryable=False) from None
         except (TimeoutError, OSError, http.client.HTTPException) as error:
             raise DeliveryError(f"Slack unreachable: {error}", retryable=True) from error
         if 200 <= answer.status < 300:

@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from agents.models import validate_timezone
+from core.outbound import validate_url
 from sla.business_time import MIN_WEEKLY_MINUTES, Schedule
 from tickets.models import ACTIVE_STATUSES, Priority, Status
 
@@ -176,7 +177,9 @@ class SLAPolicy(models.Model):
         help_text="Warn once this share of a target has elapsed",
     )
     slack_webhook_url = models.URLField(
-        blank=True, help_text="Slack incoming webhook for this policy's alerts; empty: SLACK_WEBHOOK_URL"
+        blank=True,
+        validators=[validate_url],  # https to a public address (core.outbound)
+        help_text="Slack incoming webhook for this policy's alerts; empty: SLACK_WEBHOOK_URL",
     )
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)

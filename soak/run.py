@@ -378,6 +378,7 @@ def main() -> int:
         "REDIS_URL": REDIS_URL,
         "CELERY_TASK_DEFAULT_QUEUE": f"soak-{uuid.uuid4().hex[:8]}",
         "EMAIL_URL": f"smtp://127.0.0.1:{SMTP_PORT}",
+        "OUTGOING_URL_ALLOWLIST": "127.0.0.1",  # the local receivers (core.outbound)
         "SLACK_WEBHOOK_URL": f"http://127.0.0.1:{SLACK_PORT}/services/T0/B0/soak",
         "SLA_SCAN_INTERVAL_SECONDS": "60",
         # The traffic is one user from one address: per-caller API limits would refuse it.

@@ -139,7 +139,7 @@ def test_a_token_endpoint_down_or_failing_is_an_ordinary_failure_retried_next_po
 
     down = poll_mailbox(mailbox)
 
-    assert down.error == f"could not reach the token endpoint 127.0.0.1:{closed_port}: ConnectionError"
+    assert down.error == f"could not reach the token endpoint 127.0.0.1:{closed_port}: ConnectionRefusedError"
 
     Mailbox.objects.filter(pk=mailbox.pk).update(oauth_token_url=idp.token_url)
     mailbox = fresh(mailbox)

@@ -18,7 +18,7 @@ def test_a_webhook_that_is_not_http_is_refused_for_good(settings, url):
     with pytest.raises(DeliveryError) as refused:
         SlackChannel().send(row)
 
-    assert "not http(s)" in str(refused.value)
+    assert str(refused.value) == "refused by policy: only http(s) URLs can be called"
     assert refused.value.retryable is False
 
 
