@@ -11,7 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from agents.roles import is_agent
+from agents.roles import is_agent, is_supervisor
 from core.ratelimit import ratelimit
 from knowledge import services
 from knowledge.cache import cached_for_public
@@ -21,11 +21,14 @@ from knowledge.serializers import ArticleListSerializer, ArticleSerializer, FAQS
 from knowledge.votes import record_vote
 
 
-class ReadForAllWriteForAgents(permissions.BasePermission):
-    message = "Only support agents can change the knowledge base."
+class ReadForAllWriteForSupervisors(permissions.BasePermission):
+    """Reading is open (drafts to agents only, in the querysets); writing needs the role that
+    edits the help center in Django admin: supervisor or admin."""
+
+    message = "Only supervisors and admins can change the help center."
 
     def has_permission(self, request, view) -> bool:
-        return request.method in permissions.SAFE_METHODS or is_agent(request.user)
+        return request.method in permissions.SAFE_METHODS or is_supervisor(request.user)
 
 
 class ArticleFilter(django_filters.FilterSet):
@@ -46,7 +49,7 @@ ORDERINGS = {"relevance": None, "-published_at": ("-published_at", "-id"), "-vie
 
 
 class KnowledgeViewSet(viewsets.ModelViewSet):
-    permission_classes = [ReadForAllWriteForAgents]
+    permission_classes = [ReadForAllWriteForSupervisors]
     http_method_names = ["get", "post", "patch", "put", "delete", "head", "options"]
 
     def is_staff_reader(self) -> bool:

@@ -2,7 +2,8 @@
 
 Articles are stored as written; what reaches a browser is rendered by python-markdown and
 then cleaned by nh3 (the ammonia sanitizer): an allowlist of tags and attributes, no
-scripts or event handlers, only http(s) and mailto links, rel="nofollow noopener" on links.
+scripts or event handlers, only http(s) and mailto links, rel="nofollow noopener" on links,
+and every id prefixed ("kb-"), the in-page links to them too.
 """
 
 from __future__ import annotations
@@ -27,10 +28,22 @@ ALLOWED_ATTRIBUTES = {
     "abbr": {"title"},
     "td": {"align"},
     "th": {"align"},
-    "*": {"id"},
+    "*": {"id"},  # prefixed with ID_PREFIX (_prefix_ids)
 }
 URL_SCHEMES = {"http", "https", "mailto"}
-_VERSION = "1"  # bump when the rendering rules change, so cached HTML is rebuilt
+_VERSION = "2"  # bump when the rendering rules change, so cached HTML is rebuilt
+# Every id an article brings (headings' anchors, footnotes) is prefixed, and the in-page links
+# to them with it: an article cannot name an element as the page's own ("csrf", "main") or
+# clobber a global the page's scripts read (DOM clobbering).
+ID_PREFIX = "kb-"
+
+
+def _prefix_ids(tag: str, attribute: str, value: str) -> str | None:
+    if attribute == "id":
+        return value if value.startswith(ID_PREFIX) else ID_PREFIX + value
+    if tag == "a" and attribute == "href" and value.startswith("#") and not value.startswith("#" + ID_PREFIX):
+        return "#" + ID_PREFIX + value[1:]
+    return value
 
 
 def _render(text: str) -> str:
@@ -41,6 +54,7 @@ def _render(text: str) -> str:
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=URL_SCHEMES,
         link_rel="nofollow noopener",
+        attribute_filter=_prefix_ids,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
+from django.utils.cache import add_never_cache_headers
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -177,7 +178,8 @@ class TicketViewSet(
 
 
 def attachment_response(attachment: Attachment) -> FileResponse:
-    """The file as a download, never rendered inline: an uploaded page cannot run as ours."""
+    """The file as a download, never rendered inline (an uploaded page cannot run as ours),
+    and never kept by a browser or a shared cache (a customer's file on a shared computer)."""
     try:
         handle = attachment.file.open("rb")
     except FileNotFoundError:  # the row outlived its file (a restore without media, say)
@@ -190,6 +192,7 @@ def attachment_response(attachment: Attachment) -> FileResponse:
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    add_never_cache_headers(response)
     return response
 
 

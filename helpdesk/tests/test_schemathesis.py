@@ -251,12 +251,12 @@ def test_format_suffixes_are_not_routes(agent_api, path):
     assert response.json() == {"detail": "Not found."}
 
 
-def test_a_partial_update_answers_with_every_field_of_an_article(agent_api, category):
+def test_a_partial_update_answers_with_every_field_of_an_article(supervisor_api, category):
     from knowledge.tests.factories import ArticleFactory
 
     article = ArticleFactory(category=category, author=None)
 
-    response = agent_api.patch(f"/api/support/articles/{article.pk}/", {"title": "A better title"}, format="json")
+    response = supervisor_api.patch(f"/api/support/articles/{article.pk}/", {"title": "A better title"}, format="json")
 
     assert response.status_code == 200
     assert response.json()["author"] is None

@@ -55,7 +55,7 @@ def redis_hits() -> int:
 
 
 def test_a_repeated_public_search_is_served_from_the_cache_until_the_article_changes(
-    anonymous_api, agent_api, category, django_capture_on_commit_callbacks
+    anonymous_api, supervisor_api, category, django_capture_on_commit_callbacks
 ):
     article = ArticleFactory(title="Refund policy", content="Refunds are possible within thirty days.")
     url = "/api/support/articles?q=refund"
@@ -72,7 +72,7 @@ def test_a_repeated_public_search_is_served_from_the_cache_until_the_article_cha
         assert redis_hits() > hits_before
 
     with django_capture_on_commit_callbacks(execute=True):  # the cache is retired on commit
-        response = agent_api.patch(
+        response = supervisor_api.patch(
             f"/api/support/articles/{article.pk}", {"title": "Refund policy (updated)"}, format="json"
         )
     assert response.status_code == 200
@@ -83,7 +83,7 @@ def test_a_repeated_public_search_is_served_from_the_cache_until_the_article_cha
 
 
 def test_agents_lists_are_cached_apart_from_the_public_ones_and_retired_by_a_draft(
-    anonymous_api, agent_api, category, django_capture_on_commit_callbacks
+    anonymous_api, agent_api, supervisor_api, category, django_capture_on_commit_callbacks
 ):
     ArticleFactory(title="Refund policy")
     url = "/api/support/articles?q=refund"
@@ -92,7 +92,7 @@ def test_agents_lists_are_cached_apart_from_the_public_ones_and_retired_by_a_dra
     first, second = agent_api.get(url), agent_api.get(url)
     assert (first["X-Cache"], second["X-Cache"]) == ("miss", "hit")  # not the public answer
     with django_capture_on_commit_callbacks(execute=True):
-        response = agent_api.post(
+        response = supervisor_api.post(
             "/api/support/articles",
             {
                 "title": "Refund exceptions",
@@ -119,12 +119,14 @@ def test_an_agent_reading_one_article_is_never_served_a_cached_answer(agent_api,
     assert "X-Cache" not in response
 
 
-def test_a_new_faq_retires_the_cached_faq_list(anonymous_api, agent_api, category, django_capture_on_commit_callbacks):
+def test_a_new_faq_retires_the_cached_faq_list(
+    anonymous_api, supervisor_api, category, django_capture_on_commit_callbacks
+):
     assert anonymous_api.get("/api/support/faqs").json()["count"] == 0
     assert anonymous_api.get("/api/support/faqs")["X-Cache"] == "hit"
 
     with django_capture_on_commit_callbacks(execute=True):
-        agent_api.post(
+        supervisor_api.post(
             "/api/support/faqs",
             {"question": "How do I pay?", "answer": "By card.", "category": "general", "published": True},
             format="json",

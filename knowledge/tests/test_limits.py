@@ -33,8 +33,8 @@ FAQ_DATA = {"question": "How do I pay?", "answer": "By card.", "category": "gene
         ("tags", ["not fine!"], False),
     ],
 )
-def test_article_limits(agent_api, category, field, value, accepted):
-    response = agent_api.post("/api/support/articles", {**ARTICLE, field: value}, format="json")
+def test_article_limits(supervisor_api, category, field, value, accepted):
+    response = supervisor_api.post("/api/support/articles", {**ARTICLE, field: value}, format="json")
 
     assert response.status_code == (201 if accepted else 400), response.json()
     if accepted:
@@ -44,18 +44,18 @@ def test_article_limits(agent_api, category, field, value, accepted):
         assert not Article.objects.exists()
 
 
-def test_a_duplicate_slug_is_refused(agent_api, category):
-    agent_api.post("/api/support/articles", {**ARTICLE, "slug": "pay"}, format="json")
+def test_a_duplicate_slug_is_refused(supervisor_api, category):
+    supervisor_api.post("/api/support/articles", {**ARTICLE, "slug": "pay"}, format="json")
 
-    response = agent_api.post("/api/support/articles", {**ARTICLE, "slug": "pay"}, format="json")
+    response = supervisor_api.post("/api/support/articles", {**ARTICLE, "slug": "pay"}, format="json")
 
     assert response.status_code == 400
     assert "slug" in response.json()
 
 
-def test_slugs_are_made_unique_from_titles(agent_api, category):
-    first = agent_api.post("/api/support/articles", ARTICLE, format="json").json()["slug"]
-    second = agent_api.post("/api/support/articles", ARTICLE, format="json").json()["slug"]
+def test_slugs_are_made_unique_from_titles(supervisor_api, category):
+    first = supervisor_api.post("/api/support/articles", ARTICLE, format="json").json()["slug"]
+    second = supervisor_api.post("/api/support/articles", ARTICLE, format="json").json()["slug"]
 
     assert (first, second) == ("a-good-title", "a-good-title-2")
 
@@ -73,8 +73,8 @@ def test_slugs_are_made_unique_from_titles(agent_api, category):
         ("answer", "x" * 10001, False),
     ],
 )
-def test_faq_limits(agent_api, category, field, value, accepted):
-    response = agent_api.post("/api/support/faqs", {**FAQ_DATA, field: value}, format="json")
+def test_faq_limits(supervisor_api, category, field, value, accepted):
+    response = supervisor_api.post("/api/support/faqs", {**FAQ_DATA, field: value}, format="json")
 
     assert response.status_code == (201 if accepted else 400), response.json()
     if not accepted:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from knowledge.models import Article
+from knowledge.rendering import render_markdown
 from knowledge.tests.factories import ArticleFactory
 
 pytestmark = pytest.mark.django_db
@@ -57,3 +60,21 @@ def test_titles_are_escaped_on_pages(client, category):
 
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;" in page
+
+
+def test_ids_an_article_brings_are_prefixed_and_its_footnotes_still_link():
+    """An article must not name an element as the page's own (`csrf`, `main`) or clobber
+    a global the page's scripts read: every id gets the kb- prefix, in-page links too."""
+    html = str(
+        render_markdown(
+            '<div id="csrftoken">x</div>\n\n<span id="main">y</span>\n\n'
+            "A claim.[^1]\n\n[^1]: The source.\n\n## Setup {#setup}\n\n[Jump](#setup)"
+        )
+    )
+
+    ids = re.findall(r'\bid="([^"]*)"', html)
+    assert ids and all(value.startswith("kb-") for value in ids)
+    assert 'id="kb-csrftoken"' in html and 'id="kb-main"' in html
+    assert 'id="kb-setup"' in html and 'href="#kb-setup"' in html
+    footnote_links = re.findall(r'href="#(kb-fn[^"]*)"', html)
+    assert footnote_links and all(f'id="{target}"' in html for target in footnote_links)

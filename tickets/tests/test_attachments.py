@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from tickets.links import private_token
 from tickets.models import Attachment
 from tickets.tests.factories import TicketFactory
 
@@ -83,3 +84,18 @@ def test_a_missing_file_answers_404_not_500(agent_api):
     attachment.file.storage.delete(attachment.file.name)
 
     assert agent_api.get(f"/api/support/tickets/{ticket.pk}/attachments/{attachment.pk}").status_code == 404
+
+
+def test_a_customers_download_through_the_private_link_is_never_cached(client, agent_api):
+    """A customer's file on a shared computer must not stay in its browser's cache, nor in
+    a proxy's: the portal download says no-store, as every attachment download does."""
+    ticket = TicketFactory()
+    agent_api.post(f"/api/support/tickets/{ticket.pk}/messages", {"body": "Invoice", "attachments": [upload()]})
+    attachment = Attachment.objects.get(ticket=ticket)
+
+    download = client.get(f"/portal/tickets/{private_token(ticket)}/attachments/{attachment.pk}")
+
+    assert download.status_code == 200
+    cache_control = {part.strip() for part in download["Cache-Control"].split(",")}
+    assert {"no-cache", "no-store", "must-revalidate", "private"} <= cache_control
+    assert download["Expires"]
