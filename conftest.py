@@ -96,6 +96,7 @@ def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
             "LOG_LEVEL": "ERROR",
             # The suite's receivers (Slack, webhooks) listen on loopback (core.outbound).
             "OUTGOING_URL_ALLOWLIST": "127.0.0.1,localhost",
+            "METRICS_TOKEN": "production-like-metrics-token",  # probe_health sends it
         }
     )
     env.update(overrides)
@@ -154,7 +155,8 @@ import json, time, django
 django.setup()
 from django.test import Client
 started = time.monotonic()
-response = Client().get("/api/health")
+import os
+response = Client(HTTP_AUTHORIZATION="Bearer " + os.environ["METRICS_TOKEN"]).get("/api/health")
 print(json.dumps({"status": response.status_code, "body": response.json(),
                   "seconds": time.monotonic() - started}))
 """
@@ -168,6 +170,14 @@ def probe_health(env: dict[str, str]) -> dict:
 
 
 # --- Personas ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def monitor(settings):
+    """A monitoring system: /metrics and /api/health's details (METRICS_TOKEN)."""
+    from django.test import Client
+
+    return Client(HTTP_AUTHORIZATION=f"Bearer {settings.METRICS_TOKEN}")
 
 
 @pytest.fixture(autouse=True)

@@ -8,26 +8,31 @@ from django.views.defaults import page_not_found
 from django.views.defaults import server_error as page
 
 from core.health import run_checks, run_warning_checks
+from core.monitoring import may_see_details
 
 
 @never_cache
 @require_GET
 def health(request: HttpRequest) -> JsonResponse:
-    """200 when the database, cache and broker all answer; 503 naming the one that did not.
+    """200 when the database, cache and broker all answer; 503 when one did not.
 
     When all answer, the registered warning checks run too (core.health): what they find
     is listed under "warnings" (only when there is some) and the answer stays a 200.
+    Everyone gets the overall status; which check failed, and the warnings, only monitoring
+    callers and signed-in staff (core.monitoring): a stranger learns nothing of the inside.
 
     Deliberately outside DRF: it needs no authentication and must not depend on the
     session or token tables, which live in the database being checked.
     """
     checks = run_checks()
     healthy = all(result == "ok" for result in checks.values())
-    answer: dict = {"status": "ok" if healthy else "error", "checks": checks}
-    if healthy:
-        warnings = run_warning_checks()
-        if warnings:
-            answer["warnings"] = warnings
+    answer: dict = {"status": "ok" if healthy else "error"}
+    if may_see_details(request):
+        answer["checks"] = checks
+        if healthy:
+            warnings = run_warning_checks()
+            if warnings:
+                answer["warnings"] = warnings
     return JsonResponse(answer, status=200 if healthy else 503)
 
 

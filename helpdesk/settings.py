@@ -499,6 +499,11 @@ SECURE_PROXY_SSL_HEADER = (
 )
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 # Probes from the orchestrator and Prometheus talk plain HTTP inside the network.
+# Who reads /metrics and the details of /api/health (core.monitoring): a caller with
+# "Authorization: Bearer <METRICS_TOKEN>", or one from these addresses or networks. Neither
+# set: nobody outside (signed-in staff still see the health details).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])
 SECURE_REDIRECT_EXEMPT = [r"^api/health/?$", r"^api/health/live/?$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)

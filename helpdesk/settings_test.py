@@ -35,6 +35,9 @@ WHITENOISE_USE_FINDERS = True
 # itself is tested with this list emptied (core/tests/test_outbound.py).
 OUTGOING_URL_ALLOWLIST = ["127.0.0.1", "localhost"]
 
+# The monitoring caller of /metrics and /api/health's details (the `monitor` fixture).
+METRICS_TOKEN = "tests-only-metrics-token"  # noqa: S105  # nosec B105
+
 # Tests that want assignment on creation turn it on themselves.
 TICKETS_AUTO_ASSIGN = False
 

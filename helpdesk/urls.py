@@ -5,7 +5,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from agents.api import AgentViewSet
-from core import views
+from core import monitoring, views
 from core.api import router
 from feedback.api import FeedbackViewSet, SurveyViewSet
 from knowledge.api import ArticleViewSet, FAQViewSet
@@ -43,7 +43,7 @@ urlpatterns = [
     # Mail providers' inbound webhooks (django-anymail; mail.webhooks takes what they bring).
     path("mail/", include("mail.webhook_urls")),
     path("admin/", admin.site.urls),
-    path("", include("django_prometheus.urls")),
+    path("metrics", monitoring.metrics, name="prometheus-django-metrics"),
 ]
 
 handler400 = "core.limits.bad_request"

@@ -4,11 +4,11 @@ import pytest
 
 
 @pytest.mark.django_db
-def test_it_serves_prometheus_text_with_request_and_database_metrics(client, django_user_model):
+def test_it_serves_prometheus_text_with_request_and_database_metrics(monitor, django_user_model):
     django_user_model.objects.create(username="someone")  # at least one query through the DB wrapper
-    client.get("/api/health")
+    monitor.get("/api/health")
 
-    response = client.get("/metrics")
+    response = monitor.get("/metrics")
 
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/plain")
@@ -20,9 +20,9 @@ def test_it_serves_prometheus_text_with_request_and_database_metrics(client, dja
 
 
 @pytest.mark.django_db
-def test_it_counts_tickets_created_by_channel(client, agent_api, category, django_capture_on_commit_callbacks):
+def test_it_counts_tickets_created_by_channel(monitor, agent_api, category, django_capture_on_commit_callbacks):
     def created_via_api() -> float:
-        text = client.get("/metrics").content.decode()
+        text = monitor.get("/metrics").content.decode()
         line = next(
             (line for line in text.splitlines() if line.startswith('helpdesk_tickets_created_total{channel="api"}')),
             None,
@@ -45,12 +45,12 @@ def test_it_counts_tickets_created_by_channel(client, agent_api, category, djang
     assert created_via_api() == before + 1
     assert (
         'helpdesk_notification_deliveries_total{channel="email",status="sent"}'
-        in client.get("/metrics").content.decode()
+        in monitor.get("/metrics").content.decode()
     )
 
 
 @pytest.mark.django_db
-def test_it_serves_sla_and_outbox_figures_from_the_database(client, monkeypatch):
+def test_it_serves_sla_and_outbox_figures_from_the_database(monitor, monkeypatch):
     from datetime import timedelta
 
     from django.utils import timezone
@@ -65,7 +65,7 @@ def test_it_serves_sla_and_outbox_figures_from_the_database(client, monkeypatch)
     SLAScanRun.objects.create(started_at=timezone.now(), duration_ms=250, violations=2, warnings=0, notifications=1)
     monkeypatch.setattr(DatabaseCollector, "CACHE_SECONDS", 0)  # this test wants fresh figures
 
-    text = client.get("/metrics").content.decode()
+    text = monitor.get("/metrics").content.decode()
 
     assert 'helpdesk_sla_violations_total{kind="resolution"} 2.0' in text
     assert 'helpdesk_notifications{channel="slack",status="pending"} 1.0' in text

@@ -77,9 +77,9 @@ MATRIX: list[Row] = [
     page("health-live", "GET",                      (200,        200,         200,   200,   200,   200,   200)),
     page("schema", "GET",                           (200,        200,         200,   200,   200,   200,   200)),
     page("api-docs", "GET",                         (200,        200,         200,   200,   200,   200,   200)),
-    # Prometheus metrics: counts and latencies, no customer data; in production only the
-    # scraper reaches it (docker-compose network / Kubernetes service).
-    page("prometheus-django-metrics", "GET",        (200,        200,         200,   200,   200,   200,   200)),
+    # Prometheus metrics: only a monitoring caller, with METRICS_TOKEN or from
+    # METRICS_ALLOWED_IPS (helpdesk/tests/test_monitoring.py); no session opens it.
+    page("prometheus-django-metrics", "GET",        (403,        403,         403,   403,   403,   403,   403)),
 
     # --- Tickets API: agents and integrations; integrations never see internal notes ---------
     api("api:ticket-list", "GET",                   (401,        401,         200,   200,   200,   200,   200)),

@@ -22,7 +22,7 @@ def mailbox(name: str, **state) -> Mailbox:
     )  # fmt: skip
 
 
-def test_a_mailbox_whose_last_poll_failed_is_a_warning_and_the_site_stays_ready(client):
+def test_a_mailbox_whose_last_poll_failed_is_a_warning_and_the_site_stays_ready(monitor):
     now = timezone.now()
     failed_at = now - timedelta(minutes=3)
     mailbox("Support", last_success_at=now - timedelta(hours=1), last_error_at=failed_at, last_error="LOGIN failed")
@@ -31,7 +31,7 @@ def test_a_mailbox_whose_last_poll_failed_is_a_warning_and_the_site_stays_ready(
     mailbox("Old one", enabled=False, last_error_at=now, last_error="connection refused")  # not polled
     mailbox("Fine", last_success_at=now)
 
-    response = client.get("/api/health")
+    response = monitor.get("/api/health")
 
     assert response.status_code == 200
     body = response.json()
@@ -47,20 +47,20 @@ def test_a_mailbox_whose_last_poll_failed_is_a_warning_and_the_site_stays_ready(
     assert "LOGIN failed" not in response.content.decode()
 
 
-def test_no_warnings_no_key(client):
+def test_no_warnings_no_key(monitor):
     mailbox("Fine", last_success_at=timezone.now())
 
-    assert "warnings" not in client.get("/api/health").json()
+    assert "warnings" not in monitor.get("/api/health").json()
 
 
-def test_a_broken_warning_check_is_a_warning_not_an_error(client, monkeypatch):
+def test_a_broken_warning_check_is_a_warning_not_an_error(monitor, monkeypatch):
     def broken() -> list[str]:
         raise RuntimeError("boom")
 
     monkeypatch.setitem(health.WARNING_CHECKS, "broken", broken)
     monkeypatch.setitem(health.WARNING_CHECKS, "noisy", lambda: [f"thing {n}" for n in range(25)])
 
-    response = client.get("/api/health")
+    response = monitor.get("/api/health")
 
     assert response.status_code == 200
     warnings = response.json()["warnings"]
@@ -68,7 +68,7 @@ def test_a_broken_warning_check_is_a_warning_not_an_error(client, monkeypatch):
     assert warnings["noisy"][-1] == "and 5 more" and len(warnings["noisy"]) == health.WARNINGS_SHOWN + 1
 
 
-def test_warnings_are_not_read_when_a_dependency_fails(client, monkeypatch):
+def test_warnings_are_not_read_when_a_dependency_fails(monitor, monkeypatch):
     def failing_cache() -> None:
         raise health.CheckFailed("down")
 
@@ -76,7 +76,7 @@ def test_warnings_are_not_read_when_a_dependency_fails(client, monkeypatch):
     monkeypatch.setitem(health.CHECKS, "cache", failing_cache)
     monkeypatch.setitem(health.WARNING_CHECKS, "spy", lambda: called.append(1) or ["seen"])
 
-    response = client.get("/api/health")
+    response = monitor.get("/api/health")
 
     assert response.status_code == 503
     assert "warnings" not in response.json() and not called

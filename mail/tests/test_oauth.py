@@ -183,7 +183,7 @@ def test_a_missing_secret_in_the_environment_is_named(dovecot, idp, make_oauth_m
 
 
 def test_a_refused_grant_marks_the_mailbox_and_spares_the_others(
-    dovecot, idp, make_oauth_mailbox, make_mailbox, client, monkeypatch
+    dovecot, idp, make_oauth_mailbox, make_mailbox, monitor, monkeypatch
 ):
     refused = make_oauth_mailbox(dovecot.new_user(), "refresh_token")
     monkeypatch.setenv(REFRESH_TOKEN_ENV, "rt-revoked-by-a-password-change")
@@ -209,7 +209,7 @@ def test_a_refused_grant_marks_the_mailbox_and_spares_the_others(
     again = poll_mailbox(refused)
     assert again.error == error and len(idp.requests) == asked
 
-    response = client.get("/api/health")
+    response = monitor.get("/api/health")
     assert response.status_code == 200 and response.json()["status"] == "ok"
     assert response.json()["warnings"]["mail"] == [
         f"mailbox {refused.name!r}: needs re-authorization (the provider refused its OAuth2 sign-in since "
