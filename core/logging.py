@@ -24,6 +24,40 @@ request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id
 request_logger = logging.getLogger("helpdesk.request")
 
 
+# Paths that carry a secret: whoever reads the logs must not be able to open a customer's
+# ticket, answer their survey or set an agent's password with what they read.
+_SECRET_PATHS = [
+    (re.compile(r"(/portal/tickets/)(?!new\b|lookup\b)[^/?#\s'\"]+"), r"\1[redacted]"),
+    (re.compile(r"(/survey/)[^/?#\s'\"]+"), r"\1[redacted]"),
+    (re.compile(r"(/accounts/reset/)[^/?#\s'\"]+/[^/?#\s'\"]+"), r"\1[redacted]"),
+]
+
+
+def redact(text: str) -> str:
+    """The text with every secret-bearing path's token replaced by [redacted]."""
+    for pattern, replacement in _SECRET_PATHS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class RedactSecretsFilter(logging.Filter):
+    """Redacts tokens in a record's message, its arguments, and the `path` and `request`
+    extras (Django's request logger attaches the request, which a JSON line prints)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(arg) if isinstance(arg, str) else arg for arg in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {key: redact(v) if isinstance(v, str) else v for key, v in record.args.items()}
+        for name in ("path", "request"):
+            value = getattr(record, name, None)
+            if value is not None and not isinstance(value, int | float):
+                setattr(record, name, redact(str(value)))
+        return True
+
+
 class RequestIdFilter(logging.Filter):
     """Puts the current request id on every record, "-" outside a request."""
 

@@ -335,6 +335,9 @@ JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
 # Anonymous portal forms, per client address: "<count>/<s|m|h|d>".
 PORTAL_TICKET_RATE = env.str("PORTAL_TICKET_RATE", default="10/h")
 PORTAL_LOOKUP_RATE = env.str("PORTAL_LOOKUP_RATE", default="5/h")
+# Days a private ticket link keeps opening after it was sent (0: no limit). Expired links
+# answer 404; the lookup page emails fresh ones.
+PORTAL_LINK_MAX_AGE_DAYS = env.int("PORTAL_LINK_MAX_AGE_DAYS", default=0)
 PORTAL_REPLY_RATE = env.str("PORTAL_REPLY_RATE", default="30/h")
 RATELIMIT_VIEW = "core.views.rate_limited"
 RATELIMIT_IP_META_KEY = "core.ratelimit.client_ip"
@@ -544,7 +547,11 @@ if LOG_FORMAT not in ("text", "json"):
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "core.logging.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "core.logging.RequestIdFilter"},
+        # Private-link, survey and password-reset tokens never reach a log (core.logging).
+        "redact_secrets": {"()": "core.logging.RedactSecretsFilter"},
+    },
     "formatters": {
         "text": {"format": "%(asctime)s %(levelname)-7s [%(request_id)s] %(name)s: %(message)s"},
         "json": {
@@ -557,7 +564,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT,
-            "filters": ["request_id"],
+            "filters": ["request_id", "redact_secrets"],
         },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},

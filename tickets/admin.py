@@ -1,9 +1,11 @@
 """Tickets in Django admin: categories and tags are managed here; tickets are read here and
 worked through the agent UI and the API, which keep the history and send the emails."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 
+from agents.roles import actor_for
 from tickets.models import Attachment, Category, Message, SavedReply, Tag, Ticket, TicketEvent
+from tickets.services import ticket_rotate_link
 
 
 @admin.register(Category)
@@ -63,6 +65,18 @@ class TicketAdmin(admin.ModelAdmin):
     list_select_related = ["category", "assigned_agent"]
     inlines = [MessageInline, AttachmentInline, EventInline]
     exclude = ["search_vector", "access_key"]
+    actions = ["rotate_private_links"]
+
+    @admin.action(description="Replace the private links (each customer is emailed the new one)")
+    def rotate_private_links(self, request, queryset) -> None:
+        tickets = list(queryset)
+        for ticket in tickets:
+            ticket_rotate_link(ticket=ticket, actor=actor_for(request.user))
+        self.message_user(
+            request,
+            f"Replaced the private link of {len(tickets)} ticket(s); the old links no longer open them.",
+            messages.SUCCESS,
+        )
 
     def has_add_permission(self, request) -> bool:
         return False

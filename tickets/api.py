@@ -118,6 +118,18 @@ class TicketViewSet(
             ticket_assign(ticket=ticket, agent=agent, actor=actor, override=data["override"])
         return self._detail(ticket.pk)
 
+    @extend_schema(request=None, responses={200: TicketDetailSerializer})
+    @action(detail=True, methods=["post"], url_path="rotate-link")
+    def rotate_link(self, request, pk=None):
+        """Replace the ticket's private link: the links sent before answer 404, and the customer
+        is emailed the new one. Agents only."""
+        ticket = self._ticket()
+        actor = actor_for(request.user)
+        if not actor.is_agent:
+            raise PermissionDenied("Only agents can replace a ticket's private link.")
+        services.ticket_rotate_link(ticket=ticket, actor=actor)
+        return self._detail(ticket.pk)
+
     @extend_schema(methods=["GET"], responses={200: MessageSerializer(many=True)})
     @extend_schema(methods=["POST"], request=MessageCreateSerializer, responses={201: MessageSerializer, 409: CONFLICT})
     @action(detail=True, methods=["get", "post"], filter_backends=[])

@@ -1,8 +1,10 @@
-"""The customer's private ticket link: signed, unguessable, revocable.
+"""The customer's private ticket link: signed, unguessable, revocable, and optionally dated.
 
-The token signs the ticket id together with the ticket's random access key. A tampered
-token fails the signature; a forged one needs SECRET_KEY; rotating the access key revokes
-every link sent before.
+The token signs the ticket id together with the ticket's random access key, and the moment
+it was made. A tampered token fails the signature; a forged one needs SECRET_KEY; rotating
+the access key (tickets.services.ticket_rotate_link) revokes every link sent before; with
+PORTAL_LINK_MAX_AGE_DAYS set, a link older than that no longer opens (the customer asks for
+fresh links on the lookup page).
 """
 
 from __future__ import annotations
@@ -26,9 +28,10 @@ def private_url(ticket: Ticket) -> str:
 
 
 def ticket_for_token(token: str) -> Ticket | None:
+    days = settings.PORTAL_LINK_MAX_AGE_DAYS
     try:
-        pk, access_key = signing.loads(token, salt=_SALT)
-    except (signing.BadSignature, ValueError, TypeError):
+        pk, access_key = signing.loads(token, salt=_SALT, max_age=days * 86400 if days else None)
+    except (signing.BadSignature, ValueError, TypeError):  # SignatureExpired is a BadSignature
         return None
     if not isinstance(pk, int) or not isinstance(access_key, str):
         return None

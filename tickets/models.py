@@ -418,6 +418,7 @@ class EventKind(models.TextChoices):
     FIRST_RESPONSE = "first_response"
     RATING = "rating"
     DUE_TIMES = "due_times"
+    LINK_ROTATED = "link_rotated", "Private link replaced"
 
 
 class TicketEvent(models.Model):

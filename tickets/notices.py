@@ -36,6 +36,18 @@ def notify_customer_of_creation(ticket: Ticket, *, thread: list[str]) -> None:
     )
 
 
+def notify_customer_of_new_link(ticket: Ticket) -> None:
+    """The private link was replaced: the customer gets the new one (the old one is dead)."""
+    ticket_email(
+        ticket=ticket,
+        to=ticket.customer_email,
+        kind="ticket.link_rotated",
+        template="tickets/email/link_rotated",
+        context={"ticket": ticket, "link": private_url(ticket)},
+        automatic=True,
+    )
+
+
 def notify_customer_of_reply(ticket: Ticket, message: Message) -> None:
     """An agent's reply: only the new message, above the marker a customer answers over."""
     ticket_email(

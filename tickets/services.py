@@ -23,8 +23,24 @@ from tickets import lifecycle
 from tickets.assignment import keep_within_capacity, ticket_auto_assign
 from tickets.attachments import attachments_save
 from tickets.history import record_event
-from tickets.models import ACTIVE_STATUSES, AuthorType, Category, EventKind, Message, Source, Status, Tag, Ticket
-from tickets.notices import notify_agent_of_customer_reply, notify_customer_of_creation, notify_customer_of_reply
+from tickets.models import (
+    ACTIVE_STATUSES,
+    AuthorType,
+    Category,
+    EventKind,
+    Message,
+    Source,
+    Status,
+    Tag,
+    Ticket,
+    new_access_key,
+)
+from tickets.notices import (
+    notify_agent_of_customer_reply,
+    notify_customer_of_creation,
+    notify_customer_of_new_link,
+    notify_customer_of_reply,
+)
 from tickets.queries import refresh_search_vector
 from tickets.state_machine import check_transition
 from tickets.threading import normalize_message_id, record_thread_ids
@@ -207,6 +223,18 @@ def ticket_update(*, ticket: Ticket, actor: Actor, **changes: Any) -> Ticket:
         _apply_status(ticket=ticket, target=changes["status"], actor=actor)
     if text_changed:
         refresh_search_vector([ticket.pk])
+    return ticket
+
+
+@transaction.atomic
+def ticket_rotate_link(*, ticket: Ticket, actor: Actor) -> Ticket:
+    """Replace the ticket's private link: every link sent before answers 404 from now on
+    (tickets.links signs the access key), and the customer is emailed the new one."""
+    ticket = Ticket.objects.select_for_update(of=("self",)).get(pk=ticket.pk)
+    ticket.access_key = new_access_key()
+    ticket.save(update_fields=["access_key", "updated_at"])
+    record_event(ticket=ticket, kind=EventKind.LINK_ROTATED, actor=actor, new="(the customer was emailed the new one)")
+    notify_customer_of_new_link(ticket)
     return ticket
 
 

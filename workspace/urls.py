@@ -13,6 +13,7 @@ urlpatterns = [
     path("tickets/<int:pk>/change", workspace.ticket_change, name="change"),
     path("tickets/<int:pk>/assign", workspace.ticket_assign_view, name="assign"),
     path("tickets/<int:pk>/activity", workspace.ticket_activity, name="activity"),
+    path("tickets/<int:pk>/rotate-link", workspace.ticket_rotate_link_view, name="rotate-link"),
     path("tickets/<int:pk>/insert", workspace.ticket_insert, name="insert"),
     path("notifications", notification_views.notification_list, name="notifications"),
     path("notifications/read", notification_views.notification_read, name="notifications-read"),

@@ -20,7 +20,7 @@ from sla.badges import ticket_clock, ticket_clocks
 from tickets import selectors, services
 from tickets.assignment import AssignmentError, open_load, ticket_assign
 from tickets.models import Category, Message, Priority, SavedReply, Status, Ticket
-from tickets.services import TicketClosed
+from tickets.services import TicketClosed, ticket_rotate_link
 from tickets.state_machine import IllegalTransition, allowed_targets
 from workspace.forms import AssignForm, ReplyForm, TicketChangeForm
 
@@ -228,6 +228,17 @@ def ticket_assign_view(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(refused))
     else:
         messages.success(request, f"Assigned to {agent.name}." if agent else "Unassigned.")
+    return redirect("agent:ticket", pk=ticket.pk)
+
+
+@require_POST
+@agent_required
+def ticket_rotate_link_view(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = selectors.get_ticket_for_user(request.user, pk)
+    ticket_rotate_link(ticket=ticket, actor=actor_for(request.user))
+    messages.success(
+        request, "Private link replaced: the old one no longer opens the ticket; the customer was emailed the new one."
+    )
     return redirect("agent:ticket", pk=ticket.pk)
 
 
