@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "axes",
+    "auditlog",
     "django_prometheus",
     "rest_framework",
     "rest_framework.authtoken",
@@ -96,6 +97,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Who changed the configuration, from where, through what (core.audit, django-auditlog).
+    "core.audit.AuditMiddleware",
     "agents.decorators.AgentTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -387,6 +390,8 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 LOGIN_RATE = env.str("LOGIN_RATE", default="10/15m")
 # Password reset requests per client address and per address asked for.
 PASSWORD_RESET_RATE = env.str("PASSWORD_RESET_RATE", default="5/h")
+# The audit log keeps each change's before and after as JSON (core.audit, helpdesk.audit).
+AUDITLOG_STORE_JSON_CHANGES = True
 # django-axes counts the failures (core.accounts explains the choices).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",

@@ -1,0 +1,87 @@
+"""What the audit log records (core.audit): configuration, not traffic.
+
+Registered with django-auditlog when the project starts (HelpdeskConfig.ready): SLA
+policies, business calendars, their hours and holidays, categories, agents (role, capacity,
+hours, specializations), users (password masked; sign-in times left out), mailboxes (the
+poll's own bookkeeping left out), and API tokens, which are written by hand below so that
+the token itself, which is its primary key, never lands in the log.
+"""
+
+from __future__ import annotations
+
+from auditlog.context import set_extra_data
+from auditlog.models import LogEntry
+from auditlog.registry import auditlog
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.db.models.signals import post_delete, post_save
+from rest_framework.authtoken.models import Token
+
+from agents.models import Agent
+from mail.models import Mailbox
+from sla.models import BusinessCalendar, BusinessHours, Holiday, SLAPolicy
+from tickets.models import Category
+
+MAILBOX_BOOKKEEPING = [
+    "uid_validity",
+    "last_uid",
+    "last_polled_at",
+    "last_success_at",
+    "last_error",
+    "last_error_at",
+    "last_imported",
+    "oauth_error",
+    "oauth_error_at",
+    "oauth_needs_reauthorization",
+    "oauth_rotated_refresh_token",
+    "oauth_rotated_from",
+    "oauth_rotated_at",
+    "created_at",
+]
+
+
+def register() -> None:
+    auditlog.register(SLAPolicy, exclude_fields=["created_at"])
+    auditlog.register(BusinessCalendar)
+    auditlog.register(BusinessHours)
+    auditlog.register(Holiday)
+    auditlog.register(Category)
+    auditlog.register(
+        Agent,
+        include_fields=["name", "email", "role", "max_tickets", "timezone", "working_hours", "specializations"],
+        m2m_fields={"specializations"},
+    )
+    auditlog.register(
+        get_user_model(),
+        exclude_fields=["last_login", "date_joined"],
+        mask_fields=["password"],
+        m2m_fields={"groups", "user_permissions"},
+    )
+    auditlog.register(Mailbox, exclude_fields=MAILBOX_BOOKKEEPING)
+    post_save.connect(_token_saved, sender=Token, dispatch_uid="helpdesk.audit.token_saved")
+    post_delete.connect(_token_deleted, sender=Token, dispatch_uid="helpdesk.audit.token_deleted")
+
+
+def _token_entry(token: Token, action: int, changes: dict) -> None:
+    LogEntry.objects.create(
+        content_type=ContentType.objects.get_for_model(Token),
+        object_pk=str(token.user_id),
+        object_id=token.user_id,
+        object_repr=f"API token of {token.user.get_username()}",
+        action=action,
+        changes=changes,
+    )
+
+
+def _token_saved(sender, instance: Token, created: bool, **kwargs) -> None:
+    if created:
+        _token_entry(instance, LogEntry.Action.CREATE, {"user": [None, instance.user.get_username()]})
+
+
+def _token_deleted(sender, instance: Token, **kwargs) -> None:
+    _token_entry(instance, LogEntry.Action.DELETE, {"user": [instance.user.get_username(), None]})
+
+
+def through_command(name: str):
+    """The audit log's context for a manage.py command (manage.py enters it)."""
+    return set_extra_data({"additional_data": {"via": f"command {name}"}})
