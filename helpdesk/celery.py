@@ -40,6 +40,12 @@ def beat_schedule() -> dict:
             "schedule": settings.MAIL_POLL_SECONDS,
             "options": {"expires": settings.MAIL_POLL_SECONDS},
         },
+        # Anonymizes closed tickets past PRIVACY_RETENTION_DAYS (nothing when it is 0).
+        "privacy-retention": {
+            "task": "privacy.tasks.erase_expired_tickets",
+            "schedule": 24 * 60 * 60,
+            "options": {"expires": 60 * 60},
+        },
         "clear-expired-sessions": {
             "task": "helpdesk.tasks.clear_expired_sessions",
             "schedule": crontab(minute=17, hour=3),

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "feedback",
     "anymail",
     "mail",
+    "privacy",
     "workspace",
     "portal",
     "helpdesk",
@@ -338,6 +339,9 @@ JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
 # Anonymous portal forms, per client address: "<count>/<s|m|h|d>".
 PORTAL_TICKET_RATE = env.str("PORTAL_TICKET_RATE", default="10/h")
 PORTAL_LOOKUP_RATE = env.str("PORTAL_LOOKUP_RATE", default="5/h")
+# Closed tickets older than this many days are anonymized by the beat task privacy-retention
+# (privacy.services.erase_expired); 0 keeps them.
+PRIVACY_RETENTION_DAYS = env.int("PRIVACY_RETENTION_DAYS", default=0)
 # Days a private ticket link keeps opening after it was sent (0: no limit). Expired links
 # answer 404; the lookup page emails fresh ones.
 PORTAL_LINK_MAX_AGE_DAYS = env.int("PORTAL_LINK_MAX_AGE_DAYS", default=0)

@@ -10,6 +10,7 @@ from core.api import router
 from feedback.api import FeedbackViewSet, SurveyViewSet
 from knowledge.api import ArticleViewSet, FAQViewSet
 from notifications.api import NotificationViewSet
+from privacy.api import PrivacyEraseView, PrivacyExportView
 from sla.api import ComplianceView, SLACheckView, SLAPolicyViewSet, SLAViolationViewSet
 from tickets.api import TicketViewSet
 
@@ -32,6 +33,8 @@ urlpatterns = [
     # under the Content-Security-Policy without 'unsafe-inline'.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     re_path(r"^api/support/sla/?$", SLACheckView.as_view(), name="sla-check"),
+    re_path(r"^api/support/privacy/export/?$", PrivacyExportView.as_view(), name="privacy-export"),
+    re_path(r"^api/support/privacy/erase/?$", PrivacyEraseView.as_view(), name="privacy-erase"),
     re_path(r"^api/support/sla/compliance/?$", ComplianceView.as_view(), name="sla-compliance"),
     path("api/support/", include((router.urls, "api"))),
     path("portal/", include("portal.urls")),

@@ -134,6 +134,12 @@ MATRIX: list[Row] = [
         body={"ticket_id": "ticket"}),
     api("sla-compliance", "GET",                    (401,        401,         200,   200,   200,   200,   200)),
 
+    # --- Data protection: admins only (privacy/tests) -------------------------------------
+    api("privacy-export", "POST",                   (401,        401,         403,   403,   403,   200,   403),
+        body={"email": "nobody@example.org"}),
+    api("privacy-erase", "POST",                    (401,        401,         403,   403,   403,   200,   403),
+        body={"email": "nobody@example.org"}),
+
     # --- Notifications: only ever the caller's own ----------------------------------------
     api("api:notification-list", "GET",             (401,        401,         200,   200,   200,   200,   200),
         hides={"notification": ("other_agent", "supervisor", "admin", "integration")}),

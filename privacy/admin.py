@@ -1,0 +1,69 @@
+"""The data-subject request in Django admin: two actions on the ticket list, for the customers
+of the chosen tickets (superusers and admins: the same people as the API)."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+
+from privacy.api import IsAdmin
+from privacy.services import customer_erase, customer_export
+from tickets.admin import TicketAdmin
+from tickets.models import Ticket
+
+
+def _emails(queryset) -> list[str]:
+    return sorted({email.lower() for email in queryset.values_list("customer_email", flat=True)})
+
+
+def _allowed(request: HttpRequest) -> bool:
+    return IsAdmin().has_permission(request, None)
+
+
+class PrivacyTicketAdmin(TicketAdmin):
+    actions = [*TicketAdmin.actions, "export_customer_data", "erase_customer_data"]
+
+    @admin.action(description="Export the customer's data (one customer at a time)")
+    def export_customer_data(self, request, queryset) -> HttpResponse | None:
+        if not _allowed(request):
+            self.message_user(request, "Only admins can export a customer's data.", messages.ERROR)
+            return None
+        emails = _emails(queryset)
+        if len(emails) != 1:
+            self.message_user(request, "Choose the tickets of exactly one customer.", messages.ERROR)
+            return None
+        response = HttpResponse(customer_export(emails[0]), content_type="application/zip")
+        response["Content-Disposition"] = 'attachment; filename="customer-data.zip"'
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @admin.action(description="Erase the customers' data (asks to confirm)")
+    def erase_customer_data(self, request, queryset) -> HttpResponse | None:
+        if not _allowed(request):
+            self.message_user(request, "Only admins can erase a customer's data.", messages.ERROR)
+            return None
+        emails = _emails(queryset)
+        if request.POST.get("confirm") != "yes":
+            return TemplateResponse(
+                request,
+                "admin/privacy/erase_confirmation.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": "Erase customer data?",
+                    "emails": emails,
+                    "tickets": queryset,
+                    "opts": self.model._meta,
+                    "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                },
+            )
+        for email in emails:
+            customer_erase(email)
+        self.message_user(
+            request, f"Erased the data of {len(emails)} customer(s): {', '.join(emails)}.", messages.SUCCESS
+        )
+        return None
+
+
+admin.site.unregister(Ticket)
+admin.site.register(Ticket, PrivacyTicketAdmin)
