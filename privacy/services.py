@@ -293,10 +293,11 @@ def erase_expired(now=None) -> int:
     if not days:
         return 0
     cutoff = (now or timezone.now()) - timedelta(days=days)
-    erased = 0
+    erased, after = 0, 0
     while True:
+        # On from the last batch's end: the rows just erased are not walked again.
         ids = list(
-            Ticket.objects.filter(status=Status.CLOSED, closed_at__lt=cutoff)
+            Ticket.objects.filter(status=Status.CLOSED, closed_at__lt=cutoff, pk__gt=after)
             .exclude(customer_email__endswith="@erased.invalid")
             .order_by("id")
             .values_list("pk", flat=True)[:ERASE_BATCH]
@@ -304,3 +305,4 @@ def erase_expired(now=None) -> int:
         if not ids:
             return erased
         erased += _erase_ticket_batch(ids)["tickets"]
+        after = ids[-1]

@@ -25,6 +25,7 @@ from notifications.delivery import notifications_deliver_due
 from privacy.services import customer_erase, customer_export, erase_expired
 from tickets import services
 from tickets.models import Attachment, Message, Ticket
+from tickets.tests.factories import TicketFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -185,3 +186,15 @@ def test_the_admin_action_asks_then_erases(category, agent, admin_user):
     done = client.post("/admin/tickets/ticket/", {**chosen, "confirm": "yes"}, follow=True)
     assert "Erased the data of 1 customer(s)" in done.content.decode()
     assert holding(EMAIL, "Zephyrine") == []
+
+
+def test_retention_goes_batch_by_batch(settings, monkeypatch):
+    settings.PRIVACY_RETENTION_DAYS = 30
+    monkeypatch.setattr("privacy.services.ERASE_BATCH", 2)
+    old = timezone.now() - timedelta(days=60)
+    tickets = [TicketFactory(status="closed", closed_at=old) for _ in range(5)]
+    kept = TicketFactory(status="closed", closed_at=timezone.now())
+
+    assert erase_expired() == 5
+    assert all(Ticket.objects.get(pk=t.pk).subject == "[erased]" for t in tickets)
+    assert Ticket.objects.get(pk=kept.pk).subject != "[erased]"
