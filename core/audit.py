@@ -7,7 +7,10 @@ AuditMiddleware is django-auditlog's with three differences:
 - the actor is read when an entry is written, not when the request starts, so an API caller
   authenticated by token (inside DRF's view) is named too;
 - each entry says through what the change came: "admin" (Django admin), "api" (the REST
-  API) or "page" (the agent workspace); manage.py adds "command <name>" (helpdesk.audit).
+  API) or "page" (the agent workspace); manage.py adds "command <name>" (helpdesk.audit);
+- a read (GET, HEAD, OPTIONS) changes no configuration and passes straight through: the
+  context costs a signal connection and disconnection, which also empties Django's receiver
+  cache for every save of the request, and reads are most of the traffic.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
 from core.ratelimit import client_ip
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def channel_of(path: str) -> str:
@@ -40,6 +45,11 @@ class AuditMiddleware(AuditlogMiddleware):
             return user if isinstance(user, get_user_model()) and user.is_authenticated else None
 
         return SimpleLazyObject(actor)
+
+    def __call__(self, request: HttpRequest):
+        if request.method in SAFE_METHODS:
+            return self.get_response(request)
+        return super().__call__(request)
 
     def get_extra_data(self, request: HttpRequest) -> dict:
         data = super().get_extra_data(request)
