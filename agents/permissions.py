@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from agents.roles import is_agent, is_integration, is_supervisor
+from agents.roles import is_admin, is_agent, is_integration, is_supervisor
 
 
 class IsAgent(BasePermission):
@@ -28,3 +28,10 @@ class AgentsReadSupervisorsWrite(BasePermission):
         if request.method in SAFE_METHODS:
             return is_agent(request.user) or is_integration(request.user)
         return is_supervisor(request.user)
+
+
+class IsAdmin(BasePermission):
+    message = "Only admins can do this."
+
+    def has_permission(self, request, view) -> bool:
+        return is_admin(request.user)

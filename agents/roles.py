@@ -29,11 +29,20 @@ def is_agent(user) -> bool:
     return agent_for(user) is not None or bool(getattr(user, "is_superuser", False))
 
 
-def is_supervisor(user) -> bool:
+def _has_role(user, roles: tuple[str, ...]) -> bool:
     if getattr(user, "is_superuser", False) and user.is_active:
         return True
     agent = agent_for(user)
-    return agent is not None and agent.role in ("supervisor", "admin")
+    return agent is not None and agent.role in roles
+
+
+def is_supervisor(user) -> bool:
+    return _has_role(user, ("supervisor", "admin"))
+
+
+def is_admin(user) -> bool:
+    """A superuser or an agent with the admin role."""
+    return _has_role(user, ("admin",))
 
 
 def is_integration(user) -> bool:

@@ -4,11 +4,11 @@ of the chosen tickets (superusers and admins: the same people as the API)."""
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.template.response import TemplateResponse
 
-from privacy.api import IsAdmin
-from privacy.services import customer_erase, customer_export
+from agents.roles import is_admin
+from privacy.services import customer_erase, export_response
 from tickets.admin import TicketAdmin
 from tickets.models import Ticket
 
@@ -17,30 +17,23 @@ def _emails(queryset) -> list[str]:
     return sorted({email.lower() for email in queryset.values_list("customer_email", flat=True)})
 
 
-def _allowed(request: HttpRequest) -> bool:
-    return IsAdmin().has_permission(request, None)
-
-
 class PrivacyTicketAdmin(TicketAdmin):
     actions = [*TicketAdmin.actions, "export_customer_data", "erase_customer_data"]
 
     @admin.action(description="Export the customer's data (one customer at a time)")
     def export_customer_data(self, request, queryset) -> HttpResponse | None:
-        if not _allowed(request):
+        if not is_admin(request.user):
             self.message_user(request, "Only admins can export a customer's data.", messages.ERROR)
             return None
         emails = _emails(queryset)
         if len(emails) != 1:
             self.message_user(request, "Choose the tickets of exactly one customer.", messages.ERROR)
             return None
-        response = HttpResponse(customer_export(emails[0]), content_type="application/zip")
-        response["Content-Disposition"] = 'attachment; filename="customer-data.zip"'
-        response["Cache-Control"] = "no-store"
-        return response
+        return export_response(emails[0])
 
     @admin.action(description="Erase the customers' data (asks to confirm)")
     def erase_customer_data(self, request, queryset) -> HttpResponse | None:
-        if not _allowed(request):
+        if not is_admin(request.user):
             self.message_user(request, "Only admins can erase a customer's data.", messages.ERROR)
             return None
         emails = _emails(queryset)

@@ -29,6 +29,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Case, CharField, F, Q, TextField, Value, When
 from django.db.models.functions import Cast, Concat
+from django.http import HttpResponse
 from django.utils import timezone
 
 from feedback.models import Feedback, SurveyInvitation
@@ -48,6 +49,14 @@ def _erased_address(prefix: str) -> Concat:
     return Concat(
         Value(f"erased-{prefix}-"), Cast("id", CharField()), Value("@erased.invalid"), output_field=CharField()
     )
+
+
+def _erase_feedback(rows) -> int:
+    return rows.update(comment="", customer_email=_erased_address("feedback"))
+
+
+def _erase_received(rows) -> int:
+    return rows.update(from_address=_erased_address("email"), from_name="", subject="", reason="", raw=b"")
 
 
 def _normalized(email: str) -> str:
@@ -173,6 +182,14 @@ def customer_export(email: str) -> bytes:
     return buffer.getvalue()
 
 
+def export_response(email: str) -> HttpResponse:
+    """The export as a download nobody caches (the API's and the admin action's answer)."""
+    response = HttpResponse(customer_export(email), content_type="application/zip")
+    response["Content-Disposition"] = 'attachment; filename="customer-data.zip"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 # --- Erasure ----------------------------------------------------------------------------------
 
 
@@ -218,16 +235,12 @@ def _erase_ticket_batch(ids: list[int]) -> dict[str, int]:
         )
         counts["attachments"] = Attachment.objects.filter(ticket_id__in=ids).delete()[0]
         ThreadMessageId.objects.filter(ticket_id__in=ids).delete()
-        counts["feedback"] = Feedback.objects.filter(ticket_id__in=ids).update(
-            comment="", customer_email=_erased_address("feedback")
-        )
+        counts["feedback"] = _erase_feedback(Feedback.objects.filter(ticket_id__in=ids))
         SurveyInvitation.objects.filter(ticket_id__in=ids).update(customer_email=_erased_address("survey"))
         counts["notifications"] = Notification.objects.filter(payload__ticket_id__in=ids).update(
             payload={"erased": True}, last_error=""
         )
-        counts["emails_received"] = InboundEmail.objects.filter(ticket_id__in=ids).update(
-            from_address=_erased_address("email"), from_name="", subject="", reason="", raw=b""
-        )
+        counts["emails_received"] = _erase_received(InboundEmail.objects.filter(ticket_id__in=ids))
         transaction.on_commit(lambda: _delete_files(files))
     return counts
 
@@ -269,12 +282,8 @@ def customer_erase(email: str) -> dict[str, int]:
                 "notifications": Notification.objects.filter(mentions).update(
                     recipient=_erased_address("notification"), payload={"erased": True}, last_error=""
                 ),
-                "feedback": Feedback.objects.filter(customer_email__iexact=email).update(
-                    comment="", customer_email=_erased_address("feedback")
-                ),
-                "emails_received": InboundEmail.objects.filter(from_address__iexact=email).update(
-                    from_address=_erased_address("email"), from_name="", subject="", reason="", raw=b""
-                ),
+                "feedback": _erase_feedback(Feedback.objects.filter(customer_email__iexact=email)),
+                "emails_received": _erase_received(InboundEmail.objects.filter(from_address__iexact=email)),
                 "bounced": BouncedAddress.objects.filter(email__iexact=email).delete()[0],
             },
         )
