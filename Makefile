@@ -29,8 +29,11 @@ $(VENV)/.dev-installed: $(VENV)/.runtime-installed requirements-dev.txt
 # command and stopped after it, unless DATABASE_URL is set already.
 WITH_DATABASE := $(BIN)/python -m core.embedded_postgres
 
+# The demo's supervisor and admin sign in with their password alone unless MFA_REQUIRED_ROLES
+# is set (production requires a second factor of supervisors and admins: docs/security.md).
 run: $(VENV)/.runtime-installed
 	DEBUG=$${DEBUG:-true} SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} PATH="$(CURDIR)/$(BIN):$$PATH" \
+		MFA_REQUIRED_ROLES=$${MFA_REQUIRED_ROLES-} \
 		MAIL_MAILDIR=$${MAIL_MAILDIR:-$(CURDIR)/var/maildir} \
 		$(WITH_DATABASE) sh -c 'python manage.py migrate --no-input && python manage.py seed_demo \
 		&& mkdir -p "$$MAIL_MAILDIR/new" "$$MAIL_MAILDIR/cur" "$$MAIL_MAILDIR/tmp" \
@@ -51,7 +54,7 @@ test-e2e: $(VENV)/.dev-installed
 # Screenshots of every page (PAGES in helpdesk/management/commands/screenshots.py) at 1280 and
 # 375 px with the demo data (needs chromium), into docs/screenshots/.
 screenshots: $(VENV)/.dev-installed
-	DEBUG=true HELPDESK_VAR_DIR=$(CURDIR)/var/screenshots $(WITH_DATABASE) \
+	DEBUG=true HELPDESK_VAR_DIR=$(CURDIR)/var/screenshots MFA_REQUIRED_ROLES= $(WITH_DATABASE) \
 		sh -c '$(BIN)/python manage.py migrate --no-input -v0 && $(BIN)/python manage.py screenshots'
 
 # Benchmarks against a PostgreSQL cluster (port 18404) and a Redis of their own (docs/performance.md):

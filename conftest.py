@@ -253,14 +253,15 @@ def integration_user(db):
 
 
 def api_client_for(user):
-    """An API client authenticating with the user's DRF token, as integrations do."""
-    from rest_framework.authtoken.models import Token
+    """An API client authenticating with an API token of the user, as integrations do."""
     from rest_framework.test import APIClient
+
+    from agents import tokens
 
     client = APIClient()
     if user is not None:
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        _row, key = tokens.issue(user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return client
 
 

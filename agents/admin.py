@@ -1,6 +1,10 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
+from agents import tokens
 from agents.models import Agent
 from agents.services import AgentUserTaken, find_user, sync_staff_flag, user_for_agent
 
@@ -55,3 +59,62 @@ class AgentAdmin(admin.ModelAdmin):
     def save_related(self, request, form, formsets, change) -> None:
         super().save_related(request, form, formsets, change)
         sync_staff_flag(form.instance)
+
+
+class TokenForm(forms.ModelForm):
+    days = forms.IntegerField(
+        label=_("Valid for (days)"),
+        min_value=0,
+        required=False,
+        help_text=_("Empty: API_TOKEN_TTL_DAYS; 0: never expires."),
+    )
+
+    class Meta:
+        model = tokens.AuthToken
+        fields = ["user"]
+
+
+admin.site.unregister(tokens.AuthToken)  # knox's own admin lists digests and shows no expiry
+
+
+@admin.register(tokens.AuthToken)
+class TokenAdmin(admin.ModelAdmin):
+    """API tokens: issued here (the token is shown once), listed by owner, deleted to revoke."""
+
+    form = TokenForm
+    list_display = ["user", "prefix", "created", "expiry"]
+    list_filter = ["expiry"]
+    search_fields = ["user__username", "token_key"]
+    autocomplete_fields = ["user"]
+
+    @admin.display(description=_("Starts with"))
+    def prefix(self, token) -> str:
+        return f"{token.token_key}…"
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_fields(self, request, obj=None):
+        return ["user", "days"] if obj is None else ["user", "prefix", "created", "expiry"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else ["user", "prefix", "created", "expiry"]
+
+    def save_form(self, request, form, change):
+        row, key = tokens.issue(form.cleaned_data["user"], days=form.cleaned_data.get("days"))
+        self.message_user(
+            request,
+            _("New token for %(user)s (%(expires)s), shown only this once: %(key)s")
+            % {"user": row.user.get_username(), "expires": tokens.expires(row), "key": key},
+            messages.WARNING,
+        )
+        return row
+
+    def save_model(self, request, obj, form, change) -> None:
+        pass  # issued (and saved) by save_form
+
+    def save_related(self, request, form, formsets, change) -> None:
+        pass  # a token has no related rows
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return HttpResponseRedirect(reverse("admin:knox_authtoken_changelist"))

@@ -3,6 +3,7 @@ against the ORM in agents/tests/test_queries.py."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cache
 
 from django.db import connection
@@ -17,7 +18,7 @@ def _token_statement() -> tuple[str, list]:
     # Models are imported on first use: REST framework imports the authentication class
     # (and so this module) while reading its settings, possibly before the apps are ready.
     from django.contrib.auth import get_user_model
-    from rest_framework.authtoken.models import Token
+    from knox.models import AuthToken as Token
 
     from agents.models import Agent
 
@@ -30,17 +31,19 @@ def _token_statement() -> tuple[str, list]:
         f"SELECT {selected} FROM {quote(Token._meta.db_table)} AS t "  # noqa: S608  # nosec B608
         f"JOIN {quote(user._meta.db_table)} AS u ON u.{quote(user._meta.pk.column)} = t.{quote('user_id')} "
         f"LEFT JOIN {quote(Agent._meta.db_table)} AS a ON a.{quote('user_id')} = u.{quote(user._meta.pk.column)} "
-        f"WHERE t.{quote(Token._meta.pk.column)} = %s"
+        f"WHERE t.{quote(Token._meta.pk.column)} = %s "
+        f"AND (t.{quote('expiry')} IS NULL OR t.{quote('expiry')} > %s)"
     )
     return sql, [(Token, None), (user, None), (Agent, None)]
 
 
-def token_user_agent(key: str) -> tuple | None:
-    """The token `key`, its user and the user's agent profile (None without one), each with
-    the other two cached on it as the ORM would; None when there is no such token."""
+def token_user_agent(digest: str, now: datetime) -> tuple | None:
+    """The token whose digest is `digest` and which has not expired at `now`, its user and
+    the user's agent profile (None without one), each with the other two cached on it as
+    the ORM would; None when there is no such token."""
     sql, parts = _token_statement()
     with connection.cursor() as cursor:
-        cursor.execute(sql, [key])
+        cursor.execute(sql, [digest, now])
         row = cursor.fetchone()
     if row is None:
         return None

@@ -15,6 +15,7 @@ from agents.models import Agent
 
 INTEGRATIONS_GROUP = "integrations"
 SUPERVISORS_GROUP = "supervisors"  # Django admin permissions (agents/migrations/0004)
+ADMINS_GROUP = "admins"  # and for the admin role: audit log, API tokens, sign-in locks (0011)
 
 
 def agent_for(user: AbstractBaseUser | AnonymousUser | None) -> Agent | None:

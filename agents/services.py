@@ -11,7 +11,7 @@ from django.db import models, transaction
 from django.utils.text import slugify
 
 from agents.models import Agent, AgentRole
-from agents.roles import SUPERVISORS_GROUP
+from agents.roles import ADMINS_GROUP, SUPERVISORS_GROUP
 
 
 class AgentUserTaken(Exception):
@@ -56,11 +56,12 @@ def sync_staff_flag(agent: Agent) -> None:
     if agent.user.is_staff != is_staff:
         agent.user.is_staff = is_staff
         agent.user.save(update_fields=["is_staff"])
-    group, _ = Group.objects.get_or_create(name=SUPERVISORS_GROUP)
-    if manages:
-        agent.user.groups.add(group)
-    else:
-        agent.user.groups.remove(group)
+    for name, member in ((SUPERVISORS_GROUP, manages), (ADMINS_GROUP, agent.role == AgentRole.ADMIN)):
+        group, _ = Group.objects.get_or_create(name=name)
+        if member:
+            agent.user.groups.add(group)
+        else:
+            agent.user.groups.remove(group)
 
 
 @transaction.atomic

@@ -285,9 +285,10 @@ def bench_delivery(scale: Scale, env: dict[str, str]) -> dict[str, object]:
 
 def _token(username: str) -> str:
     from django.contrib.auth.models import User
-    from rest_framework.authtoken.models import Token
 
-    return Token.objects.get_or_create(user=User.objects.get(username=username))[0].key
+    from agents import tokens
+
+    return tokens.issue(User.objects.get(username=username))[1]
 
 
 def _api_fixtures(now: datetime) -> dict[str, object]:

@@ -3,21 +3,23 @@
 Registered with django-auditlog when the project starts (HelpdeskConfig.ready): SLA
 policies, business calendars, their hours and holidays, categories, agents (role, capacity,
 hours, specializations), users (password masked; sign-in times left out), mailboxes (the
-poll's own bookkeeping left out), and API tokens, which are written by hand below so that
-the token itself, which is its primary key, never lands in the log.
+poll's own bookkeeping left out), second factors (added or removed; never their secret), and
+API tokens, which are written by hand below so that
+neither the token's digest (its primary key) nor its first characters land in the log.
 """
 
 from __future__ import annotations
 
+from allauth.mfa.models import Authenticator
 from auditlog.context import set_extra_data
 from auditlog.models import LogEntry
 from auditlog.registry import auditlog
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db.models.signals import post_delete, post_save
-from rest_framework.authtoken.models import Token
 
 from agents.models import Agent
+from agents.tokens import AuthToken as Token
 from mail.models import Mailbox
 from sla.models import BusinessCalendar, BusinessHours, Holiday, SLAPolicy
 from tickets.models import Category
@@ -58,6 +60,8 @@ def register() -> None:
         m2m_fields={"groups", "user_permissions"},
     )
     auditlog.register(Mailbox, exclude_fields=MAILBOX_BOOKKEEPING)
+    # A second factor added or removed (its secret, in `data`, never logged; nor each use).
+    auditlog.register(Authenticator, include_fields=["user", "type"])
     post_save.connect(_token_saved, sender=Token, dispatch_uid="helpdesk.audit.token_saved")
     post_delete.connect(_token_deleted, sender=Token, dispatch_uid="helpdesk.audit.token_deleted")
 
@@ -73,13 +77,25 @@ def _token_entry(token: Token, action: int, changes: dict) -> None:
     )
 
 
+def _expiry(token: Token) -> str | None:
+    return token.expiry.isoformat() if token.expiry else None
+
+
 def _token_saved(sender, instance: Token, created: bool, **kwargs) -> None:
     if created:
-        _token_entry(instance, LogEntry.Action.CREATE, {"user": [None, instance.user.get_username()]})
+        _token_entry(
+            instance,
+            LogEntry.Action.CREATE,
+            {"user": [None, instance.user.get_username()], "expiry": [None, _expiry(instance)]},
+        )
 
 
 def _token_deleted(sender, instance: Token, **kwargs) -> None:
-    _token_entry(instance, LogEntry.Action.DELETE, {"user": [instance.user.get_username(), None]})
+    _token_entry(
+        instance,
+        LogEntry.Action.DELETE,
+        {"user": [instance.user.get_username(), None], "expiry": [_expiry(instance), None]},
+    )
 
 
 def through_command(name: str):

@@ -46,6 +46,11 @@ def beat_schedule() -> dict:
             "schedule": 24 * 60 * 60,
             "options": {"expires": 60 * 60},
         },
+        # Deletes API tokens past their expiry (API_TOKEN_TTL_DAYS).
+        "api-token-purge": {
+            "task": "agents.tasks.purge_expired_tokens",
+            "schedule": crontab(minute=27, hour=3),
+        },
         "clear-expired-sessions": {
             "task": "helpdesk.tasks.clear_expired_sessions",
             "schedule": crontab(minute=17, hour=3),

@@ -62,9 +62,16 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "axes",
     "auditlog",
+    # Sign-in, two-factor sign-in and single sign-on (core.accounts, agents.mfa, agents.sso).
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "django_prometheus",
     "rest_framework",
-    "rest_framework.authtoken",
+    # API tokens stored as digests, with an expiry (agents.tokens).
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -98,10 +105,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     # Who changed the configuration, from where, through what (core.audit, django-auditlog).
     "core.audit.AuditMiddleware",
     "agents.decorators.AgentTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Roles in MFA_REQUIRED_ROLES sign in with a second factor or set one up first (agents.mfa).
+    "agents.mfa.MfaRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # X-RateLimit-Limit/-Remaining on responses that passed a limit, Retry-After on 429s.
     "core.ratelimit.RateLimitHeadersMiddleware",
@@ -400,6 +410,7 @@ AUDITLOG_STORE_JSON_CHANGES = True
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
 ]
 AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]  # either one locks
 AXES_FAILURE_LIMIT = "core.accounts.login_failure_limit"
@@ -409,6 +420,76 @@ AXES_CLIENT_IP_CALLABLE = "core.accounts.login_client_ip"
 AXES_LOCKOUT_CALLABLE = "core.accounts.locked_out"
 AXES_RESET_ON_SUCCESS = False  # one's own account must not reset an address's failures
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # Retry-After stays true
+
+# django-allauth draws the sign-in form and its second step (core.accounts): agents sign in
+# by username; nobody signs up; django-axes stays the one password throttle, so allauth's
+# own counting of passwords is off (core.accounts.AccountAdapter). Its "login_failed" limit
+# is what caps second-factor codes: 5 wrong codes per user per 5 minutes.
+ACCOUNT_ADAPTER = "core.accounts.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_SESSION_REMEMBER = None
+ACCOUNT_EMAIL_NOTIFICATIONS = True  # an agent is emailed when a second factor is added or removed
+ACCOUNT_RATE_LIMITS = {"login": False, "login_failed": "30/m/ip,5/300s/key"}
+ACCOUNT_LOGIN_BY_CODE_ENABLED = False
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# Two-factor sign-in (agents.mfa): an authenticator app (TOTP) with recovery codes.
+MFA_ADAPTER = "agents.mfa.MFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = HELPDESK_NAME
+MFA_RECOVERY_CODE_COUNT = 10
+# Roles that must sign in with a second factor (agent, supervisor, admin; superusers count
+# as admin). A user of such a role without one is sent to set it up before anything else.
+MFA_REQUIRED_ROLES = env.list("MFA_REQUIRED_ROLES", default=["supervisor", "admin"])
+
+# Single sign-on with OpenID Connect (agents.sso): off unless OIDC_ISSUER is set.
+OIDC_ISSUER = env.str("OIDC_ISSUER", default="").rstrip("/")
+OIDC_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="")
+OIDC_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="")
+OIDC_NAME = env.str("OIDC_NAME", default="single sign-on")
+# Addresses allowed to sign in this way (domains, comma-separated; empty: any domain).
+OIDC_ALLOWED_DOMAINS = [d.lower() for d in env.list("OIDC_ALLOWED_DOMAINS", default=[])]
+# The claim that names the agent's role, and how its values map to roles
+# ("helpdesk-admins:admin,helpdesk-leads:supervisor"); a user whose claim maps to no role
+# is refused. Without a claim, new agents get the role agent and existing ones keep theirs.
+OIDC_ROLE_CLAIM = env.str("OIDC_ROLE_CLAIM", default="")
+OIDC_ROLE_MAP = dict(item.split(":", 1) for item in env.list("OIDC_ROLE_MAP", default=[]) if ":" in item)
+# Create an agent on the first sign-in of an allowed address (off: only existing agents).
+OIDC_CREATE_AGENTS = env_bool("OIDC_CREATE_AGENTS", default=False)
+SOCIALACCOUNT_ADAPTER = "agents.sso.SocialAccountAdapter"
+SOCIALACCOUNT_ONLY = False
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": (
+            [
+                {
+                    "provider_id": "sso",
+                    "name": OIDC_NAME,
+                    "client_id": OIDC_CLIENT_ID,
+                    "secret": OIDC_CLIENT_SECRET,
+                    # The client secret goes in the token request's body (a method name, not a secret).
+                    "settings": {"server_url": OIDC_ISSUER, "token_auth_method": "client_secret_post"},  # nosec B105
+                }
+            ]
+            if OIDC_ISSUER
+            else []
+        ),
+    }
+}
+
+# API tokens (agents.tokens, django-rest-knox): stored as SHA-512 digests and valid this many
+# days from issue (0: no expiry). Expired tokens are deleted each night (api-token-purge).
+API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=365)
+REST_KNOX = {"AUTO_REFRESH": False, "TOKEN_LIMIT_PER_USER": None}  # nosec B105 - no password here
 
 # --- Internationalisation -------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -541,6 +622,12 @@ CONTENT_SECURITY_POLICY = {
     "form-action": ["'self'"],
     "frame-ancestors": ["'none'"],
 }
+if OIDC_ISSUER:
+    # Signing in through the identity provider submits a form that redirects there.
+    from urllib.parse import urlsplit
+
+    _issuer = urlsplit(OIDC_ISSUER)
+    CONTENT_SECURITY_POLICY["form-action"].append(f"{_issuer.scheme}://{_issuer.netloc}")
 CONTENT_SECURITY_POLICY_OTHER = {"default-src": ["'none'"], "frame-ancestors": ["'none'"]}
 SILENCED_SYSTEM_CHECKS = (
     # HSTS preload is a one-way commitment for a whole domain; it is the operator's call

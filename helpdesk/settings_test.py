@@ -38,6 +38,10 @@ OUTGOING_URL_ALLOWLIST = ["127.0.0.1", "localhost"]
 # The monitoring caller of /metrics and /api/health's details (the `monitor` fixture).
 METRICS_TOKEN = "tests-only-metrics-token"  # noqa: S105  # nosec B105
 
+# Tests sign agents in with force_login; the second factor is tested with the roles set
+# (agents/tests/test_mfa.py).
+MFA_REQUIRED_ROLES = []
+
 # Tests that want assignment on creation turn it on themselves.
 TICKETS_AUTO_ASSIGN = False
 

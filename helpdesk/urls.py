@@ -5,7 +5,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from agents.api import AgentViewSet
-from core import monitoring, views
+from core import accounts, monitoring, views
 from core.api import router
 from feedback.api import FeedbackViewSet, SurveyViewSet
 from knowledge.api import ArticleViewSet, FAQViewSet
@@ -45,6 +45,8 @@ urlpatterns = [
     path("agent/emails/", include("mail.urls")),  # an email's original, for agents
     # Mail providers' inbound webhooks (django-anymail; mail.webhooks takes what they bring).
     path("mail/", include("mail.webhook_urls")),
+    # Django admin signs in through the one sign-in form (core.accounts.admin_login).
+    path("admin/login/", accounts.admin_login, name="admin-sign-in"),
     path("admin/", admin.site.urls),
     path("metrics", monitoring.metrics, name="prometheus-django-metrics"),
 ]

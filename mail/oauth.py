@@ -48,13 +48,12 @@ import time
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 
-from core import outbound
+from core import crypto, outbound
+from core.crypto import InvalidToken
 from mail.models import Mailbox
 
 logger = logging.getLogger(__name__)
@@ -158,22 +157,12 @@ def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-def _fernet() -> MultiFernet:
-    keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
-    return MultiFernet(
-        [
-            Fernet(base64.urlsafe_b64encode(salted_hmac(KEY_SALT, "fernet", secret=key, algorithm="sha256").digest()))
-            for key in keys
-        ]
-    )
-
-
 def encrypt(value: str) -> str:
-    return _fernet().encrypt(value.encode()).decode()
+    return crypto.encrypt(value, salt=KEY_SALT)
 
 
 def decrypt(value: str) -> str:
-    return _fernet().decrypt(value.encode()).decode()
+    return crypto.decrypt(value, salt=KEY_SALT)
 
 
 def _refresh_token(mailbox: Mailbox) -> tuple[str, str]:

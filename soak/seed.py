@@ -29,8 +29,8 @@ import django
 django.setup()
 
 from django.db import transaction
-from rest_framework.authtoken.models import Token
 
+from agents import tokens
 from agents.models import Agent
 from sla.models import SLAPolicy
 from tickets.models import Category, Status, Ticket
@@ -103,8 +103,8 @@ def seed(*, background: int, overdue: int, due_from: datetime, due_until: dateti
     refresh_search_vector([t.pk for t in created_background + created_overdue])
 
     supervisor = Agent.objects.filter(role="supervisor").select_related("user").order_by("id").first()
-    token, _ = Token.objects.get_or_create(user=supervisor.user)
-    return {"overdue_ids": [t.pk for t in created_overdue], "token": token.key, "agent": supervisor.user.username}
+    _row, key = tokens.issue(supervisor.user)
+    return {"overdue_ids": [t.pk for t in created_overdue], "token": key, "agent": supervisor.user.username}
 
 
 def main() -> None:

@@ -24,8 +24,8 @@ import pytest
 from django.core import mail
 from django.db import connection
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
+from agents import tokens
 from conftest import BASE_DIR, database_url, production_env, run_python
 from helpdesk.celery import beat_schedule
 from knowledge.tests.factories import ArticleFactory
@@ -74,14 +74,14 @@ def cache_errors(caplog) -> list[logging.LogRecord]:
 def test_with_redis_down_pages_and_the_api_serve_from_the_database(redis_down, client, agent, category, caplog):
     article = ArticleFactory(title="Reset a forgotten password", content="Click the link we email, **then** log in.")
     ticket = TicketFactory(subject="Printer on fire", category=category, status="open")
-    token = Token.objects.create(user=agent.user)
+    _row, token = tokens.issue(agent.user)
     caplog.set_level(logging.WARNING)
 
     home = client.get("/")
     kb = client.get("/kb/")
     page = client.get(f"/kb/{article.slug}")
     public_api = client.get("/api/support/articles")
-    agent_api = client.get("/api/support/tickets", HTTP_AUTHORIZATION=f"Token {token.key}")
+    agent_api = client.get("/api/support/tickets", HTTP_AUTHORIZATION=f"Token {token}")
     client.force_login(agent.user)
     queue = client.get("/agent/", {"view": "all"})
 
@@ -103,7 +103,7 @@ def test_with_redis_down_a_new_ticket_records_and_delivers_its_notifications(
     redis_down, client, agent, supervisor, category, caplog, django_capture_on_commit_callbacks
 ):
     caplog.set_level(logging.WARNING)
-    token = Token.objects.create(user=supervisor.user)
+    _row, token = tokens.issue(supervisor.user)
 
     with django_capture_on_commit_callbacks(execute=True):
         submitted = client.post("/portal/tickets/new", NEW_TICKET)  # rate-limited form: the count is in Redis
@@ -112,7 +112,7 @@ def test_with_redis_down_a_new_ticket_records_and_delivers_its_notifications(
             f"/api/support/tickets/{ticket.pk}/assign",
             {"agent": agent.pk},
             content_type="application/json",
-            HTTP_AUTHORIZATION=f"Token {token.key}",
+            HTTP_AUTHORIZATION=f"Token {token}",
         )
 
     assert submitted.status_code == 302
@@ -149,7 +149,7 @@ print(json.dumps({{"created": created.status_code, "replied": replied.status_cod
 def test_with_the_broker_down_requests_succeed_and_the_sweeper_delivers_every_row_once(
     tmp_path, closed_port, agent, category, smtp_server, settings
 ):
-    token = Token.objects.create(user=agent.user)
+    _row, token = tokens.issue(agent.user)
     env = production_env(
         tmp_path,
         DATABASE_URL=database_url(),
@@ -162,7 +162,7 @@ def test_with_the_broker_down_requests_succeed_and_the_sweeper_delivers_every_ro
         LOG_FORMAT="text",
     )
 
-    result = run_python(CREATE_WITH_BROKER_DOWN.format(token=token.key, ticket=NEW_TICKET), env)
+    result = run_python(CREATE_WITH_BROKER_DOWN.format(token=token, ticket=NEW_TICKET), env)
 
     assert result.returncode == 0, result.stderr[-3000:]
     outcome = json.loads(result.stdout.strip().splitlines()[-1])
@@ -306,8 +306,8 @@ def gunicorn(tmp_path, settings):
 
 def _postgres_backend_killed_mid_request(gunicorn, agent, ticket, client) -> None:
     base, server = gunicorn
-    token = Token.objects.create(user=agent.user)
-    api = {"Authorization": f"Token {token.key}"}
+    _row, token = tokens.issue(agent.user)
+    api = {"Authorization": f"Token {token}"}
     client.force_login(agent.user)
     page = {"Cookie": f"sessionid={client.cookies['sessionid'].value}"}
     assert http_get(f"{base}/api/support/tickets", api)[0] == 200  # the worker's pool is warm

@@ -63,8 +63,8 @@ def world(db, agent, other_agent, supervisor, integration_user, category, settin
     from datetime import timedelta
 
     from django.utils import timezone
-    from rest_framework.authtoken.models import Token
 
+    from agents import tokens
     from agents.tests.factories import AgentFactory
     from feedback.tests.factories import FeedbackFactory, SurveyInvitationFactory
     from knowledge.tests.factories import ArticleFactory, FAQFactory
@@ -158,7 +158,7 @@ def world(db, agent, other_agent, supervisor, integration_user, category, settin
     }
     callers = {"anonymous": {}}
     for name, user in [("agent", agent.user), ("supervisor", supervisor.user), ("integration", integration_user)]:
-        callers[name] = {"Authorization": f"Token {Token.objects.get_or_create(user=user)[0].key}"}
+        callers[name] = {"Authorization": f"Token {tokens.issue(user)[1]}"}
     return {"variants": variants, "references": references, "callers": callers}
 
 

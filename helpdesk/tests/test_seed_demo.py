@@ -20,7 +20,7 @@ def test_it_is_idempotent_and_prints_working_admin_credentials(client, settings,
     assert all(agent.specializations.exists() for agent in Agent.objects.all())
     output = capsys.readouterr().out
     assert "user: admin  password: admin" in output
-    signed_in = client.post("/admin/login/?next=/admin/", {"username": "admin", "password": "admin"})
+    signed_in = client.post("/accounts/login/?next=/admin/", {"login": "admin", "password": "admin"})
     assert signed_in.status_code == 302
     assert client.get("/admin/").status_code == 200
 

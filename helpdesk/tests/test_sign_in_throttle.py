@@ -57,44 +57,50 @@ def assert_lock_lifts(clock, locked, sign_in) -> None:
 
 
 def test_the_third_failure_locks_the_username_and_the_right_password_waits(client, agent, clock):
-    wrong = {"username": "agent", "password": "wrong"}
+    wrong = {"login": "agent", "password": "wrong"}
 
     statuses = [client.post(SIGN_IN, wrong).status_code for _ in range(3)]
-    right = client.post(SIGN_IN, {"username": "agent", "password": "password"})
+    right = client.post(SIGN_IN, {"login": "agent", "password": "password"})
 
     assert statuses == [200, 200, 429]
     assert right.status_code == 429 and not _signed_in(client)
     assert "Sign-in locked for now" in right.content.decode()
-    assert_lock_lifts(clock, right, lambda: client.post(SIGN_IN, {"username": "agent", "password": "password"}))
+    assert_lock_lifts(clock, right, lambda: client.post(SIGN_IN, {"login": "agent", "password": "password"}))
     assert _signed_in(client)
 
 
-def test_failures_at_the_admin_sign_in_lock_it_and_the_agent_sign_in_alike(admin_user, clock):
-    """The review's high finding: 40 wrong passwords at /admin/login/ were all answered."""
-    wrong = {"username": "root", "password": "wrong"}
+def test_the_admin_sign_in_is_the_throttled_form_and_checks_no_password_itself(admin_user, clock):
+    """The review's high finding: 40 wrong passwords at /admin/login/ were all answered, then
+    the right one signed in. The admin's form now takes no password: it sends everyone to the
+    one sign-in form (its throttle, its second factor) and back to the admin afterwards."""
     attacker = Client(REMOTE_ADDR="203.0.113.5")
 
-    statuses = [attacker.post(ADMIN_SIGN_IN, wrong).status_code for _ in range(40)]
+    answers = [attacker.post(ADMIN_SIGN_IN, {"username": "root", "password": "wrong"}) for _ in range(40)]
     right_at_admin = attacker.post(ADMIN_SIGN_IN, {"username": "root", "password": "password"})
-    right_elsewhere = Client(REMOTE_ADDR="198.51.100.7").post(SIGN_IN, {"username": "root", "password": "password"})
 
-    assert statuses[:2] == [200, 200] and set(statuses[2:]) == {429}
-    assert right_at_admin.status_code == 429 and not _signed_in(attacker)
-    assert right_elsewhere.status_code == 429  # the username is locked from any address
-    assert attacker.get("/agent/").status_code == 302  # not signed in: sent to sign in
+    assert {a.status_code for a in answers} == {302}
+    assert right_at_admin["Location"] == "/accounts/login/?next=%2Fadmin%2F"
+    assert not _signed_in(attacker)
+    statuses = [attacker.post(SIGN_IN, {"login": "root", "password": "wrong"}).status_code for _ in range(3)]
+    locked = attacker.post(SIGN_IN, {"login": "root", "password": "password", "next": "/admin/"})
+    assert statuses == [200, 200, 429]
+    assert (
+        Client(REMOTE_ADDR="198.51.100.7").post(SIGN_IN, {"login": "root", "password": "password"}).status_code == 429
+    )
     owner = Client(REMOTE_ADDR="198.51.100.7")
     assert_lock_lifts(
-        clock, right_at_admin, lambda: owner.post(ADMIN_SIGN_IN, {"username": "root", "password": "password"})
+        clock, locked, lambda: owner.post(SIGN_IN, {"login": "root", "password": "password", "next": "/admin/"})
     )
     assert owner.get("/admin/").status_code == 200
+    assert owner.get(ADMIN_SIGN_IN)["Location"] == "/admin/"
 
 
 def test_failures_from_one_address_lock_that_address_for_every_username(agent, clock):
     attacker = Client(REMOTE_ADDR="203.0.113.9")
 
-    statuses = [attacker.post(SIGN_IN, {"username": f"guess{n}", "password": "x"}).status_code for n in range(3)]
-    locked = attacker.post(SIGN_IN, {"username": "agent", "password": "password"})
-    elsewhere = Client(REMOTE_ADDR="198.51.100.1").post(SIGN_IN, {"username": "agent", "password": "password"})
+    statuses = [attacker.post(SIGN_IN, {"login": f"guess{n}", "password": "x"}).status_code for n in range(3)]
+    locked = attacker.post(SIGN_IN, {"login": "agent", "password": "password"})
+    elsewhere = Client(REMOTE_ADDR="198.51.100.1").post(SIGN_IN, {"login": "agent", "password": "password"})
 
     assert statuses == [200, 200, 429]
     assert locked.status_code == 429
@@ -106,10 +112,10 @@ def test_spellings_django_reads_as_the_same_username_share_its_count(agent, vari
     """The review's medium finding: after 10 failures for `chen`, `"chen "` and `ｃｈｅｎ`
     still signed in, because the limit counted the raw value Django then normalized."""
     for n in range(2):
-        Client(REMOTE_ADDR=f"10.1.0.{n}").post(SIGN_IN, {"username": "agent", "password": "wrong"})
+        Client(REMOTE_ADDR=f"10.1.0.{n}").post(SIGN_IN, {"login": "agent", "password": "wrong"})
 
-    third = Client(REMOTE_ADDR="10.1.0.50").post(SIGN_IN, {"username": variant, "password": "wrong"})
-    right = Client(REMOTE_ADDR="10.1.0.51").post(SIGN_IN, {"username": variant, "password": "password"})
+    third = Client(REMOTE_ADDR="10.1.0.50").post(SIGN_IN, {"login": variant, "password": "wrong"})
+    right = Client(REMOTE_ADDR="10.1.0.51").post(SIGN_IN, {"login": variant, "password": "password"})
 
     assert normalized_username(variant) == "agent"
     assert third.status_code == 429
@@ -119,13 +125,13 @@ def test_spellings_django_reads_as_the_same_username_share_its_count(agent, vari
 def test_successful_sign_ins_do_not_use_up_the_allowance(agent):
     for _ in range(10):
         client = Client(REMOTE_ADDR="10.2.0.1")
-        assert client.post(SIGN_IN, {"username": "agent", "password": "password"}).status_code == 302
+        assert client.post(SIGN_IN, {"login": "agent", "password": "password"}).status_code == 302
 
     failures = [
-        Client(REMOTE_ADDR="10.2.0.1").post(SIGN_IN, {"username": "agent", "password": "wrong"}).status_code
+        Client(REMOTE_ADDR="10.2.0.1").post(SIGN_IN, {"login": "agent", "password": "wrong"}).status_code
         for _ in range(2)
     ]
-    right = Client(REMOTE_ADDR="10.2.0.1").post(SIGN_IN, {"username": "agent", "password": "password"})
+    right = Client(REMOTE_ADDR="10.2.0.1").post(SIGN_IN, {"login": "agent", "password": "password"})
 
     assert failures == [200, 200]
     assert right.status_code == 302
@@ -133,8 +139,8 @@ def test_successful_sign_ins_do_not_use_up_the_allowance(agent):
 
 def test_an_admin_can_lift_a_lock(agent):
     for _ in range(3):
-        Client().post(SIGN_IN, {"username": "AGENT ", "password": "wrong"})
-    right = {"username": "agent", "password": "password"}
+        Client().post(SIGN_IN, {"login": "AGENT ", "password": "wrong"})
+    right = {"login": "agent", "password": "password"}
     assert Client(REMOTE_ADDR="10.3.0.1").post(SIGN_IN, right).status_code == 429
 
     call_command("axes_reset_username", "agent")
@@ -145,9 +151,9 @@ def test_an_admin_can_lift_a_lock(agent):
 def test_another_agent_is_not_locked_by_a_colleagues_failures(agent):
     other = AgentFactory(user__username="chen")
     for n in range(3):
-        Client(REMOTE_ADDR=f"10.4.0.{n}").post(SIGN_IN, {"username": "agent", "password": "wrong"})
+        Client(REMOTE_ADDR=f"10.4.0.{n}").post(SIGN_IN, {"login": "agent", "password": "wrong"})
 
-    answer = Client(REMOTE_ADDR="10.4.0.9").post(SIGN_IN, {"username": "chen", "password": "password"})
+    answer = Client(REMOTE_ADDR="10.4.0.9").post(SIGN_IN, {"login": "chen", "password": "password"})
 
     assert answer.status_code == 302
     assert other.user.username == "chen"

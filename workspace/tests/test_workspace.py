@@ -252,15 +252,13 @@ def test_the_bell_counts_unread_notifications_and_they_can_be_read(signed_in, ag
 def test_login_is_throttled_after_repeated_failures(client, agent, settings):
     settings.LOGIN_RATE = "3/15m"
 
-    statuses = [
-        client.post("/accounts/login/", {"username": "agent", "password": "wrong"}).status_code for _ in range(4)
-    ]
+    statuses = [client.post("/accounts/login/", {"login": "agent", "password": "wrong"}).status_code for _ in range(4)]
 
     assert statuses == [200, 200, 429, 429]  # the third failure locks
 
 
 def test_agents_sign_in_and_land_on_the_queue(client, agent):
-    response = client.post("/accounts/login/", {"username": "agent", "password": "password"})
+    response = client.post("/accounts/login/", {"login": "agent", "password": "password"})
 
     assert response.status_code == 302 and response["Location"] == "/agent/"
 

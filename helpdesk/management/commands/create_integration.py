@@ -8,8 +8,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
-from rest_framework.authtoken.models import Token
 
+from agents import tokens
 from agents.models import Agent
 from agents.roles import INTEGRATIONS_GROUP
 
@@ -17,7 +17,7 @@ from agents.roles import INTEGRATIONS_GROUP
 class Command(BaseCommand):
     help = (
         "Create an integration: an API user that creates and updates tickets and posts messages on the "
-        "customer's behalf, but never sees internal notes. Prints its token."
+        "customer's behalf, but never sees internal notes. Prints a new token (shown only once)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -32,5 +32,6 @@ class Command(BaseCommand):
             user.set_unusable_password()
             user.save()
         user.groups.add(Group.objects.get_or_create(name=INTEGRATIONS_GROUP)[0])
-        token, _ = Token.objects.get_or_create(user=user)
-        self.stdout.write(f"Integration {name}: Authorization: Token {token.key}")
+        # A new token each time: the old ones stay valid until revoked (manage.py api_token).
+        row, key = tokens.issue(user)
+        self.stdout.write(f"Integration {name}: Authorization: Token {key} ({tokens.expires(row)})")

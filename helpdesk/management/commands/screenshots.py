@@ -82,6 +82,7 @@ PAGES = [
     Page("notifications", "agent", "/agent/notifications"),
     Page("dashboard", "agent", "/agent/dashboard"),
     Page("email-ticket", "agent", "/agent/tickets/{email_ticket}"),
+    Page("security", "agent", "/accounts/2fa/"),
 ]
 
 ADMIN_PAGES = [
@@ -122,10 +123,10 @@ def sign_in(page) -> None:
 
 def sign_in_admin(page) -> None:
     username, password = DEMO_ADMIN
-    page.goto("/admin/login/")
+    page.goto("/admin/login/")  # sends to the one sign-in form, then back to the admin
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/admin/")
 
 
