@@ -15,6 +15,8 @@ from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent, ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django_ratelimit.exceptions import Ratelimited
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, status
@@ -112,23 +114,23 @@ class Pagination(PageNumberPagination):
                 raise ValueError
         except (TypeError, ValueError):
             raise NotFound(
-                self.invalid_page_message.format(page_number=raw, message="That page number is not an integer.")
+                self.invalid_page_message.format(page_number=raw, message=_("That page number is not an integer."))
             ) from None
         offset = (number - 1) * page_size
         if offset + page_size > settings.API_MAX_OFFSET:
-            raise serializers.ValidationError(
-                {
-                    self.page_query_param: [
-                        f"Only the first {settings.API_MAX_OFFSET} results can be paged through; narrow the filters."
-                    ]
-                }
+            limit = settings.API_MAX_OFFSET
+            message = ngettext(
+                "Only the first %(count)d result can be paged through; narrow the filters.",
+                "Only the first %(count)d results can be paged through; narrow the filters.",
+                limit,
             )
+            raise serializers.ValidationError({self.page_query_param: [message % {"count": limit}]})
         rows = list(queryset[offset : offset + page_size + 1])
         self.number, self.page_size, self.has_next = number, page_size, len(rows) > page_size
         rows = rows[:page_size]
         if not rows and number > 1:
             raise NotFound(
-                self.invalid_page_message.format(page_number=number, message="That page contains no results.")
+                self.invalid_page_message.format(page_number=number, message=_("That page contains no results."))
             )
         if not self.has_next and len(rows) < page_size:  # a short last page: its rows tell the count
             self.count, self.count_exact = offset + len(rows), True
@@ -208,10 +210,12 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         return Response(json.loads(answer.content), status=answer.status_code)
     if isinstance(exc, Ratelimited):
         seconds = getattr(exc, "retry_after", None) or 60
-        response = Response(
-            {"detail": f"Too many requests; try again in {seconds} seconds."},
-            status=status.HTTP_429_TOO_MANY_REQUESTS,
+        message = ngettext(
+            "Too many requests; try again in %(seconds)d second.",
+            "Too many requests; try again in %(seconds)d seconds.",
+            seconds,
         )
+        response = Response({"detail": message % {"seconds": seconds}}, status=status.HTTP_429_TOO_MANY_REQUESTS)
         response["Retry-After"] = str(seconds)
         return response
     return drf_exception_handler(exc, context)
@@ -221,7 +225,9 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
 class DateOrDateTimeField(serializers.Field):
     """An ISO date (midnight UTC) or date-time."""
 
-    default_error_messages = {"invalid": "Use an ISO date (2026-11-01) or date-time (2026-11-01T08:00:00Z)."}
+    default_error_messages = {
+        "invalid": gettext_lazy("Use an ISO date (2026-11-01) or date-time (2026-11-01T08:00:00Z).")
+    }
 
     def to_internal_value(self, value) -> datetime:
         if not isinstance(value, str):

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.formats import get_format
+from django.utils.translation import gettext as _
+
 WIDTH, HEIGHT, GAP, AXIS = 640, 180, 2, 36
 TOP = 32  # room above the bars for the "max" label, so it never sits on a bar
 LABEL_EVERY_BAR = 6  # up to this many bars each is named under itself; more, the first and last
@@ -37,6 +40,7 @@ class Chart:
     unit: str
     bars: list[Bar]
     maximum: float
+    group: str = ""  # what the bars stand for ("Day"), the table's first heading; empty: "Group"
     width: int = WIDTH
     height: int = TOP + HEIGHT + AXIS
     top: int = TOP
@@ -55,14 +59,21 @@ class Chart:
 
 
 def bar_chart(
-    title: str, points: list[tuple[str, float | None]], *, unit: str = "", maximum: float | None = None
+    title: str,
+    points: list[tuple[str, float | None]],
+    *,
+    unit: str = "",
+    maximum: float | None = None,
+    group: str = "",
 ) -> Chart:
     values = [value for _, value in points if value is not None]
     top = maximum if maximum is not None else max(values, default=0) or 1
     slot = WIDTH / max(len(points), 1)
+    decimal_separator = get_format("DECIMAL_SEPARATOR")
     bars = []
     for index, (label, value) in enumerate(points):
         height = 0 if value is None else HEIGHT * min(value, top) / top
-        text = "no data" if value is None else f"{value:g}{unit}"
+        # Translators: a chart's bar (and table cell) for a day or week without any figure.
+        text = _("no data") if value is None else f"{value:g}".replace(".", decimal_separator) + unit
         bars.append(Bar(label, value, index * slot + GAP / 2, TOP + HEIGHT - height, max(slot - GAP, 1), height, text))
-    return Chart(title, unit, bars, top)
+    return Chart(title, unit, bars, top, group=group)

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 
 from core.views import server_error as page
 
@@ -36,7 +37,7 @@ def database_unavailable(request: HttpRequest) -> HttpResponse:
     """503 with Retry-After; rendered without the database (no context processors, no user)."""
     if request.path.startswith("/api/"):
         response: HttpResponse = JsonResponse(
-            {"detail": "The service is briefly unavailable; try again in a few seconds."}, status=503
+            {"detail": _("The service is briefly unavailable; try again in a few seconds.")}, status=503
         )
     else:
         response = HttpResponse(render_to_string("503.html"), status=503)

@@ -23,6 +23,8 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooMany
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from rest_framework import parsers, status
 from rest_framework.exceptions import APIException, ParseError
 
@@ -36,7 +38,11 @@ class PayloadTooLarge(APIException):
 
 
 def too_large_message(limit: int) -> str:
-    return f"The request body is too large: at most {filesizeformat(limit)} ({limit} bytes) is accepted."
+    # Translators: "size" is a readable size ("10.0 MB"), "bytes" the same limit in bytes.
+    return _("The request body is too large: at most %(size)s (%(bytes)d bytes) is accepted.") % {
+        "size": filesizeformat(limit),
+        "bytes": limit,
+    }
 
 
 def body_limit(request: HttpRequest) -> int:
@@ -76,11 +82,21 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     if isinstance(exception, RequestDataTooBig):
         return too_large(request, settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
     if isinstance(exception, TooManyFilesSent):
-        detail = f"Too many files: at most {settings.DATA_UPLOAD_MAX_NUMBER_FILES} can be sent at once."
+        files = settings.DATA_UPLOAD_MAX_NUMBER_FILES
+        detail = ngettext(
+            "Too many files: at most %(count)d can be sent at once.",
+            "Too many files: at most %(count)d can be sent at once.",
+            files,
+        ) % {"count": files}
     elif isinstance(exception, TooManyFieldsSent):
-        detail = f"Too many form fields: at most {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} are accepted."
+        fields = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        detail = ngettext(
+            "Too many form fields: at most %(count)d is accepted.",
+            "Too many form fields: at most %(count)d are accepted.",
+            fields,
+        ) % {"count": fields}
     else:
-        detail = "The request could not be understood."
+        detail = _("The request could not be understood.")
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": detail}, status=400)
     return render(request, "400.html", {"detail": detail}, status=400)
@@ -116,17 +132,28 @@ class JSONParser(parsers.JSONParser):
         try:
             text = raw.decode(encoding)
         except (UnicodeDecodeError, LookupError):
-            raise ParseError(f"JSON parse error - the body is not valid {encoding} text.") from None
+            raise ParseError(
+                _("JSON parse error - the body is not valid %(encoding)s text.") % {"encoding": encoding}
+            ) from None
         max_depth = settings.JSON_MAX_DEPTH
         try:
             document = json.loads(text, parse_constant=_refuse_constant)
         except RecursionError:
-            raise ParseError(f"JSON parse error - nested deeper than {max_depth} levels.") from None
+            raise ParseError(_nested_too_deep(max_depth)) from None
         except ValueError as error:
-            raise ParseError(f"JSON parse error - {error}") from None
+            # Translators: "error" is Python's own description of the fault, in English.
+            raise ParseError(_("JSON parse error - %(error)s") % {"error": error}) from None
         if json_depth(document) > max_depth:
-            raise ParseError(f"JSON parse error - nested deeper than {max_depth} levels.")
+            raise ParseError(_nested_too_deep(max_depth))
         return document
+
+
+def _nested_too_deep(max_depth: int) -> str:
+    return ngettext(
+        "JSON parse error - nested deeper than %(count)d level.",
+        "JSON parse error - nested deeper than %(count)d levels.",
+        max_depth,
+    ) % {"count": max_depth}
 
 
 def _refuse_constant(name: str):

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import npgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django.views.defaults import page_not_found
@@ -66,21 +68,23 @@ def rate_limited(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 def wait_in_words(seconds: int) -> str:
     if seconds < 90:
-        return f"{seconds} seconds"
+        # Translators: inside "Please try again in about %(wait)s" (the minutes and hours too).
+        return npgettext("wait before retrying", "%(count)d second", "%(count)d seconds", seconds) % {"count": seconds}
     minutes = -(-seconds // 60)
     if minutes < 90:
-        return f"{minutes} minutes"
-    return f"{-(-minutes // 60)} hours"
+        return npgettext("wait before retrying", "%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
+    hours = -(-minutes // 60)
+    return npgettext("wait before retrying", "%(count)d hour", "%(count)d hours", hours) % {"count": hours}
 
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """JSON for the API, a page for people."""
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Not found."}, status=404)
+        return JsonResponse({"detail": _("Not found.")}, status=404)
     return page_not_found(request, exception)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Server error; it has been logged."}, status=500)
+        return JsonResponse({"detail": _("Server error; it has been logged.")}, status=500)
     return page(request)

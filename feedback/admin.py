@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from feedback.models import Feedback, SurveyInvitation, SurveyState
 
@@ -26,7 +27,8 @@ class FeedbackAdmin(ReadOnly):
 
 
 class StateFilter(admin.SimpleListFilter):
-    title = "state"
+    # Translators: a survey invitation's state (sent, answered, expired).
+    title = _("state")
     parameter_name = "state"
 
     def lookups(self, request, model_admin):
@@ -51,3 +53,7 @@ class SurveyInvitationAdmin(ReadOnly):
     date_hierarchy = "created_at"
     list_select_related = ["ticket", "agent"]
     exclude = ["key"]
+
+    @admin.display(description=_("state"))
+    def state(self, invitation: SurveyInvitation) -> str:
+        return SurveyState(invitation.state).label

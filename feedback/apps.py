@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class FeedbackConfig(AppConfig):
     name = "feedback"
-    verbose_name = "Feedback"
+    verbose_name = _("Feedback")
 
     def ready(self) -> None:
         # Imported here, not at the top: models may be imported only once the app registry is ready.

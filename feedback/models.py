@@ -8,6 +8,9 @@ from django.core.validators import MaxLengthValidator, MaxValueValidator, MinVal
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 RATING_MIN, RATING_MAX = 1, 5
 COMMENT_MAX = 5000
@@ -19,26 +22,35 @@ def new_survey_key() -> str:
 
 
 class SurveyState(models.TextChoices):
-    SENT = "sent"
-    ANSWERED = "answered"
-    EXPIRED = "expired"
+    SENT = "sent", pgettext_lazy("survey state", "Sent")
+    ANSWERED = "answered", pgettext_lazy("survey state", "Answered")
+    EXPIRED = "expired", pgettext_lazy("survey state", "Expired")
 
 
 class SurveyInvitation(models.Model):
     """One invitation per resolution of a ticket; its link works once, until expires_at."""
 
-    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="survey_invitations")
-    agent = models.ForeignKey(
-        "agents.Agent", null=True, blank=True, on_delete=models.SET_NULL, related_name="survey_invitations"
+    ticket = models.ForeignKey(
+        "tickets.Ticket", on_delete=models.CASCADE, related_name="survey_invitations", verbose_name=_("ticket")
     )
-    customer_email = models.EmailField(max_length=254)
-    key = models.CharField(max_length=64, default=new_survey_key, editable=False)
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
-    answered_at = models.DateTimeField(null=True, blank=True)
+    agent = models.ForeignKey(
+        "agents.Agent",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="survey_invitations",
+        verbose_name=_("agent"),
+    )
+    customer_email = models.EmailField(_("customer email"), max_length=254)
+    key = models.CharField(_("key"), max_length=64, default=new_survey_key, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = _("survey invitation")
+        verbose_name_plural = _("survey invitations")
         indexes = [
             models.Index(fields=["ticket", "-created_at"], name="survey_ticket_idx"),
             models.Index(fields=["-created_at"], name="survey_created_idx"),
@@ -59,7 +71,7 @@ class SurveyInvitation(models.Model):
         return SurveyState.SENT
 
 
-def rating_field(label: str, *, required: bool) -> models.PositiveSmallIntegerField:
+def rating_field(label: str | Promise, *, required: bool) -> models.PositiveSmallIntegerField:
     return models.PositiveSmallIntegerField(
         label,
         null=not required,
@@ -78,23 +90,42 @@ def rating_constraint(field: str, *, required: bool) -> models.CheckConstraint:
 class Feedback(models.Model):
     """What a customer said about a resolved ticket: one per ticket, from a survey or the API."""
 
-    ticket = models.OneToOneField("tickets.Ticket", on_delete=models.CASCADE, related_name="feedback")
-    survey = models.OneToOneField(
-        SurveyInvitation, null=True, blank=True, on_delete=models.SET_NULL, related_name="feedback"
+    ticket = models.OneToOneField(
+        "tickets.Ticket", on_delete=models.CASCADE, related_name="feedback", verbose_name=_("ticket")
     )
-    agent = models.ForeignKey("agents.Agent", null=True, blank=True, on_delete=models.SET_NULL, related_name="feedback")
-    customer_email = models.EmailField(max_length=254)
-    overall = rating_field("overall rating", required=True)
-    speed = rating_field("speed", required=False)
-    quality = rating_field("quality", required=False)
-    friendliness = rating_field("friendliness", required=False)
-    would_recommend = models.BooleanField(null=True, blank=True)
-    comment = models.TextField(blank=True, validators=[MaxLengthValidator(COMMENT_MAX)])
-    created_at = models.DateTimeField(default=timezone.now)
+    survey = models.OneToOneField(
+        SurveyInvitation,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="feedback",
+        verbose_name=_("survey"),
+    )
+    agent = models.ForeignKey(
+        "agents.Agent",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="feedback",
+        verbose_name=_("agent"),
+    )
+    customer_email = models.EmailField(_("customer email"), max_length=254)
+    overall = rating_field(_("overall rating"), required=True)
+    # Translators: a rating: how quickly the customer was answered.
+    speed = rating_field(_("speed"), required=False)
+    # Translators: a rating: how good the solution was.
+    quality = rating_field(_("quality"), required=False)
+    # Translators: a rating: how friendly the support was.
+    friendliness = rating_field(_("friendliness"), required=False)
+    would_recommend = models.BooleanField(_("would recommend"), null=True, blank=True)
+    comment = models.TextField(_("comment"), blank=True, validators=[MaxLengthValidator(COMMENT_MAX)])
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        verbose_name_plural = "feedback"
+        # Translators: the customers' satisfaction answers (one model in admin).
+        verbose_name = _("feedback")
+        verbose_name_plural = _("feedback")
         constraints = [
             rating_constraint("overall", required=True),
             rating_constraint("speed", required=False),

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from feedback.models import COMMENT_MAX, RATING_MAX, RATING_MIN, Feedback, SurveyInvitation, SurveyState
@@ -46,7 +47,7 @@ class FeedbackSerializer(serializers.ModelSerializer):
 
     def validate_ticket(self, ticket: Ticket) -> Ticket:
         if ticket.status not in (Ticket.Status.RESOLVED, Ticket.Status.CLOSED):
-            raise serializers.ValidationError("Feedback is given on resolved or closed tickets only.")
+            raise serializers.ValidationError(_("Feedback is given on resolved or closed tickets only."))
         return ticket
 
     def get_source(self, feedback: Feedback) -> str:

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
+from django.utils.translation import gettext as _
 
 from feedback.models import Feedback, SurveyInvitation
 from tickets.models import Ticket
@@ -29,6 +30,11 @@ class SurveyClosed(Exception):
 
 class FeedbackExists(Exception):
     """The ticket has feedback already; a ticket is rated once."""
+
+
+def _feedback_exists(ticket: Ticket) -> str:
+    # Translators: the API's answer to an integration that rates a ticket twice; "number" is "#42".
+    return _("Ticket %(number)s has feedback already.") % {"number": ticket.number}
 
 
 def survey_token(invitation: SurveyInvitation) -> str:
@@ -114,7 +120,7 @@ def survey_answer(*, invitation: SurveyInvitation, **answers: Any) -> Feedback:
 def feedback_create(*, ticket: Ticket, customer_email: str = "", **answers: Any) -> Feedback:
     """Feedback sent by an integration (a survey tool of the customer's own, say)."""
     if Feedback.objects.filter(ticket=ticket).exists():
-        raise FeedbackExists(f"Ticket {ticket.number} has feedback already.")
+        raise FeedbackExists(_feedback_exists(ticket))
     try:
         with transaction.atomic():
             return Feedback.objects.create(
@@ -124,4 +130,4 @@ def feedback_create(*, ticket: Ticket, customer_email: str = "", **answers: Any)
                 **answers,
             )
     except IntegrityError as error:  # a concurrent request rated it first
-        raise FeedbackExists(f"Ticket {ticket.number} has feedback already.") from error
+        raise FeedbackExists(_feedback_exists(ticket)) from error

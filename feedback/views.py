@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -15,11 +16,14 @@ from feedback.services import SurveyClosed, invitation_for_token, survey_answer
 
 CLOSED = {
     "invalid": (
-        "This survey link is not valid",
-        "The link may be incomplete or changed. Please use the link from our email.",
+        _("This survey link is not valid"),
+        _("The link may be incomplete or changed. Please use the link from our email."),
     ),
-    SurveyState.ANSWERED: ("You already answered this survey", "Thank you — we received your answer."),
-    SurveyState.EXPIRED: ("This survey has closed", "Survey links work for a limited time. Thank you all the same."),
+    SurveyState.ANSWERED: (_("You already answered this survey"), _("Thank you — we received your answer.")),
+    SurveyState.EXPIRED: (
+        _("This survey has closed"),
+        _("Survey links work for a limited time. Thank you all the same."),
+    ),
 }
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from knowledge import services
 from knowledge.models import FAQ, Article
@@ -13,7 +15,7 @@ from knowledge.rendering import render_markdown
 
 class ArticleForm(forms.ModelForm):
     tag_list = forms.CharField(
-        label="Tags", required=False, help_text="Comma-separated, e.g. password, sign-in", max_length=1000
+        label=_("Tags"), required=False, help_text=_("Comma-separated, e.g. password, sign-in"), max_length=1000
     )
 
     class Meta:
@@ -23,14 +25,14 @@ class ArticleForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["slug"].required = False
-        self.fields["slug"].help_text = "Leave empty to make one from the title."
+        self.fields["slug"].help_text = gettext("Leave empty to make one from the title.")
         if self.instance.pk:
             self.fields["tag_list"].initial = ", ".join(self.instance.tags)
 
     def clean_slug(self) -> str:
         slug = self.cleaned_data.get("slug", "")
         if slug and Article.objects.filter(slug=slug).exclude(pk=self.instance.pk).exists():
-            raise forms.ValidationError("Another article has this slug.")
+            raise forms.ValidationError(gettext("Another article has this slug."))
         return slug
 
 
@@ -54,15 +56,17 @@ class ArticleAdmin(admin.ModelAdmin):
     readonly_fields = ["preview", "published_at", "view_count", "helpful_yes", "helpful_no"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "category", "tag_list", "language", "status", "author"]}),
-        ("Content (Markdown)", {"fields": ["content"]}),
-        ("Preview, as customers see it", {"fields": ["preview"]}),
-        ("Numbers", {"fields": ["published_at", "view_count", "helpful_yes", "helpful_no"]}),
+        (_("Content (Markdown)"), {"fields": ["content"]}),
+        (_("Preview, as customers see it"), {"fields": ["preview"]}),
+        # Translators: the admin section with an article's publication date, views and votes.
+        (_("Numbers"), {"fields": ["published_at", "view_count", "helpful_yes", "helpful_no"]}),
     ]
 
-    @admin.display(description="Rendered")
+    # Translators: the admin field that shows an article rendered as HTML.
+    @admin.display(description=_("Rendered"))
     def preview(self, article: Article) -> str:
         if not article.pk:
-            return "Save the article to see the preview."
+            return gettext("Save the article to see the preview.")
         return format_html(
             '<div class="kb-preview" style="max-width: 45rem">{}</div>', render_markdown(article.content)
         )
@@ -93,9 +97,9 @@ class FAQAdmin(admin.ModelAdmin):
     search_fields = ["question", "answer"]
     readonly_fields = ["preview"]
 
-    @admin.display(description="Answer as customers see it")
+    @admin.display(description=_("Answer as customers see it"))
     def preview(self, faq: FAQ) -> str:
-        return render_markdown(faq.answer) if faq.pk else "Save to see the preview."
+        return render_markdown(faq.answer) if faq.pk else gettext("Save to see the preview.")
 
     def save_model(self, request, obj, form, change) -> None:
         services.faq_save(faq=obj)

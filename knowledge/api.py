@@ -5,6 +5,8 @@ from __future__ import annotations
 import django_filters
 from django.conf import settings
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, status, viewsets
 from rest_framework.decorators import action
@@ -25,7 +27,7 @@ class ReadForAllWriteForSupervisors(permissions.BasePermission):
     """Reading is open (drafts to agents only, in the querysets); writing needs the role that
     edits the help center in Django admin: supervisor or admin."""
 
-    message = "Only supervisors and admins can change the help center."
+    message = gettext_lazy("Only supervisors and admins can change the help center.")
 
     def has_permission(self, request, view) -> bool:
         return request.method in permissions.SAFE_METHODS or is_supervisor(request.user)
@@ -95,9 +97,10 @@ class ArticleViewSet(KnowledgeViewSet):
         articles = super().filter_queryset(queryset)
         query, ordering = params.get("q", ""), params.get("ordering", "")
         if "\x00" in query:
-            raise ValidationError({"q": ["Null characters are not allowed."]})
+            raise ValidationError({"q": [_("Null characters are not allowed.")]})
         if ordering and ordering not in ORDERINGS:
-            raise ValidationError({"ordering": [f"Use one of: {', '.join(ORDERINGS)}."]})
+            # Translators: "orderings" lists the API's ordering values, which stay as they are.
+            raise ValidationError({"ordering": [_("Use one of: %(orderings)s.") % {"orderings": ", ".join(ORDERINGS)}]})
         if query.strip():
             articles = search_articles(articles, SearchQuery(query, params.get("language") or None))
         if ORDERINGS.get(ordering):
@@ -128,7 +131,7 @@ class ArticleViewSet(KnowledgeViewSet):
         serializer = HelpfulSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         if not record_vote(request, article=article, helpful=serializer.validated_data["helpful"]):
-            return Response({"detail": "You already voted on this article."}, status=status.HTTP_409_CONFLICT)
+            return Response({"detail": _("You already voted on this article.")}, status=status.HTTP_409_CONFLICT)
         article.refresh_from_db()
         return Response(ArticleSerializer(article, context=self.get_serializer_context()).data)
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -64,7 +65,7 @@ class ArticleSerializer(serializers.ModelSerializer):
     def validate_slug(self, slug: str) -> str:
         clash = Article.objects.filter(slug=slug).exclude(pk=getattr(self.instance, "pk", None))
         if clash.exists():
-            raise serializers.ValidationError("Another article has this slug.")
+            raise serializers.ValidationError(_("Another article has this slug."))
         return slug
 
     def get_html(self, article: Article) -> str:

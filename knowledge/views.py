@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core.ratelimit import ratelimit
@@ -71,7 +72,7 @@ def kb_index(request: HttpRequest) -> HttpResponse:
 def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
     article = published().filter(slug=slug).select_related("author").first()
     if article is None:
-        raise Http404("No published article at this address.")
+        raise Http404(_("No published article at this address."))
     article_viewed(article=article)
     related = (
         published()
@@ -94,10 +95,10 @@ def article_helpful(request: HttpRequest, slug: str) -> HttpResponse:
     """The "was this helpful" buttons: a plain form POST, so they work without JavaScript."""
     article = published().filter(slug=slug).first()
     if article is None:
-        raise Http404("No published article at this address.")
+        raise Http404(_("No published article at this address."))
     answer = request.POST.get("helpful")
     if answer in ("yes", "no") and not record_vote(request, article=article, helpful=answer == "yes"):
-        messages.info(request, "You already told us about this article.")
+        messages.info(request, _("You already told us about this article."))
     return redirect("kb:article", slug=article.slug)
 
 
@@ -105,7 +106,7 @@ def article_helpful(request: HttpRequest, slug: str) -> HttpResponse:
 def faq_list(request: HttpRequest) -> HttpResponse:
     faqs = FAQ.objects.filter(published=True).select_related("category").order_by("category__name", "-priority", "id")
     groups = [(category, list(items)) for category, items in groupby(faqs, key=lambda faq: faq.category)]
-    for _, items in groups:
+    for _category, items in groups:
         for faq in items:
             faq.answer_html = render_markdown(faq.answer)
     return render(request, "knowledge/faq.html", {"groups": groups})

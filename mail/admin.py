@@ -20,7 +20,10 @@ from django.template.defaultfilters import truncatechars
 from django.urls import path, reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.timezone import localtime
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext, pgettext_lazy
 
 from mail.ingest import reingest
 from mail.models import BouncedAddress, InboundEmail, Mailbox, Outcome
@@ -32,17 +35,23 @@ ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 SHORT = 80  # characters of an error, a reason or a subject shown in a list
 # An outcome in a list's narrow column (the filter and an email's page say it in full).
 OUTCOME_SHORT = {
-    Outcome.TICKET: "New ticket",
-    Outcome.REPLY: "Reply",
-    Outcome.NOTE: "Note (other sender)",
-    Outcome.AUTOMATIC: "Automatic",
-    Outcome.BOUNCE: "Bounce",
-    Outcome.OWN: "Our own",
-    Outcome.REFUSED: "Refused",
-    Outcome.QUARANTINED: "Quarantined",
+    Outcome.TICKET: pgettext_lazy("email outcome", "New ticket"),
+    Outcome.REPLY: pgettext_lazy("email outcome", "Reply"),
+    Outcome.NOTE: pgettext_lazy("email outcome", "Note (other sender)"),
+    Outcome.AUTOMATIC: pgettext_lazy("email outcome", "Automatic"),
+    Outcome.BOUNCE: pgettext_lazy("email outcome", "Bounce"),
+    Outcome.OWN: pgettext_lazy("email outcome", "Our own"),
+    Outcome.REFUSED: pgettext_lazy("email outcome", "Refused"),
+    Outcome.QUARANTINED: pgettext_lazy("email outcome", "Quarantined"),
 }
 
-ROUTES = {"imap": "IMAP", "webhook": "a provider's webhook", "pipe": "the MTA pipe", "maildir": "the Maildir"}
+ROUTES = {
+    # Translators: how an email reached the helpdesk, after "by" ("by the MTA pipe") and alone in a filter.
+    "imap": pgettext_lazy("mail route", "IMAP"),
+    "webhook": pgettext_lazy("mail route", "a provider's webhook"),
+    "pipe": pgettext_lazy("mail route", "the MTA pipe"),
+    "maildir": pgettext_lazy("mail route", "the Maildir"),
+}
 
 
 def when(value) -> str:
@@ -84,27 +93,29 @@ class MailboxForm(forms.ModelForm):
         ]
         # The variables' names and the token URL are explained by the model's help texts.
         help_texts = {
-            "auth": (
+            "auth": gettext_lazy(
                 "Microsoft 365 and Google Workspace accept OAuth2 only. A password (or a Gmail app password) "
                 "works with other servers."
             ),
-            "username": "The mailbox's address, e.g. support@contoso.com (with OAuth2 too: it is the user signing in).",
-            "oauth_provider": "Other: any OAuth2 provider whose token URL you give below.",
-            "oauth_tenant": (
+            "username": gettext_lazy(
+                "The mailbox's address, e.g. support@contoso.com (with OAuth2 too: it is the user signing in)."
+            ),
+            "oauth_provider": gettext_lazy("Other: any OAuth2 provider whose token URL you give below."),
+            "oauth_tenant": gettext_lazy(
                 "Microsoft only: the Directory (tenant) ID shown on the app registration's overview, or the "
                 "organisation's domain (contoso.onmicrosoft.com). Not 'common'."
             ),
-            "oauth_client_id": (
+            "oauth_client_id": gettext_lazy(
                 "Microsoft: the Application (client) ID of the app registered in Entra ID. Google: the OAuth client "
                 "ID from Google Cloud console (APIs & Services, Credentials)."
             ),
-            "oauth_scope": (
+            "oauth_scope": gettext_lazy(
                 "Empty: the provider's default. Microsoft: https://outlook.office365.com/.default (client "
                 "credentials) or https://outlook.office.com/IMAP.AccessAsUser.All offline_access (refresh token). "
                 "Google: https://mail.google.com/."
             ),
-            "move_to": "Folder for imported mail when moving (created if missing).",
-            "folder": "The folder polled, usually INBOX.",
+            "move_to": gettext_lazy("Folder for imported mail when moving (created if missing)."),
+            "folder": gettext_lazy("The folder polled, usually INBOX."),
         }
 
     def __init__(self, *args, **kwargs) -> None:
@@ -119,17 +130,22 @@ class MailboxForm(forms.ModelForm):
         name = self.cleaned_data["password_env"].strip()
         if name and not ENV_NAME.fullmatch(name):
             raise forms.ValidationError(
-                "Give the name of an environment variable (letters, digits and _, not starting with a digit), "
-                "not the password."
+                _(
+                    "Give the name of an environment variable (letters, digits and _, not starting with a digit), "
+                    "not the password."
+                )
             )
         return name
 
     def clean(self) -> dict:
         cleaned = super().clean()
         if cleaned.get("after_import") == Mailbox.AfterImport.MOVE and not (cleaned.get("move_to") or "").strip():
-            self.add_error("move_to", "Name the folder to move imported mail to.")
+            self.add_error("move_to", _("Name the folder to move imported mail to."))
         return cleaned
 
+
+# The fieldset folded away on a mailbox that signs in with a password (get_fieldsets).
+OAUTH2_FIELDSET = gettext_lazy("Sign-in with OAuth2")
 
 # What a poll records on the mailbox: shown, never edited.
 LAST_POLL_FIELDS = [
@@ -156,12 +172,12 @@ class MailboxAdmin(admin.ModelAdmin):
     readonly_fields = [*LAST_POLL_FIELDS, "oauth_state"]
     fieldsets = [
         (None, {"fields": ["name", "enabled"]}),
-        ("Server", {"fields": ["host", "port", "security"]}),
-        ("Sign-in", {"fields": ["auth", "username", "password_env"]}),
+        (gettext_lazy("Server"), {"fields": ["host", "port", "security"]}),
+        (gettext_lazy("Sign-in"), {"fields": ["auth", "username", "password_env"]}),
         (
-            "Sign-in with OAuth2",
+            OAUTH2_FIELDSET,
             {
-                "description": (
+                "description": gettext_lazy(
                     "Only for OAuth2 sign-in. Secrets stay in the worker's environment: name the variables here."
                 ),
                 "fields": [
@@ -176,9 +192,9 @@ class MailboxAdmin(admin.ModelAdmin):
                 ],
             },
         ),
-        ("Folders", {"fields": ["folder", "after_import", "move_to"]}),
-        ("New tickets", {"fields": ["category", "priority"]}),
-        ("Last poll", {"fields": LAST_POLL_FIELDS}),
+        (gettext_lazy("Folders"), {"fields": ["folder", "after_import", "move_to"]}),
+        (gettext_lazy("New tickets"), {"fields": ["category", "priority"]}),
+        (gettext_lazy("Last poll"), {"fields": LAST_POLL_FIELDS}),
     ]
     actions = ["poll_now", "retry_sign_in"]
 
@@ -191,7 +207,7 @@ class MailboxAdmin(admin.ModelAdmin):
         if obj is None or obj.uses_oauth2:
             return fieldsets
         return [
-            (name, {**options, "classes": ["collapse"]}) if name == "Sign-in with OAuth2" else (name, options)
+            (name, {**options, "classes": ["collapse"]}) if name == OAUTH2_FIELDSET else (name, options)
             for name, options in fieldsets
         ]
 
@@ -204,65 +220,77 @@ class MailboxAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         forget_token(obj)
 
-    @admin.display(description="Sign-in state")
+    @admin.display(description=gettext_lazy("Sign-in state"))
     def oauth_state(self, mailbox: Mailbox) -> str:
         if not mailbox.pk:
-            return "Not signed in yet."
+            return _("Not signed in yet.")
         if not mailbox.uses_oauth2:
-            return "Not used: this mailbox signs in with a password."
+            return _("Not used: this mailbox signs in with a password.")
         if mailbox.needs_reauthorization:
+            todo = _(
+                # Translators: follows the words "Needs re-authorization" (in bold); "since" is a date and time.
+                # "Retry sign-in" is the name of an action in the list of mailboxes.
+                "since %(since)s: not polled until this mailbox is saved or “Retry sign-in” is chosen in the list "
+                "(a new refresh token or client secret goes into the worker's environment first)."
+            ) % {"since": when(mailbox.oauth_error_at)}
+            said = _("The provider said: %(error)s") % {"error": mailbox.oauth_error}
             return format_html(
-                '<strong class="mail-failing">Needs re-authorization</strong> since {}: not polled until '
-                "this mailbox is saved or &ldquo;Retry sign-in&rdquo; is chosen in the list (a new refresh token "
-                "or client secret goes into the worker's environment first).<br>The provider said: {}",
-                when(mailbox.oauth_error_at),
-                mailbox.oauth_error,
+                '<strong class="mail-failing">{}</strong> {}<br>{}', _("Needs re-authorization"), todo, said
             )
-        grant = "refresh token" if mailbox.oauth_grant == "refresh_token" else "client credentials"
+        grant = _("refresh token") if mailbox.oauth_grant == "refresh_token" else _("client credentials")
         rotated = (
             format_html(
-                "<br>The provider rotated the refresh token; the newest is kept encrypted (since {}) and used "
-                "while {} holds the one it descends from.",
-                when(mailbox.oauth_rotated_at),
-                mailbox.oauth_refresh_token_env,
+                "<br>{}",
+                _(
+                    # Translators: "since" is a date and time, "variable" the name of an environment variable.
+                    "The provider rotated the refresh token; the newest is kept encrypted (since %(since)s) and "
+                    "used while %(variable)s holds the one it descends from."
+                )
+                % {"since": when(mailbox.oauth_rotated_at), "variable": mailbox.oauth_refresh_token_env},
             )
             if mailbox.oauth_rotated_refresh_token
             else ""
         )
+        # Translators: where the mailbox gets its OAuth2 tokens; "url" is the token endpoint, "grant" the
+        # words "refresh token" or "client credentials", "scope" what the tokens are asked for. Keep
+        # the braces and the names in them.
+        tokens = _("Tokens from {url} ({grant} grant, scope {scope}).")
         return format_html(
-            'Tokens from <span class="mail-url">{}</span> ({} grant, scope {}).{}',
-            mailbox.oauth_effective_token_url or "(no token URL)",
-            grant,
-            mailbox.oauth_effective_scope or "(none)",
-            rotated,
+            tokens + "{rotated}",
+            url=format_html(
+                '<span class="mail-url">{}</span>', mailbox.oauth_effective_token_url or _("(no token URL)")
+            ),
+            grant=grant,
+            scope=mailbox.oauth_effective_scope or _("(none)"),
+            rotated=rotated,
         )
 
-    @admin.display(description="Last error")
+    @admin.display(description=gettext_lazy("Last error"))
     def short_error(self, mailbox: Mailbox) -> str:
         return truncatechars(mailbox.last_error, SHORT) if mailbox.failing else ""
 
-    @admin.display(description="Last poll", ordering="last_polled_at")
+    @admin.display(description=gettext_lazy("Last poll"), ordering="last_polled_at")
     def last_poll(self, mailbox: Mailbox) -> str:
         return when(mailbox.last_polled_at)
 
-    @admin.display(description="Last success", ordering="last_success_at")
+    @admin.display(description=gettext_lazy("Last success"), ordering="last_success_at")
     def last_success(self, mailbox: Mailbox) -> str:
         return when(mailbox.last_success_at)
 
-    @admin.display(description="State")
+    @admin.display(description=gettext_lazy("State"))
     def state(self, mailbox: Mailbox) -> str:
         """The failing flag, in words (a green tick for "failing" would read as good news)."""
         if mailbox.needs_reauthorization:
-            return format_html('<strong class="mail-failing">{}</strong>', "Needs re-authorization")
+            return format_html('<strong class="mail-failing">{}</strong>', _("Needs re-authorization"))
         if mailbox.failing:
-            return format_html('<strong class="mail-failing">{}</strong>', "Failing")
-        return "Working" if mailbox.last_success_at else "Not polled yet"
+            return format_html('<strong class="mail-failing">{}</strong>', pgettext("mailbox state", "Failing"))
+        return pgettext("mailbox state", "Working") if mailbox.last_success_at else _("Not polled yet")
 
-    @admin.display(description="Server / folder", ordering="host")
+    @admin.display(description=gettext_lazy("Server / folder"), ordering="host")
     def server(self, mailbox: Mailbox) -> str:
         return format_html('{}:{}<br><span class="quiet">{}</span>', mailbox.host, mailbox.port, mailbox.folder)
 
-    @admin.action(description="Poll now", permissions=["change"])
+    @admin.action(description=gettext_lazy("Poll now"), permissions=["change"])
     def poll_now(self, request: HttpRequest, queryset: QuerySet[Mailbox]) -> None:
         """Poll the selected mailboxes once, here and now (the worker polls them anyway every
         MAIL_POLL_SECONDS): to see at once whether a new or changed configuration works."""
@@ -271,18 +299,36 @@ class MailboxAdmin(admin.ModelAdmin):
         for mailbox in queryset.select_related("category"):
             result = poll_mailbox(mailbox)
             if result.skipped:
-                self.message_user(request, f"{mailbox}: being polled by the worker right now; try again in a moment.")
-            elif result.error:
-                self.message_user(request, f"{mailbox}: the poll failed: {result.error}", messages.ERROR)
-            else:
                 self.message_user(
                     request,
-                    f"{mailbox}: {result.fetched} emails taken, {result.imported} new "
-                    f"({result.quarantined} quarantined, {result.refused} refused).",
-                    messages.SUCCESS,
+                    _("%(mailbox)s: being polled by the worker right now; try again in a moment.")
+                    % {"mailbox": mailbox},
                 )
+            elif result.error:
+                self.message_user(
+                    request,
+                    _("%(mailbox)s: the poll failed: %(error)s") % {"mailbox": mailbox, "error": result.error},
+                    messages.ERROR,
+                )
+            else:
+                message = ngettext(
+                    # Translators: after polling a mailbox; the English is the same for one email and for many.
+                    "%(mailbox)s: %(fetched)d emails taken, %(imported)d new "
+                    "(%(quarantined)d quarantined, %(refused)d refused).",
+                    "%(mailbox)s: %(fetched)d emails taken, %(imported)d new "
+                    "(%(quarantined)d quarantined, %(refused)d refused).",
+                    result.fetched,
+                )
+                values = {
+                    "mailbox": mailbox,
+                    "fetched": result.fetched,
+                    "imported": result.imported,
+                    "quarantined": result.quarantined,
+                    "refused": result.refused,
+                }
+                self.message_user(request, message % values, messages.SUCCESS)
 
-    @admin.action(description="Retry sign-in", permissions=["change"])
+    @admin.action(description=gettext_lazy("Retry sign-in"), permissions=["change"])
     def retry_sign_in(self, request: HttpRequest, queryset: QuerySet[Mailbox]) -> None:
         """Clear "needs re-authorization" (after a new refresh token or client secret was put in
         the worker's environment) and poll at once, with a new token, to see whether it works."""
@@ -293,25 +339,37 @@ class MailboxAdmin(admin.ModelAdmin):
             clear_reauthorization(mailbox)
             result = poll_mailbox(mailbox)
             if result.skipped:
-                self.message_user(request, f"{mailbox}: being polled by the worker right now; try again in a moment.")
-            elif result.error:
-                self.message_user(request, f"{mailbox}: the sign-in or the poll failed: {result.error}", messages.ERROR)
-            else:
                 self.message_user(
                     request,
-                    f"{mailbox}: signed in; {result.fetched} emails taken, {result.imported} new.",
-                    messages.SUCCESS,
+                    _("%(mailbox)s: being polled by the worker right now; try again in a moment.")
+                    % {"mailbox": mailbox},
                 )
+            elif result.error:
+                self.message_user(
+                    request,
+                    _("%(mailbox)s: the sign-in or the poll failed: %(error)s")
+                    % {"mailbox": mailbox, "error": result.error},
+                    messages.ERROR,
+                )
+            else:
+                message = ngettext(
+                    # Translators: the English is the same for one email and for many.
+                    "%(mailbox)s: signed in; %(fetched)d emails taken, %(imported)d new.",
+                    "%(mailbox)s: signed in; %(fetched)d emails taken, %(imported)d new.",
+                    result.fetched,
+                )
+                values = {"mailbox": mailbox, "fetched": result.fetched, "imported": result.imported}
+                self.message_user(request, message % values, messages.SUCCESS)
 
 
 class OutcomeFilter(admin.SimpleListFilter):
     """By outcome, with the quarantine first: it is what an administrator comes here for."""
 
-    title = "outcome"
+    title = gettext_lazy("outcome")
     parameter_name = "outcome"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        quarantine = [(Outcome.QUARANTINED.value, "Quarantine")]
+        quarantine = [(Outcome.QUARANTINED.value, _("Quarantine"))]
         return quarantine + [(value, label) for value, label in Outcome.choices if value != Outcome.QUARANTINED]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
@@ -321,11 +379,11 @@ class OutcomeFilter(admin.SimpleListFilter):
 
 
 class RouteFilter(admin.SimpleListFilter):
-    title = "route"
+    title = pgettext_lazy("mail route", "route")
     parameter_name = "route"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        return [(route, label[0].upper() + label[1:]) for route, label in ROUTES.items()]
+        return [(route, capfirst(label)) for route, label in ROUTES.items()]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         return queryset.filter(route=self.value()) if self.value() in ROUTES else queryset
@@ -386,53 +444,57 @@ class InboundEmailAdmin(admin.ModelAdmin):
     def original_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         row = self.get_queryset(request).filter(pk=pk).first() if pk < 2**63 else None
         if row is None or not self.has_view_permission(request, row):
-            raise Http404("No such email.")
+            raise Http404(_("No such email."))
         return original_response(row)
 
     class Media:
         css = {"all": ["css/mail-admin.css"]}
 
-    @admin.display(description="Received / route", ordering="received_at")
+    @admin.display(description=gettext_lazy("Received / route"), ordering="received_at")
     def received(self, row: InboundEmail) -> str:
-        route = ROUTES.get(row.route, row.route)
-        return format_html('{}<br><span class="quiet">by {}</span>', when(row.received_at), route)
+        # Translators: how an email came in, under the time it came: "by IMAP", "by the MTA pipe".
+        route = _("by %(route)s") % {"route": ROUTES.get(row.route, row.route)}
+        return format_html('{}<br><span class="quiet">{}</span>', when(row.received_at), route)
 
-    @admin.display(description="Route")
+    @admin.display(description=pgettext_lazy("mail route", "Route"))
     def route_name(self, row: InboundEmail) -> str:
         return ROUTES.get(row.route, row.route)
 
-    @admin.display(description="Outcome / reason", ordering="outcome")
+    @admin.display(description=gettext_lazy("Outcome / reason"), ordering="outcome")
     def outcome_and_reason(self, row: InboundEmail) -> str:
         outcome = OUTCOME_SHORT.get(row.outcome, row.outcome)
         if not row.reason:
             return outcome
         return format_html('{}<br><span class="quiet">{}</span>', outcome, truncatechars(row.reason, SHORT))
 
-    @admin.display(description="From / subject", ordering="from_address")
+    @admin.display(description=gettext_lazy("From / subject"), ordering="from_address")
     def sender_and_subject(self, row: InboundEmail) -> str:
-        sender = row.from_address or truncatechars(row.from_name, SHORT) or "(no sender)"
+        sender = row.from_address or truncatechars(row.from_name, SHORT) or _("(no sender)")
         return format_html('{}<br><span class="quiet">{}</span>', sender, truncatechars(row.subject, SHORT) or "-")
 
-    @admin.display(description="Ticket", ordering="ticket")
+    @admin.display(description=gettext_lazy("Ticket"), ordering="ticket")
     def ticket_link(self, row: InboundEmail) -> str:
         if row.ticket_id is None:
             return "-"
         return format_html('<a href="{}">#{}</a>', reverse("agent:ticket", args=[row.ticket_id]), row.ticket_id)
 
-    @admin.display(description="Message")
+    @admin.display(description=gettext_lazy("Message"))
     def message_link(self, row: InboundEmail) -> str:
         if row.message_id is None:
             return "-"
         url = reverse("agent:ticket", args=[row.ticket_id]) + f"#message-{row.message_id}"
-        return format_html('<a href="{}">message {}</a>', url, row.message_id)
+        return format_html('<a href="{}">{}</a>', url, _("message %(id)s") % {"id": row.message_id})
 
-    @admin.display(description="Original")
+    @admin.display(description=gettext_lazy("Original"))
     def original_link(self, row: InboundEmail) -> str:
         url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_original", args=[row.pk])
-        label = "Download the headers (.eml)" if row.outcome == Outcome.REFUSED else "Download the original (.eml)"
+        if row.outcome == Outcome.REFUSED:
+            label = _("Download the headers (.eml)")
+        else:
+            label = _("Download the original (.eml)")
         return format_html('<a href="{}" download>{}</a>', url, label)
 
-    @admin.action(description="Re-ingest the selected quarantined emails", permissions=["reingest"])
+    @admin.action(description=gettext_lazy("Re-ingest the selected quarantined emails"), permissions=["reingest"])
     def reingest_selected(self, request: HttpRequest, queryset: QuerySet[InboundEmail]) -> None:
         """Read each quarantined email again (after a fix or a configuration change); one that
         still fails stays in quarantine with its new error, shown here and kept as its reason."""
@@ -448,14 +510,31 @@ class InboundEmailAdmin(admin.ModelAdmin):
                 logger.warning("re-ingest of email %s failed", row.pk, exc_info=True)
                 reason = f"re-ingest failed: {type(error).__name__}: {error}"[:2000]
                 InboundEmail.objects.filter(pk=row.pk, outcome=Outcome.QUARANTINED).update(reason=reason)
-                self.message_user(request, f"Email {row.pk} is still in quarantine: {reason}", messages.ERROR)
+                self.message_user(
+                    request,
+                    _("Email %(id)s is still in quarantine: %(reason)s") % {"id": row.pk, "reason": reason},
+                    messages.ERROR,
+                )
                 continue
-            where = f" (ticket #{row.ticket_id})" if row.ticket_id else ""
-            done.append(f"{row.pk}: {row.get_outcome_display().lower()}{where}")
+            values = {"id": row.pk, "outcome": row.get_outcome_display().lower(), "ticket": row.ticket_id}
+            if row.ticket_id:
+                # Translators: one email of "Re-ingested %(count)d: %(emails)s."; "outcome" is what it became.
+                done.append(_("%(id)s: %(outcome)s (ticket #%(ticket)s)") % values)
+            else:
+                done.append(_("%(id)s: %(outcome)s") % values)
         if done:
-            self.message_user(request, f"Re-ingested {len(done)}: " + "; ".join(done) + ".", messages.SUCCESS)
+            # Translators: "emails" is a list of "<id>: <outcome>" separated by semicolons. The English is
+            # the same for one email and for many.
+            message = ngettext("Re-ingested %(count)d: %(emails)s.", "Re-ingested %(count)d: %(emails)s.", len(done))
+            self.message_user(request, message % {"count": len(done), "emails": "; ".join(done)}, messages.SUCCESS)
         if skipped:
-            self.message_user(request, f"{skipped} selected were not in quarantine and were left as they are.")
+            message = ngettext(
+                # Translators: the English is the same for one email and for many.
+                "%(count)d selected were not in quarantine and were left as they are.",
+                "%(count)d selected were not in quarantine and were left as they are.",
+                skipped,
+            )
+            self.message_user(request, message % {"count": skipped})
 
     def get_actions(self, request: HttpRequest) -> dict:
         actions = super().get_actions(request)
@@ -484,12 +563,21 @@ class BouncedAddressAdmin(admin.ModelAdmin):
         actions.pop("delete_selected", None)
         return actions
 
-    @admin.display(description="Reason")
+    @admin.display(description=gettext_lazy("Reason"))
     def short_reason(self, bounced: BouncedAddress) -> str:
         return truncatechars(bounced.reason, SHORT)
 
-    @admin.action(description="Un-flag: mail to these addresses works again", permissions=["delete"])
+    @admin.action(description=gettext_lazy("Un-flag: mail to these addresses works again"), permissions=["delete"])
     def unflag(self, request: HttpRequest, queryset: QuerySet[BouncedAddress]) -> None:
         addresses = sorted(queryset.values_list("email", flat=True))
         queryset.delete()
-        self.message_user(request, f"Un-flagged {len(addresses)}: {', '.join(addresses)}.", messages.SUCCESS)
+        message = ngettext(
+            # Translators: "addresses" is a comma-separated list of email addresses. The English is the same
+            # for one address and for many.
+            "Un-flagged %(count)d: %(addresses)s.",
+            "Un-flagged %(count)d: %(addresses)s.",
+            len(addresses),
+        )
+        self.message_user(
+            request, message % {"count": len(addresses), "addresses": ", ".join(addresses)}, messages.SUCCESS
+        )

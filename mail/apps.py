@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class MailConfig(AppConfig):
     name = "mail"
-    verbose_name = "Email channel"
+    verbose_name = _("Email channel")
 
     def ready(self) -> None:
         from core.health import register_warning_check

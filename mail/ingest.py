@@ -28,6 +28,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from agents.roles import Actor, customer_actor
 from mail import classify as kinds
@@ -38,9 +40,11 @@ from mail.parsing import (
     Unreadable,
     address_only,
     content_hash,
+    megabytes,
     parse,
     repair_headers,
     split_headers,
+    too_large,
 )
 from mail.replies import latest_reply
 from mail.threading import find_ticket
@@ -53,8 +57,6 @@ from tickets.threading import automatic_headers, normalize_message_id, ticket_fo
 
 logger = logging.getLogger(__name__)
 
-_CUT = "\n\n[…] (shortened here; the whole email is kept with its original)"
-
 
 def _compress(raw: bytes) -> bytes:
     return zlib.compress(raw, 6)
@@ -65,7 +67,11 @@ def original_bytes(row: InboundEmail) -> bytes:
 
 
 def _fit(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - len(_CUT)].rstrip() + _CUT
+    if len(text) <= limit:
+        return text
+    # Translators: ends the text of an email too long for a ticket, in the ticket (agents and the customer read it).
+    cut = "\n\n[…] " + _("(shortened here; the whole email is kept with its original)")
+    return text[: limit - len(cut)].rstrip() + cut
 
 
 def _header_view(raw: bytes):
@@ -134,7 +140,7 @@ def ingest(raw: bytes, *, route: str, mailbox: Mailbox | None = None) -> Inbound
         email = parse(raw, digest=digest)
         _check_attachments(email)
     except Refused as error:
-        return _refuse(raw, digest, str(error), route=route, mailbox=mailbox)
+        return _refuse(raw, digest, error, route=route, mailbox=mailbox)
     except Unreadable as error:
         return _quarantine(raw, digest, str(error), route=route, mailbox=mailbox)
     row = _row(email, raw, route=route, mailbox=mailbox, outcome=Outcome.QUARANTINED)
@@ -191,9 +197,13 @@ def _row(email: ParsedEmail, raw: bytes, *, route: str, mailbox: Mailbox | None,
 def _check_attachments(email: ParsedEmail) -> None:
     for attachment in email.attachments:
         if len(attachment.data) > settings.ATTACHMENT_MAX_BYTES:
+            # Translators: why an email was refused (see "the email is %(size)s MB..."); "name" is a file name.
+            message = gettext_lazy("the attachment %(name)s is %(size)s MB; the limit is %(limit)s MB")
             raise Refused(
-                f"the attachment {attachment.name} is {len(attachment.data) / 1_048_576:.1f} MB; "
-                f"the limit is {settings.ATTACHMENT_MAX_BYTES / 1_048_576:.0f} MB"
+                message,
+                name=attachment.name,
+                size=megabytes(len(attachment.data), 1),
+                limit=megabytes(settings.ATTACHMENT_MAX_BYTES, 0),
             )
 
 
@@ -214,8 +224,9 @@ def _quarantine(raw: bytes, digest: str, reason: str, *, route: str, mailbox: Ma
         return _insert(row) or _existing(message_id, digest)
 
 
-def _refuse(raw: bytes, digest: str, reason: str, *, route: str, mailbox: Mailbox | None) -> InboundEmail:
-    """Record a refused email (its headers only) and tell a human sender why, once."""
+def _refuse(raw: bytes, digest: str, reason: Refused, *, route: str, mailbox: Mailbox | None) -> InboundEmail:
+    """Record a refused email (its headers only) and tell a human sender why, once (the reason
+    put in words as the answer is rendered: Refused)."""
     try:
         headers = _header_view(raw)
         sender = str(headers.get("From", "") or "")
@@ -232,7 +243,7 @@ def _refuse(raw: bytes, digest: str, reason: str, *, route: str, mailbox: Mailbo
         route=route,
         mailbox=mailbox,
         outcome=Outcome.REFUSED,
-        reason=reason[:2000],
+        reason=str(reason)[:2000],
         from_address=address_only(address)[:320] if address else "",
         from_name=sender[:255],
         subject=subject,
@@ -278,7 +289,10 @@ def _uploads(email: ParsedEmail) -> tuple[list[SimpleUploadedFile], list[str]]:
     for attachment in email.attachments:
         upload = SimpleUploadedFile(attachment.name, attachment.data, content_type=attachment.content_type)
         if len(kept) >= settings.ATTACHMENT_MAX_FILES:
-            dropped.append(f"{attachment.name} (more than {settings.ATTACHMENT_MAX_FILES} files)")
+            limit = settings.ATTACHMENT_MAX_FILES
+            # Translators: after the name of a file of an email that was not attached to the ticket.
+            why = ngettext("more than %(count)d file", "more than %(count)d files", limit) % {"count": limit}
+            dropped.append(f"{attachment.name} ({why})")
             continue
         try:
             validate_uploads([upload])
@@ -293,7 +307,9 @@ def _with_dropped(text: str, dropped: list[str]) -> str:
     if not dropped:
         return text
     listed = "\n".join(f"- {name}" for name in dropped)
-    return f"{text}\n\nNot attached here (the original email has them):\n{listed}"
+    # Translators: in a ticket made from an email, above the list of the email's files not attached to it.
+    heading = _("Not attached here (the original email has them):")
+    return f"{text}\n\n{heading}\n{listed}"
 
 
 def _default_category(mailbox: Mailbox | None) -> Category:
@@ -339,7 +355,7 @@ def _process(email: ParsedEmail, row: InboundEmail, *, mailbox: Mailbox | None) 
     uploads, dropped = _uploads(email)
     if match is not None and match.ticket.status != Status.CLOSED:
         ticket = match.ticket
-        body = _fit(_with_dropped(text or "(no text: see the attachments)", dropped), BODY_MAX)
+        body = _fit(_with_dropped(text or _("(no text: see the attachments)"), dropped), BODY_MAX)
         if sender == ticket.customer_email.lower():
             actor = customer_actor(email.from_name, email.from_address)
             row.message = services.message_create(
@@ -359,10 +375,12 @@ def _process(email: ParsedEmail, row: InboundEmail, *, mailbox: Mailbox | None) 
 
     description = _with_dropped(text, dropped)
     if len(description) < DESCRIPTION_MIN:
-        description = (description + "\n\n" if description else "") + f"(email from {email.from_address})"
+        # Translators: ends the description of a ticket made from an email with (almost) no text.
+        origin = _("(email from %(address)s)") % {"address": email.from_address}
+        description = (description + "\n\n" if description else "") + origin
     acknowledge = _may_acknowledge(email.from_address)
     ticket = services.ticket_create(
-        subject=email.subject or "(no subject)",
+        subject=email.subject or _("(no subject)"),
         description=_fit(description, DESCRIPTION_MAX),
         customer_email=email.from_address,
         customer_name=email.from_name,
@@ -432,8 +450,7 @@ def refuse_oversized(headers: bytes, size: int, *, route: str, mailbox: Mailbox 
     """Refuse an email larger than MAIL_MAX_BYTES known by its headers and size alone, as
     ingest() refuses one it was given whole: recorded with its headers, the sender told why."""
     headers = split_headers(bytes(headers))[:_OVERSIZED_HEADER_BYTES]
-    reason = f"the email is {size / 1_048_576:.1f} MB; the limit is {settings.MAIL_MAX_BYTES / 1_048_576:.0f} MB"
-    row = _refuse(headers, content_hash(headers), reason, route=route, mailbox=mailbox)
+    row = _refuse(headers, content_hash(headers), too_large(size), route=route, mailbox=mailbox)
     if row.size != size:
         row.size = min(size, 2**31 - 1)
         InboundEmail.objects.filter(pk=row.pk).update(size=row.size)

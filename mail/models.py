@@ -17,31 +17,33 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from tickets.models import Category, Message, Priority, Ticket
 
 
 class Security(models.TextChoices):
-    TLS = "tls", "TLS (IMAPS, usually port 993)"
-    STARTTLS = "starttls", "STARTTLS (usually port 143)"
-    NONE = "none", "None (local test servers only)"
+    TLS = "tls", gettext_lazy("TLS (IMAPS, usually port 993)")
+    STARTTLS = "starttls", gettext_lazy("STARTTLS (usually port 143)")
+    NONE = "none", gettext_lazy("None (local test servers only)")
 
 
 class AfterImport(models.TextChoices):
-    SEEN = "seen", "Mark as read"
-    MOVE = "move", "Move to a folder"
-    DELETE = "delete", "Delete"
+    SEEN = "seen", gettext_lazy("Mark as read")
+    MOVE = "move", gettext_lazy("Move to a folder")
+    DELETE = "delete", pgettext_lazy("after importing mail", "Delete")
 
 
 class Auth(models.TextChoices):
-    PASSWORD = "password", "Password"
-    OAUTH2 = "oauth2", "OAuth2 (Microsoft 365, Google Workspace)"
+    PASSWORD = "password", pgettext_lazy("mailbox sign-in", "Password")
+    OAUTH2 = "oauth2", gettext_lazy("OAuth2 (Microsoft 365, Google Workspace)")
 
 
 class OAuthProvider(models.TextChoices):
-    MICROSOFT = "microsoft", "Microsoft 365 (Entra ID)"
-    GOOGLE = "google", "Google Workspace / Gmail"
-    OTHER = "other", "Other (give the token URL)"
+    MICROSOFT = "microsoft", gettext_lazy("Microsoft 365 (Entra ID)")
+    GOOGLE = "google", gettext_lazy("Google Workspace / Gmail")
+    OTHER = "other", gettext_lazy("Other (give the token URL)")
 
 
 # The token endpoints (an explicit token URL on the mailbox overrides them: national clouds).
@@ -58,8 +60,10 @@ TENANT = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,99}")
 
 env_name = RegexValidator(
     r"^[A-Za-z_][A-Za-z0-9_]*\Z",
-    "Give the name of an environment variable (letters, digits and _, not starting with a digit), "
-    "not the secret itself.",
+    gettext_lazy(
+        "Give the name of an environment variable (letters, digits and _, not starting with a digit), "
+        "not the secret itself."
+    ),
 )
 
 
@@ -94,49 +98,54 @@ class Mailbox(models.Model):
     port = models.PositiveIntegerField(default=993)
     security = models.CharField(max_length=10, choices=Security.choices, default=Security.TLS)
     username = models.CharField(max_length=255)
-    auth = models.CharField("sign-in", max_length=10, choices=Auth.choices, default=Auth.PASSWORD)
+    auth = models.CharField(gettext_lazy("sign-in"), max_length=10, choices=Auth.choices, default=Auth.PASSWORD)
     password_env = models.CharField(
-        "password variable",
+        gettext_lazy("password variable"),
         max_length=100,
         blank=True,
         validators=[env_name],
-        help_text=(
+        help_text=gettext_lazy(
             "Password sign-in: the NAME of the environment variable that holds the password, e.g. "
             "IMAP_SUPPORT_PASSWORD; set it in the worker's environment. Never the password itself: it would be "
             "stored in the database."
         ),
     )
-    oauth_provider = models.CharField("OAuth2 provider", max_length=10, choices=OAuthProvider.choices, blank=True)
+    oauth_provider = models.CharField(
+        gettext_lazy("OAuth2 provider"), max_length=10, choices=OAuthProvider.choices, blank=True
+    )
     oauth_tenant = models.CharField(
-        "Microsoft tenant", max_length=100, blank=True, help_text="Directory (tenant) ID or its domain"
+        gettext_lazy("Microsoft tenant"),
+        max_length=100,
+        blank=True,
+        help_text=gettext_lazy("Directory (tenant) ID or its domain"),
     )
     oauth_token_url = models.URLField(
-        "token URL",
+        gettext_lazy("token URL"),
         max_length=500,
         blank=True,
-        help_text=(
+        help_text=gettext_lazy(
             "Empty for Microsoft and Google (derived from the provider and the tenant). Required for Other. "
             "Microsoft's national clouds: the full URL, e.g. "
             "https://login.microsoftonline.us/<tenant>/oauth2/v2.0/token."
         ),
     )
-    oauth_client_id = models.CharField("client ID", max_length=255, blank=True)
+    oauth_client_id = models.CharField(gettext_lazy("client ID"), max_length=255, blank=True)
     oauth_client_secret_env = models.CharField(
-        "client secret variable",
+        gettext_lazy("client secret variable"),
         max_length=100,
         blank=True,
         validators=[env_name],
-        help_text=(
+        help_text=gettext_lazy(
             "The NAME of the environment variable that holds the client secret, e.g. IMAP_OAUTH_CLIENT_SECRET. "
             "Required for Microsoft's client-credentials grant and for Google."
         ),
     )
     oauth_refresh_token_env = models.CharField(
-        "refresh token variable",
+        gettext_lazy("refresh token variable"),
         max_length=100,
         blank=True,
         validators=[env_name],
-        help_text=(
+        help_text=gettext_lazy(
             "The NAME of the environment variable that holds a refresh token obtained once with the "
             "provider's consent flow (manage.py mail_oauth_consent prints one). Google: required. Microsoft: "
             "leave empty for the client-credentials "
@@ -144,11 +153,15 @@ class Mailbox(models.Model):
             "(IMAP.AccessAsUser.All)."
         ),
     )
-    oauth_scope = models.CharField("scope", max_length=500, blank=True, help_text="The provider's default when empty")
+    oauth_scope = models.CharField(
+        gettext_lazy("scope"), max_length=500, blank=True, help_text=gettext_lazy("The provider's default when empty")
+    )
     # Sign-in state: the provider refused the grant or the client (invalid_grant, ...).
-    oauth_needs_reauthorization = models.BooleanField("needs re-authorization", default=False, editable=False)
-    oauth_error = models.TextField("OAuth2 error", blank=True, editable=False)
-    oauth_error_at = models.DateTimeField("OAuth2 error at", null=True, blank=True, editable=False)
+    oauth_needs_reauthorization = models.BooleanField(
+        gettext_lazy("needs re-authorization"), default=False, editable=False
+    )
+    oauth_error = models.TextField(gettext_lazy("OAuth2 error"), blank=True, editable=False)
+    oauth_error_at = models.DateTimeField(gettext_lazy("OAuth2 error at"), null=True, blank=True, editable=False)
     # A refresh token the provider rotated (answered a new one): encrypted with a key derived
     # from SECRET_KEY (mail.oauth), kept with the SHA-256 of the environment's refresh token it
     # descends from: a new refresh token put in the environment takes over from it.
@@ -157,11 +170,13 @@ class Mailbox(models.Model):
     oauth_rotated_at = models.DateTimeField(null=True, blank=True, editable=False)
     folder = models.CharField(max_length=255, default="INBOX")
     category = models.ForeignKey(
-        Category, on_delete=models.PROTECT, related_name="+", help_text="Category of the tickets it opens"
+        Category, on_delete=models.PROTECT, related_name="+", help_text=gettext_lazy("Category of the tickets it opens")
     )
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
     after_import = models.CharField(max_length=10, choices=AfterImport.choices, default=AfterImport.SEEN)
-    move_to = models.CharField(max_length=255, blank=True, help_text="Folder for imported mail (when moving)")
+    move_to = models.CharField(
+        max_length=255, blank=True, help_text=gettext_lazy("Folder for imported mail (when moving)")
+    )
     # Poll state: the folder's UIDVALIDITY and the highest UID taken from it.
     uid_validity = models.BigIntegerField(null=True, blank=True, editable=False)
     last_uid = models.BigIntegerField(default=0, editable=False)
@@ -174,7 +189,7 @@ class Mailbox(models.Model):
 
     class Meta:
         ordering = ["name"]
-        verbose_name_plural = "mailboxes"
+        verbose_name_plural = gettext_lazy("mailboxes")
         constraints = [
             models.CheckConstraint(condition=Q(security__in=Security.values), name="mailbox_security_valid"),
             models.CheckConstraint(condition=Q(after_import__in=AfterImport.values), name="mailbox_after_import_valid"),
@@ -252,7 +267,7 @@ class Mailbox(models.Model):
         errors: dict[str, str] = {}
         if self.auth == Auth.PASSWORD:
             if not self.password_env:
-                errors.setdefault("password_env", "Name the environment variable that holds the password.")
+                errors.setdefault("password_env", _("Name the environment variable that holds the password."))
         elif self.auth == Auth.OAUTH2:
             self._oauth2_errors(errors.setdefault)
         if errors:
@@ -262,63 +277,72 @@ class Mailbox(models.Model):
         """Calls error(field, message) for each mistake in the OAuth2 fields."""
         provider = self.oauth_provider
         if not provider:
-            error("oauth_provider", "Choose the OAuth2 provider (Microsoft, Google or other).")
+            error("oauth_provider", _("Choose the OAuth2 provider (Microsoft, Google or other)."))
         if not self.oauth_client_id:
-            error("oauth_client_id", "Give the client ID of the app registered with the provider.")
+            error("oauth_client_id", _("Give the client ID of the app registered with the provider."))
         if provider == OAuthProvider.MICROSOFT:
             if not self.oauth_tenant and not self.oauth_token_url:
                 error(
                     "oauth_tenant",
-                    "Give the directory (tenant) ID or the organisation's domain, e.g. contoso.onmicrosoft.com.",
+                    _("Give the directory (tenant) ID or the organisation's domain, e.g. contoso.onmicrosoft.com."),
                 )
             elif self.oauth_tenant.lower() in MICROSOFT_SHARED_TENANTS:
                 error(
                     "oauth_tenant",
-                    f"{self.oauth_tenant!r} names no organisation: give your own tenant ID or domain "
-                    "(a token refreshed at /common is refused with AADSTS50194).",
+                    _(
+                        "%(tenant)s names no organisation: give your own tenant ID or domain "
+                        "(a token refreshed at /common is refused with AADSTS50194)."
+                    )
+                    % {"tenant": repr(self.oauth_tenant)},
                 )
             elif self.oauth_tenant and not TENANT.fullmatch(self.oauth_tenant):
-                error("oauth_tenant", "A tenant is a GUID or a domain name (letters, digits, dots, hyphens).")
+                error("oauth_tenant", _("A tenant is a GUID or a domain name (letters, digits, dots, hyphens)."))
         elif self.oauth_tenant and provider:
-            error("oauth_tenant", "Only Microsoft mailboxes have a tenant; leave it empty.")
+            error("oauth_tenant", _("Only Microsoft mailboxes have a tenant; leave it empty."))
         if provider == OAuthProvider.GOOGLE and not self.oauth_refresh_token_env:
             error(
                 "oauth_refresh_token_env",
-                "Google needs a refresh token: obtain one once with the consent flow and name the "
-                "environment variable that holds it.",
+                _(
+                    "Google needs a refresh token: obtain one once with the consent flow and name the "
+                    "environment variable that holds it."
+                ),
             )
         if provider == OAuthProvider.OTHER and not self.oauth_token_url:
-            error("oauth_token_url", "Give the provider's token URL.")
+            error("oauth_token_url", _("Give the provider's token URL."))
         if self.oauth_token_url:
             parts = urlsplit(self.oauth_token_url)
             if parts.scheme != "https" and not (parts.scheme == "http" and _loopback(parts.hostname or "")):
-                error("oauth_token_url", "The token URL must use https (plain http only on this machine).")
+                error("oauth_token_url", _("The token URL must use https (plain http only on this machine)."))
             elif parts.username or parts.password:
-                error("oauth_token_url", "No credentials in the URL: name the client secret's variable instead.")
+                error("oauth_token_url", _("No credentials in the URL: name the client secret's variable instead."))
         if self.oauth_grant == "client_credentials" and not self.oauth_client_secret_env and provider:
             error(
                 "oauth_client_secret_env",
-                "The client-credentials grant needs the client secret: name the environment variable that "
-                "holds it (or name a refresh token variable for delegated access).",
+                _(
+                    "The client-credentials grant needs the client secret: name the environment variable that "
+                    "holds it (or name a refresh token variable for delegated access)."
+                ),
             )
 
 
 class Route(models.TextChoices):
-    IMAP = "imap"
-    WEBHOOK = "webhook"
-    PIPE = "pipe"
-    MAILDIR = "maildir"
+    # Translators: how an email reached the helpdesk (an IMAP poll, a provider's webhook, the mail
+    # server's pipe, a local Maildir folder).
+    IMAP = "imap", pgettext_lazy("mail route", "Imap")
+    WEBHOOK = "webhook", pgettext_lazy("mail route", "Webhook")
+    PIPE = "pipe", pgettext_lazy("mail route", "Pipe")
+    MAILDIR = "maildir", pgettext_lazy("mail route", "Maildir")
 
 
 class Outcome(models.TextChoices):
-    TICKET = "ticket", "Opened a ticket"
-    REPLY = "reply", "Added to a ticket"
-    NOTE = "note", "Internal note (another sender)"
-    AUTOMATIC = "automatic", "Automatic mail (recorded only)"
-    BOUNCE = "bounce", "Bounce of our mail"
-    OWN = "own", "Our own mail (ignored)"
-    REFUSED = "refused", "Refused (too large or too many parts)"
-    QUARANTINED = "quarantined", "Quarantined (could not be read)"
+    TICKET = "ticket", gettext_lazy("Opened a ticket")
+    REPLY = "reply", gettext_lazy("Added to a ticket")
+    NOTE = "note", gettext_lazy("Internal note (another sender)")
+    AUTOMATIC = "automatic", gettext_lazy("Automatic mail (recorded only)")
+    BOUNCE = "bounce", gettext_lazy("Bounce of our mail")
+    OWN = "own", gettext_lazy("Our own mail (ignored)")
+    REFUSED = "refused", gettext_lazy("Refused (too large or too many parts)")
+    QUARANTINED = "quarantined", gettext_lazy("Quarantined (could not be read)")
 
 
 class InboundEmail(models.Model):
@@ -335,7 +359,7 @@ class InboundEmail(models.Model):
     route = models.CharField(max_length=10, choices=Route.choices)
     mailbox = models.ForeignKey(Mailbox, null=True, blank=True, on_delete=models.SET_NULL, related_name="emails")
     outcome = models.CharField(max_length=12, choices=Outcome.choices)
-    reason = models.TextField(blank=True, help_text="Why it was classified or quarantined")
+    reason = models.TextField(blank=True, help_text=gettext_lazy("Why it was classified or quarantined"))
     ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     from_address = models.CharField(max_length=320, blank=True)
@@ -350,7 +374,7 @@ class InboundEmail(models.Model):
 
     class Meta:
         ordering = ["-received_at", "-id"]
-        verbose_name = "inbound email"
+        verbose_name = gettext_lazy("inbound email")
         constraints = [
             models.UniqueConstraint(fields=["email_id", "content_hash"], name="inbound_email_once"),
             models.CheckConstraint(condition=Q(route__in=Route.values), name="inbound_email_route_valid"),
@@ -378,7 +402,7 @@ class InboundEmail(models.Model):
 class BouncedAddress(models.Model):
     """A customer address our mail could not be delivered to (from the bounces received)."""
 
-    email = models.CharField(max_length=320, unique=True, help_text="Lower case")
+    email = models.CharField(max_length=320, unique=True, help_text=gettext_lazy("Lower case"))
     reason = models.TextField(blank=True)
     bounces = models.PositiveIntegerField(default=1)
     first_bounced_at = models.DateTimeField(default=timezone.now)
@@ -386,7 +410,7 @@ class BouncedAddress(models.Model):
 
     class Meta:
         ordering = ["-last_bounced_at"]
-        verbose_name_plural = "bounced addresses"
+        verbose_name_plural = gettext_lazy("bounced addresses")
 
     def __str__(self) -> str:
         return self.email

@@ -29,13 +29,42 @@ from html.parser import HTMLParser
 import nh3
 from django.conf import settings
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.functional import Promise, lazy
+from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from mail import tnef
 from tickets.threading import normalize_message_id
 
 
 class Refused(Exception):
-    """An email the helpdesk will not take (too large, too many parts): said to the sender."""
+    """An email the helpdesk will not take (too large, too many parts): said to the sender.
+
+    The reason is put in words when it is read (str()), in the language active then: the
+    answer to the sender (mail.ingest) renders it in the language chosen for that answer.
+    `message` is a lazy translation with %(name)s placeholders, filled from `values`.
+    """
+
+    def __init__(self, message: Promise, **values: object) -> None:
+        super().__init__(message, values)
+        self.message = message
+        self.values = values
+
+    def __str__(self) -> str:
+        return self.message % self.values
+
+
+def megabytes(size: int, decimals: int) -> Promise:
+    """`size` bytes in MB, written as the language active when it is read writes numbers."""
+    return lazy(number_format, str)(size / 1_048_576, decimals)
+
+
+def too_large(size: int) -> Refused:
+    """An email over MAIL_MAX_BYTES, refused."""
+    # Translators: why an email was refused; it ends the sentence "We could not accept your email “…”: …"
+    # emailed to its sender, so it starts in lower case and has no final period. Sizes in megabytes.
+    message = gettext_lazy("the email is %(size)s MB; the limit is %(limit)s MB")
+    return Refused(message, size=megabytes(size, 1), limit=megabytes(settings.MAIL_MAX_BYTES, 0))
 
 
 class Unreadable(Exception):
@@ -164,12 +193,16 @@ def check_bounds(raw: bytes) -> None:
     (counted cheaply as Content-Type lines and boundary lines, so a 5,000-part email costs
     no parse)."""
     if len(raw) > settings.MAIL_MAX_BYTES:
-        raise Refused(
-            f"the email is {len(raw) / 1_048_576:.1f} MB; the limit is {settings.MAIL_MAX_BYTES / 1_048_576:.0f} MB"
-        )
+        raise too_large(len(raw))
     limit = settings.MAIL_MAX_PARTS
     if len(_CONTENT_TYPE_LINE.findall(raw)) > limit + 1 or _delimiters(raw, 2 * limit + 1) > 2 * limit + 1:
-        raise Refused(f"the email has more than {limit} parts")
+        message = ngettext_lazy(
+            # Translators: why an email was refused (see "the email is %(size)s MB..."); "parts" are its MIME parts.
+            "the email has more than %(limit)d part",
+            "the email has more than %(limit)d parts",
+            "limit",
+        )
+        raise Refused(message, limit=limit)
 
 
 def repair_headers(raw: bytes) -> bytes:
@@ -590,7 +623,14 @@ def _walk(entity: EmailMessage, owner: EmailMessage, depth: int = 0):
     forwarded email (message/rfc822) that holds it. Other message/* parts (a bounce's
     delivery-status blocks) are not entered."""
     if depth > settings.MAIL_MAX_DEPTH:
-        raise Refused(f"the email nests parts more than {settings.MAIL_MAX_DEPTH} deep")
+        message = ngettext_lazy(
+            # Translators: why an email was refused (see "the email is %(size)s MB..."): its MIME parts are
+            # nested more than "limit" levels deep. The English is the same for one and for many.
+            "the email nests parts more than %(limit)d deep",
+            "the email nests parts more than %(limit)d deep",
+            "limit",
+        )
+        raise Refused(message, limit=settings.MAIL_MAX_DEPTH)
     yield entity, owner
     if not entity.is_multipart():
         return
@@ -674,7 +714,13 @@ def parse(raw: bytes, *, digest: str | None = None) -> ParsedEmail:
 
     parts = list(_walk(message, message))
     if len(parts) > settings.MAIL_MAX_PARTS:
-        raise Refused(f"the email has {len(parts)} parts; the limit is {settings.MAIL_MAX_PARTS}")
+        message = ngettext_lazy(
+            # Translators: why an email was refused (see "the email is %(size)s MB..."); "parts" are its MIME parts.
+            "the email has %(count)d part; the limit is %(limit)d",
+            "the email has %(count)d parts; the limit is %(limit)d",
+            "count",
+        )
+        raise Refused(message, count=len(parts), limit=settings.MAIL_MAX_PARTS)
 
     senders = _addresses(message, "From") or _addresses(message, "Sender")
     if not senders:

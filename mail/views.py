@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -31,8 +32,8 @@ def original(request: HttpRequest, pk: int) -> HttpResponse:
     against a ticket): for agents, who read every ticket and its notes. Mail that reached no
     ticket (the quarantine, say) is Django admin's business."""
     if pk > BIGINT_MAX:
-        raise Http404("No such email.")
+        raise Http404(_("No such email."))
     row = InboundEmail.objects.filter(pk=pk, ticket__isnull=False).only("id", "raw").first()
     if row is None:
-        raise Http404("No such email.")
+        raise Http404(_("No such email."))
     return original_response(row)

@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy, ngettext
 
 from notifications.models import Notification
 from notifications.services import notifications_requeue
@@ -25,7 +26,8 @@ class NotificationAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
-    @admin.action(description="Re-queue selected dead or failed notifications")
+    @admin.action(description=gettext_lazy("Re-queue selected dead or failed notifications"))
     def requeue(self, request, queryset) -> None:
         count = notifications_requeue(notification_ids=queryset.values_list("pk", flat=True))
-        self.message_user(request, f"{count} notification(s) re-queued.", messages.SUCCESS)
+        text = ngettext("%(count)d notification(s) re-queued.", "%(count)d notification(s) re-queued.", count)
+        self.message_user(request, text % {"count": count}, messages.SUCCESS)

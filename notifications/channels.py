@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 
 from core import outbound
 from notifications.models import Channel, Notification
@@ -113,13 +114,18 @@ def slack_webhook_for(recipient: str) -> str:
 
 
 def slack_message(payload: dict[str, Any]) -> dict[str, Any]:
+    """The alert in the language active when it is sent (a worker's: the site's, LANGUAGE_CODE)."""
     due = str(payload.get("due_at", ""))[:16].replace("T", " ")
     late = payload.get("type") == "violation"
-    text = (
-        f"{'🔴' if late else '🟠'} *{payload.get('title', 'SLA alert')}*\n"
-        f"Priority {payload.get('priority', '?')} · due {due} UTC · customer {payload.get('customer_email', '?')}\n"
-        f"<{payload.get('url', '')}|Open ticket #{payload.get('ticket_id')}>"
-    )
+    # Translators: a Slack alert's line under its title; due is a UTC date and time (2025-03-05 14:00).
+    facts = _("Priority %(priority)s · due %(due)s UTC · customer %(email)s") % {
+        "priority": payload.get("priority", "?"),
+        "due": due,
+        "email": payload.get("customer_email", "?"),
+    }
+    title = payload["title"] if "title" in payload else _("SLA alert")
+    link = _("Open ticket #%(ticket)s") % {"ticket": payload.get("ticket_id")}
+    text = f"{'🔴' if late else '🟠'} *{title}*\n{facts}\n<{payload.get('url', '')}|{link}>"
     return {"text": text}
 
 

@@ -11,21 +11,26 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from notifications.payloads import describe
 
 
 class Channel(models.TextChoices):
-    EMAIL = "email"
-    SLACK = "slack"
-    DASHBOARD = "dashboard"
+    EMAIL = "email", _("Email")
+    SLACK = "slack", _("Slack")
+    # The in-app notices behind the bell, not the supervisors' dashboard page.
+    DASHBOARD = "dashboard", pgettext_lazy("notification channel", "Dashboard")
 
 
 class DeliveryStatus(models.TextChoices):
-    PENDING = "pending"
-    SENT = "sent"
-    FAILED = "failed"  # the last attempt failed; another is scheduled at next_attempt_at
-    DEAD = "dead"  # no more attempts; an administrator may re-queue it
+    PENDING = "pending", pgettext_lazy("notification delivery", "Pending")
+    SENT = "sent", pgettext_lazy("notification delivery", "Sent")
+    # the last attempt failed; another is scheduled at next_attempt_at
+    FAILED = "failed", pgettext_lazy("notification delivery", "Failed")
+    # no more attempts; an administrator may re-queue it
+    DEAD = "dead", pgettext_lazy("notification delivery", "Dead")
 
 
 DELIVERABLE = (DeliveryStatus.PENDING, DeliveryStatus.FAILED)
@@ -35,9 +40,9 @@ class Notification(models.Model):
     Channel = Channel
     Status = DeliveryStatus
 
-    channel = models.CharField(max_length=20, choices=Channel.choices)
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
     # An email address, a webhook name, or the username of a dashboard notification.
-    recipient = models.CharField(max_length=254)
+    recipient = models.CharField(_("recipient"), max_length=254)
     # An SLA scan writes tens of thousands of rows at once with user ids it read in the same
     # statement; no per-row foreign-key check (see sla.models.SLAEvent). Deleting a user still
     # deletes their rows through Django; the inbox index serves the per-user reads.
@@ -49,20 +54,25 @@ class Notification(models.Model):
         related_name="notifications",
         db_constraint=False,
         db_index=False,
+        verbose_name=_("user"),
     )
-    kind = models.CharField(max_length=64, help_text="What happened, e.g. ticket.created")
-    payload = models.JSONField(default=dict)
-    status = models.CharField(max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(_("kind"), max_length=64, help_text=_("What happened, e.g. ticket.created"))
+    payload = models.JSONField(_("payload"), default=dict)
+    status = models.CharField(
+        _("status"), max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
     # A worker that claims a row owns it until then; a crashed worker's claim simply expires.
-    claimed_until = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    read_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    claimed_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(channel__in=Channel.values), name="notification_channel_valid"),

@@ -24,6 +24,8 @@ from typing import Any, Protocol
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class OutboxRow(Protocol):
@@ -45,8 +47,20 @@ def register_ticket_facts(reader: TicketFactsReader) -> None:
 
 
 SLA_PREFIX = "sla."
-_TYPE_TITLES = {"violation": "SLA breached", "at_risk": "SLA at risk"}
-_TARGETS = {"first_response": "first response", "resolution": "resolution"}
+# Worked out when a row is shown or sent, so in the language of whoever reads it then.
+_TYPE_TITLES = {
+    # Translators: the title of an SLA alert (in-app notice, email subject, Slack): target is
+    # "first response" or "resolution", ticket the ticket's number; the ticket's subject follows.
+    "violation": _("SLA breached: %(target)s on #%(ticket)s"),
+    # Translators: as "SLA breached: …", for a target about to be missed.
+    "at_risk": _("SLA at risk: %(target)s on #%(ticket)s"),
+}
+# Translators: as "SLA breached: …", for an SLA alert of another kind.
+_OTHER_TITLE = _("SLA alert: %(target)s on #%(ticket)s")
+_TARGETS = {
+    "first_response": pgettext_lazy("SLA target", "first response"),
+    "resolution": pgettext_lazy("SLA target", "resolution"),
+}
 
 
 def is_sla_facts(notification: OutboxRow) -> bool:
@@ -61,10 +75,10 @@ def _ticket_facts(ticket_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
 
 
 def _expand(notification: OutboxRow, ticket: dict[str, Any] | None) -> dict[str, Any]:
-    _, type_, target = [*notification.kind.split("."), "", ""][:3]
+    _sla, type_, target = [*notification.kind.split("."), "", ""][:3]
     ticket_id = notification.payload["ticket_id"]
     ticket = ticket or {}
-    title = f"{_TYPE_TITLES.get(type_, 'SLA alert')}: {_TARGETS.get(target, target)} on #{ticket_id}"
+    title = str(_TYPE_TITLES.get(type_, _OTHER_TITLE)) % {"target": _TARGETS.get(target, target), "ticket": ticket_id}
     if ticket.get("subject"):
         title += f" {ticket['subject']}"
     return {

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -25,7 +26,7 @@ from tickets.threading import automatic_headers
 def _ticket_or_404(token: str) -> Ticket:
     ticket = ticket_for_token(token)
     if ticket is None:
-        raise Http404("This link is not valid. Ask for your links again with your email address.")
+        raise Http404(_("This link is not valid. Ask for your links again with your email address."))
     return ticket
 
 
@@ -85,7 +86,8 @@ def ticket_detail(request: HttpRequest, token: str) -> HttpResponse:
         return _customer_page(request, ticket)
     form = ReplyForm(request.POST, request.FILES)
     if ticket.status == Status.CLOSED:
-        form.add_error(None, "This ticket is closed. Please open a new request.")
+        # Translators: the customer reads it (a ticket is their "request", «обращение»).
+        form.add_error(None, _("This ticket is closed. Please open a new request."))
     if not form.is_valid():
         return _customer_page(request, ticket, form, status=400)
     services.message_create(
@@ -94,7 +96,7 @@ def ticket_detail(request: HttpRequest, token: str) -> HttpResponse:
         attachments=form.cleaned_data["attachments"],
         actor=customer_actor(ticket.customer_name, ticket.customer_email),
     )
-    messages.success(request, "Your reply was sent. We will answer here and by email.")
+    messages.success(request, _("Your reply was sent. We will answer here and by email."))
     return redirect("portal:ticket", token=token)
 
 
@@ -103,7 +105,7 @@ def message_rate(request: HttpRequest, token: str, message_id: int) -> HttpRespo
     ticket = _ticket_or_404(token)
     message = ticket.messages.filter(pk=message_id, internal=False, author_type=AuthorType.AGENT).first()
     if message is None:
-        raise Http404("No such reply.")
+        raise Http404(_("No such reply."))
     form = RatingForm(request.POST)
     if form.is_valid() and message.rating is None:
         services.message_rate(
@@ -123,7 +125,7 @@ def attachment_download(request: HttpRequest, token: str, attachment_id: int) ->
         .first()
     )
     if attachment is None:
-        raise Http404("No such attachment.")
+        raise Http404(_("No such attachment."))
     return attachment_response(attachment)
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from agents.roles import is_admin
 from privacy.services import customer_erase, export_response
@@ -20,21 +22,21 @@ def _emails(queryset) -> list[str]:
 class PrivacyTicketAdmin(TicketAdmin):
     actions = [*TicketAdmin.actions, "export_customer_data", "erase_customer_data"]
 
-    @admin.action(description="Export the customer's data (one customer at a time)")
+    @admin.action(description=gettext_lazy("Export the customer's data (one customer at a time)"))
     def export_customer_data(self, request, queryset) -> HttpResponse | None:
         if not is_admin(request.user):
-            self.message_user(request, "Only admins can export a customer's data.", messages.ERROR)
+            self.message_user(request, _("Only admins can export a customer's data."), messages.ERROR)
             return None
         emails = _emails(queryset)
         if len(emails) != 1:
-            self.message_user(request, "Choose the tickets of exactly one customer.", messages.ERROR)
+            self.message_user(request, _("Choose the tickets of exactly one customer."), messages.ERROR)
             return None
         return export_response(emails[0])
 
-    @admin.action(description="Erase the customers' data (asks to confirm)")
+    @admin.action(description=gettext_lazy("Erase the customers' data (asks to confirm)"))
     def erase_customer_data(self, request, queryset) -> HttpResponse | None:
         if not is_admin(request.user):
-            self.message_user(request, "Only admins can erase a customer's data.", messages.ERROR)
+            self.message_user(request, _("Only admins can erase a customer's data."), messages.ERROR)
             return None
         emails = _emails(queryset)
         if request.POST.get("confirm") != "yes":
@@ -43,7 +45,7 @@ class PrivacyTicketAdmin(TicketAdmin):
                 "admin/privacy/erase_confirmation.html",
                 {
                     **self.admin_site.each_context(request),
-                    "title": "Erase customer data?",
+                    "title": _("Erase customer data?"),
                     "emails": emails,
                     "tickets": queryset,
                     "opts": self.model._meta,
@@ -52,9 +54,12 @@ class PrivacyTicketAdmin(TicketAdmin):
             )
         for email in emails:
             customer_erase(email)
-        self.message_user(
-            request, f"Erased the data of {len(emails)} customer(s): {', '.join(emails)}.", messages.SUCCESS
+        text = ngettext(
+            "Erased the data of %(count)d customer(s): %(emails)s.",
+            "Erased the data of %(count)d customer(s): %(emails)s.",
+            len(emails),
         )
+        self.message_user(request, text % {"count": len(emails), "emails": ", ".join(emails)}, messages.SUCCESS)
         return None
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -14,7 +15,7 @@ from privacy.services import customer_erase, export_response
 
 
 class IsPrivacyAdmin(IsAdmin):
-    message = "Only admins can export or erase a customer's data."
+    message = _("Only admins can export or erase a customer's data.")
 
 
 class CustomerSerializer(serializers.Serializer):

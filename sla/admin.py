@@ -8,6 +8,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from sla.holidays import HolidayImportError, holidays_import
 from sla.models import (
@@ -56,12 +58,16 @@ class BusinessCalendarAdmin(admin.ModelAdmin):
     inlines = [BusinessHoursInline, HolidayInline]
     actions = ["import_holidays"]
 
-    @admin.action(description="Import public holidays (this year and next) for the calendar's country")
+    @admin.action(description=gettext_lazy("Import public holidays (this year and next) for the calendar's country"))
     def import_holidays(self, request, queryset) -> None:
         this_year = date.today().year
         for calendar in queryset:
             if not calendar.holiday_country:
-                self.message_user(request, f"{calendar.name}: set a holiday country first.", messages.WARNING)
+                self.message_user(
+                    request,
+                    _("%(calendar)s: set a holiday country first.") % {"calendar": calendar.name},
+                    messages.WARNING,
+                )
                 continue
             try:
                 added = sum(
@@ -76,7 +82,10 @@ class BusinessCalendarAdmin(admin.ModelAdmin):
             except HolidayImportError as error:
                 self.message_user(request, f"{calendar.name}: {error}", messages.ERROR)
             else:
-                self.message_user(request, f"{calendar.name}: {added} holidays added.", messages.SUCCESS)
+                text = ngettext(
+                    "%(calendar)s: %(count)d holidays added.", "%(calendar)s: %(count)d holidays added.", added
+                )
+                self.message_user(request, text % {"calendar": calendar.name, "count": added}, messages.SUCCESS)
 
 
 @admin.register(SLAPolicy)
@@ -97,9 +106,12 @@ class SLAPolicyAdmin(admin.ModelAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
         (None, {"fields": ["name", "active"]}),
-        ("Applies to", {"fields": ["priority", "category"]}),
-        ("Targets (business hours)", {"fields": ["first_response_hours", "resolution_hours", "at_risk_percent"]}),
-        ("Clock and alerts", {"fields": ["calendar", "slack_webhook_url"]}),
+        (gettext_lazy("Applies to"), {"fields": ["priority", "category"]}),
+        (
+            gettext_lazy("Targets (business hours)"),
+            {"fields": ["first_response_hours", "resolution_hours", "at_risk_percent"]},
+        ),
+        (gettext_lazy("Clock and alerts"), {"fields": ["calendar", "slack_webhook_url"]}),
     ]
 
 
@@ -122,7 +134,7 @@ class SLAViolationAdmin(ReadOnlyAdmin):
     date_hierarchy = "detected_at"
     list_select_related = ["ticket", "policy"]
 
-    @admin.display(description="Minutes late")
+    @admin.display(description=gettext_lazy("Minutes late"))
     def late(self, violation: SLAViolation) -> int:
         return violation.minutes_late
 

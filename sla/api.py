@@ -6,6 +6,7 @@ import logging
 
 import django_filters
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.response import Response
@@ -91,7 +92,7 @@ class SLACheckView(APIView):
                 result = sla_scan(now=now, ticket_id=ticket.pk)
             except Exception:  # logged by sla_scan; never answered as "no violation"
                 return Response(
-                    {"detail": "The SLA check failed; try again. Nothing is known about this ticket's SLA."},
+                    {"detail": _("The SLA check failed; try again. Nothing is known about this ticket's SLA.")},
                     status=status.HTTP_503_SERVICE_UNAVAILABLE,
                 )
             new_violations = result.violations

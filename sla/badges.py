@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from sla.models import RUNNING_STATUSES
 
@@ -24,31 +26,47 @@ def _duration(delta: timedelta) -> str:
     days, minutes = divmod(minutes, 24 * 60)
     hours, minutes = divmod(minutes, 60)
     if days:
-        return f"{days}d {hours}h"
+        # Translators: short durations in SLA badges ("2d 3h", "2h 15m", "40m"): days, hours, minutes.
+        return _("%(days)dd %(hours)dh") % {"days": days, "hours": hours}
     if hours:
-        return f"{hours}h {minutes}m"
-    return f"{minutes}m"
+        return _("%(hours)dh %(minutes)dm") % {"hours": hours, "minutes": minutes}
+    return _("%(minutes)dm") % {"minutes": minutes}
+
+
+def _target_name(target: str) -> str:
+    """The target as agents read it; `target` itself stays the English key ("first response")."""
+    if target == "first response":
+        return pgettext("SLA target", "first response")
+    if target == "resolution":
+        return pgettext("SLA target", "resolution")
+    return target
 
 
 def _clock(target: str, due: datetime | None, at_risk: datetime | None, now: datetime) -> Clock:
     if due is None:
-        return Clock("none", "no SLA", target)
+        return Clock("none", _("no SLA"), target)
+    name = _target_name(target)
     if due <= now:
-        return Clock("breached", f"Breached: {target} {_duration(now - due)} late", target, due)
+        # Translators: an SLA badge: target is "first response" or "resolution", duration e.g. "2h 15m".
+        label = _("Breached: %(target)s %(duration)s late") % {"target": name, "duration": _duration(now - due)}
+        return Clock("breached", label, target, due)
     if at_risk is not None and at_risk <= now:
-        return Clock("at_risk", f"At risk: {target} due in {_duration(due - now)}", target, due)
-    return Clock("on_track", f"On track: {target} due in {_duration(due - now)}", target, due)
+        label = _("At risk: %(target)s due in %(duration)s") % {"target": name, "duration": _duration(due - now)}
+        return Clock("at_risk", label, target, due)
+    label = _("On track: %(target)s due in %(duration)s") % {"target": name, "duration": _duration(due - now)}
+    return Clock("on_track", label, target, due)
 
 
 def ticket_clock(ticket, now: datetime | None = None) -> Clock:
     """The clock that matters now: first response until there is one, then resolution."""
     now = now or timezone.now()
     if ticket.sla_policy_id is None:
-        return Clock("none", "No SLA")
+        return Clock("none", _("No SLA"))
     if ticket.status in ("resolved", "closed"):
-        return Clock("done", "Done")
+        return Clock("done", pgettext("SLA clock", "Done"))
     if ticket.status not in RUNNING_STATUSES:
-        return Clock("paused", f"Paused while {ticket.get_status_display().lower()}")
+        # Translators: an SLA badge; status is the ticket's, in lower case ("pending (waiting on customer)").
+        return Clock("paused", _("Paused while %(status)s") % {"status": ticket.get_status_display().lower()})
     if ticket.first_responded_at is None:
         return _clock("first response", ticket.first_response_due_at, ticket.first_response_at_risk_at, now)
     return _clock("resolution", ticket.resolution_due_at, ticket.resolution_at_risk_at, now)
@@ -62,16 +80,18 @@ def ticket_clocks(ticket, now: datetime | None = None) -> list[Clock]:
     clocks = []
     if ticket.first_responded_at is not None:
         met = ticket.first_responded_at <= ticket.first_response_due_at
-        clocks.append(
-            Clock("done" if met else "breached", "First response: " + ("met" if met else "missed"), "first response")
-        )
+        label = _("First response: met") if met else _("First response: missed")
+        clocks.append(Clock("done" if met else "breached", label, "first response"))
     elif ticket.status in RUNNING_STATUSES:
         clocks.append(_clock("first response", ticket.first_response_due_at, ticket.first_response_at_risk_at, now))
     if ticket.resolved_at is not None:
         met = ticket.resolved_at <= ticket.resolution_due_at
-        clocks.append(Clock("done" if met else "breached", "Resolution: " + ("met" if met else "missed"), "resolution"))
+        label = _("Resolution: met") if met else _("Resolution: missed")
+        clocks.append(Clock("done" if met else "breached", label, "resolution"))
     elif ticket.status in RUNNING_STATUSES:
         clocks.append(_clock("resolution", ticket.resolution_due_at, ticket.resolution_at_risk_at, now))
     else:
-        clocks.append(Clock("paused", f"Clock paused while {ticket.get_status_display().lower()}", "resolution"))
+        status = ticket.get_status_display().lower()
+        # Translators: as "Paused while …", on the ticket page's resolution clock.
+        clocks.append(Clock("paused", _("Clock paused while %(status)s") % {"status": status}, "resolution"))
     return clocks

@@ -10,6 +10,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
 from agents.models import validate_timezone
 from core.outbound import validate_url
@@ -28,16 +30,24 @@ assert set(RUNNING_STATUSES) <= set(ACTIVE_STATUSES)  # nosec B101  # an import-
 class BusinessCalendar(models.Model):
     """Weekly working hours in one time zone, minus holidays. No hours at all means 24/7."""
 
-    name = models.CharField(max_length=100, unique=True)
-    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    name = models.CharField(gettext_lazy("name"), max_length=100, unique=True)
+    timezone = models.CharField(gettext_lazy("time zone"), max_length=64, default="UTC", validators=[validate_timezone])
     holiday_country = models.CharField(
+        gettext_lazy("holiday country"),
         max_length=10,
         blank=True,
-        help_text="ISO country code (DE, US, FR...) for the 'import holidays' admin action",
+        help_text=gettext_lazy("ISO country code (DE, US, FR...) for the 'import holidays' admin action"),
     )
-    holiday_subdivision = models.CharField(max_length=10, blank=True, help_text="State or region, e.g. BY or CA")
+    holiday_subdivision = models.CharField(
+        gettext_lazy("holiday subdivision"),
+        max_length=10,
+        blank=True,
+        help_text=gettext_lazy("State or region, e.g. BY or CA"),
+    )
 
     class Meta:
+        verbose_name = gettext_lazy("business calendar")
+        verbose_name_plural = gettext_lazy("business calendars")
         ordering = ["name"]
         constraints = [models.CheckConstraint(condition=~Q(name=""), name="calendar_name_not_empty")]
 
@@ -66,26 +76,31 @@ class BusinessCalendar(models.Model):
 
 
 class Weekday(models.IntegerChoices):
-    MONDAY = 0
-    TUESDAY = 1
-    WEDNESDAY = 2
-    THURSDAY = 3
-    FRIDAY = 4
-    SATURDAY = 5
-    SUNDAY = 6
+    MONDAY = 0, gettext_lazy("Monday")
+    TUESDAY = 1, gettext_lazy("Tuesday")
+    WEDNESDAY = 2, gettext_lazy("Wednesday")
+    THURSDAY = 3, gettext_lazy("Thursday")
+    FRIDAY = 4, gettext_lazy("Friday")
+    SATURDAY = 5, gettext_lazy("Saturday")
+    SUNDAY = 6, gettext_lazy("Sunday")
 
 
 class BusinessHours(models.Model):
     """One working range of one weekday, in the calendar's local time. An end of 00:00 is midnight."""
 
-    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="hours")
-    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
-    start = models.TimeField()
-    end = models.TimeField(help_text="00:00 means midnight at the end of the day")
+    calendar = models.ForeignKey(
+        BusinessCalendar, on_delete=models.CASCADE, related_name="hours", verbose_name=gettext_lazy("calendar")
+    )
+    weekday = models.PositiveSmallIntegerField(gettext_lazy("weekday"), choices=Weekday.choices)
+    start = models.TimeField(pgettext_lazy("working hours", "start"))
+    end = models.TimeField(
+        pgettext_lazy("working hours", "end"), help_text=gettext_lazy("00:00 means midnight at the end of the day")
+    )
 
     class Meta:
         ordering = ["weekday", "start"]
-        verbose_name_plural = "business hours"
+        verbose_name = gettext_lazy("business hours")
+        verbose_name_plural = gettext_lazy("business hours")
         constraints = [
             models.CheckConstraint(condition=Q(weekday__gte=0, weekday__lte=6), name="hours_weekday_0_6"),
             models.CheckConstraint(
@@ -107,7 +122,7 @@ class BusinessHours(models.Model):
 
     def clean(self) -> None:
         if self.start is not None and self.end is not None and self.start_minute >= self.end_minute:
-            raise ValidationError({"end": "The range must end after it starts (use 00:00 for midnight)."})
+            raise ValidationError({"end": _("The range must end after it starts (use 00:00 for midnight).")})
 
 
 def validate_calendar_hours(hours: list[tuple[int, int, int]]) -> None:
@@ -117,20 +132,26 @@ def validate_calendar_hours(hours: list[tuple[int, int, int]]) -> None:
         by_day.setdefault(weekday, []).append((start, end))
     for weekday, ranges in by_day.items():
         ranges.sort()
-        for (_, first_end), (second_start, _) in itertools.pairwise(ranges):
+        for (_first_start, first_end), (second_start, _second_end) in itertools.pairwise(ranges):
             if second_start < first_end:
-                raise ValidationError(f"{Weekday(weekday).label}: working ranges overlap.")
+                raise ValidationError(_("%(weekday)s: working ranges overlap.") % {"weekday": Weekday(weekday).label})
     total = sum(end - start for ranges in by_day.values() for start, end in ranges)
     if by_day and total < MIN_WEEKLY_MINUTES:
-        raise ValidationError(f"A calendar needs at least {MIN_WEEKLY_MINUTES} working minutes a week.")
+        raise ValidationError(
+            _("A calendar needs at least %(minutes)d working minutes a week.") % {"minutes": MIN_WEEKLY_MINUTES}
+        )
 
 
 class Holiday(models.Model):
-    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="holidays")
-    date = models.DateField()
-    name = models.CharField(max_length=200, blank=True)
+    calendar = models.ForeignKey(
+        BusinessCalendar, on_delete=models.CASCADE, related_name="holidays", verbose_name=gettext_lazy("calendar")
+    )
+    date = models.DateField(gettext_lazy("date"))
+    name = models.CharField(gettext_lazy("name"), max_length=200, blank=True)
 
     class Meta:
+        verbose_name = gettext_lazy("holiday")
+        verbose_name_plural = gettext_lazy("holidays")
         ordering = ["date"]
         constraints = [models.UniqueConstraint(fields=["calendar", "date"], name="holiday_unique_per_calendar")]
 
@@ -145,23 +166,26 @@ class SLAPolicy(models.Model):
     over one for any category; between equals, the oldest policy (lowest id) wins.
     """
 
-    name = models.CharField(max_length=100, unique=True)
-    priority = models.CharField(max_length=10, choices=Priority.choices)
+    name = models.CharField(gettext_lazy("name"), max_length=100, unique=True)
+    priority = models.CharField(gettext_lazy("priority"), max_length=10, choices=Priority.choices)
     category = models.ForeignKey(
         "tickets.Category",
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="sla_policies",
-        help_text="Empty: tickets of any category",
+        verbose_name=gettext_lazy("category"),
+        help_text=gettext_lazy("Empty: tickets of any category"),
     )
     first_response_hours = models.PositiveSmallIntegerField(
+        gettext_lazy("first response hours"),
         validators=[MinValueValidator(FIRST_RESPONSE_HOURS[0]), MaxValueValidator(FIRST_RESPONSE_HOURS[1])],
-        help_text="1 to 168 business hours",
+        help_text=gettext_lazy("1 to 168 business hours"),
     )
     resolution_hours = models.PositiveSmallIntegerField(
+        gettext_lazy("resolution hours"),
         validators=[MinValueValidator(RESOLUTION_HOURS[0]), MaxValueValidator(RESOLUTION_HOURS[1])],
-        help_text="1 to 720 business hours",
+        help_text=gettext_lazy("1 to 720 business hours"),
     )
     calendar = models.ForeignKey(
         BusinessCalendar,
@@ -169,25 +193,28 @@ class SLAPolicy(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="policies",
-        help_text="Empty: the clock runs 24/7",
+        verbose_name=gettext_lazy("calendar"),
+        help_text=gettext_lazy("Empty: the clock runs 24/7"),
     )
     at_risk_percent = models.PositiveSmallIntegerField(
+        gettext_lazy("at-risk percent"),
         default=80,
         validators=[MinValueValidator(AT_RISK_PERCENT[0]), MaxValueValidator(AT_RISK_PERCENT[1])],
-        help_text="Warn once this share of a target has elapsed",
+        help_text=gettext_lazy("Warn once this share of a target has elapsed"),
     )
     slack_webhook_url = models.URLField(
+        gettext_lazy("Slack webhook URL"),
         blank=True,
         validators=[validate_url],  # https to a public address (core.outbound)
-        help_text="Slack incoming webhook for this policy's alerts; empty: SLACK_WEBHOOK_URL",
+        help_text=gettext_lazy("Slack incoming webhook for this policy's alerts; empty: SLACK_WEBHOOK_URL"),
     )
-    active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    active = models.BooleanField(gettext_lazy("active"), default=True)
+    created_at = models.DateTimeField(gettext_lazy("created at"), default=timezone.now)
 
     class Meta:
         ordering = ["priority", "name"]
-        verbose_name = "SLA policy"
-        verbose_name_plural = "SLA policies"
+        verbose_name = gettext_lazy("SLA policy")
+        verbose_name_plural = gettext_lazy("SLA policies")
         constraints = [
             models.CheckConstraint(condition=Q(priority__in=Priority.values), name="policy_priority_valid"),
             models.CheckConstraint(
@@ -214,13 +241,13 @@ class SLAPolicy(models.Model):
     def clean(self) -> None:
         if self.first_response_hours and self.resolution_hours and self.first_response_hours > self.resolution_hours:
             raise ValidationError(
-                {"first_response_hours": "The first response target cannot be longer than the resolution target."}
+                {"first_response_hours": _("The first response target cannot be longer than the resolution target.")}
             )
 
 
 class Kind(models.TextChoices):
-    FIRST_RESPONSE = "first_response", "First response"
-    RESOLUTION = "resolution", "Resolution"
+    FIRST_RESPONSE = "first_response", pgettext_lazy("SLA target", "First response")
+    RESOLUTION = "resolution", pgettext_lazy("SLA target", "Resolution")
 
 
 class SLAEvent(models.Model):
@@ -232,14 +259,27 @@ class SLAEvent(models.Model):
     # tickets in the same transaction: a per-row foreign-key check in the database would cost
     # most of the scan and prove nothing new. Deleting a ticket or policy still cascades or
     # clears through Django (on_delete), and (ticket, kind) is indexed by the unique constraint.
-    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, db_constraint=False, db_index=False)
-    policy = models.ForeignKey(SLAPolicy, null=True, on_delete=models.SET_NULL, db_constraint=False, db_index=False)
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    due_at = models.DateTimeField()
-    detected_at = models.DateTimeField()
+    ticket = models.ForeignKey(
+        "tickets.Ticket",
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        db_index=False,
+        verbose_name=gettext_lazy("ticket"),
+    )
+    policy = models.ForeignKey(
+        SLAPolicy,
+        null=True,
+        on_delete=models.SET_NULL,
+        db_constraint=False,
+        db_index=False,
+        verbose_name=gettext_lazy("policy"),
+    )
+    kind = models.CharField(gettext_lazy("target"), max_length=20, choices=Kind.choices)
+    due_at = models.DateTimeField(gettext_lazy("due at"))
+    detected_at = models.DateTimeField(gettext_lazy("detected at"))
     # The scan that recorded the row: notifications are written for this scan's rows only,
     # so two scans at once never notify twice for one violation.
-    scan_id = models.UUIDField(editable=False)
+    scan_id = models.UUIDField(gettext_lazy("scan"), editable=False)
 
     class Meta:
         abstract = True
@@ -252,7 +292,8 @@ class SLAEvent(models.Model):
 
 class SLAViolation(SLAEvent):
     class Meta(SLAEvent.Meta):
-        verbose_name = "SLA violation"
+        verbose_name = gettext_lazy("SLA violation")
+        verbose_name_plural = gettext_lazy("SLA violations")
         constraints = [
             models.UniqueConstraint(fields=["ticket", "kind"], name="violation_once_per_ticket_and_kind"),
             models.CheckConstraint(condition=Q(kind__in=Kind.values), name="violation_kind_valid"),
@@ -263,14 +304,15 @@ class SLAViolation(SLAEvent):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.ticket_id} {self.kind} breached"
+        return _("#%(ticket)s %(target)s breached") % {"ticket": self.ticket_id, "target": self.kind}
 
 
 class SLAWarning(SLAEvent):
     """The ticket passed its policy's at-risk share of a target: warned once per kind."""
 
     class Meta(SLAEvent.Meta):
-        verbose_name = "SLA at-risk warning"
+        verbose_name = gettext_lazy("SLA at-risk warning")
+        verbose_name_plural = gettext_lazy("SLA at-risk warnings")
         constraints = [
             models.UniqueConstraint(fields=["ticket", "kind"], name="warning_once_per_ticket_and_kind"),
             models.CheckConstraint(condition=Q(kind__in=Kind.values), name="warning_kind_valid"),
@@ -278,21 +320,29 @@ class SLAWarning(SLAEvent):
         indexes = [models.Index(fields=["scan_id"], name="warning_scan_idx")]
 
     def __str__(self) -> str:
-        return f"#{self.ticket_id} {self.kind} at risk"
+        return _("#%(ticket)s %(target)s at risk") % {"ticket": self.ticket_id, "target": self.kind}
 
 
 class SLAScanRun(models.Model):
     """One run of the scan, for operators and /metrics (the latest duration, how many new)."""
 
-    started_at = models.DateTimeField()
-    duration_ms = models.FloatField()
-    violations = models.PositiveIntegerField()
-    warnings = models.PositiveIntegerField()
-    notifications = models.PositiveIntegerField()
+    started_at = models.DateTimeField(gettext_lazy("started at"))
+    duration_ms = models.FloatField(gettext_lazy("duration (ms)"))
+    violations = models.PositiveIntegerField(gettext_lazy("violations"))
+    warnings = models.PositiveIntegerField(gettext_lazy("warnings"))
+    notifications = models.PositiveIntegerField(gettext_lazy("notifications"))
 
     class Meta:
+        verbose_name = gettext_lazy("SLA scan run")
+        verbose_name_plural = gettext_lazy("SLA scan runs")
         ordering = ["-started_at"]
         indexes = [models.Index(fields=["-started_at"], name="scanrun_started_idx")]
 
     def __str__(self) -> str:
-        return f"scan at {self.started_at:%Y-%m-%d %H:%M:%S}: {self.violations} violations"
+        text = ngettext(
+            "scan at %(started)s: %(count)s violations", "scan at %(started)s: %(count)s violations", self.violations
+        )
+        return text % {
+            "started": f"{self.started_at:%Y-%m-%d %H:%M:%S}",
+            "count": self.violations,
+        }

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from core.api import SlugRelatedField
@@ -51,7 +52,7 @@ class SLAPolicySerializer(serializers.ModelSerializer):
         resolution = attrs.get("resolution_hours", getattr(self.instance, "resolution_hours", None))
         if first and resolution and first > resolution:
             raise serializers.ValidationError(
-                {"first_response_hours": ["The first response target cannot be longer than the resolution target."]}
+                {"first_response_hours": [_("The first response target cannot be longer than the resolution target.")]}
             )
         return attrs
 

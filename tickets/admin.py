@@ -2,6 +2,7 @@
 worked through the agent UI and the API, which keep the history and send the emails."""
 
 from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy, ngettext
 
 from agents.roles import actor_for
 from tickets.models import Attachment, Category, Message, SavedReply, Tag, Ticket, TicketEvent
@@ -67,16 +68,18 @@ class TicketAdmin(admin.ModelAdmin):
     exclude = ["search_vector", "access_key"]
     actions = ["rotate_private_links"]
 
-    @admin.action(description="Replace the private links (each customer is emailed the new one)")
+    @admin.action(description=gettext_lazy("Replace the private links (each customer is emailed the new one)"))
     def rotate_private_links(self, request, queryset) -> None:
         tickets = list(queryset)
         for ticket in tickets:
             ticket_rotate_link(ticket=ticket, actor=actor_for(request.user))
-        self.message_user(
-            request,
-            f"Replaced the private link of {len(tickets)} ticket(s); the old links no longer open them.",
-            messages.SUCCESS,
+        message = ngettext(
+            # Translators: the English is the same for one ticket and for many.
+            "Replaced the private link of %(count)d ticket(s); the old links no longer open them.",
+            "Replaced the private link of %(count)d ticket(s); the old links no longer open them.",
+            len(tickets),
         )
+        self.message_user(request, message % {"count": len(tickets)}, messages.SUCCESS)
 
     def has_add_permission(self, request) -> bool:
         return False

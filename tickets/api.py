@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -98,15 +99,15 @@ class TicketViewSet(
         serializer.is_valid(raise_exception=True)
         actor = actor_for(request.user)
         if not actor.is_agent:
-            raise PermissionDenied("Only agents can assign tickets.")
+            raise PermissionDenied(_("Only agents can assign tickets."))
         data = serializer.validated_data
         if data["override"] and not is_supervisor(request.user):
-            raise PermissionDenied("Only supervisors can assign past an agent's capacity.")
+            raise PermissionDenied(_("Only supervisors can assign past an agent's capacity."))
         if "agent" not in data:
             agent = ticket_auto_assign(ticket=ticket, actor=actor)
             if agent is None:
                 return Response(
-                    {"detail": "No available agent for this category has free capacity and is working now."},
+                    {"detail": _("No available agent for this category has free capacity and is working now.")},
                     status=status.HTTP_409_CONFLICT,
                 )
         elif data["agent"] is None:
@@ -114,7 +115,7 @@ class TicketViewSet(
         else:
             agent = Agent.objects.filter(pk=data["agent"]).first()
             if agent is None:
-                raise ValidationError({"agent": [f"No agent with id {data['agent']}."]})
+                raise ValidationError({"agent": [_("No agent with id %(id)s.") % {"id": data["agent"]}]})
             ticket_assign(ticket=ticket, agent=agent, actor=actor, override=data["override"])
         return self._detail(ticket.pk)
 
@@ -126,7 +127,7 @@ class TicketViewSet(
         ticket = self._ticket()
         actor = actor_for(request.user)
         if not actor.is_agent:
-            raise PermissionDenied("Only agents can replace a ticket's private link.")
+            raise PermissionDenied(_("Only agents can replace a ticket's private link."))
         services.ticket_rotate_link(ticket=ticket, actor=actor)
         return self._detail(ticket.pk)
 
@@ -142,7 +143,7 @@ class TicketViewSet(
         serializer.is_valid(raise_exception=True)
         actor = actor_for(request.user)
         if serializer.validated_data["internal"] and not actor.is_agent:
-            raise PermissionDenied("Only agents can write internal notes.")
+            raise PermissionDenied(_("Only agents can write internal notes."))
         message = services.message_create(ticket=ticket, actor=actor, **serializer.validated_data)
         return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
 
@@ -151,7 +152,7 @@ class TicketViewSet(
     def rate(self, request, pk=None, message_id=None):
         ticket = self._ticket()
         if actor_for(request.user).is_agent:
-            raise PermissionDenied("Replies are rated by the customer (through an integration or the portal).")
+            raise PermissionDenied(_("Replies are rated by the customer (through an integration or the portal)."))
         message = get_object_or_404(selectors.visible_messages(request.user), ticket=ticket, pk=message_id)
         serializer = RatingSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -185,7 +186,7 @@ class TicketViewSet(
             and attachment.message.internal
             and not selectors.can_read_internal_notes(request.user)
         ):
-            raise Http404("No such attachment.")
+            raise Http404(_("No such attachment."))
         return attachment_response(attachment)
 
 
@@ -195,7 +196,7 @@ def attachment_response(attachment: Attachment) -> FileResponse:
     try:
         handle = attachment.file.open("rb")
     except FileNotFoundError:  # the row outlived its file (a restore without media, say)
-        raise Http404("The file of this attachment is missing.") from None
+        raise Http404(_("The file of this attachment is missing.")) from None
     response = FileResponse(
         handle,
         as_attachment=True,

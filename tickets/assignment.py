@@ -12,18 +12,26 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext_lazy, ngettext
 
 from agents.models import MAX_TICKETS, Agent, AgentStatus
 from agents.roles import Actor
 from core.refusals import Refusal
 from tickets.history import record_event
-from tickets.models import ACTIVE_STATUSES, EventKind, Ticket
+from tickets.models import ACTIVE_STATUSES, EventKind, Status, Ticket
 from tickets.notices import notify_assignment
 from tickets.queries import count_up_to
 
 
 class AssignmentError(Refusal):
     """The assignment was refused; the message says why in words an agent understands."""
+
+
+# Why a ticket outside ACTIVE_STATUSES cannot be given to anyone, by its status.
+NOT_ASSIGNABLE = {
+    Status.RESOLVED: gettext_lazy("A resolved ticket cannot be assigned; reopen it first."),
+    Status.CLOSED: gettext_lazy("A closed ticket cannot be assigned; reopen it first."),
+}
 
 
 def open_tickets(agent: Agent | OuterRef) -> QuerySet[Ticket]:
@@ -94,15 +102,21 @@ def ticket_assign(*, ticket: Ticket, agent: Agent | None, actor: Actor, override
     if ticket.assigned_agent_id == agent.pk:
         return ticket
     if ticket.status not in ACTIVE_STATUSES:
-        raise AssignmentError(f"A {ticket.status} ticket cannot be assigned; reopen it first.")
+        raise AssignmentError(str(NOT_ASSIGNABLE[ticket.status]))
     agent = Agent.objects.select_for_update().get(pk=agent.pk)
     if not override:
         load = open_tickets(agent).count()
         if load >= agent.max_tickets:
-            raise AssignmentError(
-                f"{agent.name} already has {load} open tickets of {agent.max_tickets}; "
-                "a supervisor may assign anyway with override."
+            message = ngettext(
+                # Translators: an agent is full; "load" (at least "capacity") is how many open tickets the agent
+                # has. The English is the same for one and for many.
+                "%(agent)s already has %(load)d open tickets of %(capacity)d; "
+                "a supervisor may assign anyway with override.",
+                "%(agent)s already has %(load)d open tickets of %(capacity)d; "
+                "a supervisor may assign anyway with override.",
+                load,
             )
+            raise AssignmentError(message % {"agent": agent.name, "load": load, "capacity": agent.max_tickets})
     _set_assignee(ticket=ticket, agent=agent, actor=actor, now=now)
     return ticket
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import BaseFilterBackend, OrderingFilter
 
@@ -34,7 +35,7 @@ class TicketSearchFilter(BaseFilterBackend):
     def filter_queryset(self, request, queryset: QuerySet, view) -> QuerySet:
         text = request.query_params.get("search", "")
         if "\x00" in text:  # PostgreSQL refuses NUL in text; say so instead of failing
-            raise ValidationError({"search": ["Null characters are not allowed."]})
+            raise ValidationError({"search": [_("Null characters are not allowed.")]})
         return search_tickets(queryset, text[:200]) if text.strip() else queryset
 
     def get_schema_operation_parameters(self, view) -> list[dict]:

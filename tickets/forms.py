@@ -5,6 +5,9 @@ from django.conf import settings
 from django.core.validators import MaxLengthValidator, MinLengthValidator
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse_lazy
+from django.utils.functional import lazy
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from agents.models import validate_email_shape
 from tickets.attachments import validate_uploads
@@ -31,10 +34,20 @@ class MultipleFileField(forms.FileField):
 
 
 def attachment_help() -> str:
-    return (
-        f"Up to {settings.ATTACHMENT_MAX_FILES} files of at most {filesizeformat(settings.ATTACHMENT_MAX_BYTES)} "
-        "each: images, PDF, text, CSV, ZIP or Office documents."
-    )
+    count = settings.ATTACHMENT_MAX_FILES
+    return ngettext(
+        # Translators: "size" is a file size ("10 MB").
+        "Up to %(count)d file of at most %(size)s each: images, PDF, text, CSV, ZIP or Office documents.",
+        "Up to %(count)d files of at most %(size)s each: images, PDF, text, CSV, ZIP or Office documents.",
+        count,
+    ) % {"count": count, "size": filesizeformat(settings.ATTACHMENT_MAX_BYTES)}
+
+
+def _length_help(low: int, high: int) -> str:
+    return ngettext("%(low)d to %(high)d character.", "%(low)d to %(high)d characters.", high) % {
+        "low": low,
+        "high": high,
+    }
 
 
 class AttachmentsHelpMixin:
@@ -44,19 +57,23 @@ class AttachmentsHelpMixin:
 
 
 class TicketForm(AttachmentsHelpMixin, forms.Form):
-    customer_name = forms.CharField(label="Your name", max_length=255)
+    customer_name = forms.CharField(label=_("Your name"), max_length=255)
     customer_email = forms.EmailField(
-        label="Your email", max_length=254, help_text="We send the answers here.", validators=[validate_email_shape]
+        label=_("Your email"),
+        max_length=254,
+        help_text=_("We send the answers here."),
+        validators=[validate_email_shape],
     )
     category = forms.ModelChoiceField(
-        label="What is it about?",
+        label=_("What is it about?"),
         queryset=Category.objects.all(),
         to_field_name="slug",
-        empty_label="Choose a topic",
+        empty_label=_("Choose a topic"),
     )
     # As the customer types, htmx asks the help center for matching articles (the form
     # works the same without JavaScript; the page then shows them after a failed submit).
     subject = forms.CharField(
+        label=_("Subject"),
         max_length=SUBJECT_MAX,
         widget=forms.TextInput(
             attrs={
@@ -69,34 +86,34 @@ class TicketForm(AttachmentsHelpMixin, forms.Form):
         ),
     )
     description = forms.CharField(
-        label="How can we help?",
+        label=_("How can we help?"),
         widget=forms.Textarea(attrs={"rows": 8}),
         validators=[MinLengthValidator(DESCRIPTION_MIN), MaxLengthValidator(DESCRIPTION_MAX)],
-        help_text=f"{DESCRIPTION_MIN} to {DESCRIPTION_MAX} characters.",
+        help_text=lazy(_length_help, str)(DESCRIPTION_MIN, DESCRIPTION_MAX),
     )
-    attachments = MultipleFileField(label="Attachments (optional)")
+    attachments = MultipleFileField(label=_("Attachments (optional)"))
 
 
 class ReplyForm(AttachmentsHelpMixin, forms.Form):
     body = forms.CharField(
-        label="Your reply",
+        label=_("Your reply"),
         widget=forms.Textarea(attrs={"rows": 6}),
         validators=[MaxLengthValidator(BODY_MAX)],
     )
-    attachments = MultipleFileField(label="Attachments (optional)")
+    attachments = MultipleFileField(label=_("Attachments (optional)"))
 
 
 class RatingForm(forms.Form):
     rating = forms.TypedChoiceField(
-        label="How helpful was this reply?",
+        label=_("How helpful was this reply?"),
         choices=[(n, str(n)) for n in range(1, 6)],
         coerce=int,
         widget=forms.RadioSelect,
     )
     comment = forms.CharField(
-        label="Comment (optional)", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Comment (optional)"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
 class LookupForm(forms.Form):
-    email = forms.EmailField(label="The email address you wrote from", max_length=254)
+    email = forms.EmailField(label=_("The email address you wrote from"), max_length=254)

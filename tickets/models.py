@@ -15,6 +15,8 @@ from django.db.models import Q
 from django.db.models.functions import Length, Upper
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from agents.models import EMAIL_SHAPE, validate_email_shape
 
@@ -44,7 +46,7 @@ class Category(models.Model):
 
     class Meta:
         ordering = ["name"]
-        verbose_name_plural = "categories"
+        verbose_name_plural = _("categories")
         constraints = [
             models.CheckConstraint(condition=~Q(slug=""), name="category_slug_not_empty"),
             models.CheckConstraint(condition=~Q(name=""), name="category_name_not_empty"),
@@ -66,33 +68,46 @@ class Tag(models.Model):
 
 
 class Priority(models.TextChoices):
-    LOW = "low"
-    NORMAL = "normal"
-    HIGH = "high"
-    URGENT = "urgent"
+    LOW = "low", pgettext_lazy("ticket priority", "Low")
+    NORMAL = "normal", pgettext_lazy("ticket priority", "Normal")
+    HIGH = "high", pgettext_lazy("ticket priority", "High")
+    URGENT = "urgent", pgettext_lazy("ticket priority", "Urgent")
 
 
 PRIORITY_RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
 
 
 class Status(models.TextChoices):
-    NEW = "new"
-    OPEN = "open"
-    PENDING = "pending", "Pending (waiting on customer)"
-    ON_HOLD = "on_hold", "On hold (waiting on a third party)"
-    RESOLVED = "resolved"
-    CLOSED = "closed"
+    NEW = "new", pgettext_lazy("ticket status", "New")
+    OPEN = "open", pgettext_lazy("ticket status", "Open")
+    PENDING = "pending", pgettext_lazy("ticket status", "Pending (waiting on customer)")
+    ON_HOLD = "on_hold", pgettext_lazy("ticket status", "On hold (waiting on a third party)")
+    RESOLVED = "resolved", pgettext_lazy("ticket status", "Resolved")
+    CLOSED = "closed", pgettext_lazy("ticket status", "Closed")
 
 
 # Statuses that count against an agent's capacity and that SLA clocks watch.
 ACTIVE_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD)
 
+# A status named in passing, inside a sentence ("#42 Printer offline (pending)" in an email):
+# one word, where the choice label would explain itself in parentheses of its own.
+STATUS_WORDS = {
+    # Translators: a ticket's status in parentheses after its subject, in emails to customers and
+    # to agents: keep it short and lower case.
+    Status.NEW: pgettext_lazy("ticket status, in a sentence", "new"),
+    Status.OPEN: pgettext_lazy("ticket status, in a sentence", "open"),
+    Status.PENDING: pgettext_lazy("ticket status, in a sentence", "pending"),
+    Status.ON_HOLD: pgettext_lazy("ticket status, in a sentence", "on hold"),
+    Status.RESOLVED: pgettext_lazy("ticket status, in a sentence", "resolved"),
+    Status.CLOSED: pgettext_lazy("ticket status, in a sentence", "closed"),
+}
+
 
 class Channel(models.TextChoices):
-    PORTAL = "portal"
-    API = "api"
-    AGENT = "agent"
-    EMAIL = "email"
+    PORTAL = "portal", pgettext_lazy("ticket channel", "Portal")
+    API = "api", pgettext_lazy("ticket channel", "Api")
+    AGENT = "agent", pgettext_lazy("ticket channel", "Agent")
+    EMAIL = "email", pgettext_lazy("ticket channel", "Email")
 
 
 class Ticket(models.Model):
@@ -234,6 +249,10 @@ class Ticket(models.Model):
     def number(self) -> str:
         return f"#{self.pk}"
 
+    def status_word(self) -> str:
+        """The status in a sentence (STATUS_WORDS), in the active language."""
+        return str(STATUS_WORDS.get(self.status, self.status))
+
     # A page's tags and own attachments are read into plain lists for all its tickets at once
     # (tickets.queries.read_lists): no related manager and queryset per row. These read them,
     # or the database when the ticket was loaded some other way.
@@ -261,19 +280,19 @@ class Ticket(models.Model):
 
 
 class AuthorType(models.TextChoices):
-    CUSTOMER = "customer"
-    AGENT = "agent"
-    SYSTEM = "system"
+    CUSTOMER = "customer", pgettext_lazy("message author", "Customer")
+    AGENT = "agent", pgettext_lazy("message author", "Agent")
+    SYSTEM = "system", pgettext_lazy("message author", "System")
 
 
 class Source(models.TextChoices):
     """Where a message came from."""
 
-    PORTAL = "portal"
-    EMAIL = "email"
-    API = "api"
-    AGENT = "agent"
-    SYSTEM = "system"
+    PORTAL = "portal", pgettext_lazy("message source", "Portal")
+    EMAIL = "email", pgettext_lazy("message source", "Email")
+    API = "api", pgettext_lazy("message source", "Api")
+    AGENT = "agent", pgettext_lazy("message source", "Agent")
+    SYSTEM = "system", pgettext_lazy("message source", "System")
 
 
 class Message(models.Model):
@@ -287,7 +306,7 @@ class Message(models.Model):
     )
     author_name = models.CharField(max_length=255, blank=True)
     body = models.TextField(validators=[MinLengthValidator(BODY_MIN), MaxLengthValidator(BODY_MAX)])
-    internal = models.BooleanField(default=False, help_text="An internal note, never shown to the customer")
+    internal = models.BooleanField(default=False, help_text=_("An internal note, never shown to the customer"))
     created_at = models.DateTimeField(default=timezone.now)
     rating = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MinValueValidator(RATING_MIN), MaxValueValidator(RATING_MAX)]
@@ -405,20 +424,21 @@ class ThreadMessageId(models.Model):
 
 
 class EventKind(models.TextChoices):
-    CREATED = "created"
-    STATUS = "status"
-    PRIORITY = "priority"
-    CATEGORY = "category"
-    ASSIGNEE = "assignee"
-    TAGS = "tags"
-    SUBJECT = "subject"
-    REPLY = "reply"
-    NOTE = "note"
-    CUSTOMER_REPLY = "customer_reply"
-    FIRST_RESPONSE = "first_response"
-    RATING = "rating"
-    DUE_TIMES = "due_times"
-    LINK_ROTATED = "link_rotated", "Private link replaced"
+    # Translators: the kinds of change a ticket's history lists (agents read them).
+    CREATED = "created", pgettext_lazy("ticket history", "Created")
+    STATUS = "status", pgettext_lazy("ticket history", "Status")
+    PRIORITY = "priority", pgettext_lazy("ticket history", "Priority")
+    CATEGORY = "category", pgettext_lazy("ticket history", "Category")
+    ASSIGNEE = "assignee", pgettext_lazy("ticket history", "Assignee")
+    TAGS = "tags", pgettext_lazy("ticket history", "Tags")
+    SUBJECT = "subject", pgettext_lazy("ticket history", "Subject")
+    REPLY = "reply", pgettext_lazy("ticket history", "Reply")
+    NOTE = "note", pgettext_lazy("ticket history", "Note")
+    CUSTOMER_REPLY = "customer_reply", pgettext_lazy("ticket history", "Customer Reply")
+    FIRST_RESPONSE = "first_response", pgettext_lazy("ticket history", "First Response")
+    RATING = "rating", pgettext_lazy("ticket history", "Rating")
+    DUE_TIMES = "due_times", pgettext_lazy("ticket history", "Due Times")
+    LINK_ROTATED = "link_rotated", pgettext_lazy("ticket history", "Private link replaced")
 
 
 class TicketEvent(models.Model):
@@ -451,16 +471,17 @@ class SavedReply(models.Model):
     title = models.CharField(max_length=120, unique=True)
     body = models.TextField(
         validators=[MinLengthValidator(1), MaxLengthValidator(BODY_MAX)],
-        help_text="Placeholders: {customer_name}, {ticket_number}, {subject}, {agent_name}",
+        # Translators: the names in braces are placeholders; keep them as they are.
+        help_text=_("Placeholders: {customer_name}, {ticket_number}, {subject}, {agent_name}"),
     )
     category = models.ForeignKey(
-        Category, null=True, blank=True, on_delete=models.SET_NULL, help_text="Empty: offered for every ticket"
+        Category, null=True, blank=True, on_delete=models.SET_NULL, help_text=_("Empty: offered for every ticket")
     )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["title"]
-        verbose_name_plural = "saved replies"
+        verbose_name_plural = _("saved replies")
         constraints = [
             models.CheckConstraint(condition=~Q(title=""), name="saved_reply_title_not_empty"),
             *length_between("body", BODY_MIN, BODY_MAX, "saved_reply_body"),

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from agents.models import Agent
 from agents.roles import Actor
@@ -79,7 +80,9 @@ def notify_assignment(*, ticket: Ticket, agent: Agent, actor: Actor) -> None:
         kind="ticket.assigned",
         template="tickets/email/ticket_assigned",
         context={"ticket": ticket, "actor": actor},
-        title=f"Ticket {ticket.number} was assigned to you: {ticket.subject}",
+        # Translators: an in-app notice to an agent; "number" is the ticket's number ("#42").
+        title=_("Ticket %(number)s was assigned to you: %(subject)s")
+        % {"number": ticket.number, "subject": ticket.subject},
     )
 
 
@@ -91,7 +94,9 @@ def notify_agent_of_customer_reply(ticket: Ticket, message: Message) -> None:
         kind="ticket.customer_reply",
         template="tickets/email/customer_reply",
         context={"ticket": ticket, "message": message},
-        title=f"The customer replied on {ticket.number}: {ticket.subject}",
+        # Translators: an in-app notice to the ticket's agent; "number" is the ticket's number ("#42").
+        title=_("The customer replied on %(number)s: %(subject)s")
+        % {"number": ticket.number, "subject": ticket.subject},
     )
 
 

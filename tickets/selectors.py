@@ -8,6 +8,8 @@ from django.db import connection
 from django.db.models import F, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from agents.roles import agent_for, is_agent, is_integration
 from tickets import queries
@@ -130,10 +132,10 @@ def _one_ticket(user, pk: int | str, statement: tuple[str, list, list]) -> Ticke
     """Ticket `pk` as `statement` (from queries.ticket_by_id) reads it, its related rows
     cached on it; 404 unless `user` works tickets and the ticket exists."""
     if not works_tickets(user):
-        raise Http404("No such ticket.")
+        raise Http404(_("No such ticket."))
     ticket = queries.ticket_row(statement, _ticket_id(pk))
     if ticket is None:
-        raise Http404("No such ticket.")
+        raise Http404(_("No such ticket."))
     return ticket
 
 
@@ -143,9 +145,9 @@ def _ticket_id(pk: int | str) -> int:
     try:
         pk = int(pk)
     except (ValueError, TypeError):
-        raise Http404("No such ticket.") from None
+        raise Http404(_("No such ticket.")) from None
     if not 0 < pk < 2**63:
-        raise Http404("No such ticket.")
+        raise Http404(_("No such ticket."))
     return pk
 
 
@@ -158,11 +160,12 @@ def ticket_history(ticket: Ticket, user=None) -> QuerySet[TicketEvent]:
 
 
 QUEUE_VIEWS = {
-    "mine": "My tickets",
-    "unassigned": "Unassigned",
-    "open": "All open",
-    "sla": "Breached / at risk",
-    "all": "All tickets",
+    # Translators: the views of the agents' ticket queue.
+    "mine": gettext_lazy("My tickets"),
+    "unassigned": pgettext_lazy("ticket queue", "Unassigned"),
+    "open": pgettext_lazy("ticket queue", "All open"),
+    "sla": gettext_lazy("Breached / at risk"),
+    "all": gettext_lazy("All tickets"),
 }
 QUEUE_SORTS = {
     "newest": ("-created_at", "-id"),

@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -300,7 +301,7 @@ class TicketUpdateSerializer(serializers.Serializer):
         unknown = set(self.initial_data) - set(self.fields)
         if unknown:
             raise serializers.ValidationError(
-                {field: ["This field cannot be changed here."] for field in sorted(unknown)}
+                {field: [_("This field cannot be changed here.")] for field in sorted(unknown)}
             )
         return attrs
 
@@ -312,7 +313,7 @@ class MessageCreateSerializer(serializers.Serializer):
 
     def validate_body(self, body: str) -> str:
         if not body.strip():
-            raise serializers.ValidationError("This field may not be blank.")
+            raise serializers.ValidationError(_("This field may not be blank."))
         return body
 
     def validate_attachments(self, files: list) -> list:
@@ -362,7 +363,7 @@ class PeriodQuerySerializer(serializers.Serializer):
         try:
             attrs.setdefault("start", attrs["end"] - timedelta(days=30))
         except OverflowError:
-            raise serializers.ValidationError({"end": ["This date is too early."]}) from None
+            raise serializers.ValidationError({"end": [_("This date is too early.")]}) from None
         if attrs["start"] >= attrs["end"]:
-            raise serializers.ValidationError({"end": ["The end must come after the start."]})
+            raise serializers.ValidationError({"end": [_("The end must come after the start.")]})
         return attrs

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from agents.roles import SYSTEM, Actor
 from core.metrics import tickets_created
@@ -181,7 +182,7 @@ def ticket_update(*, ticket: Ticket, actor: Actor, **changes: Any) -> Ticket:
     if "status" in changes and changes["status"] != ticket.status:
         check_transition(ticket.status, changes["status"])
     if ticket.status == Status.CLOSED:
-        raise TicketClosed(f"Ticket {ticket.number} is closed; it can no longer be changed.")
+        raise TicketClosed(_("Ticket %(number)s is closed; it can no longer be changed.") % {"number": ticket.number})
     # A resolved ticket's results are settled; changing its priority does not rewrite them.
     policy_relevant = ticket.status != Status.RESOLVED and (
         changes.get("priority", ticket.priority) != ticket.priority
@@ -278,10 +279,12 @@ def message_create(
     """
     ticket = Ticket.objects.select_for_update(of=("self",)).select_related("assigned_agent__user").get(pk=ticket.pk)
     if ticket.status == Status.CLOSED:
-        raise TicketClosed(f"Ticket {ticket.number} is closed; a new request needs a new ticket.")
+        raise TicketClosed(
+            _("Ticket %(number)s is closed; a new request needs a new ticket.") % {"number": ticket.number}
+        )
     from_agent = actor.is_agent
     if internal and not (from_agent or (actor.type == "system" and email is not None)):
-        raise PermissionError("Only agents can write internal notes.")
+        raise PermissionError(_("Only agents can write internal notes."))
     if from_agent:
         author_type, author_name = AuthorType.AGENT, actor.name
     elif actor.type == "system":
@@ -342,9 +345,9 @@ def message_rate(*, message: Message, rating: int, comment: str, actor: Actor) -
     """The customer's rating of one public agent reply, 1-5, given once."""
     message = Message.objects.select_for_update().get(pk=message.pk)
     if message.author_type != AuthorType.AGENT or message.internal:
-        raise RatingRefused("Only a public reply from an agent can be rated.")
+        raise RatingRefused(_("Only a public reply from an agent can be rated."))
     if message.rating is not None:
-        raise RatingRefused("This reply has been rated already.")
+        raise RatingRefused(_("This reply has been rated already."))
     message.rating = rating
     message.rating_comment = comment
     message.rated_at = timezone.now()

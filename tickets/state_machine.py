@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from core.refusals import Refusal
 from tickets.models import Status
 
@@ -30,8 +32,18 @@ class IllegalTransition(Refusal):
         self.current = current
         self.target = target
         self.allowed = list(TRANSITIONS[current])
-        allowed = ", ".join(self.allowed) or "none, the ticket is closed"
-        super().__init__(f"A {current} ticket cannot become {target}; allowed: {allowed}.")
+        # The statuses are named by their API values (new, on_hold...), as `status` and
+        # `allowed_statuses` beside the message name them.
+        values = {"current": current, "target": target, "allowed": ", ".join(self.allowed)}
+        if self.allowed:
+            # Translators: an agent or an API client asked for a status change the ticket's status does
+            # not allow. The statuses are API values (new, open, pending, on_hold, resolved, closed):
+            # keep them as they are; "allowed" is a comma-separated list of them.
+            message = _("A %(current)s ticket cannot become %(target)s; allowed: %(allowed)s.") % values
+        else:
+            # Translators: as above, for a closed ticket, which can change to no other status.
+            message = _("A %(current)s ticket cannot become %(target)s; allowed: none, the ticket is closed.") % values
+        super().__init__(message)
 
     def payload(self) -> dict[str, Any]:
         return {"detail": str(self), "status": self.current, "allowed_statuses": self.allowed}

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class WorkspaceConfig(AppConfig):
@@ -6,4 +7,4 @@ class WorkspaceConfig(AppConfig):
     SLA clocks and knowledge-base suggestions) and the supervisor dashboard."""
 
     name = "workspace"
-    verbose_name = "Agent workspace"
+    verbose_name = _("Agent workspace")

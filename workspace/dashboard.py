@@ -16,6 +16,8 @@ from django.db.models.functions import TruncDate
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from agents.decorators import supervisor_required
@@ -54,27 +56,34 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     load = Agent.objects.annotate(open=open_load()).order_by("name")
 
     def day_label(day) -> str:
-        return day.strftime("%d %b")
+        # In the reader's language (month names translated), "05 Mar" in English.
+        return date_format(day, "d M")
 
-    labels = dict(Status.choices)
+    labels = {status: str(label) for status, label in Status.choices}
+    day_heading, week_heading = _("Day"), _("Week")
     charts = {
         "compliance": bar_chart(
-            "SLA compliance per day (tickets created that day)",
+            _("SLA compliance per day (tickets created that day)"),
             [(day_label(d), compliance[d]["compliance_percent"] if d in compliance else None) for d in days],
             unit="%",
             maximum=100,
+            group=day_heading,
         ),
-        "breaches": bar_chart("SLA breaches per day", [(day_label(d), breaches.get(d, 0)) for d in days]),
-        "status": bar_chart("Open tickets by status", [(labels[s], by_status.get(s, 0)) for s in ACTIVE_STATUSES]),
+        "breaches": bar_chart(
+            _("SLA breaches per day"), [(day_label(d), breaches.get(d, 0)) for d in days], group=day_heading
+        ),
+        "status": bar_chart(_("Open tickets by status"), [(labels[s], by_status.get(s, 0)) for s in ACTIVE_STATUSES]),
         "priority": bar_chart(
-            "Open tickets by priority",
-            [(p.label, by_priority.get(p.value, 0)) for p in sorted(Priority, key=lambda p: PRIORITY_RANK[p])],
+            _("Open tickets by priority"),
+            [(str(p.label), by_priority.get(p.value, 0)) for p in sorted(Priority, key=lambda p: PRIORITY_RANK[p])],
         ),
         "csat": bar_chart(
-            "CSAT per week (share of 4-5 ratings)",
-            [(f"w/c {row['week']:%d %b}", row["csat_percent"]) for row in weeks],
+            _("CSAT per week (share of 4-5 ratings)"),
+            # Translators: a week on the CSAT chart, "w/c" (week commencing) and the date its Monday falls on.
+            [(_("w/c %(date)s") % {"date": day_label(row["week"])}, row["csat_percent"]) for row in weeks],
             unit="%",
             maximum=100,
+            group=week_heading,
         ),
     }
     context = {

@@ -3,6 +3,8 @@ from __future__ import annotations
 from django import forms
 from django.core.validators import MaxLengthValidator
 from django.core.validators import slug_unicode_re as unicode_slug_re
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tickets.forms import MultipleFileField
 from tickets.models import BODY_MAX, Category, Priority, Ticket
@@ -11,21 +13,29 @@ from tickets.state_machine import allowed_targets
 
 class ReplyForm(forms.Form):
     body = forms.CharField(
-        label="Message", widget=forms.Textarea(attrs={"rows": 7}), validators=[MaxLengthValidator(BODY_MAX)]
+        label=gettext_lazy("Message"),
+        widget=forms.Textarea(attrs={"rows": 7}),
+        validators=[MaxLengthValidator(BODY_MAX)],
     )
     internal = forms.BooleanField(
-        label="Internal note (only agents see it)", required=False, widget=forms.CheckboxInput(attrs={"role": "switch"})
+        label=gettext_lazy("Internal note (only agents see it)"),
+        required=False,
+        widget=forms.CheckboxInput(attrs={"role": "switch"}),
     )
-    attachments = MultipleFileField(label="Attachments")
+    attachments = MultipleFileField(label=gettext_lazy("Attachments"))
 
 
 class TicketChangeForm(forms.Form):
     """Status, priority, category and tags. Only the statuses the ticket may move to are offered."""
 
-    status = forms.ChoiceField()
-    priority = forms.ChoiceField(choices=Priority.choices)
-    category = forms.ModelChoiceField(queryset=Category.objects.all(), to_field_name="slug", empty_label=None)
-    tags = forms.CharField(required=False, help_text="Comma-separated", max_length=500)
+    status = forms.ChoiceField(label=gettext_lazy("Status"))
+    priority = forms.ChoiceField(label=gettext_lazy("Priority"), choices=Priority.choices)
+    category = forms.ModelChoiceField(
+        label=gettext_lazy("Category"), queryset=Category.objects.all(), to_field_name="slug", empty_label=None
+    )
+    tags = forms.CharField(
+        label=gettext_lazy("Tags"), required=False, help_text=gettext_lazy("Comma-separated"), max_length=500
+    )
 
     def __init__(self, *args, ticket: Ticket, **kwargs):
         kwargs.setdefault(
@@ -40,7 +50,8 @@ class TicketChangeForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.ticket = ticket
         labels = dict(Ticket.Status.choices)
-        choices = [(ticket.status, f"{labels[ticket.status]} (current)")]
+        # Translators: the ticket's present status among those it may move to.
+        choices = [(ticket.status, _("%(status)s (current)") % {"status": labels[ticket.status]})]
         choices += [(status, labels[status]) for status in allowed_targets(ticket.status)]
         self.fields["status"].choices = choices
 
@@ -48,7 +59,9 @@ class TicketChangeForm(forms.Form):
         tags = [tag.strip().lower() for tag in self.cleaned_data["tags"].split(",") if tag.strip()]
         for tag in tags:
             if len(tag) > 50 or not unicode_slug_re.match(tag):
-                raise forms.ValidationError(f"{tag!r}: use up to 50 letters, digits, hyphens and underscores.")
+                raise forms.ValidationError(
+                    _("%(tag)s: use up to 50 letters, digits, hyphens and underscores.") % {"tag": repr(tag)}
+                )
         return tags
 
     def changes(self) -> dict:

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from agents.decorators import agent_required
@@ -59,11 +60,11 @@ def queue(request: HttpRequest) -> HttpResponse:
         "categories": Category.objects.all(),
         "agents": Agent.objects.order_by("name").only("id", "name"),
         "sorts": [
-            ("newest", "Newest"),
-            ("oldest", "Oldest"),
-            ("updated", "Recently updated"),
-            ("priority", "Priority"),
-            ("due", "Due soonest"),
+            ("newest", _("Newest")),
+            ("oldest", _("Oldest")),
+            ("updated", _("Recently updated")),
+            ("priority", _("Priority")),
+            ("due", _("Due soonest")),
         ],
     }
     template = "tickets/agent/_queue_table.html" if is_htmx(request) else "tickets/agent/queue.html"
@@ -145,7 +146,8 @@ def _prefill(request: HttpRequest, ticket: Ticket, *, agent_name: str) -> str:
         article = Article.objects.filter(slug=slug, status="published").first()
         if article is not None:
             url = request.build_absolute_uri(reverse("kb:article", args=[article.slug]))
-            parts.append(f"This article explains it: {article.title}\n{url}")
+            # Translators: put into the reply box, so the customer reads it: the article's title, then its link.
+            parts.append(_("This article explains it: %(title)s\n%(url)s") % {"title": article.title, "url": url})
     return "\n\n".join(parts)
 
 
@@ -186,7 +188,7 @@ def ticket_reply(request: HttpRequest, pk: int) -> HttpResponse:
         except TicketClosed as closed:
             form.add_error(None, str(closed))
         else:
-            what = "Internal note added." if message.internal else "Reply sent to the customer."
+            what = _("Internal note added.") if message.internal else _("Reply sent to the customer.")
             messages.success(request, what)
             return redirect(f"{reverse('agent:ticket', args=[ticket.pk])}#message-{message.pk}")
     ticket.refresh_from_db()
@@ -204,7 +206,7 @@ def ticket_change(request: HttpRequest, pk: int) -> HttpResponse:
         except IllegalTransition as refused:
             form.add_error("status", str(refused))
         else:
-            messages.success(request, "Ticket updated.")
+            messages.success(request, _("Ticket updated."))
             return redirect("agent:ticket", pk=ticket.pk)
     ticket.refresh_from_db()
     return render(request, "tickets/agent/ticket.html", _ticket_context(request, ticket, change_form=form), status=400)
@@ -227,7 +229,7 @@ def ticket_assign_view(request: HttpRequest, pk: int) -> HttpResponse:
     except AssignmentError as refused:
         messages.error(request, str(refused))
     else:
-        messages.success(request, f"Assigned to {agent.name}." if agent else "Unassigned.")
+        messages.success(request, _("Assigned to %(agent)s.") % {"agent": agent.name} if agent else _("Unassigned."))
     return redirect("agent:ticket", pk=ticket.pk)
 
 
@@ -237,7 +239,8 @@ def ticket_rotate_link_view(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = selectors.get_ticket_for_user(request.user, pk)
     ticket_rotate_link(ticket=ticket, actor=actor_for(request.user))
     messages.success(
-        request, "Private link replaced: the old one no longer opens the ticket; the customer was emailed the new one."
+        request,
+        _("Private link replaced: the old one no longer opens the ticket; the customer was emailed the new one."),
     )
     return redirect("agent:ticket", pk=ticket.pk)
 
@@ -255,4 +258,10 @@ def ticket_activity(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("author_agent")
         .order_by("-id")
     )
-    return render(request, "tickets/agent/_activity.html", {"ticket": ticket, "newer": list(newer[:5])})
+    newer = list(newer[:5])
+    authors = ", ".join(
+        # Translators: one author in "Since you opened this page, … replied": a name and their role (customer, agent).
+        _("%(name)s (%(role)s)") % {"name": m.author_name, "role": m.get_author_type_display().lower()}
+        for m in newer
+    )
+    return render(request, "tickets/agent/_activity.html", {"ticket": ticket, "newer": newer, "authors": authors})
