@@ -12,7 +12,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/helpdesk
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: bench run test test-pg test-e2e screenshots lint format audit migrations-check backup restore soak clean
+.PHONY: messages messages-check bench run test test-pg test-e2e screenshots lint format audit migrations-check backup restore soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -78,6 +78,17 @@ format: $(VENV)/.dev-installed
 audit: $(VENV)/.dev-installed
 	$(BIN)/bandit -c pyproject.toml -r . -q
 	$(BIN)/pip-audit --progress-spinner off --skip-editable
+
+# Translations (docs/development.md): `make messages` extracts new strings into
+# locale/*/LC_MESSAGES/django.po (needs GNU gettext) and compiles django.mo (polib);
+# `make messages-check` fails on a string the catalog lacks, an untranslated or fuzzy entry,
+# or a stale django.mo.
+messages: $(VENV)/.dev-installed
+	$(BIN)/python scripts/messages.py extract
+	$(BIN)/python scripts/messages.py compile
+
+messages-check: $(VENV)/.dev-installed
+	$(BIN)/python scripts/messages.py check
 
 migrations-check: $(VENV)/.dev-installed
 	DEBUG=true $(WITH_DATABASE) $(BIN)/python manage.py makemigrations --check --dry-run

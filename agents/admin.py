@@ -35,7 +35,10 @@ class AgentForm(forms.ModelForm):
         if not cleaned.get("user") and cleaned.get("email") and not self.instance.pk:
             existing = find_user(email=cleaned["email"])
             if existing is not None and Agent.objects.filter(user=existing).exists():
-                self.add_error("user", f"User {existing.get_username()} with this email is already an agent.")
+                self.add_error(
+                    "user",
+                    _("User %(username)s with this email is already an agent.") % {"username": existing.get_username()},
+                )
         return cleaned
 
 

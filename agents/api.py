@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from rest_framework import viewsets
 from rest_framework.exceptions import ValidationError
 
@@ -37,6 +38,6 @@ class AgentViewSet(viewsets.ModelViewSet):
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
         if "user" in data:
-            raise ValidationError({"username": ["The linked user cannot be changed."]})
+            raise ValidationError({"username": [_("The linked user cannot be changed.")]})
         agent = agent_update(agent=serializer.instance, **data)
         serializer.instance = self.get_queryset().get(pk=agent.pk)

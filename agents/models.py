@@ -11,6 +11,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 MIN_TICKETS = 1
 MAX_TICKETS = 50
@@ -21,7 +23,7 @@ _HH_MM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
 EMAIL_SHAPE = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 # The same rule for forms and serializers, so an address the database would refuse is a
 # field error, not a failed write.
-validate_email_shape = RegexValidator(EMAIL_SHAPE, "Enter an address with a domain, like name@example.com.")
+validate_email_shape = RegexValidator(EMAIL_SHAPE, _("Enter an address with a domain, like name@example.com."))
 
 
 @cache
@@ -31,29 +33,37 @@ def _timezone_names() -> frozenset[str]:
 
 def validate_timezone(value: str) -> None:
     if value not in _timezone_names():
-        raise ValidationError(f"{value!r} is not an IANA time zone name such as 'Europe/Berlin'.")
+        raise ValidationError(
+            _("%(value)s is not an IANA time zone name such as 'Europe/Berlin'.") % {"value": repr(value)}
+        )
 
 
 def validate_working_hours(value: Any) -> None:
     """Weekly hours: {"mon": [["09:00", "17:00"]], ...}; days absent or empty are days off."""
     if not isinstance(value, dict):
-        raise ValidationError('Working hours must be an object such as {"mon": [["09:00", "17:00"]]}.')
+        raise ValidationError(_('Working hours must be an object such as {"mon": [["09:00", "17:00"]]}.'))
     for day, ranges in value.items():
         if day not in WEEKDAYS:
-            raise ValidationError(f"{day!r} is not a weekday; use one of {', '.join(WEEKDAYS)}.")
+            raise ValidationError(
+                _("%(day)s is not a weekday; use one of %(days)s.") % {"day": repr(day), "days": ", ".join(WEEKDAYS)}
+            )
         if not isinstance(ranges, list):
-            raise ValidationError(f"{day}: expected a list of [start, end] pairs.")
+            raise ValidationError(_("%(day)s: expected a list of [start, end] pairs.") % {"day": day})
         previous_end = ""
         for pair in sorted(ranges, key=lambda p: str(p[0]) if isinstance(p, list | tuple) and p else ""):
             if not (isinstance(pair, list | tuple) and len(pair) == 2 and all(isinstance(t, str) for t in pair)):
-                raise ValidationError(f"{day}: each range is a pair of times like ['09:00', '17:00'].")
+                raise ValidationError(
+                    _("%(day)s: each range is a pair of times like ['09:00', '17:00'].") % {"day": day}
+                )
             start, end = pair
             if not (_HH_MM.match(start) and _HH_MM.match(end)):
-                raise ValidationError(f"{day}: times are HH:MM between 00:00 and 24:00.")
+                raise ValidationError(_("%(day)s: times are HH:MM between 00:00 and 24:00.") % {"day": day})
             if start >= end:
-                raise ValidationError(f"{day}: {start}-{end} ends before it starts.")
+                raise ValidationError(
+                    _("%(day)s: %(start)s-%(end)s ends before it starts.") % {"day": day, "start": start, "end": end}
+                )
             if start < previous_end:
-                raise ValidationError(f"{day}: ranges overlap.")
+                raise ValidationError(_("%(day)s: ranges overlap.") % {"day": day})
             previous_end = end
 
 
@@ -62,16 +72,20 @@ def default_working_hours() -> dict[str, list[list[str]]]:
 
 
 class AgentStatus(models.TextChoices):
-    AVAILABLE = "available"
-    BUSY = "busy"
-    AWAY = "away"
-    OFFLINE = "offline"
+    AVAILABLE = "available", pgettext_lazy("agent status", "Available")
+    BUSY = "busy", pgettext_lazy("agent status", "Busy")
+    AWAY = "away", pgettext_lazy("agent status", "Away")
+    OFFLINE = "offline", pgettext_lazy("agent status", "Offline")
 
 
 class AgentRole(models.TextChoices):
-    AGENT = "agent"
-    SUPERVISOR = "supervisor"
-    ADMIN = "admin"
+    AGENT = "agent", pgettext_lazy("role", "Agent")
+    SUPERVISOR = "supervisor", pgettext_lazy("role", "Supervisor")
+    ADMIN = "admin", pgettext_lazy("role", "Admin")
+
+
+# The languages a person may read the helpdesk in (settings.LANGUAGES; each in its own words).
+LANGUAGE_CHOICES = [("en", "English"), ("ru", "Русский")]
 
 
 class Agent(models.Model):
@@ -87,8 +101,10 @@ class Agent(models.Model):
     working_hours = models.JSONField(
         default=default_working_hours,
         validators=[validate_working_hours],
-        help_text='In the agent\'s time zone, e.g. {"mon": [["09:00", "12:00"], ["13:00", "17:00"]], '
-        '"tue": [["09:00", "17:00"]]}; days left out are days off.',
+        help_text=_(
+            'In the agent\'s time zone, e.g. {"mon": [["09:00", "12:00"], ["13:00", "17:00"]], '
+            '"tue": [["09:00", "17:00"]]}; days left out are days off.'
+        ),
     )
     max_tickets = models.PositiveSmallIntegerField(
         default=10, validators=[MinValueValidator(MIN_TICKETS), MaxValueValidator(MAX_TICKETS)]
@@ -96,6 +112,16 @@ class Agent(models.Model):
     status = models.CharField(max_length=20, choices=AgentStatus.choices, default=AgentStatus.AVAILABLE)
     # When the agent last received a ticket: ties in load go to whoever waited longest.
     last_assigned_at = models.DateTimeField(null=True, blank=True)
+    # The language of the agent's workspace, emails and in-app notices; empty: the browser's
+    # (pages) and the site's (emails).
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        blank=True,
+        default="",
+        choices=LANGUAGE_CHOICES,
+        help_text=_("The workspace, emails and notifications in this language; empty: the browser's."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -114,6 +140,11 @@ class Agent(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def reading_language(self) -> str:
+        """The language to write to this agent in: theirs, else the site's."""
+        return self.language or settings.LANGUAGE_CODE
 
     def is_working_at(self, moment: datetime) -> bool:
         """Whether `moment` falls inside this agent's weekly hours, in the agent's own zone."""

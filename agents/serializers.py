@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
@@ -20,7 +21,7 @@ class AgentSerializer(serializers.ModelSerializer):
         max_length=254,
         validators=[
             validate_email_shape,
-            UniqueValidator(queryset=Agent.objects.all(), message="An agent with this email already exists."),
+            UniqueValidator(queryset=Agent.objects.all(), message=_("An agent with this email already exists.")),
         ],
     )
 
@@ -37,6 +38,7 @@ class AgentSerializer(serializers.ModelSerializer):
             "working_hours",
             "max_tickets",
             "status",
+            "language",
             "open_tickets",
             "last_assigned_at",
             "created_at",
@@ -49,11 +51,12 @@ class AgentSerializer(serializers.ModelSerializer):
             load = getattr(self.instance, "open_tickets", None)
             if load is not None and value < load:
                 raise serializers.ValidationError(
-                    f"{self.instance.name} has {load} open tickets; reassign some before lowering the capacity."
+                    _("%(name)s has %(load)s open tickets; reassign some before lowering the capacity.")
+                    % {"name": self.instance.name, "load": load}
                 )
         return value
 
     def validate_name(self, name: str) -> str:
         if not name.strip():
-            raise serializers.ValidationError("This field may not be blank.")
+            raise serializers.ValidationError(_("This field may not be blank."))
         return name.strip()

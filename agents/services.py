@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import models, transaction
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from agents.models import Agent, AgentRole
 from agents.roles import ADMINS_GROUP, SUPERVISORS_GROUP
@@ -39,12 +40,12 @@ def user_for_agent(*, email: str, username: str | None, name: str):
         while User.objects.filter(username=candidate).exists():
             suffix += 1
             candidate = f"{base}{suffix}"
-        first, _, last = name.partition(" ")
+        first, _space, last = name.partition(" ")
         user = User(username=candidate, email=email, first_name=first[:150], last_name=last[:150])
         user.set_unusable_password()  # the agent sets one through password reset
         user.save()
     if Agent.objects.filter(user=user).exists():
-        raise AgentUserTaken(f"User {user.get_username()} is already an agent.")
+        raise AgentUserTaken(_("User %(username)s is already an agent.") % {"username": user.get_username()})
     return user
 
 
@@ -57,7 +58,7 @@ def sync_staff_flag(agent: Agent) -> None:
         agent.user.is_staff = is_staff
         agent.user.save(update_fields=["is_staff"])
     for name, member in ((SUPERVISORS_GROUP, manages), (ADMINS_GROUP, agent.role == AgentRole.ADMIN)):
-        group, _ = Group.objects.get_or_create(name=name)
+        group, _created = Group.objects.get_or_create(name=name)
         if member:
             agent.user.groups.add(group)
         else:

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from functools import wraps
+
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import npgettext
 from django.views.decorators.cache import never_cache
@@ -88,3 +91,18 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": _("Server error; it has been logged.")}, status=500)
     return page(request)
+
+
+def in_english(view):
+    """`view` answered in English, rendered too, whatever language the request asked for."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        with translation.override("en"):
+            response = view(request, *args, **kwargs)
+            if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+                response.render()
+        response["Content-Language"] = "en"
+        return response
+
+    return wrapper

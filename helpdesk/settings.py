@@ -93,6 +93,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "core.logging.RequestIdMiddleware",
+    # The reader's language: the switcher's cookie, else Accept-Language, else LANGUAGE_CODE
+    # (an agent's profile language wins in the workspace: agents.decorators). Early, so that
+    # the 413 and 503 pages below are in it too.
+    "django.middleware.locale.LocaleMiddleware",
     # A database connection lost mid-request answers 503 with Retry-After (core.errors).
     "core.errors.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -133,6 +137,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.helpdesk",
@@ -492,7 +497,18 @@ API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=365)
 REST_KNOX = {"AUTO_REFRESH": False, "TOKEN_LIMIT_PER_USER": None}  # nosec B105 - no password here
 
 # --- Internationalisation -------------------------------------------------------------
-LANGUAGE_CODE = "en-us"
+# English and Russian (locale/ru: docs/development.md, "Translations"). LANGUAGE_CODE is the
+# site's language: pages for a browser that asks for neither, emails without a reader's
+# language, Slack alerts.
+LANGUAGES = [("en", "English"), ("ru", "Русский")]
+LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")
+if LANGUAGE_CODE not in dict(LANGUAGES):
+    raise ImproperlyConfigured(f"LANGUAGE_CODE must be one of {', '.join(dict(LANGUAGES))}, not {LANGUAGE_CODE!r}.")
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# The language switcher's choice, kept a year; never read by scripts.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
@@ -576,6 +592,7 @@ SPECTACULAR_SETTINGS = {
         "AgentRoleEnum": "agents.models.AgentRole",
         "ArticleStatusEnum": "knowledge.models.ArticleStatus",
         "ArticleLanguageEnum": "knowledge.models.Language",
+        "ReaderLanguageEnum": "agents.models.LANGUAGE_CHOICES",
         "SurveyStateEnum": "feedback.models.SurveyState",
     },
 }
@@ -602,6 +619,7 @@ SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 315
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from agents.api import AgentViewSet
@@ -28,7 +29,9 @@ urlpatterns = [
     path("", views.home, name="home"),
     re_path(r"^api/health/?$", views.health, name="health"),
     re_path(r"^api/health/live/?$", views.health_live, name="health-live"),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    # The OpenAPI document is English whatever the caller's Accept-Language (its choice
+    # labels are translatable): generated clients must not change with a reader's language.
+    path("api/schema/", views.in_english(SpectacularAPIView.as_view()), name="schema"),
     # Split: Swagger UI's start-up script is a file (?script), not inline, so the page runs
     # under the Content-Security-Policy without 'unsafe-inline'.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
@@ -48,6 +51,8 @@ urlpatterns = [
     # Django admin signs in through the one sign-in form (core.accounts.admin_login).
     path("admin/login/", accounts.admin_login, name="admin-sign-in"),
     path("admin/", admin.site.urls),
+    # The portal's language switcher (Django's view: the cookie, then back to `next`).
+    path("i18n/setlang/", set_language, name="set_language"),
     path("metrics", monitoring.metrics, name="prometheus-django-metrics"),
 ]
 

@@ -7,9 +7,10 @@ from itertools import groupby
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Case, Count, Q, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -19,6 +20,7 @@ from knowledge.rendering import render_markdown
 from knowledge.search import SearchQuery, candidate_limit, search_articles, snippet
 from knowledge.services import article_viewed
 from knowledge.votes import has_voted, record_vote
+from tickets.languages import of_text
 from tickets.models import Category
 
 PAGE_SIZE = 10
@@ -43,7 +45,15 @@ def kb_index(request: HttpRequest) -> HttpResponse:
         articles = articles.filter(category=category)
     if language:
         articles = articles.filter(language=language)
-    results = search_articles(articles, SearchQuery(query)) if query else articles
+    # The visitor's language first (the page's), the others after them, each marked.
+    visitor = translation.get_language()
+    articles = articles.annotate(other_language=Case(When(language=visitor, then=0), default=1))
+    if query:
+        results = search_articles(articles, SearchQuery(query)).order_by(
+            "other_language", "-search_rank", "-published_at", "-id"
+        )
+    else:
+        results = articles.order_by("other_language", "-published_at", "-id")
     page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
     for article in page:
         article.snippet = snippet(article, query) if query else None
@@ -63,7 +73,8 @@ def kb_index(request: HttpRequest) -> HttpResponse:
         "categories": Category.objects.annotate(
             published=Count("articles", filter=Q(articles__status=ArticleStatus.PUBLISHED))
         ).filter(published__gt=0),
-        "popular": articles.order_by("-view_count", "-id")[:5] if not query else [],
+        "popular": articles.order_by("other_language", "-view_count", "-id")[:5] if not query else [],
+        "visitor_language": visitor,
     }
     return render(request, "knowledge/kb_index.html", context)
 
@@ -106,9 +117,13 @@ def article_helpful(request: HttpRequest, slug: str) -> HttpResponse:
 def faq_list(request: HttpRequest) -> HttpResponse:
     faqs = FAQ.objects.filter(published=True).select_related("category").order_by("category__name", "-priority", "id")
     groups = [(category, list(items)) for category, items in groupby(faqs, key=lambda faq: faq.category)]
+    visitor = translation.get_language()
     for _category, items in groups:
         for faq in items:
             faq.answer_html = render_markdown(faq.answer)
+            # A question's language is its text's (tickets.languages); the visitor's come first.
+            faq.language = of_text(faq.question, faq.answer) or settings.LANGUAGE_CODE
+        items.sort(key=lambda faq: faq.language != visitor)  # stable: priority order within each
     return render(request, "knowledge/faq.html", {"groups": groups})
 
 

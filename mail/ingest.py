@@ -51,6 +51,7 @@ from mail.threading import find_ticket
 from notifications.services import email_enqueue
 from tickets import services
 from tickets.attachments import validate_uploads
+from tickets.languages import customer_language
 from tickets.models import BODY_MAX, DESCRIPTION_MAX, DESCRIPTION_MIN, Category, Status, Ticket
 from tickets.services import EmailEnvelope
 from tickets.threading import automatic_headers, normalize_message_id, ticket_for_message_ids
@@ -234,8 +235,9 @@ def _refuse(raw: bytes, digest: str, reason: Refused, *, route: str, mailbox: Ma
         address = headers["From"].addresses[0].addr_spec if headers.get("From") and headers["From"].addresses else ""
         unfolded = lambda name: " ".join(str(headers.get(name, "") or "").split())  # noqa: E731
         automatic = bool(kinds.automatic_reason(unfolded, address))
+        stated_language = unfolded("Content-Language")
     except Exception:
-        sender, subject, automatic, address = "", "", True, ""
+        sender, subject, automatic, address, stated_language = "", "", True, "", ""
     message_id = _header_message_id(raw) or f"derived.{digest[:40]}@helpdesk.invalid"
     row = InboundEmail(
         email_id=message_id,
@@ -264,6 +266,8 @@ def _refuse(raw: bytes, digest: str, reason: Refused, *, route: str, mailbox: Ma
                 template="mail/email/refused",
                 context={"subject": subject, "reason": reason, "support_email": settings.SUPPORT_EMAIL},
                 headers=headers_out,
+                # The sender's language as far as the headers tell (the body was not read).
+                language=customer_language(stated_language, subject),
             )
             InboundEmail.objects.filter(pk=row.pk).update(acknowledged=True)
             row.acknowledged = True
@@ -392,6 +396,7 @@ def _process(email: ParsedEmail, row: InboundEmail, *, mailbox: Mailbox | None) 
         acknowledge=acknowledge,
         follow_up_of=match.ticket if match is not None else None,
         email_message_id=email.message_id,
+        language=email.header("Content-Language") or None,
     )
     row.ticket, row.outcome, row.acknowledged = ticket, Outcome.TICKET, acknowledge
     if match is not None:

@@ -15,8 +15,10 @@ from typing import Any, Protocol
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.translation import gettext as _
 
+from agents.models import Agent
 from core import outbound
 from notifications.models import Channel, Notification
 
@@ -46,11 +48,20 @@ def render_email(notification: Notification) -> dict[str, str]:
     if template is None:
         raise DeliveryError(f"no email template for {notification.kind}", retryable=False)
     context: dict[str, Any] = {"helpdesk_name": settings.HELPDESK_NAME, **payload}
-    return {
-        "subject": " ".join(render_to_string(f"{template}-subject.txt", context).split()),
-        "text": render_to_string(f"{template}-body.txt", context),
-        "html": render_to_string(f"{template}-body.html", context),
-    }
+    with translation.override(_reader_language(notification)):
+        return {
+            "subject": " ".join(render_to_string(f"{template}-subject.txt", context).split()),
+            "text": render_to_string(f"{template}-body.txt", context),
+            "html": render_to_string(f"{template}-body.html", context),
+        }
+
+
+def _reader_language(notification: Notification) -> str:
+    """The agent's language (Agent.language) for an email rendered at delivery, else the site's."""
+    language = None
+    if notification.user_id is not None:
+        language = Agent.objects.filter(user_id=notification.user_id).values_list("language", flat=True).first()
+    return language or settings.LANGUAGE_CODE
 
 
 # Headers an email row may carry (tickets.threading writes them); nothing else is copied.
@@ -136,7 +147,9 @@ class SlackChannel:
         url = slack_webhook_for(notification.recipient)
         if not url:
             raise DeliveryError(f"no Slack webhook configured for {notification.recipient}", retryable=False)
-        body = json.dumps(slack_message(notification.details)).encode()
+        # A channel is read by many: the site's language (LANGUAGE_CODE), whoever triggered it.
+        with translation.override(settings.LANGUAGE_CODE):
+            body = json.dumps(slack_message(notification.details)).encode()
         try:
             # The guarded client (core.outbound): public addresses only, one kept-alive
             # connection per webhook host in this process.

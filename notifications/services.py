@@ -18,7 +18,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from notifications.delivery import claim_batch_size
 from notifications.models import Channel, DeliveryStatus, Notification
@@ -101,22 +101,28 @@ def email_enqueue(
     user: AbstractBaseUser | None = None,
     headers: dict[str, str] | None = None,
     subject_tag: str = "",
+    language: str | None = None,
 ) -> Notification:
     """Render `<template>-subject.txt`, `-body.txt` and `-body.html` now and queue the email.
+
+    It is written in `language`, the reader's (a ticket's customer, an agent), else in the
+    site's (LANGUAGE_CODE): never in the language of whoever caused it, whose page may be
+    in another.
 
     Rendering at enqueue time means a retry sends exactly what the first attempt would have,
     whatever has changed since. `headers` (threading, Reply-To, Auto-Submitted: see
     tickets.threading) are sent as given; `subject_tag` starts the subject unless it is there.
     """
     context = {"helpdesk_name": settings.HELPDESK_NAME, "site_url": settings.SITE_URL, **context}
-    subject = " ".join(render_to_string(f"{template}-subject.txt", context).split())
+    with translation.override(language or settings.LANGUAGE_CODE):
+        subject = " ".join(render_to_string(f"{template}-subject.txt", context).split())
+        payload: dict[str, Any] = {
+            "subject": subject,
+            "text": render_to_string(f"{template}-body.txt", context),
+            "html": render_to_string(f"{template}-body.html", context),
+        }
     if subject_tag and subject_tag not in subject:
-        subject = f"{subject_tag} {subject}"
-    payload: dict[str, Any] = {
-        "subject": subject,
-        "text": render_to_string(f"{template}-body.txt", context),
-        "html": render_to_string(f"{template}-body.html", context),
-    }
+        payload["subject"] = f"{subject_tag} {subject}"
     if headers:
         payload["headers"] = headers
     return notification_enqueue(channel=Channel.EMAIL, recipient=to, kind=kind, payload=payload, user=user)

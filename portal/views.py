@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -60,6 +61,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
             channel=Ticket.Channel.PORTAL,
             attachments=data["attachments"],
             actor=customer_actor(data["customer_name"], data["customer_email"]),
+            language=translation.get_language(),  # the page they wrote from
         )
         return redirect("portal:submitted", token=private_token(ticket))
     suggestions = suggestions_for(request.POST.get("subject", "")) if request.method == "POST" else []
@@ -149,6 +151,7 @@ def lookup(request: HttpRequest) -> HttpResponse:
                     template="tickets/email/ticket_links",
                     context={"tickets": [{"ticket": t, "link": private_url(t)} for t in tickets]},
                     headers=automatic_headers(),
+                    language=translation.get_language(),  # the page's: the one they asked in
                 )
         return render(request, "portal/lookup_sent.html", {"email": email})
     return render(request, "portal/lookup.html", {"form": form}, status=400 if form.errors else 200)

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from agents.models import EMAIL_SHAPE, validate_email_shape
+from agents.models import EMAIL_SHAPE, LANGUAGE_CHOICES, validate_email_shape
 
 SUBJECT_MAX = 255
 DESCRIPTION_MIN, DESCRIPTION_MAX = 10, 5000
@@ -125,6 +125,9 @@ class Ticket(models.Model):
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="tickets")
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.API)
+    # The customer's language (tickets.languages): every email to them about this ticket is
+    # written in it. Empty on tickets from before it was kept: the site's language.
+    language = models.CharField(max_length=8, blank=True, default="", db_default="", choices=LANGUAGE_CHOICES)
     tags = models.ManyToManyField(Tag, blank=True, related_name="tickets")
     assigned_agent = models.ForeignKey(
         "agents.Agent", null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
@@ -248,6 +251,11 @@ class Ticket(models.Model):
     @property
     def number(self) -> str:
         return f"#{self.pk}"
+
+    @property
+    def reading_language(self) -> str:
+        """The language the customer is written to in: the ticket's, else the site's."""
+        return self.language or settings.LANGUAGE_CODE
 
     def status_word(self) -> str:
         """The status in a sentence (STATUS_WORDS), in the active language."""

@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from agents.models import Agent
@@ -62,9 +63,14 @@ def notify_customer_of_reply(ticket: Ticket, message: Message) -> None:
     )
 
 
-def _notify_agent(*, agent: Agent, kind: str, template: str, context: dict[str, Any], title: str) -> None:
+def _notify_agent(*, agent: Agent, kind: str, template: str, context: dict[str, Any], title: Callable[[], str]) -> None:
+    """The agent's email and in-app notice, both in the agent's language (`title` is worded
+    with it active)."""
     context = {"agent": agent, "link": agent_ticket_url(context["ticket"]), **context}
-    email_enqueue(to=agent.email, kind=kind, template=template, context=context, user=agent.user)
+    language = agent.reading_language
+    email_enqueue(to=agent.email, kind=kind, template=template, context=context, user=agent.user, language=language)
+    with translation.override(language):
+        title = title()
     notification_enqueue(
         channel=Channel.DASHBOARD,
         recipient=agent.user.get_username(),
@@ -81,8 +87,10 @@ def notify_assignment(*, ticket: Ticket, agent: Agent, actor: Actor) -> None:
         template="tickets/email/ticket_assigned",
         context={"ticket": ticket, "actor": actor},
         # Translators: an in-app notice to an agent; "number" is the ticket's number ("#42").
-        title=_("Ticket %(number)s was assigned to you: %(subject)s")
-        % {"number": ticket.number, "subject": ticket.subject},
+        title=lambda: (
+            _("Ticket %(number)s was assigned to you: %(subject)s")
+            % {"number": ticket.number, "subject": ticket.subject}
+        ),
     )
 
 
@@ -95,8 +103,9 @@ def notify_agent_of_customer_reply(ticket: Ticket, message: Message) -> None:
         template="tickets/email/customer_reply",
         context={"ticket": ticket, "message": message},
         # Translators: an in-app notice to the ticket's agent; "number" is the ticket's number ("#42").
-        title=_("The customer replied on %(number)s: %(subject)s")
-        % {"number": ticket.number, "subject": ticket.subject},
+        title=lambda: (
+            _("The customer replied on %(number)s: %(subject)s") % {"number": ticket.number, "subject": ticket.subject}
+        ),
     )
 
 

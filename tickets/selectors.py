@@ -56,6 +56,7 @@ LIST_FIELDS = (
     "category__slug",
     "priority",
     "channel",
+    "language",
     "assigned_agent__name",
     "status",
     "created_at",

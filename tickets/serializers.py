@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from agents.models import validate_email_shape
+from agents.models import LANGUAGE_CHOICES, validate_email_shape
 from core.api import MAX_ID, DateOrDateTimeField, SlugRelatedField
 from tickets.attachments import validate_uploads
 from tickets.models import (
@@ -100,6 +100,12 @@ class TicketSerializer(serializers.ModelSerializer):
     )
     allowed_statuses = serializers.SerializerMethodField()
     attachments = AttachmentSerializer(many=True, read_only=True, source="own_attachments")
+    language = serializers.ChoiceField(
+        choices=LANGUAGE_CHOICES,
+        source="reading_language",
+        read_only=True,
+        help_text="The customer's language: every email to them about this ticket is written in it.",
+    )
 
     class Meta:
         model = Ticket
@@ -114,6 +120,7 @@ class TicketSerializer(serializers.ModelSerializer):
             "category",
             "priority",
             "channel",
+            "language",
             "tags",
             "assigned_agent",
             "assigned_agent_name",
@@ -152,6 +159,7 @@ class TicketSerializer(serializers.ModelSerializer):
             "category": category.slug if category is not None else None,
             "priority": ticket.priority,
             "channel": ticket.channel,
+            "language": ticket.reading_language,
             "tags": ticket.tag_names(),
             "assigned_agent": ticket.assigned_agent_id,
             "assigned_agent_name": agent.name if agent is not None else None,
@@ -283,6 +291,12 @@ class TicketCreateSerializer(serializers.Serializer):
         choices=[Channel.API, Channel.AGENT, Channel.EMAIL], default=Channel.API, required=False
     )
     tags = TagListField(required=False, default=list)
+    language = serializers.ChoiceField(
+        choices=LANGUAGE_CHOICES,
+        required=False,
+        help_text="The customer's language: emails about the ticket are written in it. Without it, the "
+        "language of the subject and description (Russian when they are mostly Cyrillic), else the site's.",
+    )
     attachments = serializers.ListField(child=serializers.FileField(), required=False, default=list, max_length=50)
 
     def validate_attachments(self, files: list) -> list:

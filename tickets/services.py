@@ -24,6 +24,7 @@ from tickets import lifecycle
 from tickets.assignment import keep_within_capacity, ticket_auto_assign
 from tickets.attachments import attachments_save
 from tickets.history import record_event
+from tickets.languages import customer_language
 from tickets.models import (
     ACTIVE_STATUSES,
     AuthorType,
@@ -104,11 +105,14 @@ def ticket_create(
     acknowledge: bool = True,
     follow_up_of: Ticket | None = None,
     email_message_id: str = "",
+    language: str | None = None,
 ) -> Ticket:
     """Open a ticket. `acknowledge=False` sends the customer no acknowledgement (mail.ingest
     decides for mail: never to an automatic sender, rate-limited per address);
-    `email_message_id` starts the ticket's email thread with the customer's mail."""
+    `email_message_id` starts the ticket's email thread with the customer's mail; `language`
+    is the customer's as the channel states it (tickets.languages decides without it)."""
     ticket = Ticket.objects.create(
+        language=customer_language(language, subject, description),
         subject=subject,
         description=description,
         customer_email=customer_email,

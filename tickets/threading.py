@@ -205,4 +205,5 @@ def ticket_email(
         user=user,
         headers=headers,
         subject_tag=f"[#{ticket.pk}]",
+        language=ticket.reading_language,
     )

@@ -18,4 +18,5 @@ urlpatterns = [
     path("notifications", notification_views.notification_list, name="notifications"),
     path("notifications/read", notification_views.notification_read, name="notifications-read"),
     path("dashboard", dashboard.dashboard, name="dashboard"),
+    path("language", workspace.language_view, name="language"),
 ]

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+from django.views.i18n import set_language
 
 from agents.decorators import agent_required
 from agents.models import Agent
@@ -265,3 +268,23 @@ def ticket_activity(request: HttpRequest, pk: int) -> HttpResponse:
         for m in newer
     )
     return render(request, "tickets/agent/_activity.html", {"ticket": ticket, "newer": newer, "authors": authors})
+
+
+@require_POST
+@agent_required
+def language_view(request: HttpRequest) -> HttpResponse:
+    """The workspace's language switcher: the agent's profile language (their pages, emails
+    and notifications), and the cookie for the pages outside the workspace."""
+    language = request.POST.get("language", "")
+    languages = dict(settings.LANGUAGES)
+    if language not in languages:
+        return HttpResponseBadRequest(
+            _("language: choose one of %(languages)s.") % {"languages": ", ".join(languages)},
+            content_type="text/plain; charset=utf-8",
+        )
+    agent = agent_for(request.user)
+    if agent is not None and agent.language != language:
+        agent.language = language
+        agent.save(update_fields=["language", "updated_at"])
+    translation.activate(language)
+    return set_language(request)  # the cookie, and back to `next` when it is ours (else /agent/)

@@ -261,6 +261,12 @@ MATRIX: list[Row] = [
     page("socialaccount_login_cancelled", "GET",    (200,        200,         200,   200,   200,   200,   200)),
     page("socialaccount_login_error", "GET",        (401,        401,         401,   401,   401,   401,   401)),
     page("socialaccount_signup", "GET",             (LOGIN,      LOGIN,       LOGIN, LOGIN, LOGIN, LOGIN, LOGIN)),
+    # The language switchers: the portal's for everyone, the workspace's for agents (it also
+    # sets their profile's language).
+    page("set_language", "POST",                    (302,        302,         302,   302,   302,   302,   302),
+        body={"language": "ru", "next": "/kb/"}),
+    page("agent:language", "POST",                  (LOGIN,      LOGIN,       302,   302,   302,   302,   403),
+        body={"language": "ru", "next": "/agent/"}),
     page("password_reset", "GET",                   (200,        200,         200,   200,   200,   200,   200)),
     page("password_reset", "POST",                  (302,        302,         302,   302,   302,   302,   302),
         body={"email": "agent@example.com"}),

@@ -28,3 +28,15 @@ def test_an_http_webhook_is_still_called(fake_slack):
     SlackChannel().send(row)
 
     assert fake_slack.received and "SLA breached" in fake_slack.received[0]["text"]
+
+
+def test_a_slack_alert_is_in_the_site_language_whoever_triggered_it(fake_slack, settings):
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "ru"
+    row = NotificationFactory(channel="slack", recipient="default", payload={"title": "SLA", "ticket_id": 7})
+
+    with translation.override("en"):  # e.g. sent from an English agent's request
+        SlackChannel().send(row)
+
+    assert "Открыть заявку #7" in fake_slack.received[0]["text"]

@@ -269,4 +269,30 @@ DEMO_TICKETS: list[tuple[str, str, str, str, str, list[tuple[str, str]]]] = [
         "resolved",
         [("agent", "I merged them; please sign in with your work address from now on.")],
     ),
+    # Russian-speaking customers: their tickets are Russian (tickets.languages reads the text),
+    # so every email to them is Russian; Olga (seed_demo) works in Russian.
+    (
+        "Не приходит письмо для сброса пароля",
+        "Нажимаю «Забыли пароль?», но письмо так и не приходит, в спаме тоже пусто.",
+        "account",
+        "high",
+        "open",
+        [("agent", "Проверили: письмо ушло на старый адрес. Обновили адрес в профиле, отправили ссылку ещё раз.")],
+    ),
+    (
+        "Двойное списание за подписку",
+        "С карты дважды списали оплату за ноябрь. Верните, пожалуйста, лишний платёж.",
+        "billing",
+        "urgent",
+        "new",
+        [],
+    ),
+    (
+        "Как выгрузить отчёт в Excel?",
+        "Не могу найти, где выгрузить отчёт по заявкам за месяц в формате Excel.",
+        "technical",
+        "normal",
+        "resolved",
+        [("agent", "Отчёты → «Экспорт» → формат XLSX. Приложили инструкцию со скриншотами.")],
+    ),
 ]

@@ -31,6 +31,7 @@ from sla.holidays import HolidayImportError, holidays_import
 from sla.models import BusinessCalendar, BusinessHours, SLAPolicy
 from tickets import services
 from tickets.assignment import ticket_assign
+from tickets.languages import of_text
 from tickets.models import AuthorType, Category, Message, SavedReply, Status, Ticket
 
 # The path a demo ticket takes to reach its final status through the state machine.
@@ -66,7 +67,12 @@ AGENTS = [
     ("chen", "Chen Wei", "agent", "Asia/Shanghai", 8, ["technical", "account"]),
     ("dana", "Dana Kowalski", "agent", "America/New_York", 12, ["billing", "general"]),
     ("emil", "Emil Svensson", "agent", "Europe/Stockholm", 10, ["general", "technical", "other"]),
+    ("olga", "Ольга Смирнова", "agent", "Europe/Moscow", 10, ["account", "billing", "technical"]),
 ]
+# Agents whose workspace, emails and notifications are in another language than the site's.
+AGENT_LANGUAGES = {"olga": "ru"}
+# Names of the demo's Russian-speaking customers (their tickets are in Russian).
+RUSSIAN_NAMES = ["Иван Петров", "Анна Кузнецова", "Дмитрий Соколов", "Мария Волкова"]
 
 
 def demo_email(
@@ -141,6 +147,7 @@ class Command(BaseCommand):
                     "role": role,
                     "timezone": zone,
                     "max_tickets": max_tickets,
+                    "language": AGENT_LANGUAGES.get(username, ""),
                 },
             )
             agent.specializations.add(*(categories[slug] for slug in specializations))
@@ -162,6 +169,7 @@ class Command(BaseCommand):
                 f"Admin login: {settings.SITE_URL}/admin/  user: admin  "
                 f"password: {options['admin_password']}\n"
                 f"Agent logins: {', '.join(a[0] for a in AGENTS)}  password: {options['agent_password']}"
+                f"  (olga's workspace is in Russian)"
             )
         )
 
@@ -349,7 +357,8 @@ class Command(BaseCommand):
             email = f"customer{index + 1}@{DEMO_DOMAIN}"
             if Ticket.objects.filter(customer_email=email, subject=subject).exists():
                 continue
-            name = f"Customer {index + 1}"
+            russian = of_text(subject, description) == "ru"
+            name = RUSSIAN_NAMES[index % len(RUSSIAN_NAMES)] if russian else f"Customer {index + 1}"
             customer = customer_actor(name, email)
             ticket = services.ticket_create(
                 subject=subject,
