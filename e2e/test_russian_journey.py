@@ -84,7 +84,13 @@ def test_a_russian_customer_and_a_russian_agent_from_question_to_answer(russian_
     expect(agent.get_by_text("Ответ отправлен клиенту.")).to_be_visible()
     assert "язык: русский" in agent.locator("main").inner_text()
     agent.screenshot(path=str(SHOTS / f"ru-ticket-{width}.png"), full_page=True)
-    assert agent.evaluate("document.documentElement.scrollWidth") <= width
+    wide = agent.evaluate(
+        """(width) => [...document.querySelectorAll('body *')]
+            .filter(e => e.getBoundingClientRect().right > width + 1 && e.children.length === 0)
+            .map(e => e.tagName + '.' + e.className + ': ' + (e.textContent || '').slice(0, 60))""",
+        width,
+    )
+    assert agent.evaluate("document.documentElement.scrollWidth") <= width, wide
 
     # The customer reads the answer in Russian, and the email about it is Russian.
     reply_email = mail.outbox[-1]
