@@ -92,13 +92,18 @@ class Agent(models.Model):
     Status = AgentStatus
     Role = AgentRole
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent")
-    name = models.CharField(max_length=255)
-    email = models.EmailField(max_length=254, unique=True, validators=[validate_email_shape])
-    role = models.CharField(max_length=20, choices=AgentRole.choices, default=AgentRole.AGENT)
-    specializations = models.ManyToManyField("tickets.Category", related_name="agents")
-    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent", verbose_name=_("user")
+    )
+    name = models.CharField(_("name"), max_length=255)
+    email = models.EmailField(_("email"), max_length=254, unique=True, validators=[validate_email_shape])
+    role = models.CharField(_("role"), max_length=20, choices=AgentRole.choices, default=AgentRole.AGENT)
+    specializations = models.ManyToManyField(
+        "tickets.Category", related_name="agents", verbose_name=_("specializations")
+    )
+    timezone = models.CharField(_("timezone"), max_length=64, default="UTC", validators=[validate_timezone])
     working_hours = models.JSONField(
+        _("working hours"),
         default=default_working_hours,
         validators=[validate_working_hours],
         help_text=_(
@@ -107,11 +112,11 @@ class Agent(models.Model):
         ),
     )
     max_tickets = models.PositiveSmallIntegerField(
-        default=10, validators=[MinValueValidator(MIN_TICKETS), MaxValueValidator(MAX_TICKETS)]
+        _("max tickets"), default=10, validators=[MinValueValidator(MIN_TICKETS), MaxValueValidator(MAX_TICKETS)]
     )
-    status = models.CharField(max_length=20, choices=AgentStatus.choices, default=AgentStatus.AVAILABLE)
+    status = models.CharField(_("status"), max_length=20, choices=AgentStatus.choices, default=AgentStatus.AVAILABLE)
     # When the agent last received a ticket: ties in load go to whoever waited longest.
-    last_assigned_at = models.DateTimeField(null=True, blank=True)
+    last_assigned_at = models.DateTimeField(_("last assigned at"), null=True, blank=True)
     # The language of the agent's workspace, emails and in-app notices; empty: the browser's
     # (pages) and the site's (emails).
     language = models.CharField(
@@ -122,11 +127,13 @@ class Agent(models.Model):
         choices=LANGUAGE_CHOICES,
         help_text=_("The workspace, emails and notifications in this language; empty: the browser's."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("agent")
+        verbose_name_plural = _("agents")
         constraints = [
             models.CheckConstraint(
                 condition=Q(max_tickets__gte=MIN_TICKETS, max_tickets__lte=MAX_TICKETS),

@@ -92,12 +92,12 @@ class Mailbox(models.Model):
     Auth = Auth
     OAuthProvider = OAuthProvider
 
-    name = models.CharField(max_length=100, unique=True)
-    enabled = models.BooleanField(default=True)
-    host = models.CharField(max_length=255)
-    port = models.PositiveIntegerField(default=993)
-    security = models.CharField(max_length=10, choices=Security.choices, default=Security.TLS)
-    username = models.CharField(max_length=255)
+    name = models.CharField(gettext_lazy("name"), max_length=100, unique=True)
+    enabled = models.BooleanField(gettext_lazy("enabled"), default=True)
+    host = models.CharField(gettext_lazy("host"), max_length=255)
+    port = models.PositiveIntegerField(gettext_lazy("port"), default=993)
+    security = models.CharField(gettext_lazy("security"), max_length=10, choices=Security.choices, default=Security.TLS)
+    username = models.CharField(gettext_lazy("username"), max_length=255)
     auth = models.CharField(gettext_lazy("sign-in"), max_length=10, choices=Auth.choices, default=Auth.PASSWORD)
     password_env = models.CharField(
         gettext_lazy("password variable"),
@@ -165,30 +165,44 @@ class Mailbox(models.Model):
     # A refresh token the provider rotated (answered a new one): encrypted with a key derived
     # from SECRET_KEY (mail.oauth), kept with the SHA-256 of the environment's refresh token it
     # descends from: a new refresh token put in the environment takes over from it.
-    oauth_rotated_refresh_token = models.TextField(blank=True, editable=False)
-    oauth_rotated_from = models.CharField(max_length=64, blank=True, editable=False)
-    oauth_rotated_at = models.DateTimeField(null=True, blank=True, editable=False)
-    folder = models.CharField(max_length=255, default="INBOX")
-    category = models.ForeignKey(
-        Category, on_delete=models.PROTECT, related_name="+", help_text=gettext_lazy("Category of the tickets it opens")
+    oauth_rotated_refresh_token = models.TextField(
+        gettext_lazy("oauth rotated refresh token"), blank=True, editable=False
     )
-    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
-    after_import = models.CharField(max_length=10, choices=AfterImport.choices, default=AfterImport.SEEN)
+    oauth_rotated_from = models.CharField(gettext_lazy("oauth rotated from"), max_length=64, blank=True, editable=False)
+    oauth_rotated_at = models.DateTimeField(gettext_lazy("oauth rotated at"), null=True, blank=True, editable=False)
+    folder = models.CharField(gettext_lazy("folder"), max_length=255, default="INBOX")
+    category = models.ForeignKey(
+        Category,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=gettext_lazy("Category of the tickets it opens"),
+        verbose_name=gettext_lazy("category"),
+    )
+    priority = models.CharField(
+        gettext_lazy("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL
+    )
+    after_import = models.CharField(
+        gettext_lazy("after import"), max_length=10, choices=AfterImport.choices, default=AfterImport.SEEN
+    )
     move_to = models.CharField(
-        max_length=255, blank=True, help_text=gettext_lazy("Folder for imported mail (when moving)")
+        gettext_lazy("move to"),
+        max_length=255,
+        blank=True,
+        help_text=gettext_lazy("Folder for imported mail (when moving)"),
     )
     # Poll state: the folder's UIDVALIDITY and the highest UID taken from it.
-    uid_validity = models.BigIntegerField(null=True, blank=True, editable=False)
-    last_uid = models.BigIntegerField(default=0, editable=False)
-    last_polled_at = models.DateTimeField(null=True, blank=True, editable=False)
-    last_success_at = models.DateTimeField(null=True, blank=True, editable=False)
-    last_error = models.TextField(blank=True, editable=False)
-    last_error_at = models.DateTimeField(null=True, blank=True, editable=False)
-    last_imported = models.PositiveIntegerField(default=0, editable=False)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    uid_validity = models.BigIntegerField(gettext_lazy("uid validity"), null=True, blank=True, editable=False)
+    last_uid = models.BigIntegerField(gettext_lazy("last uid"), default=0, editable=False)
+    last_polled_at = models.DateTimeField(gettext_lazy("last polled at"), null=True, blank=True, editable=False)
+    last_success_at = models.DateTimeField(gettext_lazy("last success at"), null=True, blank=True, editable=False)
+    last_error = models.TextField(gettext_lazy("last error"), blank=True, editable=False)
+    last_error_at = models.DateTimeField(gettext_lazy("last error at"), null=True, blank=True, editable=False)
+    last_imported = models.PositiveIntegerField(gettext_lazy("last imported"), default=0, editable=False)
+    created_at = models.DateTimeField(gettext_lazy("created at"), default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["name"]
+        verbose_name = gettext_lazy("mailbox")
         verbose_name_plural = gettext_lazy("mailboxes")
         constraints = [
             models.CheckConstraint(condition=Q(security__in=Security.values), name="mailbox_security_valid"),
@@ -352,29 +366,48 @@ class InboundEmail(models.Model):
     Outcome = Outcome
 
     # The Message-ID (normalized), or one derived from the content when it had none.
-    email_id = models.CharField(max_length=250)
+    email_id = models.CharField(gettext_lazy("email id"), max_length=250)
     # SHA-256 of the email without its transport headers (Received, Delivered-To, ...): the
     # same email fetched twice collides; another email reusing an id does not.
-    content_hash = models.CharField(max_length=64)
-    route = models.CharField(max_length=10, choices=Route.choices)
-    mailbox = models.ForeignKey(Mailbox, null=True, blank=True, on_delete=models.SET_NULL, related_name="emails")
-    outcome = models.CharField(max_length=12, choices=Outcome.choices)
-    reason = models.TextField(blank=True, help_text=gettext_lazy("Why it was classified or quarantined"))
-    ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    from_address = models.CharField(max_length=320, blank=True)
-    from_name = models.CharField(max_length=255, blank=True)
-    subject = models.CharField(max_length=255, blank=True)
-    size = models.PositiveIntegerField()
+    content_hash = models.CharField(gettext_lazy("content hash"), max_length=64)
+    route = models.CharField(gettext_lazy("route"), max_length=10, choices=Route.choices)
+    mailbox = models.ForeignKey(
+        Mailbox,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="emails",
+        verbose_name=gettext_lazy("mailbox"),
+    )
+    outcome = models.CharField(gettext_lazy("outcome"), max_length=12, choices=Outcome.choices)
+    reason = models.TextField(
+        gettext_lazy("reason"), blank=True, help_text=gettext_lazy("Why it was classified or quarantined")
+    )
+    ticket = models.ForeignKey(
+        Ticket, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=gettext_lazy("ticket")
+    )
+    message = models.ForeignKey(
+        Message,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=gettext_lazy("message"),
+    )
+    from_address = models.CharField(gettext_lazy("from address"), max_length=320, blank=True)
+    from_name = models.CharField(gettext_lazy("from name"), max_length=255, blank=True)
+    subject = models.CharField(gettext_lazy("subject"), max_length=255, blank=True)
+    size = models.PositiveIntegerField(gettext_lazy("size"))
     # The email as received, zlib-compressed: downloadable by agents, re-ingestable from admin.
-    raw = models.BinaryField()
-    acknowledged = models.BooleanField(default=False)
-    received_at = models.DateTimeField(default=timezone.now)
-    reingested_at = models.DateTimeField(null=True, blank=True)
+    raw = models.BinaryField(gettext_lazy("raw"))
+    acknowledged = models.BooleanField(gettext_lazy("acknowledged"), default=False)
+    received_at = models.DateTimeField(gettext_lazy("received at"), default=timezone.now)
+    reingested_at = models.DateTimeField(gettext_lazy("reingested at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-id"]
         verbose_name = gettext_lazy("inbound email")
+        verbose_name_plural = gettext_lazy("inbound emails")
         constraints = [
             models.UniqueConstraint(fields=["email_id", "content_hash"], name="inbound_email_once"),
             models.CheckConstraint(condition=Q(route__in=Route.values), name="inbound_email_route_valid"),
@@ -402,14 +435,15 @@ class InboundEmail(models.Model):
 class BouncedAddress(models.Model):
     """A customer address our mail could not be delivered to (from the bounces received)."""
 
-    email = models.CharField(max_length=320, unique=True, help_text=gettext_lazy("Lower case"))
-    reason = models.TextField(blank=True)
-    bounces = models.PositiveIntegerField(default=1)
-    first_bounced_at = models.DateTimeField(default=timezone.now)
-    last_bounced_at = models.DateTimeField(default=timezone.now)
+    email = models.CharField(gettext_lazy("email"), max_length=320, unique=True, help_text=gettext_lazy("Lower case"))
+    reason = models.TextField(gettext_lazy("reason"), blank=True)
+    bounces = models.PositiveIntegerField(gettext_lazy("bounces"), default=1)
+    first_bounced_at = models.DateTimeField(gettext_lazy("first bounced at"), default=timezone.now)
+    last_bounced_at = models.DateTimeField(gettext_lazy("last bounced at"), default=timezone.now)
 
     class Meta:
         ordering = ["-last_bounced_at"]
+        verbose_name = gettext_lazy("bounced address")
         verbose_name_plural = gettext_lazy("bounced addresses")
 
     def __str__(self) -> str:

@@ -40,12 +40,13 @@ def new_access_key() -> str:
 class Category(models.Model):
     """What a ticket is about; agents specialise in categories and SLA policies target them."""
 
-    slug = models.SlugField(max_length=50, unique=True)
-    name = models.CharField(max_length=100, unique=True)
-    description = models.CharField(max_length=255, blank=True)
+    slug = models.SlugField(_("slug"), max_length=50, unique=True)
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    description = models.CharField(_("description"), max_length=255, blank=True)
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("category")
         verbose_name_plural = _("categories")
         constraints = [
             models.CheckConstraint(condition=~Q(slug=""), name="category_slug_not_empty"),
@@ -57,10 +58,12 @@ class Category(models.Model):
 
 
 class Tag(models.Model):
-    name = models.SlugField(max_length=50, unique=True, allow_unicode=True)
+    name = models.SlugField(_("name"), max_length=50, unique=True, allow_unicode=True)
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
         constraints = [models.CheckConstraint(condition=~Q(name=""), name="tag_name_not_empty")]
 
     def __str__(self) -> str:
@@ -115,54 +118,74 @@ class Ticket(models.Model):
     Status = Status
     Channel = Channel
 
-    subject = models.CharField(max_length=SUBJECT_MAX, validators=[MinLengthValidator(1)])
+    subject = models.CharField(_("subject"), max_length=SUBJECT_MAX, validators=[MinLengthValidator(1)])
     description = models.TextField(
-        validators=[MinLengthValidator(DESCRIPTION_MIN), MaxLengthValidator(DESCRIPTION_MAX)]
+        _("description"), validators=[MinLengthValidator(DESCRIPTION_MIN), MaxLengthValidator(DESCRIPTION_MAX)]
     )
-    customer_email = models.EmailField(max_length=254, validators=[validate_email_shape])
-    customer_name = models.CharField(max_length=255, blank=True)
-    external_customer_id = models.CharField(max_length=255, blank=True)
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="tickets")
-    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
-    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.API)
+    customer_email = models.EmailField(_("customer email"), max_length=254, validators=[validate_email_shape])
+    customer_name = models.CharField(_("customer name"), max_length=255, blank=True)
+    external_customer_id = models.CharField(_("external customer id"), max_length=255, blank=True)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("category"))
+    priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.API)
     # The customer's language (tickets.languages): every email to them about this ticket is
     # written in it. Empty on tickets from before it was kept: the site's language.
-    language = models.CharField(max_length=8, blank=True, default="", db_default="", choices=LANGUAGE_CHOICES)
-    tags = models.ManyToManyField(Tag, blank=True, related_name="tickets")
-    assigned_agent = models.ForeignKey(
-        "agents.Agent", null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+    language = models.CharField(
+        _("language"), max_length=8, blank=True, default="", db_default="", choices=LANGUAGE_CHOICES
     )
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
-    first_responded_at = models.DateTimeField(null=True, blank=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="tickets", verbose_name=_("tags"))
+    assigned_agent = models.ForeignKey(
+        "agents.Agent",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tickets",
+        verbose_name=_("assigned agent"),
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.NEW)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    first_responded_at = models.DateTimeField(_("first responded at"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     # SLA clock, kept by sla.services: the policy in force, due and at-risk times (moved
     # forward by paused time), the current pause, and business minutes actually taken.
     sla_policy = models.ForeignKey(
-        "sla.SLAPolicy", null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+        "sla.SLAPolicy",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tickets",
+        verbose_name=_("sla policy"),
     )
-    first_response_due_at = models.DateTimeField(null=True, blank=True)
-    resolution_due_at = models.DateTimeField(null=True, blank=True)
-    first_response_at_risk_at = models.DateTimeField(null=True, blank=True)
-    resolution_at_risk_at = models.DateTimeField(null=True, blank=True)
-    sla_paused_at = models.DateTimeField(null=True, blank=True)
-    sla_paused_minutes = models.FloatField(default=0)
-    first_response_minutes = models.FloatField(null=True, blank=True)
-    resolution_minutes = models.FloatField(null=True, blank=True)
+    first_response_due_at = models.DateTimeField(_("first response due at"), null=True, blank=True)
+    resolution_due_at = models.DateTimeField(_("resolution due at"), null=True, blank=True)
+    first_response_at_risk_at = models.DateTimeField(_("first response at risk at"), null=True, blank=True)
+    resolution_at_risk_at = models.DateTimeField(_("resolution at risk at"), null=True, blank=True)
+    sla_paused_at = models.DateTimeField(_("sla paused at"), null=True, blank=True)
+    sla_paused_minutes = models.FloatField(_("sla paused minutes"), default=0)
+    first_response_minutes = models.FloatField(_("first response minutes"), null=True, blank=True)
+    resolution_minutes = models.FloatField(_("resolution minutes"), null=True, blank=True)
     # Secret half of the customer's private link; rotating it revokes every link sent.
-    access_key = models.CharField(max_length=64, default=new_access_key, editable=False)
+    access_key = models.CharField(_("access key"), max_length=64, default=new_access_key, editable=False)
     # A customer's mail answering a closed ticket opens a new ticket that points back at it.
     follow_up_of = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups", db_index=False
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="follow_ups",
+        db_index=False,
+        verbose_name=_("follow up of"),
     )
     # Weighted subject (A), description (B) and public messages (C); PostgreSQL only, kept
     # current by tickets.queries.refresh_search_vector, GIN-indexed in migration 0002.
-    search_vector = SearchVectorField(null=True, editable=False)
+    search_vector = SearchVectorField(_("search vector"), null=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
         constraints = [
             *length_between("subject", 1, SUBJECT_MAX, "ticket_subject"),
             *length_between("description", DESCRIPTION_MIN, DESCRIPTION_MAX, "ticket_description"),
@@ -307,31 +330,40 @@ class Message(models.Model):
     AuthorType = AuthorType
     Source = Source
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
-    author_type = models.CharField(max_length=10, choices=AuthorType.choices)
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages", verbose_name=_("ticket"))
+    author_type = models.CharField(_("author type"), max_length=10, choices=AuthorType.choices)
     author_agent = models.ForeignKey(
-        "agents.Agent", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+        "agents.Agent",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="messages",
+        verbose_name=_("author agent"),
     )
-    author_name = models.CharField(max_length=255, blank=True)
-    body = models.TextField(validators=[MinLengthValidator(BODY_MIN), MaxLengthValidator(BODY_MAX)])
-    internal = models.BooleanField(default=False, help_text=_("An internal note, never shown to the customer"))
-    created_at = models.DateTimeField(default=timezone.now)
+    author_name = models.CharField(_("author name"), max_length=255, blank=True)
+    body = models.TextField(_("body"), validators=[MinLengthValidator(BODY_MIN), MaxLengthValidator(BODY_MAX)])
+    internal = models.BooleanField(
+        _("internal"), default=False, help_text=_("An internal note, never shown to the customer")
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
     rating = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(RATING_MIN), MaxValueValidator(RATING_MAX)]
+        _("rating"), null=True, blank=True, validators=[MinValueValidator(RATING_MIN), MaxValueValidator(RATING_MAX)]
     )
-    rating_comment = models.TextField(blank=True, validators=[MaxLengthValidator(2000)])
-    rated_at = models.DateTimeField(null=True, blank=True)
-    source = models.CharField(max_length=10, choices=Source.choices, default=Source.PORTAL)
+    rating_comment = models.TextField(_("rating comment"), blank=True, validators=[MaxLengthValidator(2000)])
+    rated_at = models.DateTimeField(_("rated at"), null=True, blank=True)
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.PORTAL)
     # An email's envelope as its headers said (source email); the original is kept by mail.
-    email_from = models.CharField(max_length=320, blank=True)
-    email_to = models.TextField(blank=True)
-    email_cc = models.TextField(blank=True)
-    email_date = models.DateTimeField(null=True, blank=True)
+    email_from = models.CharField(_("email from"), max_length=320, blank=True)
+    email_to = models.TextField(_("email to"), blank=True)
+    email_cc = models.TextField(_("email cc"), blank=True)
+    email_date = models.DateTimeField(_("email date"), null=True, blank=True)
     # The sanitized HTML of an email, for display beside the plain text in `body`.
-    body_html = models.TextField(blank=True)
+    body_html = models.TextField(_("body html"), blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
         constraints = [
             *length_between("body", BODY_MIN, BODY_MAX, "message_body"),
             models.CheckConstraint(condition=Q(source__in=Source.values), name="message_source_valid"),
@@ -382,16 +414,20 @@ def attachment_path(instance: Attachment, filename: str) -> str:
 class Attachment(models.Model):
     """An uploaded file, on a message or (message empty) on the ticket's first description."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
-    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments")
-    file = models.FileField(upload_to=attachment_path, max_length=500)
-    name = models.CharField(max_length=255)
-    size = models.PositiveBigIntegerField()
-    content_type = models.CharField(max_length=255)
-    created_at = models.DateTimeField(default=timezone.now)
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("ticket"))
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("message")
+    )
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=500)
+    name = models.CharField(_("name"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size"))
+    content_type = models.CharField(_("content type"), max_length=255)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
         ordering = ["id"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
         constraints = [models.CheckConstraint(condition=~Q(name=""), name="attachment_name_not_empty")]
 
     def __str__(self) -> str:
@@ -410,16 +446,26 @@ class ThreadMessageId(models.Model):
     """
 
     # The Message-ID without its angle brackets (tickets.threading.normalize_message_id).
-    email_id = models.CharField(max_length=MESSAGE_ID_MAX, unique=True)
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="thread_ids", db_index=False)
-    message = models.ForeignKey(
-        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    email_id = models.CharField(_("email id"), max_length=MESSAGE_ID_MAX, unique=True)
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="thread_ids", db_index=False, verbose_name=_("ticket")
     )
-    outgoing = models.BooleanField()
-    created_at = models.DateTimeField(default=timezone.now)
+    message = models.ForeignKey(
+        Message,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("message"),
+    )
+    outgoing = models.BooleanField(_("outgoing"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
         ordering = ["created_at", "id"]
+        verbose_name = _("thread message id")
+        verbose_name_plural = _("thread message ids")
         indexes = [
             models.Index(fields=["ticket", "created_at"], name="thread_id_ticket_idx"),
             # Deleting a message clears its rows' link (SET NULL) through this.
@@ -454,19 +500,26 @@ class TicketEvent(models.Model):
 
     Kind = EventKind
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(max_length=20, choices=EventKind.choices)
-    actor_type = models.CharField(max_length=12)  # customer, agent, integration, system
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events", verbose_name=_("ticket"))
+    kind = models.CharField(_("kind"), max_length=20, choices=EventKind.choices)
+    actor_type = models.CharField(_("actor type"), max_length=12)  # customer, agent, integration, system
     actor_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("actor user"),
     )
-    actor_name = models.CharField(max_length=255, blank=True)
-    old_value = models.TextField(blank=True)
-    new_value = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    actor_name = models.CharField(_("actor name"), max_length=255, blank=True)
+    old_value = models.TextField(_("old value"), blank=True)
+    new_value = models.TextField(_("new value"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
         ordering = ["created_at", "id"]
+        verbose_name = _("ticket event")
+        verbose_name_plural = _("ticket events")
         indexes = [models.Index(fields=["ticket", "created_at"], name="event_ticket_created_idx")]
 
     def __str__(self) -> str:
@@ -476,19 +529,26 @@ class TicketEvent(models.Model):
 class SavedReply(models.Model):
     """A canned response. Placeholders: {customer_name}, {ticket_number}, {subject}, {agent_name}."""
 
-    title = models.CharField(max_length=120, unique=True)
+    title = models.CharField(_("title"), max_length=120, unique=True)
     body = models.TextField(
+        _("body"),
         validators=[MinLengthValidator(1), MaxLengthValidator(BODY_MAX)],
         # Translators: the names in braces are placeholders; keep them as they are.
         help_text=_("Placeholders: {customer_name}, {ticket_number}, {subject}, {agent_name}"),
     )
     category = models.ForeignKey(
-        Category, null=True, blank=True, on_delete=models.SET_NULL, help_text=_("Empty: offered for every ticket")
+        Category,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        help_text=_("Empty: offered for every ticket"),
+        verbose_name=_("category"),
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
         ordering = ["title"]
+        verbose_name = _("saved reply")
         verbose_name_plural = _("saved replies")
         constraints = [
             models.CheckConstraint(condition=~Q(title=""), name="saved_reply_title_not_empty"),
