@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import template
 
+from tickets.event_words import value_words
 from tickets.models import Priority
 
 register = template.Library()
@@ -14,3 +15,9 @@ register = template.Library()
 def priority_label(value: str) -> str:
     """A priority's label in the active language ("high": "High"); a value it does not know, as it is."""
     return str(Priority(value).label) if value in Priority.values else value
+
+
+@register.filter
+def event_words(value: str, kind: str) -> str:
+    """A history value in the reader's words (tickets.event_words): {{ event.new_value|event_words:event.kind }}."""
+    return value_words(kind, value)

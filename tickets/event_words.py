@@ -1,0 +1,81 @@
+"""A history line's values as a person reads them, in the active language.
+
+TicketEvent keeps its values as written when the change happened, in the API's terms
+("pending", "portal, normal, general", "message 12", an ISO time): integrations read them
+as data, and they must not change with anyone's language. The ticket page shows them through
+`event_words`: labels for statuses, priorities and channels, dates in the reader's format
+and time zone, words around message numbers. A value this does not recognise is shown as
+written.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
+from tickets.models import STATUS_WORDS, Channel, EventKind, Priority
+
+_MESSAGE = re.compile(r"^message (\d+)$")
+_RATING = re.compile(r"^(\d+) for message (\d+)$")
+_DUE = re.compile(
+    r"^(?P<policy>.+): first response by (?P<first>\d{4}-\d\d-\d\d \d\d:\d\d) UTC, "
+    r"resolution by (?P<resolution>\d{4}-\d\d-\d\d \d\d:\d\d) UTC$"
+)
+
+
+def _label(choices, value: str) -> str:
+    return str(choices(value).label) if value in choices.values else value
+
+
+def _when(value: datetime) -> str:
+    return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
+
+
+def _utc(text: str) -> str:
+    try:
+        moment = datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
+    except ValueError:
+        return text
+    return _when(moment)
+
+
+def value_words(kind: str, value: str) -> str:
+    """`value` of an event of `kind`, in words of the active language."""
+    if not value:
+        return value
+    if kind == EventKind.STATUS:
+        return str(STATUS_WORDS.get(value, value))
+    if kind == EventKind.PRIORITY:
+        return _label(Priority, value)
+    if kind == EventKind.CREATED:
+        parts = [part.strip() for part in value.split(",")]
+        if len(parts) == 3:
+            channel, priority, category = parts
+            return f"{_label(Channel, channel)}, {_label(Priority, priority)}, {category}"
+        return value
+    if kind == EventKind.FIRST_RESPONSE:
+        try:
+            return _when(datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    if kind in (EventKind.REPLY, EventKind.NOTE, EventKind.CUSTOMER_REPLY) and (match := _MESSAGE.match(value)):
+        return _("message %(number)s") % {"number": match[1]}
+    if kind == EventKind.RATING and (match := _RATING.match(value)):
+        return _("%(rating)s for message %(number)s") % {"rating": match[1], "number": match[2]}
+    if kind == EventKind.LINK_ROTATED and value == "(the customer was emailed the new one)":
+        return _("(the customer was emailed the new one)")
+    if kind == EventKind.DUE_TIMES:
+        if value == "no SLA policy":
+            return pgettext("ticket history", "no SLA policy")
+        if match := _DUE.match(value):
+            # Translators: a ticket's due times in its history; the times are in the reader's format.
+            return _("%(policy)s: first response by %(first)s, resolution by %(resolution)s") % {
+                "policy": match["policy"],
+                "first": _utc(match["first"]),
+                "resolution": _utc(match["resolution"]),
+            }
+    return value
