@@ -50,8 +50,9 @@ def site(live_server, settings):
 def new_page(browser, site):
     contexts = []
 
-    def open_page(width: int = 1280):
-        context = browser.new_context(viewport={"width": width, "height": 900}, base_url=site)
+    def open_page(width: int = 1280, locale: str = "en-US"):
+        """A page in a context of its own; `locale` sets the browser's language (Accept-Language)."""
+        context = browser.new_context(viewport={"width": width, "height": 900}, base_url=site, locale=locale)
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(15000)

@@ -27,30 +27,14 @@ def cyrillic(text: str) -> bool:
     return any("\u0400" <= char <= "\u04ff" for char in text)
 
 
-@pytest.fixture
-def russian_page(browser, site):
-    contexts = []
-
-    def open_page(width: int = 1280, locale: str = "ru-RU"):
-        context = browser.new_context(viewport={"width": width, "height": 900}, base_url=site, locale=locale)
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(15000)
-        return page
-
-    yield open_page
-    for context in contexts:
-        context.close()
-
-
 @pytest.mark.parametrize("width", [1280, 375])
-def test_a_russian_customer_and_a_russian_agent_from_question_to_answer(russian_page, width):
+def test_a_russian_customer_and_a_russian_agent_from_question_to_answer(new_page, width):
     general = CategoryFactory(slug="general", name="Общие вопросы")
     SLAPolicyFactory(priority="normal", first_response_hours=4, resolution_hours=24)
     AgentFactory(user__username="olga", name="Ольга Смирнова", language="ru", specializations=[general])
 
     # The customer writes in from a Russian browser.
-    customer = russian_page(width)
+    customer = new_page(width, locale="ru-RU")
     customer.goto("/portal/tickets/new")
     expect(customer.locator("html")).to_have_attribute("lang", "ru")
     customer.get_by_label("Ваше имя").fill("Иван Петров")
@@ -69,7 +53,7 @@ def test_a_russian_customer_and_a_russian_agent_from_question_to_answer(russian_
     assert cyrillic(acknowledgement.subject) and cyrillic(acknowledgement.body)
 
     # The agent works in Russian (her profile), though her browser asks for English.
-    agent = russian_page(width, locale="en-US")
+    agent = new_page(width)
     agent.goto("/accounts/login/")
     agent.get_by_label("Username").fill("olga")
     agent.get_by_label("Password").fill("password")
@@ -102,7 +86,7 @@ def test_a_russian_customer_and_a_russian_agent_from_question_to_answer(russian_
     assert customer.evaluate("document.documentElement.scrollWidth") <= width
 
     # In the same run an English customer is written to in English.
-    english = russian_page(width, locale="en-US")
+    english = new_page(width)
     english.goto("/portal/tickets/new")
     english.get_by_label("Your name").fill("Jane Roe")
     english.get_by_label("Your email").fill("jane@example.org")

@@ -10,7 +10,7 @@ import pytest
 from oidc_provider_mock import run_server_in_thread
 
 from agents.tests.factories import AgentFactory
-from agents.tests.test_sso import _set_user
+from agents.tests.test_sso import _set_user, providers
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -24,20 +24,7 @@ def provider(settings):
         settings.OIDC_ISSUER = url
         settings.OIDC_ALLOWED_DOMAINS = ["example.com"]
         settings.OIDC_CREATE_AGENTS = False
-        settings.SOCIALACCOUNT_PROVIDERS = {
-            "openid_connect": {
-                "OAUTH_PKCE_ENABLED": True,
-                "APPS": [
-                    {
-                        "provider_id": "sso",
-                        "name": "Example Corp",
-                        "client_id": "helpdesk",
-                        "secret": "client-secret",
-                        "settings": {"server_url": url, "token_auth_method": "client_secret_post"},
-                    }
-                ],
-            }
-        }
+        settings.SOCIALACCOUNT_PROVIDERS = providers(url, "Example Corp")
         # The sign-in button's form redirects to the provider: the page's policy allows it.
         policy = {key: list(value) for key, value in settings.CONTENT_SECURITY_POLICY.items()}
         policy["form-action"].append(url)

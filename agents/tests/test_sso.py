@@ -29,6 +29,18 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
+def providers(issuer: str, name: str) -> dict:
+    """SOCIALACCOUNT_PROVIDERS as helpdesk.settings builds it from OIDC_*, for `issuer`."""
+    app = {
+        "provider_id": "sso",
+        "name": name,
+        "client_id": "helpdesk",
+        "secret": "client-secret",
+        "settings": {"server_url": issuer, "token_auth_method": "client_secret_post"},
+    }
+    return {"openid_connect": {"OAUTH_PKCE_ENABLED": True, "APPS": [app]}}
+
+
 @pytest.fixture(scope="module")
 def provider() -> Iterator[str]:
     with run_server_in_thread() as server:
@@ -42,20 +54,7 @@ def sso(settings, provider) -> str:
     settings.OIDC_ROLE_CLAIM = ""
     settings.OIDC_ROLE_MAP = {}
     settings.OIDC_CREATE_AGENTS = False
-    settings.SOCIALACCOUNT_PROVIDERS = {
-        "openid_connect": {
-            "OAUTH_PKCE_ENABLED": True,
-            "APPS": [
-                {
-                    "provider_id": "sso",
-                    "name": "Example SSO",
-                    "client_id": "helpdesk",
-                    "secret": "client-secret",
-                    "settings": {"server_url": provider, "token_auth_method": "client_secret_post"},
-                }
-            ],
-        }
-    }
+    settings.SOCIALACCOUNT_PROVIDERS = providers(provider, "Example SSO")
     return provider
 
 
