@@ -39,13 +39,13 @@ def test_a_supervisor_sets_up_an_app_and_then_signs_in_with_its_code(new_page, s
     page.wait_for_url("**/accounts/2fa/totp/activate/")
     assert page.get_by_text("Set up an authenticator app to continue").is_visible()
     assert page.get_by_role("img").first.is_visible()  # the QR code
-    secret = page.get_by_label("Authenticator secret").input_value()
+    secret = page.get_by_label("Key, for typing into the app by hand").input_value()
     assert re.fullmatch(r"[A-Z2-7]{16,}", secret)
     fits(page, width)
     page.screenshot(path=str(SHOTS / f"two-factor-setup-{width}.png"), full_page=True)
 
-    page.get_by_label("Authenticator code").fill(totp(secret))
-    page.get_by_role("button", name="Activate").click()
+    page.get_by_label("Six-digit code from the app").fill(totp(secret))
+    page.get_by_role("button", name="Turn on two-factor sign-in").click()
     page.wait_for_url("**/accounts/2fa/recovery-codes/")
     codes = page.get_by_label("Unused codes").input_value()
     assert len(re.findall(r"\b[0-9a-f]{8}\b", codes)) == 10

@@ -166,10 +166,10 @@ class Mailbox(models.Model):
     # from SECRET_KEY (mail.oauth), kept with the SHA-256 of the environment's refresh token it
     # descends from: a new refresh token put in the environment takes over from it.
     oauth_rotated_refresh_token = models.TextField(
-        gettext_lazy("oauth rotated refresh token"), blank=True, editable=False
+        gettext_lazy("OAuth rotated refresh token"), blank=True, editable=False
     )
-    oauth_rotated_from = models.CharField(gettext_lazy("oauth rotated from"), max_length=64, blank=True, editable=False)
-    oauth_rotated_at = models.DateTimeField(gettext_lazy("oauth rotated at"), null=True, blank=True, editable=False)
+    oauth_rotated_from = models.CharField(gettext_lazy("OAuth rotated from"), max_length=64, blank=True, editable=False)
+    oauth_rotated_at = models.DateTimeField(gettext_lazy("OAuth rotated at"), null=True, blank=True, editable=False)
     folder = models.CharField(gettext_lazy("folder"), max_length=255, default="INBOX")
     category = models.ForeignKey(
         Category,

@@ -65,8 +65,8 @@ def ticket_clock(ticket, now: datetime | None = None) -> Clock:
     if ticket.status in ("resolved", "closed"):
         return Clock("done", pgettext("SLA clock", "Done"))
     if ticket.status not in RUNNING_STATUSES:
-        # Translators: an SLA badge; status is the ticket's, in lower case ("pending (waiting on customer)").
-        return Clock("paused", _("Paused while %(status)s") % {"status": ticket.get_status_display().lower()})
+        # Translators: an SLA badge; status is the ticket's in a word ("pending", "on hold").
+        return Clock("paused", _("Paused while %(status)s") % {"status": ticket.status_word()})
     if ticket.first_responded_at is None:
         return _clock("first response", ticket.first_response_due_at, ticket.first_response_at_risk_at, now)
     return _clock("resolution", ticket.resolution_due_at, ticket.resolution_at_risk_at, now)
@@ -91,7 +91,7 @@ def ticket_clocks(ticket, now: datetime | None = None) -> list[Clock]:
     elif ticket.status in RUNNING_STATUSES:
         clocks.append(_clock("resolution", ticket.resolution_due_at, ticket.resolution_at_risk_at, now))
     else:
-        status = ticket.get_status_display().lower()
+        status = ticket.status_word()
         # Translators: as "Paused while …", on the ticket page's resolution clock.
         clocks.append(Clock("paused", _("Clock paused while %(status)s") % {"status": status}, "resolution"))
     return clocks

@@ -55,7 +55,7 @@ def value_words(kind: str, value: str) -> str:
         parts = [part.strip() for part in value.split(",")]
         if len(parts) == 3:
             channel, priority, category = parts
-            return f"{_label(Channel, channel)}, {_label(Priority, priority)}, {category}"
+            return f"{_label(Channel, channel).lower()}, {_label(Priority, priority).lower()}, {category}"
         return value
     if kind == EventKind.FIRST_RESPONSE:
         try:

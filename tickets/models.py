@@ -156,14 +156,14 @@ class Ticket(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="tickets",
-        verbose_name=_("sla policy"),
+        verbose_name=_("SLA policy"),
     )
     first_response_due_at = models.DateTimeField(_("first response due at"), null=True, blank=True)
     resolution_due_at = models.DateTimeField(_("resolution due at"), null=True, blank=True)
     first_response_at_risk_at = models.DateTimeField(_("first response at risk at"), null=True, blank=True)
     resolution_at_risk_at = models.DateTimeField(_("resolution at risk at"), null=True, blank=True)
-    sla_paused_at = models.DateTimeField(_("sla paused at"), null=True, blank=True)
-    sla_paused_minutes = models.FloatField(_("sla paused minutes"), default=0)
+    sla_paused_at = models.DateTimeField(_("SLA paused at"), null=True, blank=True)
+    sla_paused_minutes = models.FloatField(_("SLA paused minutes"), default=0)
     first_response_minutes = models.FloatField(_("first response minutes"), null=True, blank=True)
     resolution_minutes = models.FloatField(_("resolution minutes"), null=True, blank=True)
     # Secret half of the customer's private link; rotating it revokes every link sent.

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
     [
         (EventKind.STATUS, "pending", "pending", "ожидает"),
         (EventKind.PRIORITY, "urgent", "Urgent", "Срочный"),
-        (EventKind.CREATED, "portal, normal, general", "Portal, Normal, general", "Портал, Обычный, general"),
+        (EventKind.CREATED, "portal, normal, general", "portal, normal, general", "портал, обычный, general"),
         (EventKind.REPLY, "message 12", "message 12", "сообщение 12"),
         (EventKind.RATING, "5 for message 12", "5 for message 12", "5"),
         (EventKind.DUE_TIMES, "no SLA policy", "no SLA policy", "нет политики SLA"),
