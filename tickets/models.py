@@ -106,6 +106,20 @@ STATUS_WORDS = {
 }
 
 
+# A ticket's status as its customer reads it (the portal, the "your requests" email): what it
+# means for them, not the desk's workflow term.
+CUSTOMER_STATUS_WORDS = {
+    # Translators: the status of a customer's request, on their page and in emails to them
+    # («обращение»: neuter in Russian).
+    Status.NEW: pgettext_lazy("customer's request status", "Received"),
+    Status.OPEN: pgettext_lazy("customer's request status", "In progress"),
+    Status.PENDING: pgettext_lazy("customer's request status", "Waiting for your reply"),
+    Status.ON_HOLD: pgettext_lazy("customer's request status", "On hold"),
+    Status.RESOLVED: pgettext_lazy("customer's request status", "Resolved"),
+    Status.CLOSED: pgettext_lazy("customer's request status", "Closed"),
+}
+
+
 class Channel(models.TextChoices):
     PORTAL = "portal", pgettext_lazy("ticket channel", "Portal")
     API = "api", pgettext_lazy("ticket channel", "Api")
@@ -279,6 +293,10 @@ class Ticket(models.Model):
     def reading_language(self) -> str:
         """The language the customer is written to in: the ticket's, else the site's."""
         return self.language or settings.LANGUAGE_CODE
+
+    def customer_status(self) -> str:
+        """The status as the customer reads it (CUSTOMER_STATUS_WORDS), in the active language."""
+        return str(CUSTOMER_STATUS_WORDS.get(self.status, self.status))
 
     def status_word(self) -> str:
         """The status in a sentence (STATUS_WORDS), in the active language."""

@@ -318,3 +318,16 @@ def test_the_help_center_shows_the_visitor_language_first_and_marks_the_others(c
     assert 'lang="en"' in faq and "Английский" in faq  # the other language, marked
     english_faq = english.get("/faq/").content.decode()
     assert english_faq.index("How do I reset my password?") < english_faq.index("Как сбросить пароль?")
+
+
+def test_the_customer_reads_the_status_of_their_request_in_their_words():
+    from tickets.links import private_token
+
+    ticket = TicketFactory(status="pending")
+    url = f"/portal/tickets/{private_token(ticket)}/"
+
+    english = Client(HTTP_ACCEPT_LANGUAGE="en").get(url).content.decode()
+    russian = Client(HTTP_ACCEPT_LANGUAGE="ru").get(url).content.decode()
+
+    assert "Waiting for your reply" in english and "waiting on customer" not in english
+    assert "Ждём вашего ответа" in russian
