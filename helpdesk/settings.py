@@ -435,7 +435,8 @@ ACCOUNT_LOGIN_METHODS = {"username"}
 ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_LOGOUT_ON_GET = False
-ACCOUNT_SESSION_REMEMBER = None
+# Sessions last SESSION_COOKIE_AGE as before allauth (the form asks no "remember me").
+ACCOUNT_SESSION_REMEMBER = True
 ACCOUNT_EMAIL_NOTIFICATIONS = True  # an agent is emailed when a second factor is added or removed
 ACCOUNT_RATE_LIMITS = {"login": False, "login_failed": "30/m/ip,5/300s/key"}
 ACCOUNT_LOGIN_BY_CODE_ENABLED = False

@@ -170,3 +170,11 @@ def test_password_reset_is_limited_per_address_asked_for_from_any_client(agent, 
 
     assert statuses == [302, 302, 429]
     assert len(mailoutbox) == 2
+
+
+def test_a_sign_in_lasts_the_session_cookie_age_not_the_browser_session(agent, settings):
+    client = Client()
+    client.post(SIGN_IN, {"login": "agent", "password": "password"})
+
+    assert client.session.get_expire_at_browser_close() is False
+    assert client.cookies[settings.SESSION_COOKIE_NAME]["max-age"] == settings.SESSION_COOKIE_AGE
