@@ -28,16 +28,11 @@ def digest(key: str) -> str:
     return hash_token(key)
 
 
-def default_lifetime() -> timedelta | None:
-    days = settings.API_TOKEN_TTL_DAYS
-    return timedelta(days=days) if days > 0 else None
-
-
 def issue(user: AbstractBaseUser, *, days: int | None = None) -> tuple[AuthToken, str]:
     """A new token for `user` (beside any others), valid `days` (default API_TOKEN_TTL_DAYS;
     0: no expiry). Returns the row and the token itself, which is never readable again."""
-    lifetime = default_lifetime() if days is None else (timedelta(days=days) if days > 0 else None)
-    return AuthToken.objects.create(user=user, expiry=lifetime)
+    days = settings.API_TOKEN_TTL_DAYS if days is None else days
+    return AuthToken.objects.create(user=user, expiry=timedelta(days=days) if days > 0 else None)
 
 
 @transaction.atomic

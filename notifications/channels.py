@@ -18,7 +18,6 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from agents.models import Agent
 from core import outbound
 from notifications.models import Channel, Notification
 
@@ -48,20 +47,12 @@ def render_email(notification: Notification) -> dict[str, str]:
     if template is None:
         raise DeliveryError(f"no email template for {notification.kind}", retryable=False)
     context: dict[str, Any] = {"helpdesk_name": settings.HELPDESK_NAME, **payload}
-    with translation.override(_reader_language(notification)):
+    with translation.override(notification.reader_language):
         return {
             "subject": " ".join(render_to_string(f"{template}-subject.txt", context).split()),
             "text": render_to_string(f"{template}-body.txt", context),
             "html": render_to_string(f"{template}-body.html", context),
         }
-
-
-def _reader_language(notification: Notification) -> str:
-    """The agent's language (Agent.language) for an email rendered at delivery, else the site's."""
-    language = None
-    if notification.user_id is not None:
-        language = Agent.objects.filter(user_id=notification.user_id).values_list("language", flat=True).first()
-    return language or settings.LANGUAGE_CODE
 
 
 # Headers an email row may carry (tickets.threading writes them); nothing else is copied.

@@ -14,7 +14,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from notifications.payloads import describe
+from notifications.payloads import describe, reader_language
 
 
 class Channel(models.TextChoices):
@@ -107,3 +107,8 @@ class Notification(models.Model):
     def details(self) -> dict:
         """The payload as people read it: SLA facts expanded (see notifications.payloads)."""
         return describe(self)
+
+    @cached_property
+    def reader_language(self) -> str:
+        """The language an email rendered at delivery is written in (notifications.payloads)."""
+        return reader_language(self)

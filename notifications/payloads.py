@@ -27,11 +27,15 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from agents.models import Agent
+
 
 class OutboxRow(Protocol):
     """What describing reads of a row (notifications.models.Notification)."""
 
     kind: str
+    channel: str
+    user_id: int | None
     payload: dict[str, Any]
     created_at: datetime | None
 
@@ -102,8 +106,18 @@ def describe(notification: OutboxRow) -> dict[str, Any]:
     return _expand(notification, _ticket_facts([ticket_id]).get(ticket_id))
 
 
+def reader_language(notification: OutboxRow) -> str:
+    """The language of an email rendered at delivery (SLA facts): its agent's
+    (Agent.language), else the site's."""
+    language = None
+    if notification.user_id is not None:
+        language = Agent.objects.filter(user_id=notification.user_id).values_list("language", flat=True).first()
+    return language or settings.LANGUAGE_CODE
+
+
 def describe_all(notifications: Sequence[Any]) -> Sequence[Any]:
-    """Work out `details` for a page of rows with one ticket read; returns the rows."""
+    """Work out `details` for a page of rows with one ticket read, and the readers' languages
+    of the emails among them with one agent read; returns the rows."""
     facts = [n for n in notifications if is_sla_facts(n)]
     tickets = _ticket_facts(n.payload["ticket_id"] for n in facts) if facts else {}
     for notification in notifications:
@@ -112,4 +126,11 @@ def describe_all(notifications: Sequence[Any]) -> Sequence[Any]:
         else:
             details = notification.payload
         notification.__dict__["details"] = details
+    emails = [n for n in facts if n.channel == "email" and n.user_id is not None]
+    if emails:
+        languages = dict(
+            Agent.objects.filter(user_id__in={n.user_id for n in emails}).values_list("user_id", "language")
+        )
+        for notification in emails:
+            notification.__dict__["reader_language"] = languages.get(notification.user_id) or settings.LANGUAGE_CODE
     return notifications
