@@ -141,6 +141,9 @@ class Agent(models.Model):
             ),
             models.CheckConstraint(condition=Q(status__in=AgentStatus.values), name="agent_status_valid"),
             models.CheckConstraint(condition=Q(role__in=AgentRole.values), name="agent_role_valid"),
+            models.CheckConstraint(
+                condition=Q(language__in=["", *dict(LANGUAGE_CHOICES)]), name="agent_language_valid"
+            ),
             models.CheckConstraint(condition=~Q(name=""), name="agent_name_not_empty"),
             models.CheckConstraint(condition=Q(email__regex=EMAIL_SHAPE), name="agent_email_shape"),
         ]

@@ -207,6 +207,10 @@ class Ticket(models.Model):
             models.CheckConstraint(condition=Q(priority__in=Priority.values), name="ticket_priority_valid"),
             models.CheckConstraint(condition=Q(status__in=Status.values), name="ticket_status_valid"),
             models.CheckConstraint(condition=Q(channel__in=Channel.values), name="ticket_channel_valid"),
+            # '' on tickets from before the language was kept (the site's).
+            models.CheckConstraint(
+                condition=Q(language__in=["", *dict(LANGUAGE_CHOICES)]), name="ticket_language_valid"
+            ),
             models.CheckConstraint(
                 condition=~Q(status=Status.CLOSED) | Q(closed_at__isnull=False),
                 name="ticket_closed_has_closed_at",

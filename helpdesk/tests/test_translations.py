@@ -331,3 +331,13 @@ def test_the_customer_reads_the_status_of_their_request_in_their_words():
 
     assert "Waiting for your reply" in english and "waiting on customer" not in english
     assert "Ждём вашего ответа" in russian
+
+
+@pytest.mark.parametrize("model", ["ticket", "agent"])
+def test_the_database_refuses_a_language_it_does_not_know(model, agent):
+    from django.db import IntegrityError, transaction
+
+    row = TicketFactory() if model == "ticket" else agent
+    with pytest.raises(IntegrityError), transaction.atomic():
+        type(row).objects.filter(pk=row.pk).update(language="de")
+    type(row).objects.filter(pk=row.pk).update(language="")  # unknown: the site's
