@@ -158,3 +158,19 @@ def test_alerts_written_with_a_full_payload_render_as_before(agent, fake_slack):
     assert payload["title"] in message["text"] and payload["url"] in message["text"]
     [listed] = api_client_for(agent.user).get("/api/support/notifications").json()["results"]
     assert (listed["id"], listed["title"], listed["url"]) == (notice.pk, payload["title"], payload["url"])
+
+
+def test_scan_alert_emails_are_written_in_each_agent_language_with_one_agent_read(category, agent, other_agent):
+    other_agent.language = "ru"
+    other_agent.save()
+    breached(category, agent)
+    breached(category, other_agent)
+    sla_scan(now=NOW)
+
+    with CaptureQueriesContext(connection) as captured:
+        notifications_deliver_due()
+
+    subjects = {message.to[0]: message.subject for message in mail.outbox}
+    assert re.search("[а-яА-Я]", subjects[other_agent.email])
+    assert not re.search("[а-яА-Я]", subjects[agent.email])
+    assert sum('"agents_agent"' in query["sql"] for query in captured.captured_queries) == 1
