@@ -127,6 +127,13 @@ class Agent(models.Model):
         choices=LANGUAGE_CHOICES,
         help_text=_("The workspace, emails and notifications in this language; empty: the browser's."),
     )
+    # Email, besides the in-app notice, about changes to tickets the agent follows and notes
+    # that mention them.
+    follow_by_email = models.BooleanField(
+        _("email me about followed tickets"),
+        default=False,
+        help_text=_("Followed tickets' changes and mentions also by email, not only in the workspace."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -168,3 +175,45 @@ def category_model() -> type[models.Model]:
     """The ticket category model, reached through Agent.specializations: agents sits below
     tickets in the layers and names its model only by the relation's "tickets.Category"."""
     return Agent._meta.get_field("specializations").related_model
+
+
+class Team(models.Model):
+    """A group of agents with its own queue: the categories (and mailboxes) routed to it put
+    their tickets in it, and auto-assignment picks among its members.
+
+    A restricted team's tickets are seen only by its members, supervisors and admins
+    (tickets.visibility). Its calendar is an SLA business calendar, named by the relation's
+    "sla.BusinessCalendar" as `Agent.specializations` names categories: agents sits below sla.
+    """
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    description = models.CharField(_("description"), max_length=255, blank=True)
+    members = models.ManyToManyField(Agent, blank=True, related_name="teams", verbose_name=_("members"))
+    lead = models.ForeignKey(
+        Agent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("lead")
+    )
+    calendar = models.ForeignKey(
+        "sla.BusinessCalendar",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="teams",
+        verbose_name=_("business hours"),
+        help_text=_("When the team works: auto-assignment waits outside these hours. Empty: members' own hours."),
+    )
+    restricted = models.BooleanField(
+        _("restricted"),
+        default=False,
+        help_text=_("Only members, supervisors and admins see this team's tickets."),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+        constraints = [models.CheckConstraint(condition=~Q(name=""), name="team_name_not_empty")]
+
+    def __str__(self) -> str:
+        return self.name

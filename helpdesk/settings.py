@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "core",
     "agents",
     "notifications",
+    "customers",
     "tickets",
     "sla",
     "knowledge",

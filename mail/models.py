@@ -181,6 +181,15 @@ class Mailbox(models.Model):
     priority = models.CharField(
         gettext_lazy("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL
     )
+    team = models.ForeignKey(
+        "agents.Team",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="mailboxes",
+        help_text=gettext_lazy("Team of the tickets it opens; empty: the category's team"),
+        verbose_name=gettext_lazy("team"),
+    )
     after_import = models.CharField(
         gettext_lazy("after import"), max_length=10, choices=AfterImport.choices, default=AfterImport.SEEN
     )

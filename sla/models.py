@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from agents.models import validate_timezone
 from core.outbound import validate_url
 from sla.business_time import MIN_WEEKLY_MINUTES, Schedule
-from tickets.models import ACTIVE_STATUSES, Priority, Status
+from tickets.models import ACTIVE_STATUSES, Channel, Priority, Status
 
 FIRST_RESPONSE_HOURS = (1, 168)
 RESOLUTION_HOURS = (1, 720)
@@ -176,6 +176,31 @@ class SLAPolicy(models.Model):
         related_name="sla_policies",
         verbose_name=gettext_lazy("category"),
         help_text=gettext_lazy("Empty: tickets of any category"),
+    )
+    team = models.ForeignKey(
+        "agents.Team",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="sla_policies",
+        verbose_name=gettext_lazy("team"),
+        help_text=gettext_lazy("Empty: tickets of any team"),
+    )
+    organization = models.ForeignKey(
+        "customers.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="sla_policies",
+        verbose_name=gettext_lazy("organisation"),
+        help_text=gettext_lazy("Empty: customers of any organisation"),
+    )
+    channel = models.CharField(
+        gettext_lazy("channel"),
+        max_length=10,
+        blank=True,
+        choices=Channel.choices,
+        help_text=gettext_lazy("Empty: tickets from any channel"),
     )
     first_response_hours = models.PositiveSmallIntegerField(
         gettext_lazy("first response hours"),

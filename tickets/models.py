@@ -43,6 +43,16 @@ class Category(models.Model):
     slug = models.SlugField(_("slug"), max_length=50, unique=True)
     name = models.CharField(_("name"), max_length=100, unique=True)
     description = models.CharField(_("description"), max_length=255, blank=True)
+    # Routing: a new ticket of this category goes to this team's queue.
+    team = models.ForeignKey(
+        "agents.Team",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="categories",
+        verbose_name=_("team"),
+        help_text=_("New tickets of this category go to this team."),
+    )
 
     class Meta:
         ordering = ["name"]
@@ -139,6 +149,26 @@ class Ticket(models.Model):
     customer_email = models.EmailField(_("customer email"), max_length=254, validators=[validate_email_shape])
     customer_name = models.CharField(_("customer name"), max_length=255, blank=True)
     external_customer_id = models.CharField(_("external customer id"), max_length=255, blank=True)
+    # The customer's profile (customers.Customer, keyed by the normalized customer_email);
+    # customer_email stays the address this conversation is written to.
+    customer = models.ForeignKey(
+        "customers.Customer",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tickets",
+        verbose_name=_("customer"),
+    )
+    # The queue it sits in; a restricted team's tickets are seen by its members only
+    # (tickets.visibility). Set by routing on creation (category, mailbox), changed by agents.
+    team = models.ForeignKey(
+        "agents.Team",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tickets",
+        verbose_name=_("team"),
+    )
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("category"))
     priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.API)
@@ -148,6 +178,10 @@ class Ticket(models.Model):
         _("language"), max_length=8, blank=True, default="", db_default="", choices=LANGUAGE_CHOICES
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="tickets", verbose_name=_("tags"))
+    # Agents told of its changes in-app (and by email if Agent.follow_by_email).
+    followers = models.ManyToManyField(
+        "agents.Agent", blank=True, related_name="followed_tickets", verbose_name=_("followers")
+    )
     assigned_agent = models.ForeignKey(
         "agents.Agent",
         null=True,
@@ -515,6 +549,9 @@ class EventKind(models.TextChoices):
     RATING = "rating", pgettext_lazy("ticket history", "Rating")
     DUE_TIMES = "due_times", pgettext_lazy("ticket history", "Due Times")
     LINK_ROTATED = "link_rotated", pgettext_lazy("ticket history", "Private link replaced")
+    TEAM = "team", pgettext_lazy("ticket history", "Team")
+    CUSTOMER = "customer", pgettext_lazy("ticket history", "Customer")
+    CC = "cc", pgettext_lazy("ticket history", "CC")
 
 
 class TicketEvent(models.Model):
@@ -546,6 +583,29 @@ class TicketEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.ticket_id} {self.kind}: {self.old_value} → {self.new_value}"
+
+
+class TicketCC(models.Model):
+    """An address copied on a ticket: it receives the public replies and may answer through a
+    private link of its own (tickets.links), revoked by removing the address."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="ccs", verbose_name=_("ticket"))
+    email = models.EmailField(_("email"), max_length=254, validators=[validate_email_shape])
+    access_key = models.CharField(_("access key"), max_length=64, default=new_access_key, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("CC")
+        verbose_name_plural = _("CCs")
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "email"], name="ticket_cc_unique"),
+            models.CheckConstraint(condition=Q(email__regex=EMAIL_SHAPE), name="ticket_cc_email_shape"),
+            models.CheckConstraint(condition=Q(email=models.functions.Lower("email")), name="ticket_cc_email_lower"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
 
 
 class SavedReply(models.Model):
