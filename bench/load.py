@@ -134,11 +134,11 @@ def _session(token: str | None, limit: int = 100) -> aiohttp.ClientSession:
     )
 
 
-async def sequential(base: str, fixtures: dict, count: int) -> dict:
+async def sequential(base: str, fixtures: dict, count: int, *, who: str = "token", names=None) -> dict:
     requests = Requests(fixtures, random.Random(1))
     results = {}
-    async with _session(fixtures["token"], limit=1) as session:
-        for name in SEQUENTIAL:
+    async with _session(fixtures[who], limit=1) as session:
+        for name in names or SEQUENTIAL:
             build = getattr(requests, name)
             for _ in range(max(5, count // 20)):  # warm-up: connections, caches of the plan
                 await call(session, base, build())
@@ -252,6 +252,10 @@ def main() -> None:
         fixtures = json.load(handle)
     if mode == "steady":  # steady RATE SECONDS KIND
         print(json.dumps(asyncio.run(steady(base, fixtures, number, float(sys.argv[5]), sys.argv[6]))))
+        return
+    if mode == "member":  # the list and search as an agent of a restricted team (issue 22)
+        result = sequential(base, fixtures, number, who="member_token", names=("ticket_list", "ticket_search"))
+        print(json.dumps(asyncio.run(result)))
         return
     run = {"sequential": sequential, "mixed": mixed, "public": public}[mode]
     print(json.dumps(asyncio.run(run(base, fixtures, number))))

@@ -164,6 +164,10 @@ class Plan:
     policies: dict[str, PolicyInfo]
     conninfo: str
     message_sources: bool  # the schema has MESSAGE_EMAIL_COLUMNS
+    # Teams (agents 0015 on): each agent's team, and the teams unassigned tickets go round.
+    team_of_agent: dict[int, int]
+    teams: list[int]
+    ticket_columns: list[str]  # TICKET_COLUMNS, and team_id when there are teams
 
 
 def _created_at(plan: Plan, index: int, rng: random.Random) -> datetime:
@@ -193,7 +197,7 @@ def _generate(plan: Plan, part: int) -> tuple[int, int]:
     def flush() -> None:
         with own.cursor() as cursor:
             for table, columns, rows in [
-                ("bench_ticket_stage", [*TICKET_COLUMNS, "public_text"], ticket_rows),
+                ("bench_ticket_stage", [*plan.ticket_columns, "public_text"], ticket_rows),
                 ("tickets_message", message_columns, message_rows),
                 ("tickets_ticket_tags", ["ticket_id", "tag_id"], tag_rows),
             ]:
@@ -310,6 +314,11 @@ def _generate(plan: Plan, part: int) -> tuple[int, int]:
                 messages += 1
         category = rng.choice(plan.categories)  # drawn in this order: the same tickets as before
         channel = rng.choice(CHANNELS)
+        # Not drawn (the same tickets as before): an assigned ticket is in its assignee's team,
+        # so a restricted team's tickets are worked by its members; the others go round.
+        team = (plan.team_of_agent.get(agent) if agent else None) or (
+            plan.teams[ticket_id % len(plan.teams)] if plan.teams else None
+        )
         if plan.message_sources:
             message_rows.extend(row + _email_columns(row, channel, email) for row in ticket_messages)
         else:
@@ -342,6 +351,7 @@ def _generate(plan: Plan, part: int) -> tuple[int, int]:
                 fr_minutes,
                 res_minutes,
                 secrets.token_urlsafe(24),
+                *((team,) if plan.teams else ()),
                 " ".join(bodies),
             )
         )
@@ -442,6 +452,30 @@ def _agents(scale: Scale, categories: list[int]) -> None:
             for category in rng.sample(categories, k=min(3, len(categories)))
         ]
     )
+
+
+TEAMS = 20
+RESTRICTED_TEAMS = 2  # the last ones
+
+
+def _teams(scale: Scale) -> tuple[dict[int, int], list[int]]:
+    """TEAMS teams, the last RESTRICTED_TEAMS restricted, the generated agents spread over them
+    (each in one; its first member leads it); the demo's agents and teams stay as they are.
+    Returns each generated agent's team and the generated teams' ids."""
+    from agents.models import Team
+
+    agents = list(Agent.objects.filter(user__username__startswith="bench").order_by("id").values_list("id", flat=True))
+    created = Team.objects.bulk_create(
+        [Team(name=f"Bench team {n + 1:02d}", restricted=n >= TEAMS - RESTRICTED_TEAMS) for n in range(TEAMS)]
+    )
+    team_of_agent = {agent: created[n % TEAMS].pk for n, agent in enumerate(agents)}
+    Team.members.through.objects.bulk_create(
+        [Team.members.through(team_id=team, agent_id=agent) for agent, team in team_of_agent.items()]
+    )
+    for team in created:
+        lead = next((agent for agent, of in team_of_agent.items() if of == team.pk), None)
+        Team.objects.filter(pk=team.pk).update(lead_id=lead)
+    return team_of_agent, [team.pk for team in created]
 
 
 def _articles(scale: Scale, categories: list[int], author: int, now: datetime) -> None:
@@ -560,11 +594,13 @@ def seed(scale: Scale, *, now: datetime, log=print, after_demo: Callable[[], Non
     message_sources = set(MESSAGE_EMAIL_COLUMNS) <= _columns("tickets_message")
     thread_ids = bool(_columns("tickets_threadmessageid"))
 
+    team_of_agent, teams = _teams(scale) if "team_id" in _columns("tickets_ticket") else ({}, [])
+    ticket_columns = [*TICKET_COLUMNS, *(["team_id"] if teams else [])]
     indexes = _secondary_indexes(BIG_TABLES)
     with connection.cursor() as cursor:
         for name, _ in indexes:
             cursor.execute(f'DROP INDEX "{name}"')
-        columns = ", ".join(TICKET_COLUMNS)
+        columns = ", ".join(ticket_columns)
         cursor.execute(
             f"CREATE UNLOGGED TABLE bench_ticket_stage AS SELECT {columns}, ''::text AS public_text "
             "FROM tickets_ticket WITH NO DATA"
@@ -592,6 +628,9 @@ def seed(scale: Scale, *, now: datetime, log=print, after_demo: Callable[[], Non
             policies=_policies(),
             conninfo=_conninfo(),
             message_sources=message_sources,
+            team_of_agent=team_of_agent,
+            teams=teams,
+            ticket_columns=ticket_columns,
         )
         for part in range(workers)
     ]
@@ -601,7 +640,7 @@ def seed(scale: Scale, *, now: datetime, log=print, after_demo: Callable[[], Non
     rows = {"messages": sum(c[0] for c in counts), "ticket_tags": sum(c[1] for c in counts)}
     mark = phase("generate + COPY tickets, messages, tags", mark)
 
-    _stage_to_tickets(last_id, scale.tickets, workers)
+    _stage_to_tickets(last_id, scale.tickets, workers, ticket_columns)
     mark = phase("tickets with search vectors", mark)
     if thread_ids:
         rows["thread_message_ids"] = _thread_ids(last_message_id, workers)
@@ -640,8 +679,8 @@ def seed(scale: Scale, *, now: datetime, log=print, after_demo: Callable[[], Non
     return timings
 
 
-def _insert_range(low: int, high: int) -> None:
-    columns = ", ".join(TICKET_COLUMNS)
+def _insert_range(low: int, high: int, ticket_columns: list[str]) -> None:
+    columns = ", ".join(ticket_columns)
     with connection.cursor() as cursor:
         cursor.execute("SET session_replication_role = replica")
         cursor.execute(
@@ -660,11 +699,11 @@ def _insert_range(low: int, high: int) -> None:
     connection.close()
 
 
-def _stage_to_tickets(last_id: int, count: int, workers: int) -> None:
+def _stage_to_tickets(last_id: int, count: int, workers: int, ticket_columns: list[str]) -> None:
     per = math.ceil(count / workers)
     ranges = [(last_id + 1 + n * per, last_id + 1 + (n + 1) * per) for n in range(workers)]
     with ThreadPoolExecutor(workers) as pool:  # the work is PostgreSQL's: one connection per core
-        list(pool.map(lambda bounds: _insert_range(*bounds), ranges))
+        list(pool.map(lambda bounds: _insert_range(*bounds, ticket_columns), ranges))
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE bench_ticket_stage")
 
