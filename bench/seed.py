@@ -71,7 +71,12 @@ class PolicyInfo:
 
 def _policies() -> dict[str, PolicyInfo]:
     infos = {}
-    for policy in SLAPolicy.objects.filter(active=True, category__isnull=True).select_related("calendar"):
+    # What sla.services.policy_for picks for a ticket no scoped policy matches: the oldest
+    # unscoped policy of its priority.
+    unscoped = SLAPolicy.objects.filter(
+        active=True, category__isnull=True, team__isnull=True, organization__isnull=True, channel=""
+    )
+    for policy in unscoped.select_related("calendar").order_by("id"):
         infos.setdefault(
             policy.priority,
             PolicyInfo(

@@ -94,19 +94,34 @@ class SLAPolicyAdmin(admin.ModelAdmin):
         "name",
         "priority",
         "category",
+        "team",
+        "organization",
+        "channel",
         "first_response_hours",
         "resolution_hours",
         "calendar",
         "at_risk_percent",
         "active",
     ]
-    list_filter = ["active", "priority", "category", "calendar"]
+    list_filter = ["active", "priority", "category", "team", "channel", "calendar"]
     search_fields = ["name"]
-    list_select_related = ["category", "calendar"]
+    list_select_related = ["category", "team", "organization", "calendar"]
+    raw_id_fields = ["organization"]  # thousands of them: a select would list them all
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
         (None, {"fields": ["name", "active"]}),
-        (gettext_lazy("Applies to"), {"fields": ["priority", "category"]}),
+        (
+            gettext_lazy("Applies to"),
+            {
+                "fields": ["priority", "category", "team", "organization", "channel"],
+                "description": gettext_lazy(
+                    "Empty: any. Of the active policies a ticket matches, the one naming the most of "
+                    "category, team, organisation and channel applies; a tie goes to the one naming "
+                    "the organisation, then the team, then the category, then the channel; then to "
+                    "the oldest."
+                ),
+            },
+        ),
         (
             gettext_lazy("Targets (business hours)"),
             {"fields": ["first_response_hours", "resolution_hours", "at_risk_percent"]},

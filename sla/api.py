@@ -36,8 +36,8 @@ class SLAPolicyViewSet(viewsets.ModelViewSet):
 
     permission_classes = [AgentsReadSupervisorsWrite]
     serializer_class = SLAPolicySerializer
-    queryset = SLAPolicy.objects.select_related("category", "calendar")
-    filterset_fields = ["priority", "active"]
+    queryset = SLAPolicy.objects.select_related("category")
+    filterset_fields = ["priority", "active", "team", "organization", "channel"]
     ordering_fields = ["name", "priority", "created_at"]
     ordering = ["priority", "name"]
     http_method_names = ["get", "post", "patch", "put", "delete", "head", "options"]

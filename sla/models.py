@@ -160,10 +160,12 @@ class Holiday(models.Model):
 
 
 class SLAPolicy(models.Model):
-    """The promise for tickets of one priority (and optionally one category).
+    """The promise for tickets of one priority, optionally only of one category, team,
+    customer organisation or channel (empty: any).
 
-    Choosing among matching active policies: a policy naming the ticket's category wins
-    over one for any category; between equals, the oldest policy (lowest id) wins.
+    Choosing among matching active policies (sla.services.policy_for): the one naming the
+    most of those four wins; a tie goes to the one naming the organisation, then the team,
+    then the category, then the channel; between equals, the oldest policy (lowest id).
     """
 
     name = models.CharField(gettext_lazy("name"), max_length=100, unique=True)
@@ -242,6 +244,7 @@ class SLAPolicy(models.Model):
         verbose_name_plural = gettext_lazy("SLA policies")
         constraints = [
             models.CheckConstraint(condition=Q(priority__in=Priority.values), name="policy_priority_valid"),
+            models.CheckConstraint(condition=Q(channel__in=["", *Channel.values]), name="policy_channel_valid"),
             models.CheckConstraint(
                 condition=Q(
                     first_response_hours__gte=FIRST_RESPONSE_HOURS[0],

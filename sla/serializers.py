@@ -3,7 +3,9 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
+from agents.models import Team
 from core.api import SlugRelatedField
+from customers.models import Organization
 from sla.models import (
     AT_RISK_PERCENT,
     FIRST_RESPONSE_HOURS,
@@ -12,7 +14,7 @@ from sla.models import (
     SLAPolicy,
     SLAViolation,
 )
-from tickets.models import Category, Priority
+from tickets.models import Category, Channel, Priority
 from tickets.serializers import PeriodQuerySerializer
 
 
@@ -20,6 +22,13 @@ class SLAPolicySerializer(serializers.ModelSerializer):
     category = SlugRelatedField(slug_field="slug", queryset=Category.objects.all(), allow_null=True, required=False)
     calendar = serializers.PrimaryKeyRelatedField(
         queryset=BusinessCalendar.objects.all(), allow_null=True, required=False
+    )
+    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), allow_null=True, required=False)
+    organization = serializers.PrimaryKeyRelatedField(
+        queryset=Organization.objects.all(), allow_null=True, required=False
+    )
+    channel = serializers.ChoiceField(
+        choices=Channel.choices, allow_blank=True, required=False, help_text="Empty: tickets from any channel"
     )
     first_response_hours = serializers.IntegerField(
         min_value=FIRST_RESPONSE_HOURS[0], max_value=FIRST_RESPONSE_HOURS[1]
@@ -36,6 +45,9 @@ class SLAPolicySerializer(serializers.ModelSerializer):
             "name",
             "priority",
             "category",
+            "team",
+            "organization",
+            "channel",
             "first_response_hours",
             "resolution_hours",
             "calendar",

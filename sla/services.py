@@ -6,18 +6,21 @@ pending (waiting on the customer), on_hold (waiting on a third party), and resol
 leaving those statuses the business minutes spent stopped are added to every due and
 at-risk time; because business-time addition is associative this equals counting the
 target plus all paused minutes from creation, which is how the times are recomputed when
-the priority or category (and so the policy) changes.
+the priority, category, team, customer or channel (and so the policy) changes.
 """
 
 from __future__ import annotations
 
 import copy
 import uuid
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import reduce
+from operator import add
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Case, Q, Value, When, prefetch_related_objects
 from django.utils import timezone
 
 from sla.business_time import TWENTY_FOUR_SEVEN, Schedule, add_business_minutes, business_minutes_between
@@ -34,14 +37,28 @@ SLA_FIELDS = [
 
 
 # Policies and their calendars change rarely and are read on every ticket create and every
-# change of priority or category: three queries, and 5 ms of CPU building a calendar's
+# change of what picks the policy: three queries, and 5 ms of CPU building a calendar's
 # hours and holidays. Each process keeps what it read, under a version kept in the shared
 # cache: any change to a policy, calendar, hours or holiday sets a new version (at once and
 # again after commit: a process that read the old rows in between cannot keep them), and
 # versions expire, so even a change made behind the ORM's back is seen within minutes.
 POLICIES_VERSION_KEY = "sla:policies:version"
 POLICIES_VERSION_SECONDS = 300
-_read: dict[str, dict[tuple[str, int | None], SLAPolicy | None]] = {}
+
+# What picks a ticket's policy besides its priority: (category, team, organisation, channel).
+PolicyKey = tuple[str, int | None, int | None, int | None, str]
+
+
+@dataclass
+class _Kept:
+    """What one process read under one version: the policy of each key, and each calendar's
+    schedule (many keys share a policy, so a key read later finds its calendar built)."""
+
+    policies: dict[PolicyKey, SLAPolicy | None] = field(default_factory=dict)
+    schedules: dict[int, Schedule] = field(default_factory=dict)
+
+
+_read: dict[str, _Kept] = {}
 
 
 def policies_changed() -> None:
@@ -62,22 +79,42 @@ def _policies_version() -> str | None:
     return version
 
 
-def policy_for(*, priority: str, category_id: int | None) -> SLAPolicy | None:
-    """The active policy for a priority and category: category-specific first, then oldest.
+def policy_for(
+    *,
+    priority: str,
+    category_id: int | None,
+    team_id: int | None,
+    organization_id: int | None,
+    channel: str,
+) -> SLAPolicy | None:
+    """The active policy for a ticket with these facts: the most specific one (see
+    `_read_policy` for the precedence, documented in docs/features.md).
 
     Kept per process (until a policy, calendar, hours or holiday changes); every caller gets
     a copy of its own, so that a change one caller makes is never another's policy."""
+    key: PolicyKey = (priority, category_id, team_id, organization_id, channel)
     version = _policies_version()
     if version is None:  # no cache to agree on a version with: read it every time
-        return _read_policy(priority, category_id)
-    known = _read.get(version)
-    if known is None:
+        return _read_policy(key, _Kept())
+    kept = _read.get(version)
+    if kept is None:
         _read.clear()
-        known = _read[version] = {}
-    key = (priority, category_id)
-    if key not in known:
-        known[key] = _read_policy(priority, category_id)
-    return _copy_of(known[key])
+        kept = _read[version] = _Kept()
+    if key not in kept.policies:
+        kept.policies[key] = _read_policy(key, kept)
+    return _copy_of(kept.policies[key])
+
+
+def policy_for_ticket(ticket: Ticket) -> SLAPolicy | None:
+    """The policy `policy_for` picks for the ticket as it is now (its organisation is its
+    customer profile's; no profile yet, no organisation)."""
+    return policy_for(
+        priority=ticket.priority,
+        category_id=ticket.category_id,
+        team_id=ticket.team_id,
+        organization_id=ticket.customer.organization_id if ticket.customer_id is not None else None,
+        channel=ticket.channel,
+    )
 
 
 def _copy_of(policy: SLAPolicy | None) -> SLAPolicy | None:
@@ -94,17 +131,50 @@ def _copy_of(policy: SLAPolicy | None) -> SLAPolicy | None:
     return copied
 
 
-def _read_policy(priority: str, category_id: int | None) -> SLAPolicy | None:
+def _named(condition: Q) -> Case:
+    return Case(When(condition, then=Value(1)), default=Value(0))
+
+
+# The scopes a policy may name, most important first: the order that breaks a tie between
+# policies naming as many of them (docs/features.md, "Which policy applies").
+_SCOPES_NAMED = (
+    _named(Q(organization__isnull=False)),
+    _named(Q(team__isnull=False)),
+    _named(Q(category__isnull=False)),
+    _named(~Q(channel="")),
+)
+
+
+def _read_policy(key: PolicyKey, kept: _Kept) -> SLAPolicy | None:
+    """The most specific active policy matching the key, in one statement.
+
+    1. A policy matches when its priority is the ticket's and each of its category, team,
+       organisation and channel is empty (any) or the ticket's.
+    2. Of those, the one naming the most of the four wins (a matching policy names only
+       what the ticket has, so naming is matching).
+    3. A tie goes to the one naming the organisation, then the team, then the category, then
+       the channel; then to the oldest (lowest id).
+    Its calendar's hours and holidays are read only if no key read before found that calendar.
+    """
+    priority, category_id, team_id, organization_id, channel = key
     policy = (
         SLAPolicy.objects.filter(active=True, priority=priority)
-        .filter(Q(category_id=category_id) | Q(category__isnull=True))
+        .filter(Q(category__isnull=True) | Q(category_id=category_id))
+        .filter(Q(team__isnull=True) | Q(team_id=team_id))
+        .filter(Q(organization__isnull=True) | Q(organization_id=organization_id))
+        .filter(Q(channel="") | Q(channel=channel))
         .select_related("calendar")
-        .prefetch_related("calendar__hours", "calendar__holidays")
-        .order_by(F("category_id").asc(nulls_last=True), "id")
+        .order_by(reduce(add, _SCOPES_NAMED).desc(), *(named.desc() for named in _SCOPES_NAMED), "id")
         .first()
     )
-    if policy is not None and policy.calendar is not None:
-        policy.calendar.schedule()  # built once, kept on the instance
+    if policy is None or policy.calendar is None:
+        return policy
+    schedule = kept.schedules.get(policy.calendar_id)
+    if schedule is None:
+        prefetch_related_objects([policy.calendar], "hours", "holidays")
+        schedule = kept.schedules[policy.calendar_id] = policy.calendar.schedule()
+    else:
+        policy.calendar.__dict__["_schedule"] = schedule  # BusinessCalendar.schedule() keeps it there
     return policy
 
 
@@ -126,7 +196,7 @@ def sla_apply(*, ticket: Ticket) -> list[str]:
     A ticket without a matching policy gets no times at all: it is reported as having no
     SLA, never as compliant.
     """
-    policy = policy_for(priority=ticket.priority, category_id=ticket.category_id)
+    policy = policy_for_ticket(ticket)
     ticket.sla_policy = policy
     if policy is None:
         for name in SLA_FIELDS[1:]:

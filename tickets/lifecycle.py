@@ -8,7 +8,8 @@ of INSTALLED_APPS (sla before feedback). A hook that returns field names has cha
 ticket in memory; the caller saves those fields with its own.
 
     DUE_TIMES          (ticket) -> fields     the policy and due times are (re)computed:
-                                              on creation, and when priority or category change
+                                              on creation, and when one of DUE_TIMES_FIELDS
+                                              changes
     STATUS_CHANGING    (ticket, previous, now) -> fields
                                               the status is about to be saved
     RESOLVED           (ticket, now)          the ticket was resolved, saved and recorded
@@ -29,6 +30,10 @@ STATUS_CHANGING = "status_changing"
 RESOLVED = "resolved"
 FIRST_RESPONSE = "first_response"
 FIRST_RESPONDED = "first_responded"
+
+# The ticket's fields an SLA policy is picked by (sla.services.policy_for: the customer stands
+# for their organisation): a service changing one of them runs DUE_TIMES again.
+DUE_TIMES_FIELDS = ("priority", "category", "team", "customer", "channel")
 
 _hooks: dict[str, list[Callable[..., Any]]] = {
     moment: [] for moment in (DUE_TIMES, STATUS_CHANGING, RESOLVED, FIRST_RESPONSE, FIRST_RESPONDED)

@@ -176,6 +176,21 @@ def ticket_change_status(*, ticket: Ticket, status: str, actor: Actor) -> Ticket
     return ticket
 
 
+def _picks_another_policy(ticket: Ticket, changes: dict[str, Any]) -> bool:
+    """Whether the changes touch a field the SLA policy is picked by (lifecycle.DUE_TIMES_FIELDS);
+    a relation is compared by its id, so that reading the ticket's own costs no query."""
+    for name in lifecycle.DUE_TIMES_FIELDS:
+        if name not in changes:
+            continue
+        field = Ticket._meta.get_field(name)
+        new = changes[name]
+        if field.is_relation:
+            new = new.pk if new is not None else None
+        if new != getattr(ticket, field.attname):
+            return True
+    return False
+
+
 @transaction.atomic
 def ticket_update(*, ticket: Ticket, actor: Actor, **changes: Any) -> Ticket:
     """Change any of subject, priority, category, tags, external_customer_id and status.
@@ -188,10 +203,7 @@ def ticket_update(*, ticket: Ticket, actor: Actor, **changes: Any) -> Ticket:
     if ticket.status == Status.CLOSED:
         raise TicketClosed(_("Ticket %(number)s is closed; it can no longer be changed.") % {"number": ticket.number})
     # A resolved ticket's results are settled; changing its priority does not rewrite them.
-    policy_relevant = ticket.status != Status.RESOLVED and (
-        changes.get("priority", ticket.priority) != ticket.priority
-        or ("category" in changes and changes["category"].pk != ticket.category_id)
-    )
+    policy_relevant = ticket.status != Status.RESOLVED and _picks_another_policy(ticket, changes)
     text_changed = False
     for field, kind in (("subject", EventKind.SUBJECT), ("priority", EventKind.PRIORITY)):
         if field in changes and changes[field] != getattr(ticket, field):

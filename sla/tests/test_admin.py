@@ -7,6 +7,8 @@ from datetime import date, time
 import pytest
 from django.core import mail
 
+from agents.models import Team
+from customers.models import Organization
 from notifications.tests.factories import NotificationFactory
 from sla.models import BusinessCalendar, Holiday, SLAPolicy
 
@@ -74,6 +76,37 @@ def test_an_admin_creates_a_calendar_with_hours_and_holidays_and_a_policy_using_
     policy = SLAPolicy.objects.get(name="Urgent billing")
     assert (policy.calendar, policy.category, policy.at_risk_percent) == (calendar, category, 75)
     assert admin_client.get("/admin/sla/slapolicy/?priority__exact=urgent&q=billing").status_code == 200
+
+
+def test_an_admin_scopes_a_policy_by_team_organisation_and_channel(admin_client, category):
+    team = Team.objects.create(name="Billing")
+    organization = Organization.objects.create(name="Acme")
+    form = {
+        "name": "Acme billing by email",
+        "active": "on",
+        "priority": "high",
+        "team": team.pk,
+        "organization": organization.pk,
+        "channel": "email",
+        "first_response_hours": "1",
+        "resolution_hours": "8",
+        "at_risk_percent": "80",
+    }
+
+    page = admin_client.get("/admin/sla/slapolicy/add/").content.decode()
+    assert all(f'name="{name}"' in page for name in ("team", "organization", "channel"))
+    assert "naming the most of" in page  # the precedence, said where policies are made
+    assert (
+        "not one of the available choices"
+        in admin_client.post("/admin/sla/slapolicy/add/", {**form, "channel": "fax"}).content.decode()
+    )
+    response = admin_client.post("/admin/sla/slapolicy/add/", form)
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    policy = SLAPolicy.objects.get(name="Acme billing by email")
+    assert (policy.team, policy.organization, policy.channel) == (team, organization, "email")
+    listed = admin_client.get(f"/admin/sla/slapolicy/?team__id__exact={team.pk}&channel__exact=email")
+    assert listed.status_code == 200 and "Acme billing by email" in listed.content.decode()
 
 
 @pytest.mark.parametrize(

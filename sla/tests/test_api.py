@@ -7,6 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from agents.models import Team
+from customers.models import Organization
 from sla.models import SLAPolicy, SLAViolation
 from sla.tests.factories import SLAPolicyFactory, SLAViolationFactory
 from tickets.tests.factories import TicketFactory
@@ -121,6 +123,14 @@ def test_supervisors_write_policies_agents_read_them(agent_api, supervisor_api, 
         ("priority", "asap", False),
         ("category", "astrology", False),
         ("calendar", 999, False),
+        ("channel", "email", True),
+        ("channel", "", True),
+        ("channel", "fax", False),
+        ("channel", None, False),
+        ("team", 999, False),
+        ("team", "billing", False),
+        ("organization", 999, False),
+        ("organization", 2**40, False),
     ],
 )
 def test_policy_limits(supervisor_api, category, field, value, accepted):
@@ -132,10 +142,43 @@ def test_policy_limits(supervisor_api, category, field, value, accepted):
         assert not SLAPolicy.objects.exists()
 
 
+def test_a_policy_is_scoped_by_team_organisation_and_channel(agent_api, supervisor_api, category):
+    team = Team.objects.create(name="Billing")
+    organization = Organization.objects.create(name="Acme")
+    scopes = {"category": "general", "team": team.pk, "organization": organization.pk, "channel": "email"}
+
+    created = supervisor_api.post("/api/support/sla/policies", {**POLICY, **scopes}, format="json")
+
+    assert created.status_code == 201, created.json()
+    assert {key: created.json()[key] for key in scopes} == scopes
+    policy_id = created.json()["id"]
+    SLAPolicyFactory(name="Anyone")
+    assert [p["name"] for p in agent_api.get("/api/support/sla/policies", {"team": team.pk}).json()["results"]] == [
+        "Gold"
+    ]
+    assert agent_api.get("/api/support/sla/policies", {"channel": "email"}).json()["count"] == 1
+    assert agent_api.get("/api/support/sla/policies", {"organization": organization.pk}).json()["count"] == 1
+    for bad in ({"channel": "fax"}, {"team": "x"}, {"organization": 2**40}):
+        assert agent_api.get("/api/support/sla/policies", bad).status_code == 400, bad
+    unscoped = supervisor_api.patch(
+        f"/api/support/sla/policies/{policy_id}",
+        {"team": None, "organization": None, "channel": ""},
+        format="json",
+    )
+    assert unscoped.status_code == 200, unscoped.json()
+    assert SLAPolicy.objects.filter(pk=policy_id, team=None, organization=None, channel="").exists()
+
+
 def test_policy_limits_hold_in_the_database(category):
     from django.db import IntegrityError, transaction
 
-    for fields in ({"first_response_hours": 0}, {"resolution_hours": 721}, {"at_risk_percent": 100}, {"priority": "x"}):
+    for fields in (
+        {"first_response_hours": 0},
+        {"resolution_hours": 721},
+        {"at_risk_percent": 100},
+        {"priority": "x"},
+        {"channel": "fax"},
+    ):
         with pytest.raises(IntegrityError), transaction.atomic():
             SLAPolicy.objects.create(**{**POLICY, **fields})
 

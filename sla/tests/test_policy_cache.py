@@ -35,6 +35,11 @@ def create(api) -> Ticket:
     return Ticket.objects.get(pk=response.json()["id"])
 
 
+def scopes(category, **overrides) -> dict:
+    """policy_for's arguments other than the priority: a ticket of the category, from the API."""
+    return {"category_id": category.pk, "team_id": None, "organization_id": None, "channel": "api", **overrides}
+
+
 def policy_queries(**kwargs) -> int:
     with CaptureQueriesContext(connection) as queries:
         policy_for(**kwargs)
@@ -44,10 +49,10 @@ def policy_queries(**kwargs) -> int:
 def test_a_policy_read_once_is_not_read_again(category):
     SLAPolicyFactory(calendar=BusinessCalendarFactory())
 
-    assert policy_queries(priority="normal", category_id=category.pk) == 3  # policy, hours, holidays
-    assert policy_queries(priority="normal", category_id=category.pk) == 0
-    assert policy_queries(priority="high", category_id=category.pk) == 1  # another key: read (none)
-    assert policy_queries(priority="high", category_id=category.pk) == 0
+    assert policy_queries(priority="normal", **scopes(category)) == 3  # policy, hours, holidays
+    assert policy_queries(priority="normal", **scopes(category)) == 0
+    assert policy_queries(priority="high", **scopes(category)) == 1  # another key: read (none)
+    assert policy_queries(priority="high", **scopes(category)) == 0
 
 
 @time_machine.travel(MONDAY_10, tick=False)
@@ -87,35 +92,35 @@ def test_changed_hours_and_holidays_apply_to_the_next_ticket(agent_api, category
 def test_imported_holidays_retire_the_policies_read(category):
     calendar = BusinessCalendarFactory()
     SLAPolicyFactory(calendar=calendar)
-    before = policy_for(priority="normal", category_id=category.pk).calendar.schedule()
+    before = policy_for(priority="normal", **scopes(category)).calendar.schedule()
     assert date(2026, 12, 25) not in before.holidays
 
     holidays_import(calendar=calendar, country="DE", year=2026)
 
-    assert date(2026, 12, 25) in policy_for(priority="normal", category_id=category.pk).calendar.schedule().holidays
+    assert date(2026, 12, 25) in policy_for(priority="normal", **scopes(category)).calendar.schedule().holidays
 
 
 def test_a_change_made_by_another_process_is_seen(category):
     policy = SLAPolicyFactory(first_response_hours=2)
-    assert policy_for(priority="normal", category_id=category.pk).first_response_hours == 2
+    assert policy_for(priority="normal", **scopes(category)).first_response_hours == 2
     # Another process changed the policy: this process saw no signal, only the new version.
     type(policy).objects.filter(pk=policy.pk).update(first_response_hours=9)
-    assert policy_for(priority="normal", category_id=category.pk).first_response_hours == 2
+    assert policy_for(priority="normal", **scopes(category)).first_response_hours == 2
     cache.set(POLICIES_VERSION_KEY, "set-by-another-process")
-    assert policy_for(priority="normal", category_id=category.pk).first_response_hours == 9
+    assert policy_for(priority="normal", **scopes(category)).first_response_hours == 9
 
 
 def test_without_a_version_in_the_cache_policies_are_still_found(category, settings):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
     SLAPolicyFactory(first_response_hours=3)
-    assert policy_for(priority="normal", category_id=category.pk).first_response_hours == 3
-    assert policy_queries(priority="normal", category_id=category.pk) == 1  # read every time
+    assert policy_for(priority="normal", **scopes(category)).first_response_hours == 3
+    assert policy_queries(priority="normal", **scopes(category)) == 1  # read every time
 
 
 def test_changing_the_policy_one_caller_got_does_not_change_the_next_callers(category):
     calendar = BusinessCalendarFactory()
     SLAPolicyFactory(first_response_hours=2, calendar=calendar)
-    mine = policy_for(priority="normal", category_id=category.pk)
+    mine = policy_for(priority="normal", **scopes(category))
     schedule = mine.calendar.schedule()
 
     mine.first_response_hours = 99
@@ -124,7 +129,7 @@ def test_changing_the_policy_one_caller_got_does_not_change_the_next_callers(cat
     mine.calendar = None
 
     with CaptureQueriesContext(connection) as queries:
-        theirs = policy_for(priority="normal", category_id=category.pk)
+        theirs = policy_for(priority="normal", **scopes(category))
     assert len(queries) == 0  # still the process's own copy, not read again
     assert theirs is not mine
     assert theirs.first_response_hours == 2 and theirs.name != "Changed by one caller"
