@@ -21,6 +21,14 @@ from feedback.serializers import (
 )
 from feedback.services import FeedbackExists, feedback_create
 from feedback.summary import csat_by_week, feedback_summary
+from tickets.visibility import hidden_team_ids
+
+
+def _of_visible_tickets(rows, user):
+    """Feedback or survey rows of the tickets `user` may see (not a restricted team's they
+    are outside of: tickets.visibility)."""
+    hidden = hidden_team_ids(user)
+    return rows.exclude(ticket__team_id__in=sorted(hidden)) if hidden else rows
 
 
 class FeedbackFilter(django_filters.FilterSet):
@@ -45,6 +53,9 @@ class FeedbackViewSet(
     queryset = Feedback.objects.select_related("agent")
     filterset_class = FeedbackFilter
     ordering = ["-created_at", "-id"]
+
+    def get_queryset(self):
+        return _of_visible_tickets(super().get_queryset(), self.request.user)
 
     @extend_schema(
         responses={201: FeedbackSerializer, 409: OpenApiResponse(description="The ticket has feedback already")}
@@ -105,3 +116,6 @@ class SurveyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     queryset = SurveyInvitation.objects.all()
     filterset_class = SurveyFilter
     ordering = ["-created_at", "-id"]
+
+    def get_queryset(self):
+        return _of_visible_tickets(super().get_queryset(), self.request.user)

@@ -6,6 +6,7 @@ from rest_framework import serializers
 from feedback.models import COMMENT_MAX, RATING_MAX, RATING_MIN, Feedback, SurveyInvitation, SurveyState
 from tickets.models import Ticket
 from tickets.serializers import PeriodQuerySerializer
+from tickets.visibility import may_see_team
 
 
 def rating(required: bool) -> serializers.IntegerField:
@@ -46,6 +47,12 @@ class FeedbackSerializer(serializers.ModelSerializer):
         validators = []  # one feedback per ticket is answered with 409 by the view, not 400
 
     def validate_ticket(self, ticket: Ticket) -> Ticket:
+        request = self.context.get("request")
+        if request is not None and not may_see_team(request.user, ticket.team_id):
+            # As for a ticket that does not exist: a restricted team's is not told of.
+            raise serializers.ValidationError(
+                self.fields["ticket"].error_messages["does_not_exist"].format(pk_value=ticket.pk)
+            )
         if ticket.status not in (Ticket.Status.RESOLVED, Ticket.Status.CLOSED):
             raise serializers.ValidationError(_("Feedback is given on resolved or closed tickets only."))
         return ticket

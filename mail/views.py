@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 from agents.decorators import agent_required
 from mail.ingest import original_bytes
 from mail.models import InboundEmail
+from tickets.visibility import hidden_team_ids
 
 BIGINT_MAX = 2**63 - 1
 
@@ -29,11 +30,16 @@ def original_response(row: InboundEmail) -> HttpResponse:
 @agent_required
 def original(request: HttpRequest, pk: int) -> HttpResponse:
     """The original of an email that became a ticket, a message or a note (or was recorded
-    against a ticket): for agents, who read every ticket and its notes. Mail that reached no
+    against a ticket): for agents, who read the tickets they may see and their notes (not a
+    restricted team's they are outside of: 404, as for the ticket). Mail that reached no
     ticket (the quarantine, say) is Django admin's business."""
     if pk > BIGINT_MAX:
         raise Http404(_("No such email."))
-    row = InboundEmail.objects.filter(pk=pk, ticket__isnull=False).only("id", "raw").first()
+    rows = InboundEmail.objects.filter(pk=pk, ticket__isnull=False)
+    hidden = hidden_team_ids(request.user)
+    if hidden:
+        rows = rows.exclude(ticket__team_id__in=sorted(hidden))
+    row = rows.only("id", "raw").first()
     if row is None:
         raise Http404(_("No such email."))
     return original_response(row)

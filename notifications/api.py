@@ -8,7 +8,8 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from notifications.models import Channel, Notification
+from notifications.inbox import inbox
+from notifications.models import Notification
 from notifications.payloads import describe_all
 from notifications.services import notification_mark_read
 
@@ -34,7 +35,7 @@ class NotificationFilter(django_filters.FilterSet):
 
 
 class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    """Only ever the caller's own rows: the queryset is filtered by request.user."""
+    """Only ever the caller's own rows (notifications.inbox), and only of tickets they may see."""
 
     serializer_class = NotificationSerializer
     filterset_class = NotificationFilter
@@ -43,7 +44,7 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
             return Notification.objects.none()
-        return Notification.objects.filter(user=self.request.user, channel=Channel.DASHBOARD)
+        return inbox(self.request.user)
 
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)

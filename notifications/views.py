@@ -9,12 +9,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from agents.decorators import agent_required
-from notifications.models import Channel, Notification
+from notifications.inbox import inbox
 from notifications.payloads import describe_all
-
-
-def inbox(user):
-    return Notification.objects.filter(user=user, channel=Channel.DASHBOARD)
 
 
 def unread_count(request: HttpRequest) -> dict:

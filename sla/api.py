@@ -27,6 +27,7 @@ from sla.serializers import (
     SLAViolationSerializer,
 )
 from tickets import selectors
+from tickets.visibility import hidden_team_ids
 
 logger = logging.getLogger(__name__)
 
@@ -59,12 +60,20 @@ class ViolationFilter(django_filters.FilterSet):
 
 
 class SLAViolationViewSet(viewsets.ReadOnlyModelViewSet):
+    """Violations of the tickets the caller may see (not a restricted team's they are
+    outside of: tickets.visibility)."""
+
     permission_classes = [WorksTickets]
     serializer_class = SLAViolationSerializer
     queryset = SLAViolation.objects.select_related("policy")
     filterset_class = ViolationFilter
     ordering_fields = ["detected_at", "due_at"]
     ordering = ["-detected_at", "-id"]
+
+    def get_queryset(self):
+        violations = super().get_queryset()
+        hidden = hidden_team_ids(self.request.user)
+        return violations.exclude(ticket__team_id__in=sorted(hidden)) if hidden else violations
 
 
 class SLACheckView(APIView):

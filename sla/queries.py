@@ -61,16 +61,21 @@ ON CONFLICT (ticket_id, kind) DO NOTHING
 """
 
 # The notification rows of `events` (ticket_id, kind, due_at, type, assigned_agent_id,
-# sla_policy_id): a WITH-list tail and the SELECT of the rows, shared by both statements below.
+# sla_policy_id, team_id): a WITH-list tail and the SELECT of the rows, shared by both
+# statements below. A restricted team's ticket (tickets.visibility) alerts only who may see
+# it: its assignee if a member of the team (supervisors and admins always), and Slack only
+# through the webhook of a policy scoped to that very team, which an admin chose for it.
 _RECIPIENTS = """
 details AS (
-    SELECT ticket_id, type, assigned_agent_id, sla_policy_id, 'sla.' || type || '.' || kind AS event_kind,
-           jsonb_build_object('ticket_id', ticket_id, 'due_at', due_at) AS payload
-      FROM events
+    SELECT e.ticket_id, e.type, e.assigned_agent_id, e.sla_policy_id, 'sla.' || e.type || '.' || e.kind AS event_kind,
+           jsonb_build_object('ticket_id', e.ticket_id, 'due_at', e.due_at) AS payload, tm.id AS restricted_team_id
+      FROM events e LEFT JOIN agents_team tm ON tm.id = e.team_id AND tm.restricted
 ),
 people AS (
     SELECT d.event_kind, d.payload, a.email, a.user_id
       FROM details d JOIN agents_agent a ON a.id = d.assigned_agent_id AND a.role NOT IN ('supervisor', 'admin')
+     WHERE d.restricted_team_id IS NULL
+        OR EXISTS (SELECT 1 FROM agents_team_members m WHERE m.team_id = d.restricted_team_id AND m.agent_id = a.id)
     UNION ALL
     SELECT d.event_kind, d.payload, a.email, a.user_id
       FROM details d CROSS JOIN agents_agent a WHERE a.role IN ('supervisor', 'admin')
@@ -90,7 +95,8 @@ UNION ALL
 SELECT 'slack', CASE WHEN pol.slack_webhook_url <> '' THEN 'policy:' || CAST(pol.id AS TEXT) ELSE 'default' END,
        NULL, d.event_kind, d.payload, 'pending', 0, %(now)s, %(now)s, '', NULL
   FROM details d LEFT JOIN sla_slapolicy pol ON pol.id = d.sla_policy_id
- WHERE pol.slack_webhook_url <> '' OR %(default_slack)s
+ WHERE (pol.slack_webhook_url <> '' OR %(default_slack)s)
+   AND (d.restricted_team_id IS NULL OR (pol.team_id = d.restricted_team_id AND pol.slack_webhook_url <> ''))
 """
 
 # The notifications of the violations and warnings carrying this scan's id (a target met
@@ -99,7 +105,7 @@ _NOTIFICATIONS = _compose(
     """
 INSERT INTO <<columns>>
 WITH events AS (
-    SELECT e.ticket_id, e.kind, e.due_at, e.type, t.assigned_agent_id, t.sla_policy_id
+    SELECT e.ticket_id, e.kind, e.due_at, e.type, t.assigned_agent_id, t.sla_policy_id, t.team_id
       FROM (SELECT ticket_id, kind, due_at, 'violation' AS type FROM sla_slaviolation WHERE scan_id = %(scan)s
             UNION ALL
             SELECT ticket_id, kind, due_at, 'at_risk' AS type FROM sla_slawarning WHERE scan_id = %(scan)s) AS e
@@ -112,6 +118,13 @@ WITH events AS (
     recipients=_RECIPIENTS,
     rows=_ROWS,
 )
+
+# An event's ticket's team, only while some team is restricted (the uncorrelated EXISTS is
+# evaluated once): the overdue and at-risk branches read their partial indexes alone, which
+# do not carry the team, so it is a primary-key probe per event, and none without restricted
+# teams.
+_EVENT_TEAM = """CASE WHEN EXISTS (SELECT 1 FROM agents_team WHERE restricted)
+           THEN (SELECT tt.team_id FROM tickets_ticket tt WHERE tt.id = r.ticket_id) END"""
 
 # The whole scan in one statement. The events are the rows the inserts RETURN
 # (a row another scan recorded first is not returned: that scan notifies for it), joined
@@ -127,10 +140,12 @@ warnings AS (<<warnings>>
     RETURNING ticket_id, kind
 ),
 events AS (
-    SELECT o.ticket_id, o.kind, o.due_at, 'violation' AS type, o.assigned_agent_id, o.policy_id AS sla_policy_id
+    SELECT o.ticket_id, o.kind, o.due_at, 'violation' AS type, o.assigned_agent_id, o.policy_id AS sla_policy_id,
+           <<team>> AS team_id
       FROM violations r JOIN overdue o ON o.ticket_id = r.ticket_id AND o.kind = r.kind
     UNION ALL
-    SELECT a.ticket_id, a.kind, a.due_at, 'at_risk', a.assigned_agent_id, a.policy_id
+    SELECT a.ticket_id, a.kind, a.due_at, 'at_risk', a.assigned_agent_id, a.policy_id,
+           <<team>>
       FROM warnings r JOIN at_risk a ON a.ticket_id = r.ticket_id AND a.kind = r.kind
 ),
 <<recipients>>,
@@ -148,6 +163,7 @@ SELECT (SELECT count(*) FROM violations), (SELECT count(*) FROM warnings), (SELE
     recipients=_RECIPIENTS,
     columns=_COLUMNS,
     rows=_ROWS,
+    team=_EVENT_TEAM,
 )
 
 # For this transaction only:

@@ -12,7 +12,7 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from agents.models import MAX_TICKETS, Agent, AgentStatus
 from agents.roles import Actor
@@ -21,10 +21,28 @@ from tickets.history import record_event
 from tickets.models import ACTIVE_STATUSES, EventKind, Status, Ticket
 from tickets.notices import notify_assignment
 from tickets.queries import count_up_to
+from tickets.visibility import agent_may_see, agents_who_may_see
 
 
 class AssignmentError(Refusal):
     """The assignment was refused; the message says why in words an agent understands."""
+
+
+class NotATeamMember(AssignmentError):
+    """A restricted team's ticket offered to an agent outside the team, who could not even
+    open it: bad input (400) naming the field that chose the agent."""
+
+    status_code = 400
+
+    def __init__(self, agent: Agent, field: str = "agent") -> None:
+        self.field = field
+        super().__init__(
+            gettext("%(agent)s is not a member of this ticket's restricted team, so cannot be given it.")
+            % {"agent": agent.name}
+        )
+
+    def payload(self) -> dict:
+        return {self.field: [str(self)]}
 
 
 # Why a ticket outside ACTIVE_STATUSES cannot be given to anyone, by its status.
@@ -59,13 +77,15 @@ def candidate_agents(*, ticket: Ticket, now: datetime) -> list[Agent]:
     """Agents who may take the ticket now, least loaded first, then longest waiting.
 
     Steps:
-    1. In SQL: available, specialised in the ticket's category, under capacity; ordered by
+    1. In SQL: available, specialised in the ticket's category, under capacity, allowed to
+       see the ticket (a restricted team's: its members, tickets.visibility); ordered by
        open tickets, then by last assignment (never assigned first), then id.
     2. In Python: inside working hours in the agent's own timezone (weekly hours are JSON
        in each agent's zone, so this part is not a WHERE clause; the list is short).
     """
+    agents = agents_who_may_see(Agent.objects.all(), ticket.team_id)
     agents = (
-        Agent.objects.filter(status=AgentStatus.AVAILABLE, specializations=ticket.category_id)
+        agents.filter(status=AgentStatus.AVAILABLE, specializations=ticket.category_id)
         .annotate(load=open_load(up_to=MAX_TICKETS))  # every max_tickets is at most this
         .filter(load__lt=F("max_tickets"))
         .order_by("load", F("last_assigned_at").asc(nulls_first=True), "id")
@@ -103,6 +123,8 @@ def ticket_assign(*, ticket: Ticket, agent: Agent | None, actor: Actor, override
         return ticket
     if ticket.status not in ACTIVE_STATUSES:
         raise AssignmentError(str(NOT_ASSIGNABLE[ticket.status]))
+    if not agent_may_see(agent, ticket.team_id):
+        raise NotATeamMember(agent)
     agent = Agent.objects.select_for_update().get(pk=agent.pk)
     if not override:
         load = open_tickets(agent).count()

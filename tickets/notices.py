@@ -18,6 +18,7 @@ from notifications.services import email_enqueue, notification_enqueue
 from tickets.links import private_url
 from tickets.models import Message, Ticket
 from tickets.threading import ticket_email
+from tickets.visibility import agent_may_see
 
 
 def agent_ticket_url(ticket: Ticket) -> str:
@@ -65,7 +66,9 @@ def notify_customer_of_reply(ticket: Ticket, message: Message) -> None:
 
 def _notify_agent(*, agent: Agent, kind: str, template: str, context: dict[str, Any], title: Callable[[], str]) -> None:
     """The agent's email and in-app notice, both in the agent's language (`title` is worded
-    with it active)."""
+    with it active); nothing to an agent who may not see the ticket (a restricted team's)."""
+    if not agent_may_see(agent, context["ticket"].team_id):
+        return
     context = {"agent": agent, "link": agent_ticket_url(context["ticket"]), **context}
     language = agent.reading_language
     email_enqueue(to=agent.email, kind=kind, template=template, context=context, user=agent.user, language=language)

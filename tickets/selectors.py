@@ -16,6 +16,7 @@ from tickets import queries
 from tickets.filters import priority_rank
 from tickets.models import ACTIVE_STATUSES, Message, Ticket, TicketEvent
 from tickets.search import search_tickets
+from tickets.visibility import hidden_team_ids
 
 
 def can_read_internal_notes(user) -> bool:
@@ -35,12 +36,16 @@ def works_tickets(user) -> bool:
 
 
 def tickets_for_user(user) -> QuerySet[Ticket]:
-    """Tickets `user` may work: all of them for agents and integrations, none otherwise."""
+    """Tickets `user` may work: for agents and integrations all but those of the restricted
+    teams hidden from them (tickets.visibility), none for anyone else."""
     if not works_tickets(user):
         return Ticket.objects.none()
     # The search vector is for the database's eyes only: never read it into Python.
     # A page's tags and own attachments: queries.read_lists, once the page is read.
-    return Ticket.objects.defer("search_vector").select_related("category", "assigned_agent")
+    tickets = Ticket.objects.defer("search_vector").select_related("category", "assigned_agent")
+    hidden = hidden_team_ids(user)
+    # Only when there is something to hide: the list's plan is untouched for everyone else.
+    return tickets.exclude(team_id__in=sorted(hidden)) if hidden else tickets
 
 
 # What a list shows of each ticket (tickets.serializers.TicketSerializer): a list reads these
@@ -99,6 +104,7 @@ def get_ticket_for_user(user, pk: int | str, *, prefetch: bool = True, conversat
 
 SLA_STATE_COLUMNS = (
     "id",
+    "team_id",  # for the access rule (_one_ticket)
     "status",
     "sla_policy_id",
     "first_responded_at",
@@ -131,11 +137,12 @@ def _sla_state_statement() -> tuple[str, list, list]:
 
 def _one_ticket(user, pk: int | str, statement: tuple[str, list, list]) -> Ticket:
     """Ticket `pk` as `statement` (from queries.ticket_by_id) reads it, its related rows
-    cached on it; 404 unless `user` works tickets and the ticket exists."""
+    cached on it; 404 unless `user` works tickets, the ticket exists and is not of a
+    restricted team hidden from them (the same answer: its existence is not told)."""
     if not works_tickets(user):
         raise Http404(_("No such ticket."))
     ticket = queries.ticket_row(statement, _ticket_id(pk))
-    if ticket is None:
+    if ticket is None or (ticket.team_id is not None and ticket.team_id in hidden_team_ids(user)):
         raise Http404(_("No such ticket."))
     return ticket
 

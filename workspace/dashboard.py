@@ -27,7 +27,9 @@ from feedback.summary import csat_by_week
 from sla.compliance import compliance_by_day
 from sla.models import SLAViolation
 from tickets.assignment import open_load
-from tickets.models import ACTIVE_STATUSES, PRIORITY_RANK, Priority, Status, Ticket
+from tickets.models import ACTIVE_STATUSES, PRIORITY_RANK, Priority, Status
+from tickets.selectors import tickets_for_user
+from tickets.visibility import hidden_team_ids
 
 DAYS = 30
 
@@ -41,15 +43,19 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     days = [today - timedelta(days=offset) for offset in range(DAYS - 1, -1, -1)]
 
     compliance = {row["day"]: row for row in compliance_by_day(start=start, end=now, now=now)}
+    # Counts of the tickets the reader may see (tickets.visibility): supervisors and admins,
+    # who alone open this page today, see every team's.
+    hidden = sorted(hidden_team_ids(request.user))
     breaches = {
         row["day"]: row["count"]
         for row in SLAViolation.objects.filter(detected_at__gte=start)
+        .exclude(ticket__team_id__in=hidden)
         .annotate(day=TruncDate("detected_at"))
         .order_by()
         .values("day")
         .annotate(count=Count("id"))
     }
-    open_tickets = Ticket.objects.filter(status__in=ACTIVE_STATUSES).order_by()
+    open_tickets = tickets_for_user(request.user).filter(status__in=ACTIVE_STATUSES).order_by()
     by_status = dict(open_tickets.values_list("status").annotate(count=Count("id")))
     by_priority = dict(open_tickets.values_list("priority").annotate(count=Count("id")))
     weeks = csat_by_week(start=now - timedelta(weeks=12), end=now)

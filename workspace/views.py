@@ -26,6 +26,7 @@ from tickets.assignment import AssignmentError, open_load, ticket_assign
 from tickets.models import Category, Message, Priority, SavedReply, Status, Ticket
 from tickets.services import TicketClosed, ticket_rotate_link
 from tickets.state_machine import IllegalTransition, allowed_targets
+from tickets.visibility import agents_who_may_see
 from workspace.forms import AssignForm, ReplyForm, TicketChangeForm
 
 QUEUE_PAGE_SIZE = 25
@@ -86,7 +87,8 @@ def _ticket_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:
     if saved_query:
         saved_replies = saved_replies.filter(Q(title__icontains=saved_query) | Q(body__icontains=saved_query))
     prefill = _prefill(request, ticket, agent_name=agent.name if agent else user.get_username())
-    agents = Agent.objects.annotate(load=open_load()).order_by("name")
+    # Only who may see the ticket can be given it (a restricted team's: its members).
+    agents = agents_who_may_see(Agent.objects.all(), ticket.team_id).annotate(load=open_load()).order_by("name")
     last_public = max((m.pk for m in conversation if not m.internal), default=0)
     return {
         "ticket": ticket,
@@ -99,7 +101,8 @@ def _ticket_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:
         "reply_form": extra.pop("reply_form", None) or ReplyForm(initial={"body": prefill}),
         "assign_form": AssignForm(agents=agents, ticket=ticket, supervisor=is_supervisor(user)),
         "supervisor": is_supervisor(user),
-        "other_tickets": Ticket.objects.filter(customer_email__iexact=ticket.customer_email)
+        "other_tickets": selectors.tickets_for_user(user)
+        .filter(customer_email__iexact=ticket.customer_email)
         .exclude(pk=ticket.pk)
         .order_by("-created_at")[:10],
         "articles": suggestions_for(ticket.subject),

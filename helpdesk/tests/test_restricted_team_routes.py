@@ -1,0 +1,328 @@
+"""Issue 22: a restricted team's ticket is invisible, on every route, to an agent outside it.
+
+The test walks Django's URL resolver (the permission matrix's `url_patterns`) and sorts every
+route of the project into one of these, by name:
+
+- NAMES_TICKET: its URL names the restricted ticket, directly (the ticket's pk) or through
+  something of it (a violation, feedback, a survey, an email, a notice). An agent outside
+  the team gets 404 for every method (or 405 for a method the route does not take: said
+  before any ticket is read), a member gets neither on the methods listed.
+- NAMES_TICKET_IN_BODY: the ticket is named in the request's body (the SLA check, feedback
+  sent through the API): the outsider gets what a ticket that does not exist gets.
+- CUSTOMER_LINK: the key is the customer's private link (portal, survey). Whoever holds it
+  is the customer of that ticket, and the customer is not an agent of a team: an agent
+  outside it who is also, say, the employee who wrote to HR opens their own ticket's link.
+  An agent never learns another customer's link: it is shown on no agent page or API. The
+  outsider gets 404 with any link they could make up.
+- LISTS_TICKETS: lists, searches and counts: test_lists_searches_and_counts_leave_it_out.
+- NO_TICKET: names no ticket (with the reason).
+- The Django admin: staff only, i.e. supervisors and admins, who see every team.
+
+A route in none of them fails test_every_route_is_classified: a new route has to say
+whether it names a ticket, and how to call it, before it ships.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from dataclasses import dataclass
+
+import pytest
+from django.db import transaction
+from django.test import Client
+from django.urls import reverse
+
+from helpdesk.tests.test_permission_matrix import is_admin, url_patterns
+
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+@dataclass(frozen=True)
+class Call:
+    kwargs: dict  # URL keyword -> name of an object of the world
+    member: dict  # method -> body the member sends, who must get neither 404 nor 405
+    json: bool = True
+
+
+CHANGE = {"status": "pending", "priority": "high", "category": "general", "tags": ""}
+
+# fmt: off
+NAMES_TICKET: dict[str, Call] = {
+    "api:ticket-detail":        Call({"pk": "ticket"}, {"GET": {}, "PATCH": {"priority": "high"}}),
+    "api:ticket-assign":        Call({"pk": "ticket"}, {"POST": {"agent": "member"}}),
+    "api:ticket-rotate-link":   Call({"pk": "ticket"}, {"POST": {}}),
+    "api:ticket-messages":      Call({"pk": "ticket"}, {"GET": {}, "POST": {"body": "On it."}}),
+    # Rated by customers through integrations: a member is refused (403), not told "no such ticket".
+    "api:ticket-rate":          Call({"pk": "ticket", "message_id": "reply"}, {"POST": {"rating": 5}}),
+    "api:ticket-history":       Call({"pk": "ticket"}, {"GET": {}}),
+    "api:ticket-attachment":    Call({"pk": "ticket", "attachment_id": "file"}, {"GET": {}}),
+    "api:sla-violation-detail": Call({"pk": "violation"}, {"GET": {}}),
+    "api:feedback-detail":      Call({"pk": "feedback"}, {"GET": {}}),
+    "api:survey-detail":        Call({"pk": "survey"}, {"GET": {}}),
+    # Each person's own notice about the ticket (one the outsider got before it moved into
+    # the team): the outsider may not even mark it read.
+    "api:notification-read":    Call({"pk": "notice"}, {"POST": {}}),
+    "agent:ticket":             Call({"pk": "ticket"}, {"GET": {}}, json=False),
+    "agent:reply":              Call({"pk": "ticket"}, {"POST": {"body": "On it."}}, json=False),
+    "agent:change":             Call({"pk": "ticket"}, {"POST": CHANGE}, json=False),
+    "agent:assign":             Call({"pk": "ticket"}, {"POST": {"agent": "me"}}, json=False),
+    "agent:activity":           Call({"pk": "ticket"}, {"GET": {}}, json=False),
+    "agent:rotate-link":        Call({"pk": "ticket"}, {"POST": {}}, json=False),
+    "agent:insert":             Call({"pk": "ticket"}, {"GET": {}}, json=False),
+    "mail:original":            Call({"pk": "email"}, {"GET": {}}, json=False),
+}
+# fmt: on
+
+NAMES_TICKET_IN_BODY = {"sla-check", "api:feedback-list"}
+CUSTOMER_LINK = {"portal:submitted", "portal:ticket", "portal:rate", "portal:attachment", "survey:answer"}
+LISTS_TICKETS = {
+    "api:ticket-list",
+    "api:sla-violation-list",
+    "api:survey-list",
+    "api:notification-list",
+    "agent:queue",
+    "agent:notifications",
+    "agent:notifications-read",  # marks read only what the inbox lists
+    "agent:dashboard",
+}
+NO_TICKET = {
+    "home": "a redirect",
+    "health": "the service's health",
+    "health-live": "the process's liveness",
+    "schema": "the OpenAPI document",
+    "api-docs": "Swagger UI",
+    "prometheus-django-metrics": "counts of the whole system, for monitoring (a token, no person)",
+    "sla-compliance": "percentages and counts, no ticket; supervisors' report",
+    "api:feedback-summary": "averages and counts, no ticket",
+    "privacy-export": "admins only, who see every team",
+    "privacy-erase": "admins only, who see every team",
+    "api:agent-list": "agents",
+    "api:agent-detail": "an agent",
+    "api:article-list": "help-center articles",
+    "api:article-detail": "an article",
+    "api:article-helpful": "an article",
+    "api:faq-list": "FAQs",
+    "api:faq-detail": "an FAQ",
+    "api:sla-policy-list": "SLA policies",
+    "api:sla-policy-detail": "an SLA policy",
+    "portal:ticket-new": "a new ticket's form",
+    "portal:lookup": "emails the customer their own links; shows none",
+    "kb:index": "the help center",
+    "kb:suggest": "articles",
+    "kb:article": "an article",
+    "kb:helpful": "an article",
+    "kb:faq": "FAQs",
+    "survey:thanks": "a thank-you page",
+    "agent:language": "the agent's language",
+    "set_language": "the portal's language",
+}
+NO_TICKET_PREFIXES = ("account_", "mfa_", "openid_connect_", "socialaccount_", "password_reset", "mail-inbound:")
+
+
+def test_every_route_is_classified():
+    known = set(NAMES_TICKET) | NAMES_TICKET_IN_BODY | CUSTOMER_LINK | LISTS_TICKETS | set(NO_TICKET)
+    unknown, stale = [], []
+    names = set()
+    for pattern in url_patterns():
+        if is_admin(pattern):
+            continue
+        names.add(pattern.name)
+        if pattern.name not in known and not (pattern.name or "").startswith(NO_TICKET_PREFIXES):
+            unknown.append(f"{pattern.name}: {pattern.route}")
+    stale = sorted(known - names)
+    assert not unknown, (
+        "Routes this test does not know: does each name a ticket? Classify it here (NAMES_TICKET with how "
+        "to call it, or another set), and make it obey tickets.visibility:\n" + "\n".join(unknown)
+    )
+    assert not stale, f"Classified routes that no longer exist: {stale}"
+
+
+def test_a_route_with_an_object_in_its_url_is_not_waved_through():
+    """The keyword arguments that name a ticket or something of one may appear only on the
+    routes that are called here, or on routes whose pk names something else (listed)."""
+    objects_not_of_tickets = {"api:agent-detail", "api:article-detail", "api:article-helpful", "api:faq-detail"}
+    objects_not_of_tickets |= {"api:sla-policy-detail", "password_reset_confirm"}
+    for pattern in url_patterns():
+        if is_admin(pattern) or not pattern.kwargs & {"pk", "ticket_id", "token", "attachment_id", "message_id"}:
+            continue
+        called = pattern.name in NAMES_TICKET or pattern.name in CUSTOMER_LINK
+        assert called or pattern.name in objects_not_of_tickets, pattern.name
+
+
+# --- the world ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def world(db, settings, category, agent, other_agent, supervisor):
+    """`agent` is in the restricted team Vault; `other_agent` is not."""
+    from agents.models import Team
+    from feedback.tests.factories import FeedbackFactory, SurveyInvitationFactory
+    from mail.models import InboundEmail
+    from notifications.models import Channel, Notification
+    from sla.tests.factories import SLAPolicyFactory, SLAViolationFactory
+    from tickets.tests.factories import AttachmentFactory, MessageFactory, TicketFactory
+
+    settings.API_USER_RATE = settings.API_ANON_RATE = ""
+    vault = Team.objects.create(name="Vault", restricted=True)
+    vault.members.add(agent)
+    ticket = TicketFactory(category=category, team=vault, assigned_agent=agent, status="open", subject="Payroll quokka")
+    reply = MessageFactory(ticket=ticket, author_agent=agent, body="Looking into it.")
+    resolved = TicketFactory(category=category, team=vault, assigned_agent=agent, status="resolved")
+    unrated = TicketFactory(category=category, team=vault, assigned_agent=agent, status="resolved")
+    plain = TicketFactory(category=category, status="open", subject="Printer quokka")
+
+    def notice(person):
+        return Notification.objects.create(
+            channel=Channel.DASHBOARD, recipient=person.user.username, user=person.user, kind="ticket.assigned",
+            payload={"title": "NOTICE-5e1 about the payroll", "ticket_id": ticket.pk, "url": "/"}, status="sent",
+        )  # fmt: skip
+
+    email = InboundEmail.objects.create(email_id="e@example.org", content_hash="0" * 64, route="pipe",
+                                        outcome="reply", ticket=ticket, size=1, raw=zlib.compress(b"x"))  # fmt: skip
+    ids = {
+        "ticket": ticket.pk,
+        "reply": reply.pk,
+        "file": AttachmentFactory(ticket=ticket, message=reply).pk,
+        "violation": SLAViolationFactory(ticket=ticket, policy=SLAPolicyFactory()).pk,
+        "feedback": FeedbackFactory(ticket=resolved, agent=agent).pk,
+        "survey": SurveyInvitationFactory(ticket=resolved, agent=agent).pk,
+        "email": email.pk,
+        "unrated": unrated.pk,
+        "plain": plain.pk,
+        "member": agent.pk,
+    }
+    notices = {"member": notice(agent).pk, "outsider": notice(other_agent).pk}
+    return {"users": {"member": agent.user, "outsider": other_agent.user}, "ids": ids, "notices": notices}
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def url(name: str, call: Call, persona: str, world: dict) -> str:
+    kwargs = {}
+    for key, thing in call.kwargs.items():
+        kwargs[key] = world["notices"][persona] if thing == "notice" else world["ids"][thing]
+    return reverse(name, kwargs=kwargs)
+
+
+def send(client: Client, method: str, path: str, body: dict, as_json: bool):
+    with transaction.atomic():  # every request sees the same world
+        if method == "GET":
+            response = client.get(path)
+        elif as_json:
+            response = client.generic(method, path, json.dumps(body), content_type="application/json")
+        else:
+            from urllib.parse import urlencode
+
+            response = client.generic(method, path, urlencode(body), content_type="application/x-www-form-urlencoded")
+        transaction.set_rollback(True)
+    return response
+
+
+def resolved(body: dict, world: dict) -> dict:
+    """The body with "member" (the agent to assign) replaced by the member's id."""
+    return {key: world["ids"]["member"] if value == "member" else value for key, value in body.items()}
+
+
+@pytest.mark.parametrize("name", sorted(NAMES_TICKET))
+def test_an_agent_outside_the_team_gets_404_and_a_member_does_not(name, world):
+    call = NAMES_TICKET[name]
+    problems = []
+    outsider = client_for(world["users"]["outsider"])
+    for method in METHODS:
+        body = resolved(call.member.get(method, {}), world)
+        response = send(outsider, method, url(name, call, "outsider", world), body, call.json)
+        if response.status_code not in (404, 405):
+            problems.append(f"outsider {method} {name}: {response.status_code}, expected 404")
+        if method in call.member and response.status_code != 404:
+            problems.append(f"outsider {method} {name}: {response.status_code} on a method the route takes")
+    member = client_for(world["users"]["member"])
+    for method, body in call.member.items():
+        response = send(member, method, url(name, call, "member", world), resolved(body, world), call.json)
+        if response.status_code in (404, 405) or response.status_code >= 500:
+            problems.append(f"member {method} {name}: {response.status_code}, expected to be let in")
+    assert not problems, "\n".join(problems)
+
+
+def test_the_ticket_named_in_a_body_is_as_if_it_did_not_exist(world):
+    outsider, member = client_for(world["users"]["outsider"]), client_for(world["users"]["member"])
+    hidden, missing = world["ids"]["ticket"], 2**40
+
+    def check(client, ticket_id):
+        return send(client, "POST", reverse("sla-check"), {"ticket_id": ticket_id}, True).status_code
+
+    assert check(outsider, hidden) == check(outsider, missing) == 404
+    assert check(member, hidden) == 200
+
+    def feedback(client, ticket_id):
+        response = send(client, "POST", reverse("api:feedback-list"), {"ticket": ticket_id, "overall": 4}, True)
+        return response.status_code, json.loads(response.content).get("ticket")
+
+    unrated = world["ids"]["unrated"]
+    status, said = feedback(outsider, unrated)
+    missing_status, missing_said = feedback(outsider, missing)
+    assert status == missing_status == 400
+    assert said == [missing_said[0].replace(str(missing), str(unrated))]
+    assert feedback(member, world["ids"]["unrated"])[0] == 201
+
+
+@pytest.mark.parametrize("name", sorted(CUSTOMER_LINK))
+def test_a_customer_link_opens_nothing_for_an_outsider_without_it(name, world):
+    from tickets.links import private_token
+    from tickets.models import Ticket
+
+    guessed = private_token(Ticket(pk=world["ids"]["ticket"], access_key="a-guess"))
+    pattern = next(p for p in url_patterns() if p.name == name)
+    kwargs = {"token": guessed}
+    kwargs.update({key: world["ids"]["reply"] for key in pattern.kwargs if key == "message_id"})
+    kwargs.update({key: world["ids"]["file"] for key in pattern.kwargs if key == "attachment_id"})
+    outsider = client_for(world["users"]["outsider"])
+    for method in ("GET", "POST"):
+        response = send(outsider, method, reverse(name, kwargs=kwargs), {}, False)
+        assert response.status_code in (404, 405), (name, method, response.status_code)
+
+
+def test_lists_searches_and_counts_leave_it_out(world, supervisor):
+    outsider, member = client_for(world["users"]["outsider"]), client_for(world["users"]["member"])
+    hidden, plain = world["ids"]["ticket"], world["ids"]["plain"]
+
+    def api_ids(client, path, key="id"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        return {row[key] for row in response.json()["results"]}
+
+    for path in ("/api/support/tickets", "/api/support/tickets?search=quokka"):
+        assert hidden not in api_ids(outsider, path), path
+        assert plain in api_ids(outsider, path), path
+        assert hidden in api_ids(member, path), path
+    for path, key in (
+        ("/api/support/sla/violations", "ticket"),
+        ("/api/support/surveys", "ticket"),
+        ("/api/support/feedback", "ticket"),
+    ):
+        assert api_ids(outsider, path, key) == set(), path
+        assert api_ids(member, path, key), path
+    assert api_ids(outsider, "/api/support/notifications") == set()
+    assert api_ids(member, "/api/support/notifications") == {world["notices"]["member"]}
+
+    for query in ("?view=all", "?view=all&q=quokka", f"?view=all&q={hidden}", "?view=mine"):
+        assert "Payroll quokka" not in outsider.get(f"/agent/{query}").content.decode(), query
+    assert "Payroll quokka" in member.get("/agent/?view=all&q=quokka").content.decode()
+    page = outsider.get("/agent/notifications").content.decode()
+    assert "NOTICE-5e1" not in page
+    assert "NOTICE-5e1" in member.get("/agent/notifications").content.decode()
+    # The bell counts only what the inbox lists.
+    assert outsider.get("/agent/").context["unread_notifications"] == 0
+    assert member.get("/agent/").context["unread_notifications"] == 1
+    # Marking everything read leaves the hidden notice alone.
+    from notifications.models import Notification
+
+    outsider.post(reverse("agent:notifications-read"))
+
+    assert Notification.objects.get(pk=world["notices"]["outsider"]).read_at is None
+    # The dashboard and its counts: supervisors and admins only (who see every team).
+    assert outsider.get("/agent/dashboard").status_code == 403
