@@ -9,6 +9,7 @@ from rest_framework.filters import BaseFilterBackend, OrderingFilter
 from core.api import MAX_ID, IsoDateTimeFilter, ModelChoiceFilter, ReusedFormFilterSet
 from tickets.models import PRIORITY_RANK, Category, Priority, Status, Ticket
 from tickets.search import search_tickets
+from tickets.visibility import hidden_team_ids
 
 
 class TicketFilter(ReusedFormFilterSet):
@@ -36,7 +37,9 @@ class TicketSearchFilter(BaseFilterBackend):
         text = request.query_params.get("search", "")
         if "\x00" in text:  # PostgreSQL refuses NUL in text; say so instead of failing
             raise ValidationError({"search": [_("Null characters are not allowed.")]})
-        return search_tickets(queryset, text[:200]) if text.strip() else queryset
+        if not text.strip():
+            return queryset
+        return search_tickets(queryset, text[:200], hidden=hidden_team_ids(request.user))
 
     def get_schema_operation_parameters(self, view) -> list[dict]:
         return [

@@ -184,11 +184,11 @@ UNSEEN_GROWTH = 10
 _WALK = """
 SELECT ARRAY(
     SELECT id FROM (
-        SELECT id, created_at, search_vector FROM tickets_ticket
+        SELECT id, created_at, search_vector, team_id FROM tickets_ticket
         WHERE (created_at, id) < (%(before_at)s, %(before_id)s)
         ORDER BY created_at DESC, id DESC LIMIT %(rows)s
     ) AS recent
-    WHERE search_vector @@ {match}
+    WHERE search_vector @@ {match} AND {visible}
     ORDER BY created_at DESC, id DESC LIMIT %(need)s
 ), last.created_at, last.id
 FROM (SELECT) AS one LEFT JOIN LATERAL (
@@ -203,7 +203,7 @@ FROM (SELECT) AS one LEFT JOIN LATERAL (
 _GIN = """
 WITH matches AS MATERIALIZED (
     SELECT id, created_at FROM tickets_ticket
-    WHERE search_vector @@ {match}
+    WHERE search_vector @@ {match} AND {visible}
     AND (created_at, id) < (%(before_at)s, %(before_id)s){window}
 )
 SELECT id FROM matches ORDER BY created_at DESC, id DESC LIMIT %(need)s
@@ -218,12 +218,15 @@ SELECT id FROM matches ORDER BY created_at DESC, id DESC LIMIT %(need)s
 # Which tickets match does not change (the pair is in a vector exactly when the phrase
 # matches it), nor their rank (ranked by the query as written).
 _MATCH = "websearch_to_tsquery(%(config)s::regconfig, %(text)s)"
+# The searcher's restricted teams (tickets.visibility.hidden_team_ids) are left out of the
+# candidates, so their matches never take a place the searcher's own would have had.
+_VISIBLE = "(team_id IS NULL OR NOT team_id = ANY(%(hidden)s::bigint[]))"
 _MATCH_WITH_PAIRS = "%(coded)s::tsquery"
 _STATEMENTS = {
     paired: {
-        "walk": _WALK.format(match=match),
-        "window": _GIN.format(match=match, window=" AND created_at >= %(since)s"),
-        "all": _GIN.format(match=match, window=""),
+        "walk": _WALK.format(match=match, visible=_VISIBLE),
+        "window": _GIN.format(match=match, visible=_VISIBLE, window=" AND created_at >= %(since)s"),
+        "all": _GIN.format(match=match, visible=_VISIBLE, window=""),
     }
     for paired, match in ((False, _MATCH), (True, _MATCH_WITH_PAIRS))
 }
@@ -246,8 +249,9 @@ def refresh_search_vector(ticket_ids: Iterable[int]) -> None:
         cursor.execute(_REFRESH_SQL, [list(ticket_ids)])
 
 
-def newest_match_ids(text: str, limit: int) -> list[int]:
-    """Ids of the `limit` newest tickets matching `text` (websearch syntax), newest first.
+def newest_match_ids(text: str, limit: int, *, hidden: Iterable[int] = ()) -> list[int]:
+    """Ids of the `limit` newest tickets matching `text` (websearch syntax), newest first,
+    leaving out the tickets of the teams `hidden` (the searcher's restricted teams).
 
     Which way is cheap depends on how many tickets match, which the planner can only guess
     (it guesses a phrase such as "Nimbus-7" as common as its words together: 3 times too
@@ -270,7 +274,7 @@ def newest_match_ids(text: str, limit: int) -> list[int]:
     # Which plan is right depends on the words (unprepared): never one plan for all of them.
     with unprepared(connection), connection.cursor() as cursor:
         coded = _code_query(cursor, text)
-        text_query = {"config": SEARCH_CONFIG, "text": text, "coded": coded}
+        text_query = {"config": SEARCH_CONFIG, "text": text, "coded": coded, "hidden": sorted(hidden)}
         statements = _STATEMENTS[bool(coded)]
         rows = limit * PROBE_ROWS_PER_CANDIDATE
         for _ in range(MAX_WALKS):

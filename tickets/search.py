@@ -16,6 +16,8 @@ walk, the GIN windows and their thresholds).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db.models import F, QuerySet
@@ -24,11 +26,12 @@ from tickets.models import Ticket
 from tickets.queries import SEARCH_CONFIG, IsAnyOf, newest_match_ids
 
 
-def search_tickets(queryset: QuerySet[Ticket], text: str) -> QuerySet[Ticket]:
+def search_tickets(queryset: QuerySet[Ticket], text: str, *, hidden: Iterable[int] = ()) -> QuerySet[Ticket]:
     """Tickets matching every word of `text`, best match first.
 
-    Only the newest TICKET_SEARCH_CANDIDATES matches among all tickets take part (then
-    `queryset`'s own filters apply), ranked by ts_rank, ties newest first.
+    Only the newest TICKET_SEARCH_CANDIDATES matches among the tickets not of a `hidden`
+    team (the searcher's, tickets.visibility) take part (then `queryset`'s own filters
+    apply), ranked by ts_rank, ties newest first.
     """
     text = text.strip()
     if not text:
@@ -36,7 +39,7 @@ def search_tickets(queryset: QuerySet[Ticket], text: str) -> QuerySet[Ticket]:
     query = SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
     # The candidates are read once, here: the page and the paginator's count then both
     # look up these ids instead of finding the newest matches twice.
-    candidates = newest_match_ids(text, settings.TICKET_SEARCH_CANDIDATES)
+    candidates = newest_match_ids(text, settings.TICKET_SEARCH_CANDIDATES, hidden=hidden)
     return (
         queryset.filter(IsAnyOf(F("pk"), candidates))
         .annotate(search_rank=SearchRank(F("search_vector"), query))

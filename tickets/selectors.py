@@ -211,7 +211,7 @@ def tickets_for_queue(*, user, view: str, filters: dict, now=None):
         return tickets.filter(pk=int(query.lstrip("#")))
     sort = filters.get("sort")
     if query:
-        tickets = search_tickets(tickets, query)
+        tickets = search_tickets(tickets, query, hidden=hidden_team_ids(user))
         if not sort:  # best match first unless the agent chose an order
             return tickets
     sort = sort or "newest"

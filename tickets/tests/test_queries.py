@@ -17,7 +17,7 @@ from django.utils import timezone
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from agents.models import Agent
+from agents.models import Agent, Team
 from agents.tests.factories import AgentFactory
 from conftest import rolled_back
 from tickets import queries
@@ -71,56 +71,66 @@ def vars_of(instance) -> dict:
     return {key: value for key, value in vars(instance).items() if not key.startswith("_")}
 
 
-def newest_by_definition(text: str, limit: int) -> list[int]:
+def newest_by_definition(text: str, limit: int, hidden: frozenset[int] = frozenset()) -> list[int]:
     query = SearchQuery(text, config="english", search_type="websearch")
-    matches = Ticket.objects.filter(search_vector=query).order_by("-created_at", "-id")
+    matches = Ticket.objects.filter(search_vector=query).exclude(team_id__in=hidden).order_by("-created_at", "-id")
     return list(matches.values_list("pk", flat=True)[:limit])
 
 
 def test_the_search_candidates_are_the_newest_matches_on_every_path(monkeypatch):
     """newest_match_ids against the ORM's filter and order, on tickets of random words and
-    ages; thresholds lowered so that a few dozen tickets take every path: the walk, a GIN
-    window and every older match through the GIN index (the module docstring's steps)."""
+    ages, some in teams hidden from the searcher; thresholds lowered so that a few dozen
+    tickets take every path: the walk, a GIN window and every older match through the GIN
+    index (the module docstring's steps)."""
     monkeypatch.setattr(queries, "DENSE_SHARE", 0.5)
     taken = set()
 
     @given(
         tickets=st.lists(
-            st.tuples(st.integers(min_value=0, max_value=90), st.sets(st.sampled_from(WORDS), max_size=3)),
+            st.tuples(
+                st.integers(min_value=0, max_value=90),
+                st.sets(st.sampled_from(WORDS), max_size=3),
+                st.sampled_from([None, 0, 1]),  # no team, team 0 or team 1
+            ),
             min_size=1,
             max_size=60,
         ),
         text=st.sampled_from([*WORDS, "sync or refund", "-sync", "calendar nimbus", "the", "absent"]),
         limit=st.integers(min_value=1, max_value=12),
         margin=st.sampled_from([1.3, 0.2]),
+        hide=st.sets(st.sampled_from([0, 1])),
     )
     # A sparse code among 60 days of tickets: a walk, then a GIN window (as in test_search).
     @example(
-        tickets=[(day, {"Nimbus-7"} if day % 12 == 11 else {"calendar", "sync"}) for day in range(60)],
+        tickets=[(day, {"Nimbus-7"} if day % 12 == 11 else {"calendar", "sync"}, None) for day in range(60)],
         text="Nimbus-7",
         limit=4,
         margin=1.3,
+        hide=set(),
     )
-    @settings(max_examples=60, deadline=None, derandomize=True)
-    def check(tickets, text, limit, margin):
+    @settings(max_examples=80, deadline=None, derandomize=True)
+    def check(tickets, text, limit, margin, hide):
         monkeypatch.setattr(queries, "MARGIN", margin)
         start = timezone.now() - timedelta(days=100)
         with rolled_back():
             category = CategoryFactory(slug="general", name="General")
-            for days, words in tickets:
+            teams = [Team.objects.create(name=f"Team {n}", restricted=True) for n in (0, 1)]
+            for days, words, team in tickets:
                 subject = " ".join(sorted(words)) or "Nothing much"
                 TicketFactory(
                     category=category,
                     subject=subject,
                     description="Nothing else to say.",
                     created_at=start + timedelta(days=days),
+                    team=teams[team] if team is not None else None,
                 )
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE tickets_ticket")
+            hidden = frozenset(teams[n].pk for n in hide)
             with CaptureQueriesContext(connection) as run:
-                found = queries.newest_match_ids(text, limit)
+                found = queries.newest_match_ids(text, limit, hidden=hidden)
 
-            assert found == newest_by_definition(text, limit)
+            assert found == newest_by_definition(text, limit, hidden)
         for statement in run:
             sql = statement["sql"]
             if "SELECT ARRAY(" in sql:

@@ -3,9 +3,12 @@ assignment it refuses and the notices it keeps from people outside the team."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from agents.models import Team
 from agents.roles import SYSTEM, actor_for, agent_for
@@ -124,6 +127,21 @@ def test_the_api_list_search_and_detail_hide_it(secret, plain, other_agent, agen
     assert ids(member, "?search=quokka") == {plain.pk, secret.pk}
     assert outsider.get(f"/api/support/tickets/{secret.pk}").status_code == 404
     assert member.get(f"/api/support/tickets/{secret.pk}").status_code == 200
+
+
+def test_hidden_matches_take_no_place_among_the_search_candidates(vault, category, other_agent, settings):
+    """Search ranks the newest TICKET_SEARCH_CANDIDATES matches: newer matches of a hidden
+    team must not crowd the outsider's own older match out of them."""
+    settings.TICKET_SEARCH_CANDIDATES = 2
+    now = timezone.now()
+    visible = TicketFactory(category=category, subject="Older quokka", created_at=now - timedelta(days=3))
+    for days in (0, 1, 2):
+        TicketFactory(category=category, team=vault, subject="Newer quokka", created_at=now - timedelta(hours=days))
+    outsider = api_client_for(other_agent.user)
+    response = outsider.get("/api/support/tickets?search=quokka")
+    assert [row["id"] for row in response.json()["results"]] == [visible.pk]
+    shown = list(tickets_for_queue(user=fresh(other_agent.user), view="all", filters={"q": "quokka"}))
+    assert shown == [visible]
 
 
 def test_integrations_see_every_team(secret, integration_user):
