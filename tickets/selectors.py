@@ -34,6 +34,14 @@ def works_tickets(user) -> bool:
     return is_agent(user) or is_integration(user)
 
 
+def may_see(user, ticket: Ticket) -> bool:
+    """Whether `user` may see `ticket`: asked before telling someone of it (a follower's
+    notice, an @mention). Today every agent, supervisor and integration sees every ticket;
+    the restricted-team rule (only a restricted team's members, supervisors and admins) is
+    to be applied here as in `tickets_for_user`, so that both answer alike."""
+    return works_tickets(user)
+
+
 def tickets_for_user(user) -> QuerySet[Ticket]:
     """Tickets `user` may work: all of them for agents and integrations, none otherwise."""
     if not works_tickets(user):

@@ -27,6 +27,7 @@ from tickets.models import Category, Message, Priority, SavedReply, Status, Tick
 from tickets.services import TicketClosed, ticket_rotate_link
 from tickets.state_machine import IllegalTransition, allowed_targets
 from workspace.forms import AssignForm, ReplyForm, TicketChangeForm
+from workspace.people import people_context
 
 QUEUE_PAGE_SIZE = 25
 
@@ -108,6 +109,7 @@ def _ticket_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:
         "last_public": last_public,
         "my_agent_id": agent.pk if agent else None,
         **_email_context(ticket, conversation),
+        **people_context(ticket, agent, conversation),
         **extra,
     }
 
