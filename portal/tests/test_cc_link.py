@@ -56,7 +56,7 @@ def test_a_cc_replies_as_themselves(client, copied, agent):
 
 
 def test_a_cc_cannot_rate_a_reply(client, copied):
-    ticket, reply, cc = copied
+    _ticket, reply, cc = copied
 
     response = client.post(f"/portal/tickets/{cc_token(cc)}/messages/{reply.pk}/rate", {"rating": 1})
 
@@ -76,7 +76,7 @@ def test_a_cc_downloads_public_files_only(client, copied, agent):
 
 
 def test_a_removed_ccs_link_answers_404_everywhere(client, copied, agent):
-    ticket, reply, cc = copied
+    ticket, _reply, cc = copied
     token = cc_token(cc)
     ticket_cc_remove(ticket=ticket, cc=cc, actor=SYSTEM)
 

@@ -77,9 +77,7 @@ def test_it_keeps_at_most_cc_max_addresses(category):
 
     with pytest.raises(CCRefused, match="at most 20"):
         ticket_cc_add(ticket=ticket, emails=["a@example.org", "b@example.org"], actor=SYSTEM)
-    skipped = ticket_cc_add(
-        ticket=ticket, emails=["a@example.org", "b@example.org", "bad"], actor=SYSTEM, strict=False
-    )
+    skipped = ticket_cc_add(ticket=ticket, emails=["a@example.org", "b@example.org", "bad"], actor=SYSTEM, strict=False)
 
     assert [cc.email for cc in skipped] == ["a@example.org"]
     assert TicketCC.objects.filter(ticket=ticket).count() == CC_MAX
