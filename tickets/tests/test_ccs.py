@@ -250,3 +250,19 @@ def test_a_cc_message_names_its_author_in_the_api(category, agent_api):
         "Bob",
         "bob@example.org",
     )
+
+
+def test_erasing_a_persons_data_erases_their_copies_and_authorship(category):
+    from privacy.services import customer_erase
+
+    ticket = TicketFactory(category=category, status="open")
+    (bob,) = ticket_cc_add(ticket=ticket, emails=["bob@example.org"], actor=SYSTEM, notify=False)
+    message = services.message_create(ticket=ticket, body="Me too.", actor=customer_actor("Bob", bob.email), cc=bob)
+
+    counts = customer_erase("Bob@example.org")
+
+    assert (counts["ccs"], counts["cc_messages"]) == (1, 1)
+    message.refresh_from_db()
+    assert (message.author_name, message.author_email, message.body) == ("", "", "Me too.")
+    assert not TicketCC.objects.exists()
+    assert "bob@example.org" not in " ".join(ticket.events.values_list("new_value", flat=True))
