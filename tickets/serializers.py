@@ -218,6 +218,10 @@ def _email_origin(message: Message, zone) -> dict | None:
 
 class MessageSerializer(serializers.ModelSerializer):
     attachments = AttachmentSerializer(many=True, read_only=True)
+    # Not an EmailField in the schema: empty for everyone but a CC.
+    author_email = serializers.CharField(
+        read_only=True, help_text="The address of the CC who wrote this customer-side message; empty otherwise"
+    )
     email = serializers.SerializerMethodField(help_text="The email's origin when source is email, else null")
 
     class Meta:
