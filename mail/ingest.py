@@ -7,9 +7,12 @@
    the unique (message_id, content_hash) makes a second arrival, from a retry, another
    worker or a provider's repeated webhook, wait for the first and then undo what it did;
 3. classifies it (mail.classify): automatic mail, bounces and our own mail are recorded only;
-4. finds its ticket (mail.threading) and adds it there, as the customer's reply or, from
-   anyone else, as an internal note; or opens a ticket, acknowledged unless the sender has
-   had too many acknowledgements lately.
+4. finds its ticket (mail.threading) and adds it there, as the reply of the customer or of
+   an address copied on the ticket (a CC), or, from anyone else, as an internal note; or
+   opens a ticket, acknowledged unless the sender has had too many acknowledgements lately;
+5. copies on the ticket the other people the email was written to (To and Cc, never our own
+   addresses), when it opens the ticket or is the customer's or a CC's reply (tickets.ccs,
+   up to its bound).
 
 It returns the ledger row once committed: a mailbox may then let go of the email.
 """
@@ -22,6 +25,7 @@ import zlib
 from datetime import timedelta
 from email import policy
 from email.parser import BytesParser
+from email.utils import getaddresses
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -51,6 +55,7 @@ from mail.threading import find_ticket
 from notifications.services import email_enqueue
 from tickets import services
 from tickets.attachments import validate_uploads
+from tickets.ccs import cc_of, ticket_cc_add
 from tickets.languages import customer_language
 from tickets.models import BODY_MAX, DESCRIPTION_MAX, DESCRIPTION_MIN, Category, Status, Ticket
 from tickets.services import EmailEnvelope
@@ -360,12 +365,14 @@ def _process(email: ParsedEmail, row: InboundEmail, *, mailbox: Mailbox | None) 
     if match is not None and match.ticket.status != Status.CLOSED:
         ticket = match.ticket
         body = _fit(_with_dropped(text or _("(no text: see the attachments)"), dropped), BODY_MAX)
-        if sender == ticket.customer_email.lower():
+        cc = None if sender == ticket.customer_email.lower() else cc_of(ticket, sender)
+        if sender == ticket.customer_email.lower() or cc is not None:
             actor = customer_actor(email.from_name, email.from_address)
             row.message = services.message_create(
-                ticket=ticket, body=body, actor=actor, attachments=uploads, email=_envelope(email)
+                ticket=ticket, body=body, actor=actor, attachments=uploads, email=_envelope(email), cc=cc
             )
             row.outcome = Outcome.REPLY
+            _copy_others(email, ticket, sender=sender, actor=actor, mailbox=mailbox)
         else:
             # Someone other than the customer (a colleague in Cc, a forward): agents see it,
             # the customer does not, and the ticket's status and clock stay as they are.
@@ -398,9 +405,42 @@ def _process(email: ParsedEmail, row: InboundEmail, *, mailbox: Mailbox | None) 
         email_message_id=email.message_id,
         language=email.header("Content-Language") or None,
     )
+    _copy_others(
+        email, ticket, sender=sender, actor=customer_actor(email.from_name, email.from_address), mailbox=mailbox
+    )
     row.ticket, row.outcome, row.acknowledged = ticket, Outcome.TICKET, acknowledge
     if match is not None:
         row.reason = f"follow-up of closed ticket #{match.ticket.pk}"
+
+
+def _own_addresses(email: ParsedEmail, mailbox: Mailbox | None) -> set[str]:
+    """Addresses at our end of an email besides SUPPORT_EMAIL and DEFAULT_FROM_EMAIL: where
+    our server delivered it (Delivered-To, X-Original-To: an alias forwarding to us) and the
+    mailboxes' own addresses (their sign-in names, when addresses)."""
+    values = [*email.headers.get("delivered-to", []), *email.headers.get("x-original-to", [])]
+    own = {address_only(address) for _name, address in getaddresses(values) if "@" in address}
+    usernames = Mailbox.objects.filter(username__contains="@").values_list("username", flat=True)
+    own |= {address_only(username) for username in usernames}
+    if mailbox is not None and "@" in mailbox.username:
+        own.add(address_only(mailbox.username))
+    return own
+
+
+def _copy_others(email: ParsedEmail, ticket: Ticket, *, sender: str, actor: Actor, mailbox: Mailbox | None) -> None:
+    """Copy on the ticket the people the email was also written to (To and Cc), but not our
+    own addresses, the sender or the customer; skipped past the ticket's CC bound (an email
+    is never refused for its recipients)."""
+    own = _own_addresses(email, mailbox)
+    customer = ticket.customer_email.lower()
+    others = []
+    for address in [*email.to, *email.cc]:
+        address = address_only(address)
+        if address in (sender, customer) or address in own or kinds.is_own_address(address):
+            continue
+        if address not in others:
+            others.append(address)
+    if others:
+        ticket_cc_add(ticket=ticket, emails=others, actor=actor, notify=False, strict=False)
 
 
 def _record_bounce(email: ParsedEmail, row: InboundEmail, kind: kinds.Kind) -> None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from agents.decorators import agent_required
+from agents.roles import agent_for
 from notifications.inbox import inbox
 from notifications.payloads import describe_all
 
@@ -26,7 +29,25 @@ def unread_count(request: HttpRequest) -> dict:
 def notification_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(inbox(request.user).order_by("-created_at", "-id"), 30).get_page(request.GET.get("page"))
     page.object_list = describe_all(list(page.object_list))  # SLA alerts' tickets in one read
-    return render(request, "notifications/list.html", {"page": page})
+    agent = agent_for(request.user)
+    return render(request, "notifications/list.html", {"page": page, "agent": agent})
+
+
+@require_POST
+@agent_required
+def notification_preferences(request: HttpRequest) -> HttpResponse:
+    """The agent's choice of email besides in-app notices for followed tickets and
+    mentions (Agent.follow_by_email)."""
+    agent = agent_for(request.user)
+    if agent is None:
+        messages.error(request, _("Only agents with a profile have notification preferences."))
+        return redirect("agent:notifications")
+    wanted = request.POST.get("follow_by_email") == "on"
+    if agent.follow_by_email != wanted:
+        agent.follow_by_email = wanted
+        agent.save(update_fields=["follow_by_email", "updated_at"])
+    messages.success(request, _("Preferences saved."))
+    return redirect("agent:notifications")
 
 
 @require_POST

@@ -19,24 +19,44 @@ from notifications.services import email_enqueue
 from tickets import services
 from tickets.api import attachment_response
 from tickets.forms import LookupForm, RatingForm, ReplyForm, TicketForm
-from tickets.links import private_token, private_url, ticket_for_token
+from tickets.links import Reader, private_token, private_url, reader_for_token
 from tickets.models import Attachment, AuthorType, Status, Ticket
 from tickets.threading import automatic_headers
 
 
-def _ticket_or_404(token: str) -> Ticket:
-    ticket = ticket_for_token(token)
-    if ticket is None:
+def _reader_or_404(token: str) -> Reader:
+    """The ticket behind a private link and who holds it: its customer or one of its CCs
+    (tickets.links); 404 for a link that is not valid, expired or revoked."""
+    reader = reader_for_token(token)
+    if reader is None:
         raise Http404(_("This link is not valid. Ask for your links again with your email address."))
-    return ticket
+    return reader
 
 
-def _customer_page(request: HttpRequest, ticket: Ticket, reply_form: ReplyForm | None = None, status: int = 200):
+def _ticket_or_404(token: str) -> Ticket:
+    """The ticket of a customer's own link (a CC's is refused: the page right after the
+    contact form, for its customer)."""
+    reader = _reader_or_404(token)
+    if not reader.is_customer:
+        raise Http404(_("This link is not valid. Ask for your links again with your email address."))
+    return reader.ticket
+
+
+def _author(reader: Reader):
+    """Who writes through this link: the customer, or the CC under its own address."""
+    if reader.cc is not None:
+        return customer_actor(reader.cc.email, reader.cc.email)
+    return customer_actor(reader.ticket.customer_name, reader.ticket.customer_email)
+
+
+def _customer_page(request: HttpRequest, reader: Reader, reply_form: ReplyForm | None = None, status: int = 200):
+    ticket = reader.ticket
     # Internal notes never leave this queryset: the customer's page reads public messages only.
     conversation = ticket.messages.filter(internal=False).prefetch_related("attachments")
     context = {
         "ticket": ticket,
-        "token": private_token(ticket),
+        "token": reader.token,
+        "cc": reader.cc,  # a CC's page: no ratings (only the customer rates)
         "conversation": conversation,
         "ticket_attachments": ticket.attachments.filter(message__isnull=True),
         "reply_form": reply_form or ReplyForm(),
@@ -62,6 +82,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
             attachments=data["attachments"],
             actor=customer_actor(data["customer_name"], data["customer_email"]),
             language=translation.get_language(),  # the page they wrote from
+            cc=data["cc"],
         )
         return redirect("portal:submitted", token=private_token(ticket))
     suggestions = suggestions_for(request.POST.get("subject", "")) if request.method == "POST" else []
@@ -83,20 +104,22 @@ def ticket_submitted(request: HttpRequest, token: str) -> HttpResponse:
 @ratelimit(key="ip", rate=lambda group, request: settings.PORTAL_REPLY_RATE, method="POST", block=True)
 @require_http_methods(["GET", "HEAD", "POST"])
 def ticket_detail(request: HttpRequest, token: str) -> HttpResponse:
-    ticket = _ticket_or_404(token)
+    reader = _reader_or_404(token)
+    ticket = reader.ticket
     if request.method in ("GET", "HEAD"):
-        return _customer_page(request, ticket)
+        return _customer_page(request, reader)
     form = ReplyForm(request.POST, request.FILES)
     if ticket.status == Status.CLOSED:
         # Translators: the customer reads it (a ticket is their "request", «обращение»).
         form.add_error(None, _("This ticket is closed. Please open a new request."))
     if not form.is_valid():
-        return _customer_page(request, ticket, form, status=400)
+        return _customer_page(request, reader, form, status=400)
     services.message_create(
         ticket=ticket,
         body=form.cleaned_data["body"],
         attachments=form.cleaned_data["attachments"],
-        actor=customer_actor(ticket.customer_name, ticket.customer_email),
+        actor=_author(reader),
+        cc=reader.cc,
     )
     messages.success(request, _("Your reply was sent. We will answer here and by email."))
     return redirect("portal:ticket", token=token)
@@ -104,6 +127,7 @@ def ticket_detail(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_POST
 def message_rate(request: HttpRequest, token: str, message_id: int) -> HttpResponse:
+    """The customer rates a reply; a CC's link cannot (404): the rating is the customer's."""
     ticket = _ticket_or_404(token)
     message = ticket.messages.filter(pk=message_id, internal=False, author_type=AuthorType.AGENT).first()
     if message is None:
@@ -120,7 +144,7 @@ def message_rate(request: HttpRequest, token: str, message_id: int) -> HttpRespo
 
 
 def attachment_download(request: HttpRequest, token: str, attachment_id: int) -> HttpResponse:
-    ticket = _ticket_or_404(token)
+    ticket = _reader_or_404(token).ticket
     attachment = (
         Attachment.objects.filter(ticket=ticket, pk=attachment_id)
         .exclude(message__internal=True)  # files on internal notes stay internal

@@ -36,7 +36,7 @@ from feedback.models import Feedback, SurveyInvitation
 from mail.ingest import original_bytes
 from mail.models import BouncedAddress, InboundEmail
 from notifications.models import Notification
-from tickets.models import Attachment, EventKind, Message, Status, ThreadMessageId, Ticket, TicketEvent
+from tickets.models import Attachment, EventKind, Message, Status, ThreadMessageId, Ticket, TicketCC, TicketEvent
 
 logger = logging.getLogger(__name__)
 
@@ -215,6 +215,7 @@ def _erase_ticket_batch(ids: list[int]) -> dict[str, int]:
             email_from="",
             email_to="",
             email_cc="",
+            author_email="",
             rating_comment="",
             author_name=Case(
                 When(author_type="agent", then=F("author_name")), default=Value(""), output_field=CharField()
@@ -235,6 +236,7 @@ def _erase_ticket_batch(ids: list[int]) -> dict[str, int]:
         )
         counts["attachments"] = Attachment.objects.filter(ticket_id__in=ids).delete()[0]
         ThreadMessageId.objects.filter(ticket_id__in=ids).delete()
+        counts["ccs"] = TicketCC.objects.filter(ticket_id__in=ids).delete()[0]
         counts["feedback"] = _erase_feedback(Feedback.objects.filter(ticket_id__in=ids))
         SurveyInvitation.objects.filter(ticket_id__in=ids).update(customer_email=_erased_address("survey"))
         counts["notifications"] = Notification.objects.filter(payload__ticket_id__in=ids).update(
@@ -285,7 +287,16 @@ def customer_erase(email: str) -> dict[str, int]:
                 "feedback": _erase_feedback(Feedback.objects.filter(customer_email__iexact=email)),
                 "emails_received": _erase_received(InboundEmail.objects.filter(from_address__iexact=email)),
                 "bounced": BouncedAddress.objects.filter(email__iexact=email).delete()[0],
+                # Copied on other people's tickets: the copy goes, and their messages there
+                # keep their words but no longer say whose.
+                "ccs": TicketCC.objects.filter(email=email.lower()).delete()[0],
+                "cc_messages": Message.objects.filter(author_email=email.lower()).update(
+                    author_email="", author_name="", email_from=""
+                ),
             },
+        )
+        TicketEvent.objects.filter(kind=EventKind.CC, new_value__in=[f"added {email}", f"removed {email}"]).update(
+            new_value=ERASED
         )
         SurveyInvitation.objects.filter(customer_email__iexact=email).update(customer_email=_erased_address("survey"))
     logger.info("erased the data of one customer: %s", total)

@@ -16,14 +16,19 @@ from rest_framework.response import Response
 
 from agents.models import Agent
 from agents.permissions import WorksTickets
-from agents.roles import actor_for, is_supervisor
+from agents.roles import actor_for, agent_for, is_supervisor
 from core.limits import JSONParser
 from tickets import selectors, services
 from tickets.assignment import ticket_assign, ticket_auto_assign
+from tickets.ccs import ticket_cc_add, ticket_cc_remove, ticket_ccs
 from tickets.filters import TicketFilter, TicketOrdering, TicketSearchFilter
-from tickets.models import Attachment, Message
+from tickets.following import followers_of, ticket_follow, ticket_unfollow
+from tickets.models import Attachment, Message, TicketCC
 from tickets.serializers import (
     AssignSerializer,
+    CCCreateSerializer,
+    CCSerializer,
+    FollowSerializer,
     MessageCreateSerializer,
     MessageSerializer,
     RatingSerializer,
@@ -48,7 +53,7 @@ class TicketViewSet(
     filterset_class = TicketFilter
     ordering = ["-created_at"]
     serializer_class = TicketSerializer
-    http_method_names = ["get", "post", "patch", "head", "options"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
         if self.action == "list":
@@ -130,6 +135,53 @@ class TicketViewSet(
             raise PermissionDenied(_("Only agents can replace a ticket's private link."))
         services.ticket_rotate_link(ticket=ticket, actor=actor)
         return self._detail(ticket.pk)
+
+    @extend_schema(methods=["GET"], responses={200: CCSerializer(many=True)})
+    @extend_schema(methods=["POST"], request=CCCreateSerializer, responses={201: CCSerializer, 200: CCSerializer})
+    @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None)
+    def cc(self, request, pk=None):
+        """The addresses copied on the ticket; POST `{"email": ...}` copies one more (201; 200
+        if it is copied already), emailing it its private link. At most 20; the customer's own
+        address is refused (400 naming `cc`)."""
+        ticket = self._ticket()
+        if request.method == "GET":
+            return Response(CCSerializer(ticket_ccs(ticket), many=True).data)
+        serializer = CCCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        email = serializer.validated_data["email"]
+        added = ticket_cc_add(ticket=ticket, emails=[email], actor=actor_for(request.user))
+        cc = added[0] if added else TicketCC.objects.get(ticket=ticket, email=email.strip().lower())
+        return Response(CCSerializer(cc).data, status=status.HTTP_201_CREATED if added else status.HTTP_200_OK)
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["delete"], url_path=r"cc/(?P<cc_id>[0-9]+)", url_name="cc-detail")
+    def cc_remove(self, request, pk=None, cc_id=None):
+        """Stop copying an address: its private link answers 404 from now on."""
+        ticket = self._ticket()
+        cc = get_object_or_404(TicketCC, ticket=ticket, pk=cc_id)
+        ticket_cc_remove(ticket=ticket, cc=cc, actor=actor_for(request.user))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses={200: FollowSerializer})
+    @action(detail=True, methods=["get", "post", "delete"], filter_backends=[], pagination_class=None)
+    def follow(self, request, pk=None):
+        """GET: who follows the ticket; POST: follow it; DELETE: stop. Agents only: followers
+        are told of its changes in-app (and by email if their profile says so)."""
+        ticket = self._ticket()
+        agent = agent_for(request.user)
+        if request.method != "GET" and agent is None:
+            raise PermissionDenied(_("Only agents can follow tickets."))
+        if request.method == "POST":
+            ticket_follow(ticket=ticket, agent=agent)
+        elif request.method == "DELETE":
+            ticket_unfollow(ticket=ticket, agent=agent)
+        followers = followers_of(ticket)
+        return Response(
+            {
+                "following": agent is not None and any(follower.pk == agent.pk for follower in followers),
+                "followers": [{"id": follower.pk, "name": follower.name} for follower in followers],
+            }
+        )
 
     @extend_schema(methods=["GET"], responses={200: MessageSerializer(many=True)})
     @extend_schema(methods=["POST"], request=MessageCreateSerializer, responses={201: MessageSerializer, 409: CONFLICT})

@@ -17,6 +17,7 @@ from django.utils.translation import gettext, gettext_lazy, ngettext
 from agents.models import MAX_TICKETS, Agent, AgentStatus
 from agents.roles import Actor
 from core.refusals import Refusal
+from tickets.following import notify_followers
 from tickets.history import record_event
 from tickets.models import ACTIVE_STATUSES, EventKind, Status, Ticket
 from tickets.notices import notify_assignment
@@ -108,6 +109,8 @@ def _set_assignee(*, ticket: Ticket, agent: Agent | None, actor: Actor, now: dat
     )
     if agent is not None and (actor.agent is None or actor.agent.pk != agent.pk):
         notify_assignment(ticket=ticket, agent=agent, actor=actor)
+    # The new assignee is told by notify_assignment (or made the change), not as a follower.
+    notify_followers(ticket=ticket, actor=actor, change="assignee", exclude={agent.pk} if agent else ())
 
 
 @transaction.atomic

@@ -20,6 +20,7 @@ from django.utils.translation import pgettext
 from tickets.models import STATUS_WORDS, Channel, EventKind, Priority
 
 _MESSAGE = re.compile(r"^message (\d+)$")
+_CC = re.compile(r"^(added|removed) (\S+@\S+)$")
 _RATING = re.compile(r"^(\d+) for message (\d+)$")
 _DUE = re.compile(
     r"^(?P<policy>.+): first response by (?P<first>\d{4}-\d\d-\d\d \d\d:\d\d) UTC, "
@@ -66,6 +67,10 @@ def value_words(kind: str, value: str) -> str:
         return _("message %(number)s") % {"number": match[1]}
     if kind == EventKind.RATING and (match := _RATING.match(value)):
         return _("%(rating)s for message %(number)s") % {"rating": match[1], "number": match[2]}
+    if kind == EventKind.CC and (match := _CC.match(value)):
+        # Translators: a ticket's history: an address copied on it (CC) was added or removed.
+        words = _("added %(address)s") if match[1] == "added" else _("removed %(address)s")
+        return words % {"address": match[2]}
     if kind == EventKind.LINK_ROTATED and value == "(the customer was emailed the new one)":
         return _("(the customer was emailed the new one)")
     if kind == EventKind.DUE_TIMES:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.conf import settings
 from django.core.validators import MaxLengthValidator, MinLengthValidator
@@ -11,6 +13,7 @@ from django.utils.translation import ngettext
 
 from agents.models import validate_email_shape
 from tickets.attachments import validate_uploads
+from tickets.ccs import CC_MAX, CCRefused, clean_cc_list
 from tickets.models import BODY_MAX, DESCRIPTION_MAX, DESCRIPTION_MIN, SUBJECT_MAX, Category
 
 
@@ -91,7 +94,44 @@ class TicketForm(AttachmentsHelpMixin, forms.Form):
         validators=[MinLengthValidator(DESCRIPTION_MIN), MaxLengthValidator(DESCRIPTION_MAX)],
         help_text=lazy(_length_help, str)(DESCRIPTION_MIN, DESCRIPTION_MAX),
     )
+    cc = forms.CharField(
+        label=_("Copy others (optional)"),
+        required=False,
+        max_length=2000,
+        help_text=lazy(
+            lambda: (
+                _("Addresses of colleagues who should get our replies too, separated by commas (at most %(max)d).")
+                % {"max": CC_MAX}
+            ),
+            str,
+        )(),
+    )
     attachments = MultipleFileField(label=_("Attachments (optional)"))
+
+    def clean_cc(self) -> list[str]:
+        return cc_field_addresses(self.cleaned_data["cc"])
+
+    def clean(self):
+        data = super().clean()
+        email = (data.get("customer_email") or "").strip().lower()
+        if email and email in data.get("cc", []):
+            self.add_error(
+                "cc", _("%(address)s is your own address; you receive the replies already.") % {"address": email}
+            )
+        return data
+
+
+def split_addresses(text: str) -> list[str]:
+    """Addresses typed in one field, separated by commas, semicolons or spaces."""
+    return [part for part in re.split(r"[,;\s]+", text or "") if part]
+
+
+def cc_field_addresses(text: str, *, customer_email: str = "", existing: int = 0) -> list[str]:
+    """A form's CC field as stored addresses, or the field's error (tickets.ccs says why)."""
+    try:
+        return clean_cc_list(split_addresses(text), customer_email=customer_email, existing=existing)
+    except CCRefused as refused:
+        raise forms.ValidationError(str(refused)) from None
 
 
 class ReplyForm(AttachmentsHelpMixin, forms.Form):

@@ -397,6 +397,9 @@ class Message(models.Model):
         verbose_name=_("author agent"),
     )
     author_name = models.CharField(_("author name"), max_length=255, blank=True)
+    # A customer-side message written by someone copied on the ticket (TicketCC), not by its
+    # customer: their address, kept when the CC is removed. Empty for everyone else.
+    author_email = models.EmailField(_("author email"), max_length=254, blank=True, default="", db_default="")
     body = models.TextField(_("body"), validators=[MinLengthValidator(BODY_MIN), MaxLengthValidator(BODY_MAX)])
     internal = models.BooleanField(
         _("internal"), default=False, help_text=_("An internal note, never shown to the customer")

@@ -15,8 +15,8 @@ from agents.models import Agent
 from agents.roles import Actor
 from notifications.models import Channel
 from notifications.services import email_enqueue, notification_enqueue
-from tickets.links import private_url
-from tickets.models import Message, Ticket
+from tickets.links import cc_url, private_url
+from tickets.models import Message, Ticket, TicketCC
 from tickets.threading import ticket_email
 from tickets.visibility import agent_may_see
 
@@ -61,6 +61,34 @@ def notify_customer_of_reply(ticket: Ticket, message: Message) -> None:
         context={"ticket": ticket, "message": message, "link": private_url(ticket)},
         automatic=False,
         message=message,
+    )
+    notify_ccs_of_reply(ticket, message)
+
+
+def notify_ccs_of_reply(ticket: Ticket, message: Message) -> None:
+    """The agent's reply to every address copied on the ticket: one email each, threaded like
+    the customer's, with the CC's own private link."""
+    for cc in TicketCC.objects.filter(ticket_id=ticket.pk).order_by("id"):
+        ticket_email(
+            ticket=ticket,
+            to=cc.email,
+            kind="ticket.cc_reply",
+            template="tickets/email/cc_reply",
+            context={"ticket": ticket, "message": message, "link": cc_url(cc)},
+            automatic=False,
+            message=message,
+        )
+
+
+def notify_cc_of_addition(ticket: Ticket, cc: TicketCC, *, actor: Actor) -> None:
+    """An address was copied on the ticket: it is told so, with its private link."""
+    ticket_email(
+        ticket=ticket,
+        to=cc.email,
+        kind="ticket.cc_added",
+        template="tickets/email/cc_added",
+        context={"ticket": ticket, "link": cc_url(cc), "actor": actor},
+        automatic=True,
     )
 
 

@@ -16,7 +16,7 @@ from tickets import queries
 from tickets.filters import priority_rank
 from tickets.models import ACTIVE_STATUSES, Message, Ticket, TicketEvent
 from tickets.search import search_tickets
-from tickets.visibility import hidden_team_ids
+from tickets.visibility import hidden_team_ids, may_see_team
 
 
 def can_read_internal_notes(user) -> bool:
@@ -33,6 +33,13 @@ def visible_messages(user) -> QuerySet[Message]:
 def works_tickets(user) -> bool:
     """Agents and integrations work every ticket; nobody else works any."""
     return is_agent(user) or is_integration(user)
+
+
+def may_see(user, ticket: Ticket) -> bool:
+    """Whether `user` may see `ticket`: asked before telling someone of it (a follower's
+    notice, an @mention). The rule of `tickets_for_user`: agents and integrations, but not a
+    restricted team's ticket unless a member, a supervisor or an admin (tickets.visibility)."""
+    return works_tickets(user) and may_see_team(user, ticket.team_id)
 
 
 def tickets_for_user(user) -> QuerySet[Ticket]:

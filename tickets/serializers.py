@@ -12,6 +12,7 @@ from rest_framework import serializers
 from agents.models import LANGUAGE_CHOICES, validate_email_shape
 from core.api import MAX_ID, DateOrDateTimeField, SlugRelatedField
 from tickets.attachments import validate_uploads
+from tickets.ccs import CC_MAX, CCRefused, clean_cc_list
 from tickets.models import (
     BODY_MAX,
     BODY_MIN,
@@ -27,6 +28,7 @@ from tickets.models import (
     Priority,
     Status,
     Ticket,
+    TicketCC,
     TicketEvent,
 )
 from tickets.state_machine import allowed_targets
@@ -216,6 +218,10 @@ def _email_origin(message: Message, zone) -> dict | None:
 
 class MessageSerializer(serializers.ModelSerializer):
     attachments = AttachmentSerializer(many=True, read_only=True)
+    # Not an EmailField in the schema: empty for everyone but a CC.
+    author_email = serializers.CharField(
+        read_only=True, help_text="The address of the CC who wrote this customer-side message; empty otherwise"
+    )
     email = serializers.SerializerMethodField(help_text="The email's origin when source is email, else null")
 
     class Meta:
@@ -224,6 +230,7 @@ class MessageSerializer(serializers.ModelSerializer):
             "id",
             "author_type",
             "author_name",
+            "author_email",
             "author_agent",
             "body",
             "internal",
@@ -252,6 +259,7 @@ def _message(message: Message, zone) -> dict:
         "id": message.pk,
         "author_type": message.author_type,
         "author_name": message.author_name,
+        "author_email": message.author_email,
         "author_agent": message.author_agent_id,
         "body": message.body,
         "internal": message.internal,
@@ -298,9 +306,24 @@ class TicketCreateSerializer(serializers.Serializer):
         "language of the subject and description (Russian when they are mostly Cyrillic), else the site's.",
     )
     attachments = serializers.ListField(child=serializers.FileField(), required=False, default=list, max_length=50)
+    cc = serializers.ListField(
+        child=serializers.EmailField(max_length=254),
+        required=False,
+        default=list,
+        max_length=CC_MAX,
+        help_text=f"Addresses to copy on the ticket (at most {CC_MAX}): each receives the public replies and "
+        "a private link of its own.",
+    )
 
     def validate_attachments(self, files: list) -> list:
         return validate_files(files)
+
+    def validate(self, attrs: dict) -> dict:
+        try:
+            attrs["cc"] = clean_cc_list(attrs.get("cc", []), customer_email=attrs["customer_email"])
+        except CCRefused as refused:
+            raise serializers.ValidationError(refused.payload()) from None
+        return attrs
 
 
 class TicketUpdateSerializer(serializers.Serializer):
@@ -381,3 +404,23 @@ class PeriodQuerySerializer(serializers.Serializer):
         if attrs["start"] >= attrs["end"]:
             raise serializers.ValidationError({"end": [_("The end must come after the start.")]})
         return attrs
+
+
+class CCSerializer(serializers.ModelSerializer):
+    """An address copied on a ticket."""
+
+    class Meta:
+        model = TicketCC
+        fields = ["id", "email", "created_at"]
+        read_only_fields = fields
+
+
+class CCCreateSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254, help_text="The address to copy on the ticket")
+
+
+class FollowSerializer(serializers.Serializer):
+    """Whether the caller follows the ticket, and who does."""
+
+    following = serializers.BooleanField()
+    followers = serializers.ListField(child=serializers.DictField(), help_text='[{"id": agent id, "name": ...}]')

@@ -23,6 +23,8 @@ from core.refusals import Refusal
 from tickets import lifecycle
 from tickets.assignment import keep_within_capacity, ticket_auto_assign
 from tickets.attachments import attachments_save
+from tickets.ccs import ticket_cc_add
+from tickets.following import notify_followers, notify_mentions
 from tickets.history import record_event
 from tickets.languages import customer_language
 from tickets.models import (
@@ -35,6 +37,7 @@ from tickets.models import (
     Status,
     Tag,
     Ticket,
+    TicketCC,
     new_access_key,
 )
 from tickets.notices import (
@@ -106,11 +109,14 @@ def ticket_create(
     follow_up_of: Ticket | None = None,
     email_message_id: str = "",
     language: str | None = None,
+    cc: Sequence[str] = (),
 ) -> Ticket:
     """Open a ticket. `acknowledge=False` sends the customer no acknowledgement (mail.ingest
     decides for mail: never to an automatic sender, rate-limited per address);
     `email_message_id` starts the ticket's email thread with the customer's mail; `language`
-    is the customer's as the channel states it (tickets.languages decides without it)."""
+    is the customer's as the channel states it (tickets.languages decides without it); `cc`
+    the addresses to copy on it (tickets.ccs: CCRefused for one it cannot take), each told
+    with its private link when the customer is acknowledged."""
     ticket = Ticket.objects.create(
         language=customer_language(language, subject, description),
         subject=subject,
@@ -137,6 +143,8 @@ def ticket_create(
     refresh_search_vector([ticket.pk])
     if acknowledge:
         notify_customer_of_creation(ticket, thread=thread)
+    if cc:
+        ticket_cc_add(ticket=ticket, emails=cc, actor=actor, notify=acknowledge)
     assign = settings.TICKETS_AUTO_ASSIGN if auto_assign is None else auto_assign
     if assign and ticket_auto_assign(ticket=ticket, actor=SYSTEM) is not None:
         ticket.refresh_from_db()
@@ -173,6 +181,7 @@ def ticket_change_status(*, ticket: Ticket, status: str, actor: Actor) -> Ticket
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     if ticket.status != status:
         _apply_status(ticket=ticket, target=status, actor=actor)
+        notify_followers(ticket=ticket, actor=actor, change="status")
     return ticket
 
 
@@ -205,8 +214,11 @@ def ticket_update(*, ticket: Ticket, actor: Actor, **changes: Any) -> Ticket:
     # A resolved ticket's results are settled; changing its priority does not rewrite them.
     policy_relevant = ticket.status != Status.RESOLVED and _picks_another_policy(ticket, changes)
     text_changed = False
+    told: list[str] = []  # what the followers are told of, once the change is made
     for field, kind in (("subject", EventKind.SUBJECT), ("priority", EventKind.PRIORITY)):
         if field in changes and changes[field] != getattr(ticket, field):
+            if field == "priority":
+                told.append("priority")
             record_event(ticket=ticket, kind=kind, actor=actor, old=getattr(ticket, field), new=changes[field])
             setattr(ticket, field, changes[field])
             text_changed |= field == "subject"
@@ -238,8 +250,11 @@ def ticket_update(*, ticket: Ticket, actor: Actor, **changes: Any) -> Ticket:
             )
     if "status" in changes and changes["status"] != ticket.status:
         _apply_status(ticket=ticket, target=changes["status"], actor=actor)
+        told.append("status")
     if text_changed:
         refresh_search_vector([ticket.pk])
+    for change in told:
+        notify_followers(ticket=ticket, actor=actor, change=change)
     return ticket
 
 
@@ -282,6 +297,7 @@ def message_create(
     internal: bool = False,
     attachments: Sequence[UploadedFile] = (),
     email: EmailEnvelope | None = None,
+    cc: TicketCC | None = None,
 ) -> Message:
     """Add a reply or an internal note, with what it implies for the ticket.
 
@@ -291,7 +307,10 @@ def message_create(
     - An internal note: stays between agents; nobody outside is told. The system writes
       one for mail about a ticket from someone other than its customer (`email` given).
     Integrations write on the customer's behalf. A message that came by `email` keeps its
-    envelope, and its Message-ID joins the ticket's thread (tickets.threading).
+    envelope, and its Message-ID joins the ticket's thread (tickets.threading). A customer-
+    side message by an address copied on the ticket (`cc`, through its link or by email) is
+    theirs: their name and address (Message.author_email), not the customer's.
+    Followers are told of each (tickets.following), and agents @named in a note.
     """
     ticket = Ticket.objects.select_for_update(of=("self",)).select_related("assigned_agent__user").get(pk=ticket.pk)
     if ticket.status == Status.CLOSED:
@@ -305,6 +324,8 @@ def message_create(
         author_type, author_name = AuthorType.AGENT, actor.name
     elif actor.type == "system":
         author_type, author_name = AuthorType.SYSTEM, actor.name
+    elif cc is not None:
+        author_type, author_name = AuthorType.CUSTOMER, actor.name or cc.email
     else:
         author_type, author_name = AuthorType.CUSTOMER, ticket.customer_name or ticket.customer_email
     envelope = {}
@@ -321,6 +342,7 @@ def message_create(
         author_type=author_type,
         author_agent=actor.agent,
         author_name=author_name[:255],
+        author_email=cc.email if cc is not None and author_type == AuthorType.CUSTOMER else "",
         body=body,
         internal=internal,
         source=Source.EMAIL if email is not None else _SOURCES.get(actor.type, Source.API),
@@ -333,6 +355,10 @@ def message_create(
 
     if internal:
         record_event(ticket=ticket, kind=EventKind.NOTE, actor=actor, new=f"message {message.pk}")
+        mentioned = notify_mentions(ticket=ticket, message=message, actor=actor) if from_agent else []
+        notify_followers(
+            ticket=ticket, actor=actor, change="note", message=message, exclude={agent.pk for agent in mentioned}
+        )
         return message
 
     if from_agent:
@@ -347,11 +373,19 @@ def message_create(
         if ticket.status == Status.NEW:
             _apply_status(ticket=ticket, target=Status.OPEN, actor=actor)
         notify_customer_of_reply(ticket, message)
+        notify_followers(ticket=ticket, actor=actor, change="reply", message=message)
     elif author_type == AuthorType.CUSTOMER:
         record_event(ticket=ticket, kind=EventKind.CUSTOMER_REPLY, actor=actor, new=f"message {message.pk}")
         if ticket.status in (Status.PENDING, Status.RESOLVED):
             _apply_status(ticket=ticket, target=Status.OPEN, actor=actor)
         notify_agent_of_customer_reply(ticket, message)
+        notify_followers(
+            ticket=ticket,
+            actor=actor,
+            change="customer_reply",
+            message=message,
+            exclude={ticket.assigned_agent_id} if ticket.assigned_agent_id else (),
+        )
     refresh_search_vector([ticket.pk])
     return message
 

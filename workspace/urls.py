@@ -1,7 +1,7 @@
 from django.urls import path
 
 from notifications import views as notification_views
-from workspace import dashboard
+from workspace import dashboard, people
 from workspace import views as workspace
 
 app_name = "agent"
@@ -15,6 +15,10 @@ urlpatterns = [
     path("tickets/<int:pk>/activity", workspace.ticket_activity, name="activity"),
     path("tickets/<int:pk>/rotate-link", workspace.ticket_rotate_link_view, name="rotate-link"),
     path("tickets/<int:pk>/insert", workspace.ticket_insert, name="insert"),
+    path("tickets/<int:pk>/cc", people.ticket_cc_add_view, name="cc"),
+    path("tickets/<int:pk>/cc/<int:cc_id>/remove", people.ticket_cc_remove_view, name="cc-remove"),
+    path("tickets/<int:pk>/follow", people.ticket_follow_view, name="follow"),
+    path("notifications/preferences", notification_views.notification_preferences, name="notifications-preferences"),
     path("notifications", notification_views.notification_list, name="notifications"),
     path("notifications/read", notification_views.notification_read, name="notifications-read"),
     path("dashboard", dashboard.dashboard, name="dashboard"),

@@ -28,6 +28,7 @@ from tickets.services import TicketClosed, ticket_rotate_link
 from tickets.state_machine import IllegalTransition, allowed_targets
 from tickets.visibility import agents_who_may_see
 from workspace.forms import AssignForm, ReplyForm, TicketChangeForm
+from workspace.people import people_context
 
 QUEUE_PAGE_SIZE = 25
 
@@ -111,6 +112,7 @@ def _ticket_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:
         "last_public": last_public,
         "my_agent_id": agent.pk if agent else None,
         **_email_context(ticket, conversation),
+        **people_context(ticket, agent, conversation),
         **extra,
     }
 

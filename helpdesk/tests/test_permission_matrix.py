@@ -105,6 +105,15 @@ MATRIX: list[Row] = [
     api("api:ticket-history", "GET",                (401,        401,         200,   200,   200,   200,   200),
         hides={"note-event": ("integration",)}),
     api("api:ticket-attachment", "GET",             (401,        401,         200,   200,   200,   200,   200)),
+    # Addresses copied on a ticket: whoever works it (integrations copy people too).
+    api("api:ticket-cc", "GET",                     (401,        401,         200,   200,   200,   200,   200)),
+    api("api:ticket-cc", "POST",                    (401,        401,         201,   201,   201,   201,   201),
+        body={"email": "dora@example.org"}),
+    api("api:ticket-cc-detail", "DELETE",           (401,        401,         204,   204,   204,   204,   204)),
+    # Following: agents with a profile (the admin persona has none; integrations are no one's).
+    api("api:ticket-follow", "GET",                 (401,        401,         200,   200,   200,   200,   200)),
+    api("api:ticket-follow", "POST",                (401,        401,         200,   200,   200,   403,   403)),
+    api("api:ticket-follow", "DELETE",              (401,        401,         200,   200,   200,   403,   403)),
     api("api:ticket-attachment", "GET",             (401,        401,         200,   200,   200,   200,   404),
         variant="internal note's file"),
 
@@ -209,6 +218,16 @@ MATRIX: list[Row] = [
         hides={"note": ("customer",)}),
     page("portal:ticket", "POST",                   (404,        302,         404,   404,   404,   404,   404),
         body={"body": "Any news?"}),
+    # A CC's own link (the customer persona holds it here): the public conversation, replies...
+    page("portal:ticket", "GET",                    (404,        200,         404,   404,   404,   404,   404),
+        variant="cc link", hides={"note": ("customer",)}),
+    page("portal:ticket", "POST",                   (404,        302,         404,   404,   404,   404,   404),
+        variant="cc link", body={"body": "Copied and curious."}),
+    # ...no ratings (the customer's), and nothing once the CC is removed.
+    page("portal:rate", "POST",                     (404,        404,         404,   404,   404,   404,   404),
+        variant="cc link", body={"rating": 5}),
+    page("portal:ticket", "GET",                    (404,        404,         404,   404,   404,   404,   404),
+        variant="removed cc link"),
     page("portal:rate", "POST",                     (404,        302,         404,   404,   404,   404,   404),
         body={"rating": 5}),
     page("portal:rate", "POST",                     (404,        404,         404,   404,   404,   404,   404),
@@ -286,6 +305,13 @@ MATRIX: list[Row] = [
     page("agent:rotate-link", "POST",               (LOGIN,      LOGIN,       302,   302,   302,   302,   403)),
     page("agent:activity", "GET",                   (LOGIN,      LOGIN,       200,   200,   200,   200,   403)),
     page("agent:insert", "GET",                     (LOGIN,      LOGIN,       200,   200,   200,   200,   403)),
+    page("agent:cc", "POST",                        (LOGIN,      LOGIN,       302,   302,   302,   302,   403),
+        body={"cc": "dora@example.org"}),
+    page("agent:cc-remove", "POST",                 (LOGIN,      LOGIN,       302,   302,   302,   302,   403)),
+    # The admin persona, without an agent profile, is sent back with a message.
+    page("agent:follow", "POST",                    (LOGIN,      LOGIN,       302,   302,   302,   302,   403)),
+    page("agent:notifications-preferences", "POST", (LOGIN,      LOGIN,       302,   302,   302,   302,   403),
+        body={"follow_by_email": "on"}),
     page("agent:notifications", "GET",              (LOGIN,      LOGIN,       200,   200,   200,   200,   403),
         hides={"notification": ("other_agent", "supervisor", "admin")}),
     page("agent:notifications-read", "POST",        (LOGIN,      LOGIN,       302,   302,   302,   302,   403)),
@@ -362,8 +388,8 @@ def world(db, settings, category, agent, other_agent, supervisor, admin_user, in
     from notifications.models import Channel
     from notifications.tests.factories import NotificationFactory
     from sla.tests.factories import SLAPolicyFactory, SLAViolationFactory
-    from tickets.links import private_token
-    from tickets.models import Ticket, TicketEvent
+    from tickets.links import cc_token, private_token
+    from tickets.models import Ticket, TicketCC, TicketEvent
     from tickets.tests.factories import AttachmentFactory, MessageFactory, TicketEventFactory, TicketFactory
 
     for rate in ("PORTAL_TICKET_RATE", "PORTAL_LOOKUP_RATE", "PORTAL_REPLY_RATE", "PORTAL_SURVEY_RATE"):
@@ -397,6 +423,10 @@ def world(db, settings, category, agent, other_agent, supervisor, admin_user, in
     email = InboundEmail.objects.create(email_id="e@example.org", content_hash="0" * 64, route="pipe",
                                         outcome="reply", ticket=ticket, size=1, raw=zlib.compress(b"x"))  # fmt: skip
     guessed = Ticket(pk=ticket.pk, access_key="a-guess")
+    cc = TicketCC.objects.create(ticket=ticket, email="bob@example.org")
+    removed_cc = TicketCC.objects.create(ticket=ticket, email="gone@example.org")
+    removed_cc_token = cc_token(removed_cc)
+    removed_cc.delete()
     guessed_survey = type(survey)(pk=survey.pk, key="a-guess")
 
     users = {
@@ -429,10 +459,13 @@ def world(db, settings, category, agent, other_agent, supervisor, admin_user, in
             "other_agent": other_agent.pk,
             "unrated ticket": unrated_ticket.pk,
             "email": email.pk,
+            "cc": cc.pk,
         },
         "slugs": {"article": article.slug, "draft": draft.slug},
         "tokens": {
             "customer": private_token(ticket),
+            "cc link": cc_token(cc),
+            "removed cc link": removed_cc_token,
             "guessed": private_token(guessed),
             "survey": survey_token(survey),
             "guessed survey": survey_token(guessed_survey),
@@ -481,12 +514,16 @@ def path_for(pattern: Pattern, row: Row | None, persona: str, world: dict) -> st
                 values[kwarg] = ids[variant]
         elif kwarg == "attachment_id":
             values[kwarg] = ids[variant if variant.endswith("file") else "public file"]
+        elif kwarg == "cc_id":
+            values[kwarg] = ids["cc"]
         elif kwarg == "message_id":
-            values[kwarg] = ids[variant or "reply"]
+            values[kwarg] = ids[variant if variant in ids else "reply"]
         elif kwarg == "slug":
             values[kwarg] = world["slugs"][variant or "article"]
         elif kwarg == "token" and name == "survey:answer":
             values[kwarg] = world["tokens"]["survey" if persona == "customer" else "guessed survey"]
+        elif kwarg == "token" and name.startswith("portal:") and variant.endswith("cc link"):
+            values[kwarg] = world["tokens"][variant if persona == "customer" else "guessed"]
         elif kwarg == "token" and name.startswith("portal:"):
             values[kwarg] = world["tokens"]["customer" if persona == "customer" else "guessed"]
         elif kwarg == "token":  # password reset: a link that is not valid

@@ -71,6 +71,12 @@ NAMES_TICKET: dict[str, Call] = {
     "agent:rotate-link":        Call({"pk": "ticket"}, {"POST": {}}, json=False),
     "agent:insert":             Call({"pk": "ticket"}, {"GET": {}}, json=False),
     "mail:original":            Call({"pk": "email"}, {"GET": {}}, json=False),
+    "api:ticket-cc":            Call({"pk": "ticket"}, {"GET": {}, "POST": {"email": "kim@example.org"}}),
+    "api:ticket-cc-detail":     Call({"pk": "ticket", "cc_id": "cc"}, {"DELETE": {}}),
+    "api:ticket-follow":        Call({"pk": "ticket"}, {"GET": {}, "POST": {}, "DELETE": {}}),
+    "agent:cc":                 Call({"pk": "ticket"}, {"POST": {"cc": "kim@example.org"}}, json=False),
+    "agent:cc-remove":          Call({"pk": "ticket", "cc_id": "cc"}, {"POST": {}}, json=False),
+    "agent:follow":             Call({"pk": "ticket"}, {"POST": {}}, json=False),
 }
 # fmt: on
 
@@ -115,6 +121,7 @@ NO_TICKET = {
     "kb:faq": "FAQs",
     "survey:thanks": "a thank-you page",
     "agent:language": "the agent's language",
+    "agent:notifications-preferences": "the agent's own notification preferences",
     "set_language": "the portal's language",
 }
 NO_TICKET_PREFIXES = ("account_", "mfa_", "openid_connect_", "socialaccount_", "password_reset", "mail-inbound:")
@@ -161,6 +168,7 @@ def world(db, settings, category, agent, other_agent, supervisor):
     from mail.models import InboundEmail
     from notifications.models import Channel, Notification
     from sla.tests.factories import SLAPolicyFactory, SLAViolationFactory
+    from tickets.models import TicketCC
     from tickets.tests.factories import AttachmentFactory, MessageFactory, TicketFactory
 
     settings.API_USER_RATE = settings.API_ANON_RATE = ""
@@ -191,6 +199,7 @@ def world(db, settings, category, agent, other_agent, supervisor):
         "unrated": unrated.pk,
         "plain": plain.pk,
         "member": agent.pk,
+        "cc": TicketCC.objects.create(ticket=ticket, email="lee@example.org").pk,
     }
     notices = {"member": notice(agent).pk, "outsider": notice(other_agent).pk}
     return {"users": {"member": agent.user, "outsider": other_agent.user}, "ids": ids, "notices": notices}

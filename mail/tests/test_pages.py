@@ -74,7 +74,8 @@ def thread(category):
     )
     note = ingest(
         email(
-            sender="Bob Colleague <bob@example.net>",
+            # Not Bob: copied on the customer's reply, he is a CC, whose mail is a reply.
+            sender="Carl Colleague <carl@example.net>",
             subject="Re: The printer smokes",
             text="Jane's printer is the one on the second floor, I checked.",
             uid="colleague",
@@ -96,7 +97,7 @@ def test_the_ticket_page_shows_where_each_email_came_from_with_its_original(sign
     assert "By email from jane@example.org to support@example.com, cc bob@example.net, sent 30 Nov 2026" in page
     assert f'<a href="/agent/emails/{reply.pk}/original">Original email' in page
     assert f'<a href="/agent/emails/{note.pk}/original">Original email' in page
-    assert "from another sender: bob@example.net" in page
+    assert "from another sender: carl@example.net" in page
     assert page.count("from another sender") == 1  # the customer's own reply is no such note
 
 

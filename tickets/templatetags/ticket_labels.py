@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import template
 
 from tickets.event_words import value_words
+from tickets.following import highlight_mentions
 from tickets.models import Priority
 
 register = template.Library()
@@ -21,3 +22,10 @@ def priority_label(value: str) -> str:
 def event_words(value: str, kind: str) -> str:
     """A history value in the reader's words (tickets.event_words): {{ event.new_value|event_words:event.kind }}."""
     return value_words(kind, value)
+
+
+@register.filter
+def mentions(value: str, names) -> str:
+    """An internal note's text, escaped, with the agents it @names marked up
+    (tickets.following): {{ message.body|mentions:mention_names|linebreaksbr }}."""
+    return highlight_mentions(value, names or ())

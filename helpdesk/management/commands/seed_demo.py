@@ -211,7 +211,8 @@ class Command(BaseCommand):
                 f"Re: {DEMO_EMAIL_SUBJECT}",
                 "For what it is worth: our Windows laptops got the October update last week.",
                 uid="demo-3",
-                sender="Piotr Nowak <piotr.nowak@customers.example.com>",
+                # Not Piotr: copied on the customer's reply, he is a CC, and his mail a reply.
+                sender="Marta Wójcik <marta.wojcik@customers.example.com>",
                 in_reply_to="demo-2",
             ),
             route="imap",
