@@ -40,7 +40,7 @@ def tickets_for_user(user) -> QuerySet[Ticket]:
         return Ticket.objects.none()
     # The search vector is for the database's eyes only: never read it into Python.
     # A page's tags and own attachments: queries.read_lists, once the page is read.
-    return Ticket.objects.defer("search_vector").select_related("category", "assigned_agent")
+    return Ticket.objects.defer("search_vector").select_related("category", "assigned_agent", "team")
 
 
 # What a list shows of each ticket (tickets.serializers.TicketSerializer): a list reads these
@@ -54,6 +54,7 @@ LIST_FIELDS = (
     "customer_name",
     "external_customer_id",
     "category__slug",
+    "team__name",
     "priority",
     "channel",
     "language",
@@ -118,9 +119,9 @@ def get_ticket_sla_state_for_user(user, pk: int | str) -> Ticket:
 @cache
 def _ticket_statement() -> tuple[str, list, list]:
     """The ticket (all but its search vector, which is for the database's eyes only), its
-    category and its assignee."""
+    category, its assignee and its team's name."""
     fields = [field for field in Ticket._meta.concrete_fields if field.attname != "search_vector"]
-    return queries.ticket_by_id(fields, {"category": None, "assigned_agent": None})
+    return queries.ticket_by_id(fields, {"category": None, "assigned_agent": None, "team": ("id", "name")})
 
 
 @cache
