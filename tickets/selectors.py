@@ -164,6 +164,7 @@ def ticket_history(ticket: Ticket, user=None) -> QuerySet[TicketEvent]:
 QUEUE_VIEWS = {
     # Translators: the views of the agents' ticket queue.
     "mine": gettext_lazy("My tickets"),
+    "teams": gettext_lazy("My teams"),
     "unassigned": pgettext_lazy("ticket queue", "Unassigned"),
     "open": pgettext_lazy("ticket queue", "All open"),
     "sla": gettext_lazy("Breached / at risk"),
@@ -177,12 +178,24 @@ QUEUE_SORTS = {
 }
 
 
+def default_queue_view(user) -> str:
+    """The queue an agent opens on: their teams' tickets when they are in a team, else their
+    own tickets; a signed-in superuser without a profile sees all open tickets."""
+    agent = agent_for(user)
+    if agent is None:
+        return "open"
+    return "teams" if agent.teams.exists() else "mine"
+
+
 def tickets_for_queue(*, user, view: str, filters: dict, now=None):
-    """The agent queue: one of QUEUE_VIEWS, narrowed by filters, in the chosen order."""
+    """The agent queue: one of QUEUE_VIEWS, narrowed by filters (`team`: an id, or "none"),
+    in the chosen order."""
     now = now or timezone.now()
     tickets = tickets_for_user(user)
     if view == "mine":
         tickets = tickets.filter(assigned_agent=agent_for(user), status__in=ACTIVE_STATUSES)
+    elif view == "teams":  # the queues of the teams the agent is a member of
+        tickets = tickets.filter(team__members=agent_for(user), status__in=ACTIVE_STATUSES)
     elif view == "unassigned":
         tickets = tickets.filter(assigned_agent__isnull=True, status__in=ACTIVE_STATUSES)
     elif view == "sla":
@@ -198,6 +211,10 @@ def tickets_for_queue(*, user, view: str, filters: dict, now=None):
         tickets = tickets.filter(category__slug=filters["category"])
     if filters.get("assignee"):
         tickets = tickets.filter(assigned_agent_id=filters["assignee"])
+    if filters.get("team") == "none":
+        tickets = tickets.filter(team__isnull=True)
+    elif filters.get("team"):
+        tickets = tickets.filter(team_id=filters["team"])
     if filters.get("tag"):
         tickets = tickets.filter(tags__name=filters["tag"])
     query = (filters.get("q") or "").strip()
