@@ -1,6 +1,5 @@
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html_join
@@ -73,7 +72,7 @@ class TeamForm(forms.ModelForm):
         label=_("Categories routed here"),
         queryset=category_model().objects.all(),
         required=False,
-        widget=FilteredSelectMultiple(_("categories"), is_stacked=False),
+        widget=forms.CheckboxSelectMultiple,
         help_text=_("New tickets of these categories go to this team; a category routes to one team only."),
     )
 

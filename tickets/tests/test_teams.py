@@ -238,3 +238,19 @@ def test_auto_assignment_on_creation_follows_the_routed_team(settings, invoices,
     ticket = services.ticket_create(**TICKET, category=invoices, actor=SYSTEM, channel="api", auto_assign=True)
 
     assert ticket.assigned_agent == member
+
+
+def test_the_ticket_list_filters_by_team(agent_api, invoices, billing, technical, category):
+    create(invoices, subject="Billing")
+    create(invoices, subject="Technical", team=technical)
+    create(category, subject="Nobody's")
+
+    def subjects(query: str) -> list[str]:
+        response = agent_api.get(f"/api/support/tickets?{query}")
+        assert response.status_code == 200, response.json()
+        return sorted(ticket["subject"] for ticket in response.json()["results"])
+
+    assert subjects(f"team={technical.pk}") == ["Technical"]
+    assert subjects("no_team=true") == ["Nobody's"]
+    assert agent_api.get("/api/support/tickets?team=abc").status_code == 400
+    assert "team" in agent_api.get("/api/support/tickets?team=abc").json()
