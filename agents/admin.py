@@ -2,11 +2,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from agents import tokens
-from agents.models import Agent
-from agents.services import AgentUserTaken, find_user, sync_staff_flag, user_for_agent
+from agents.models import Agent, Team, category_model
+from agents.services import AgentUserTaken, find_user, route_categories, sync_staff_flag, user_for_agent
 
 
 class AgentForm(forms.ModelForm):
@@ -62,6 +63,63 @@ class AgentAdmin(admin.ModelAdmin):
     def save_related(self, request, form, formsets, change) -> None:
         super().save_related(request, form, formsets, change)
         sync_staff_flag(form.instance)
+
+
+class TeamForm(forms.ModelForm):
+    """A team with the categories routed to it (Category.team, edited from this side)."""
+
+    categories = forms.ModelMultipleChoiceField(
+        label=_("Categories routed here"),
+        queryset=category_model().objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("New tickets of these categories go to this team; a category routes to one team only."),
+    )
+
+    class Meta:
+        model = Team
+        fields = ["name", "description", "members", "lead", "calendar", "restricted", "categories"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["categories"].initial = list(self.instance.categories.values_list("pk", flat=True))
+
+    def clean(self):
+        cleaned = super().clean()
+        lead, members = cleaned.get("lead"), cleaned.get("members")
+        if lead is not None and members is not None and lead not in members:
+            self.add_error("lead", _("The lead must be one of the team's members."))
+        return cleaned
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    form = TeamForm
+    list_display = ["name", "lead", "member_count", "calendar", "restricted"]
+    list_filter = ["restricted"]
+    search_fields = ["name", "description"]
+    filter_horizontal = ["members"]
+    autocomplete_fields = ["lead"]
+    readonly_fields = ["mailbox_list"]
+    fields = ["name", "description", "members", "lead", "calendar", "restricted", "categories", "mailbox_list"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("lead", "calendar").prefetch_related("members")
+
+    @admin.display(description=_("Members"))
+    def member_count(self, team: Team) -> int:
+        return len(team.members.all())
+
+    @admin.display(description=_("Mailboxes routed here"))
+    def mailbox_list(self, team: Team) -> str:
+        # Each mailbox names its team (Mailbox.team); mail sits above agents, so it is set there.
+        mailboxes = team.mailboxes.all() if team.pk else []
+        return format_html_join(", ", "{}", ((str(mailbox),) for mailbox in mailboxes)) or "—"
+
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        route_categories(form.instance, form.cleaned_data["categories"])
 
 
 class TokenForm(forms.ModelForm):

@@ -11,7 +11,7 @@ from django.db import models, transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from agents.models import Agent, AgentRole
+from agents.models import Agent, AgentRole, Team, category_model
 from agents.roles import ADMINS_GROUP, SUPERVISORS_GROUP
 
 
@@ -90,3 +90,61 @@ def agent_update(*, agent: Agent, specializations: Iterable[models.Model] | None
         agent.specializations.set(specializations)
     sync_staff_flag(agent)
     return agent
+
+
+# --- Teams ------------------------------------------------------------------------------
+
+
+class TeamLeadNotMember(ValueError):
+    """A team's lead must be one of its members."""
+
+
+def _check_lead(team: Team) -> None:
+    if team.lead_id is not None and not team.members.filter(pk=team.lead_id).exists():
+        raise TeamLeadNotMember(_("The lead must be one of the team's members."))
+
+
+def route_categories(team: Team, categories: Iterable[models.Model]) -> None:
+    """Exactly `categories` route to `team`: each is taken from the team it routed to before
+    (a category routes to one team at most), and the team's others route nowhere."""
+    Category = category_model()
+    chosen = [category.pk for category in categories]
+    Category.objects.filter(team=team).exclude(pk__in=chosen).update(team=None)
+    Category.objects.filter(pk__in=chosen).update(team=team)
+
+
+@transaction.atomic
+def team_create(
+    *,
+    name: str,
+    members: Iterable[Agent] = (),
+    categories: Iterable[models.Model] | None = None,
+    **fields: Any,
+) -> Team:
+    """A team with its members and the categories routed to it; the lead among the members."""
+    team = Team.objects.create(name=name, **fields)
+    team.members.set(members)
+    _check_lead(team)
+    if categories is not None:
+        route_categories(team, categories)
+    return team
+
+
+@transaction.atomic
+def team_update(
+    *,
+    team: Team,
+    members: Iterable[Agent] | None = None,
+    categories: Iterable[models.Model] | None = None,
+    **fields: Any,
+) -> Team:
+    """Change a team; members and categories, when given, are the whole new list."""
+    for field, value in fields.items():
+        setattr(team, field, value)
+    team.save()
+    if members is not None:
+        team.members.set(members)
+    _check_lead(team)
+    if categories is not None:
+        route_categories(team, categories)
+    return team

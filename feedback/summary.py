@@ -114,7 +114,7 @@ class WeeklyCsat(TypedDict):
 
 
 def csat_by_week(
-    *, start: datetime, end: datetime, agent: int | None = None, category: str | None = None
+    *, start: datetime, end: datetime, agent: int | None = None, category: str | None = None, team: int | None = None
 ) -> list[WeeklyCsat]:
     """CSAT per week (weeks start on Monday). One query."""
     feedback = Feedback.objects.filter(created_at__gte=start, created_at__lt=end)
@@ -122,6 +122,8 @@ def csat_by_week(
         feedback = feedback.filter(agent_id=agent)
     if category:
         feedback = feedback.filter(ticket__category__slug=category)
+    if team:
+        feedback = feedback.filter(ticket__team_id=team)
     rows = (
         feedback.annotate(week=TruncWeek("created_at"))
         .order_by()

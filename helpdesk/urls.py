@@ -5,7 +5,7 @@ from django.urls import include, path, re_path
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from agents.api import AgentViewSet
+from agents.api import AgentViewSet, TeamViewSet
 from core import accounts, monitoring, views
 from core.api import router
 from feedback.api import FeedbackViewSet, SurveyViewSet
@@ -17,6 +17,7 @@ from tickets.api import TicketViewSet
 
 router.register("tickets", TicketViewSet, basename="ticket")
 router.register("agents", AgentViewSet, basename="agent")
+router.register("teams", TeamViewSet, basename="team")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("articles", ArticleViewSet, basename="article")
 router.register("feedback", FeedbackViewSet, basename="feedback")

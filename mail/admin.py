@@ -87,6 +87,7 @@ class MailboxForm(forms.ModelForm):
             "oauth_token_url",
             "folder",
             "category",
+            "team",
             "priority",
             "after_import",
             "move_to",
@@ -168,7 +169,7 @@ class MailboxAdmin(admin.ModelAdmin):
     # The state first (a mailbox or two per site: no filters, the whole width for the list).
     list_display = ["name", "enabled", "state", "short_error", "last_poll", "last_success", "server"]
     search_fields = ["name", "host", "username"]
-    list_select_related = ["category"]
+    list_select_related = ["category", "team"]
     readonly_fields = [*LAST_POLL_FIELDS, "oauth_state"]
     fieldsets = [
         (None, {"fields": ["name", "enabled"]}),
@@ -193,7 +194,7 @@ class MailboxAdmin(admin.ModelAdmin):
             },
         ),
         (gettext_lazy("Folders"), {"fields": ["folder", "after_import", "move_to"]}),
-        (gettext_lazy("New tickets"), {"fields": ["category", "priority"]}),
+        (gettext_lazy("New tickets"), {"fields": ["category", "team", "priority"]}),
         (gettext_lazy("Last poll"), {"fields": LAST_POLL_FIELDS}),
     ]
     actions = ["poll_now", "retry_sign_in"]

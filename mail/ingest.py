@@ -341,6 +341,14 @@ def _envelope(email: ParsedEmail) -> EmailEnvelope:
     )
 
 
+def _mailbox_team(mailbox: Mailbox | None) -> dict:
+    """Routing of a new ticket from mail: the mailbox's team first; without one, ticket_create
+    routes by the category (the mailbox's, or MAIL_DEFAULT_CATEGORY's)."""
+    if mailbox is not None and mailbox.team_id is not None:
+        return {"team": mailbox.team}
+    return {}
+
+
 def _process(email: ParsedEmail, row: InboundEmail, *, mailbox: Mailbox | None) -> None:
     """Act on a recorded email and set the row's outcome (the caller saves it)."""
     kind = kinds.classify(email)
@@ -396,6 +404,7 @@ def _process(email: ParsedEmail, row: InboundEmail, *, mailbox: Mailbox | None) 
         customer_email=email.from_address,
         customer_name=email.from_name,
         category=_default_category(mailbox),
+        **_mailbox_team(mailbox),
         priority=mailbox.priority if mailbox is not None else Ticket.Priority.NORMAL,
         actor=customer_actor(email.from_name, email.from_address),
         channel=Ticket.Channel.EMAIL,

@@ -193,7 +193,12 @@ class DailyCompliance(TypedDict):
 
 
 def _period(
-    start: datetime, end: datetime, priority: str | None, category: str | None, agent: int | None
+    start: datetime,
+    end: datetime,
+    priority: str | None,
+    category: str | None,
+    agent: int | None,
+    team: int | None = None,
 ) -> QuerySet[Ticket]:
     tickets = Ticket.objects.filter(created_at__gte=start, created_at__lt=end)
     if priority:
@@ -202,6 +207,8 @@ def _period(
         tickets = tickets.filter(category__slug=category)
     if agent:
         tickets = tickets.filter(assigned_agent_id=agent)
+    if team:
+        tickets = tickets.filter(team_id=team)
     return tickets
 
 
@@ -212,10 +219,11 @@ def compliance_by_day(
     priority: str | None = None,
     category: str | None = None,
     agent: int | None = None,
+    team: int | None = None,
     now: datetime | None = None,
 ) -> list[DailyCompliance]:
     """Per creation day, both targets together: met / (met + breached). One query."""
-    scoped = _period(start, end, priority, category, agent).filter(sla_policy__isnull=False)
+    scoped = _period(start, end, priority, category, agent, team).filter(sla_policy__isnull=False)
     return _by_day(scoped, now or timezone.now())
 
 

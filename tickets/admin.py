@@ -11,7 +11,9 @@ from tickets.services import ticket_rotate_link
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "description"]
+    list_display = ["name", "slug", "team", "description"]
+    list_filter = ["team"]
+    list_select_related = ["team"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
 

@@ -14,7 +14,7 @@ from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
-from agents.models import MAX_TICKETS, Agent, AgentStatus
+from agents.models import MAX_TICKETS, Agent, AgentStatus, Team
 from agents.roles import Actor
 from core.refusals import Refusal
 from tickets.following import notify_followers
@@ -22,7 +22,7 @@ from tickets.history import record_event
 from tickets.models import ACTIVE_STATUSES, EventKind, Status, Ticket
 from tickets.notices import notify_assignment
 from tickets.queries import count_up_to
-from tickets.visibility import agent_may_see, agents_who_may_see
+from tickets.visibility import agent_may_see
 
 
 class AssignmentError(Refusal):
@@ -74,20 +74,34 @@ def open_load(*, up_to: int | None = None) -> Subquery:
     return count_up_to(open_tickets(OuterRef("pk")).values("pk"), up_to)
 
 
+def team_is_working(team: Team | None, now: datetime) -> bool:
+    """Whether `team` works at `now`: inside its calendar's hours (the SLA business calendar,
+    reached through the relation: tickets does not import sla), or always without one."""
+    if team is None or team.calendar_id is None:
+        return True
+    return team.calendar.schedule().is_working(now)
+
+
 def candidate_agents(*, ticket: Ticket, now: datetime) -> list[Agent]:
     """Agents who may take the ticket now, least loaded first, then longest waiting.
 
     Steps:
-    1. In SQL: available, specialised in the ticket's category, under capacity, allowed to
-       see the ticket (a restricted team's: its members, tickets.visibility); ordered by
-       open tickets, then by last assignment (never assigned first), then id.
-    2. In Python: inside working hours in the agent's own timezone (weekly hours are JSON
+    1. A ticket of a team with business hours waits outside them: nobody.
+    2. In SQL: available, specialised in the ticket's category, a member of the ticket's
+       team (when it has one: so a restricted team's ticket only to those who may see it,
+       tickets.visibility), under capacity; ordered by open tickets, then by last
+       assignment (never assigned first), then id.
+    3. In Python: inside working hours in the agent's own timezone (weekly hours are JSON
        in each agent's zone, so this part is not a WHERE clause; the list is short).
     """
-    agents = agents_who_may_see(Agent.objects.all(), ticket.team_id)
+    team = ticket.team if ticket.team_id is not None else None
+    if not team_is_working(team, now):
+        return []
+    agents = Agent.objects.filter(status=AgentStatus.AVAILABLE, specializations=ticket.category_id)
+    if team is not None:
+        agents = agents.filter(teams=team)
     agents = (
-        agents.filter(status=AgentStatus.AVAILABLE, specializations=ticket.category_id)
-        .annotate(load=open_load(up_to=MAX_TICKETS))  # every max_tickets is at most this
+        agents.annotate(load=open_load(up_to=MAX_TICKETS))  # every max_tickets is at most this
         .filter(load__lt=F("max_tickets"))
         .order_by("load", F("last_assigned_at").asc(nulls_first=True), "id")
     )
@@ -175,6 +189,12 @@ def ticket_auto_assign(*, ticket: Ticket, actor: Actor) -> Agent | None:
 
 class _AgentFull(Exception):
     pass
+
+
+def ticket_unassign(*, ticket: Ticket, actor: Actor) -> None:
+    """Back to the queue, unassigned, in the caller's transaction (the ticket locked by it)."""
+    if ticket.assigned_agent_id is not None:
+        _set_assignee(ticket=ticket, agent=None, actor=actor, now=timezone.now())
 
 
 def keep_within_capacity(*, ticket: Ticket, actor: Actor) -> None:

@@ -4,8 +4,8 @@ TicketEvent keeps its values as written when the change happened, in the API's t
 ("pending", "portal, normal, general", "message 12", an ISO time): integrations read them
 as data, and they must not change with anyone's language. The ticket page shows them through
 `event_words`: labels for statuses, priorities and channels, dates in the reader's format
-and time zone, words around message numbers. A value this does not recognise is shown as
-written.
+and time zone, words around message numbers, "no team" for a team event's empty side (a
+team's name as it was then). A value this does not recognise is shown as written.
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ def _utc(text: str) -> str:
 def value_words(kind: str, value: str) -> str:
     """`value` of an event of `kind`, in words of the active language."""
     if not value:
-        return value
+        # A team event's empty side: the ticket had, or was left with, no team.
+        return pgettext("ticket history", "no team") if kind == EventKind.TEAM else value
     if kind == EventKind.STATUS:
         return str(STATUS_WORDS.get(value, value))
     if kind == EventKind.PRIORITY:

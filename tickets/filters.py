@@ -20,6 +20,8 @@ class TicketFilter(ReusedFormFilterSet):
     category = ModelChoiceFilter(queryset=Category.objects.all(), to_field_name="slug")
     assigned_agent = django_filters.NumberFilter(field_name="assigned_agent_id", min_value=1, max_value=MAX_ID)
     unassigned = django_filters.BooleanFilter(field_name="assigned_agent", lookup_expr="isnull")
+    team = django_filters.NumberFilter(field_name="team_id", min_value=1, max_value=MAX_ID)
+    no_team = django_filters.BooleanFilter(field_name="team", lookup_expr="isnull")
     customer_email = django_filters.CharFilter(field_name="customer_email", lookup_expr="iexact")
     tag = django_filters.CharFilter(field_name="tags__name")
     created_after = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")

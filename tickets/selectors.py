@@ -49,7 +49,7 @@ def tickets_for_user(user) -> QuerySet[Ticket]:
         return Ticket.objects.none()
     # The search vector is for the database's eyes only: never read it into Python.
     # A page's tags and own attachments: queries.read_lists, once the page is read.
-    tickets = Ticket.objects.defer("search_vector").select_related("category", "assigned_agent")
+    tickets = Ticket.objects.defer("search_vector").select_related("category", "assigned_agent", "team")
     hidden = hidden_team_ids(user)
     # Only when there is something to hide: the list's plan is untouched for everyone else.
     return tickets.exclude(team_id__in=sorted(hidden)) if hidden else tickets
@@ -66,6 +66,7 @@ LIST_FIELDS = (
     "customer_name",
     "external_customer_id",
     "category__slug",
+    "team__name",
     "priority",
     "channel",
     "language",
@@ -131,9 +132,9 @@ def get_ticket_sla_state_for_user(user, pk: int | str) -> Ticket:
 @cache
 def _ticket_statement() -> tuple[str, list, list]:
     """The ticket (all but its search vector, which is for the database's eyes only), its
-    category and its assignee."""
+    category, its assignee and its team's name."""
     fields = [field for field in Ticket._meta.concrete_fields if field.attname != "search_vector"]
-    return queries.ticket_by_id(fields, {"category": None, "assigned_agent": None})
+    return queries.ticket_by_id(fields, {"category": None, "assigned_agent": None, "team": ("id", "name")})
 
 
 @cache
@@ -177,6 +178,7 @@ def ticket_history(ticket: Ticket, user=None) -> QuerySet[TicketEvent]:
 QUEUE_VIEWS = {
     # Translators: the views of the agents' ticket queue.
     "mine": gettext_lazy("My tickets"),
+    "teams": gettext_lazy("My teams"),
     "unassigned": pgettext_lazy("ticket queue", "Unassigned"),
     "open": pgettext_lazy("ticket queue", "All open"),
     "sla": gettext_lazy("Breached / at risk"),
@@ -190,12 +192,24 @@ QUEUE_SORTS = {
 }
 
 
+def default_queue_view(user) -> str:
+    """The queue an agent opens on: their teams' tickets when they are in a team, else their
+    own tickets; a signed-in superuser without a profile sees all open tickets."""
+    agent = agent_for(user)
+    if agent is None:
+        return "open"
+    return "teams" if agent.teams.exists() else "mine"
+
+
 def tickets_for_queue(*, user, view: str, filters: dict, now=None):
-    """The agent queue: one of QUEUE_VIEWS, narrowed by filters, in the chosen order."""
+    """The agent queue: one of QUEUE_VIEWS, narrowed by filters (`team`: an id, or "none"),
+    in the chosen order."""
     now = now or timezone.now()
     tickets = tickets_for_user(user)
     if view == "mine":
         tickets = tickets.filter(assigned_agent=agent_for(user), status__in=ACTIVE_STATUSES)
+    elif view == "teams":  # the queues of the teams the agent is a member of
+        tickets = tickets.filter(team__members=agent_for(user), status__in=ACTIVE_STATUSES)
     elif view == "unassigned":
         tickets = tickets.filter(assigned_agent__isnull=True, status__in=ACTIVE_STATUSES)
     elif view == "sla":
@@ -211,6 +225,10 @@ def tickets_for_queue(*, user, view: str, filters: dict, now=None):
         tickets = tickets.filter(category__slug=filters["category"])
     if filters.get("assignee"):
         tickets = tickets.filter(assigned_agent_id=filters["assignee"])
+    if filters.get("team") == "none":
+        tickets = tickets.filter(team__isnull=True)
+    elif filters.get("team"):
+        tickets = tickets.filter(team_id=filters["team"])
     if filters.get("tag"):
         tickets = tickets.filter(tags__name=filters["tag"])
     query = (filters.get("q") or "").strip()

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from agents.models import LANGUAGE_CHOICES, validate_email_shape
+from agents.models import LANGUAGE_CHOICES, Team, validate_email_shape
 from core.api import MAX_ID, DateOrDateTimeField, SlugRelatedField
 from tickets.attachments import validate_uploads
 from tickets.ccs import CC_MAX, CCRefused, clean_cc_list
@@ -100,6 +100,7 @@ class TicketSerializer(serializers.ModelSerializer):
     assigned_agent_name = serializers.CharField(
         source="assigned_agent.name", read_only=True, default=None, allow_null=True
     )
+    team_name = serializers.CharField(source="team.name", read_only=True, default=None, allow_null=True)
     allowed_statuses = serializers.SerializerMethodField()
     attachments = AttachmentSerializer(many=True, read_only=True, source="own_attachments")
     language = serializers.ChoiceField(
@@ -120,6 +121,8 @@ class TicketSerializer(serializers.ModelSerializer):
             "customer_name",
             "external_customer_id",
             "category",
+            "team",
+            "team_name",
             "priority",
             "channel",
             "language",
@@ -149,7 +152,7 @@ class TicketSerializer(serializers.ModelSerializer):
 
     def to_representation(self, ticket: Ticket) -> dict:
         zone = timezone.get_current_timezone()
-        category, agent = ticket.category, ticket.assigned_agent
+        category, agent, team = ticket.category, ticket.assigned_agent, ticket.team
         return {
             "id": ticket.pk,
             "number": ticket.number,
@@ -159,6 +162,8 @@ class TicketSerializer(serializers.ModelSerializer):
             "customer_name": ticket.customer_name,
             "external_customer_id": ticket.external_customer_id,
             "category": category.slug if category is not None else None,
+            "team": ticket.team_id,
+            "team_name": team.name if team is not None else None,
             "priority": ticket.priority,
             "channel": ticket.channel,
             "language": ticket.reading_language,
@@ -299,6 +304,12 @@ class TicketCreateSerializer(serializers.Serializer):
         choices=[Channel.API, Channel.AGENT, Channel.EMAIL], default=Channel.API, required=False
     )
     tags = TagListField(required=False, default=list)
+    team = serializers.PrimaryKeyRelatedField(
+        queryset=Team.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="The team's id (/api/support/teams). Without it: the category's team; null: no team.",
+    )
     language = serializers.ChoiceField(
         choices=LANGUAGE_CHOICES,
         required=False,
@@ -329,7 +340,18 @@ class TicketCreateSerializer(serializers.Serializer):
 class TicketUpdateSerializer(serializers.Serializer):
     subject = serializers.CharField(max_length=SUBJECT_MAX, required=False)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
-    category = SlugRelatedField(slug_field="slug", queryset=Category.objects.all(), required=False)
+    category = SlugRelatedField(
+        slug_field="slug",
+        queryset=Category.objects.all(),
+        required=False,
+        help_text="A category's slug; the ticket stays in its team (routing happens on creation only)",
+    )
+    team = serializers.PrimaryKeyRelatedField(
+        queryset=Team.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="The team's id, null for none. An assignee who is not one of the new team's members is unassigned.",
+    )
     tags = TagListField(required=False)
     status = serializers.ChoiceField(choices=Status.choices, required=False)
     external_customer_id = serializers.CharField(max_length=255, required=False, allow_blank=True)

@@ -17,11 +17,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from agents.models import Team
 from agents.roles import SYSTEM, Actor
 from core.metrics import tickets_created
 from core.refusals import Refusal
 from tickets import lifecycle
-from tickets.assignment import keep_within_capacity, ticket_auto_assign
+from tickets.assignment import keep_within_capacity, ticket_auto_assign, ticket_unassign
 from tickets.attachments import attachments_save
 from tickets.ccs import ticket_cc_add
 from tickets.following import notify_followers, notify_mentions
@@ -89,6 +90,9 @@ def tags_from_names(names: Iterable[str]) -> list[Tag]:
 
 # --- Tickets --------------------------------------------------------------------------
 
+# ticket_create's `team` when the caller names none: the category's team (routing).
+ROUTED: Any = object()
+
 
 @transaction.atomic
 def ticket_create(
@@ -110,8 +114,11 @@ def ticket_create(
     email_message_id: str = "",
     language: str | None = None,
     cc: Sequence[str] = (),
+    team: Team | None = ROUTED,
 ) -> Ticket:
-    """Open a ticket. `acknowledge=False` sends the customer no acknowledgement (mail.ingest
+    """Open a ticket. `team` is where it is queued: by default the category's team (routing;
+    mail.ingest passes a mailbox's team first), or the one given (None: no team).
+    `acknowledge=False` sends the customer no acknowledgement (mail.ingest
     decides for mail: never to an automatic sender, rate-limited per address);
     `email_message_id` starts the ticket's email thread with the customer's mail; `language`
     is the customer's as the channel states it (tickets.languages decides without it); `cc`
@@ -125,6 +132,7 @@ def ticket_create(
         customer_name=customer_name,
         external_customer_id=external_customer_id,
         category=category,
+        team_id=category.team_id if team is ROUTED else (team.pk if team is not None else None),
         priority=priority,
         channel=channel,
         follow_up_of=follow_up_of,
@@ -140,6 +148,8 @@ def ticket_create(
     record_event(ticket=ticket, kind=EventKind.CREATED, actor=actor, new=f"{channel}, {priority}, {category.slug}")
     transaction.on_commit(lambda: tickets_created.labels(channel=channel).inc())
     apply_sla(ticket=ticket, actor=actor)
+    if ticket.team_id is not None:
+        record_event(ticket=ticket, kind=EventKind.TEAM, actor=actor, new=ticket.team.name)
     refresh_search_vector([ticket.pk])
     if acknowledge:
         notify_customer_of_creation(ticket, thread=thread)
@@ -202,9 +212,13 @@ def _picks_another_policy(ticket: Ticket, changes: dict[str, Any]) -> bool:
 
 @transaction.atomic
 def ticket_update(*, ticket: Ticket, actor: Actor, **changes: Any) -> Ticket:
-    """Change any of subject, priority, category, tags, external_customer_id and status.
+    """Change any of subject, priority, category, team, tags, external_customer_id and status.
 
-    Nothing is written if the status change is illegal: the check runs first.
+    Nothing is written if the status change is illegal: the check runs first. A new category
+    does not move the ticket to that category's team: routing happens once, on creation, and
+    a team chosen since is the agents' decision. A new team keeps the assignee only if they
+    are one of its members; otherwise the ticket goes back to the team's queue, unassigned
+    (as Zendesk does when a ticket changes group). No team keeps the assignee.
     """
     ticket = Ticket.objects.select_for_update(of=("self",)).select_related("category", "sla_policy").get(pk=ticket.pk)
     if "status" in changes and changes["status"] != ticket.status:
@@ -233,7 +247,25 @@ def ticket_update(*, ticket: Ticket, actor: Actor, **changes: Any) -> Ticket:
             new=changes["category"].slug,
         )
         ticket.category = changes["category"]
+    team_changed = "team" in changes and _team_id(changes["team"]) != ticket.team_id
+    if team_changed:
+        new_team = changes["team"]
+        record_event(
+            ticket=ticket,
+            kind=EventKind.TEAM,
+            actor=actor,
+            old=ticket.team.name if ticket.team_id else "",
+            new=new_team.name if new_team is not None else "",
+        )
+        ticket.team = new_team
     ticket.save()
+    if (
+        team_changed
+        and ticket.team is not None
+        and ticket.assigned_agent_id is not None
+        and not ticket.team.members.filter(pk=ticket.assigned_agent_id).exists()
+    ):
+        ticket_unassign(ticket=ticket, actor=actor)
     if policy_relevant:
         apply_sla(ticket=ticket, actor=actor)
     if "tags" in changes:
@@ -256,6 +288,10 @@ def ticket_update(*, ticket: Ticket, actor: Actor, **changes: Any) -> Ticket:
     for change in told:
         notify_followers(ticket=ticket, actor=actor, change=change)
     return ticket
+
+
+def _team_id(team: Team | None) -> int | None:
+    return team.pk if team is not None else None
 
 
 @transaction.atomic

@@ -4,7 +4,8 @@ Over the last 30 days: SLA compliance per day of creation (sla.compliance, the A
 compliance report) and breaches per day of detection. Now: open tickets by status and by
 priority, and each agent's open tickets against their capacity (tickets.assignment's open
 load). Over the last 12 weeks: CSAT per week (feedback.summary). Each figure is one grouped
-query; the page draws them as bar charts (core.charts).
+query; the page draws them as bar charts (core.charts). `?team=` narrows every figure to one
+team's tickets (and the load table to its members).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from agents.decorators import supervisor_required
-from agents.models import Agent
+from agents.models import Agent, Team
 from core.charts import bar_chart
 from feedback.summary import csat_by_week
 from sla.compliance import compliance_by_day
@@ -41,25 +42,32 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate(now)
     start = now - timedelta(days=DAYS)
     days = [today - timedelta(days=offset) for offset in range(DAYS - 1, -1, -1)]
+    teams = list(Team.objects.order_by("name").only("id", "name"))
+    chosen = request.GET.get("team", "")
+    team = next((t for t in teams if str(t.pk) == chosen), None)  # anything else: every team
+    team_id = team.pk if team is not None else None
 
-    compliance = {row["day"]: row for row in compliance_by_day(start=start, end=now, now=now)}
+    compliance = {row["day"]: row for row in compliance_by_day(start=start, end=now, team=team_id, now=now)}
     # Counts of the tickets the reader may see (tickets.visibility): supervisors and admins,
     # who alone open this page today, see every team's.
     hidden = sorted(hidden_team_ids(request.user))
+    violations = SLAViolation.objects.filter(detected_at__gte=start).exclude(ticket__team_id__in=hidden)
+    open_tickets = tickets_for_user(request.user).filter(status__in=ACTIVE_STATUSES).order_by()
+    load = Agent.objects.annotate(open=open_load()).order_by("name")
+    if team is not None:
+        violations = violations.filter(ticket__team=team)
+        open_tickets = open_tickets.filter(team=team)
+        load = load.filter(teams=team)
     breaches = {
         row["day"]: row["count"]
-        for row in SLAViolation.objects.filter(detected_at__gte=start)
-        .exclude(ticket__team_id__in=hidden)
-        .annotate(day=TruncDate("detected_at"))
+        for row in violations.annotate(day=TruncDate("detected_at"))
         .order_by()
         .values("day")
         .annotate(count=Count("id"))
     }
-    open_tickets = tickets_for_user(request.user).filter(status__in=ACTIVE_STATUSES).order_by()
     by_status = dict(open_tickets.values_list("status").annotate(count=Count("id")))
     by_priority = dict(open_tickets.values_list("priority").annotate(count=Count("id")))
-    weeks = csat_by_week(start=now - timedelta(weeks=12), end=now)
-    load = Agent.objects.annotate(open=open_load()).order_by("name")
+    weeks = csat_by_week(start=now - timedelta(weeks=12), end=now, team=team_id)
 
     def day_label(day) -> str:
         # In the reader's language (month names translated), "05 Mar" in English.
@@ -98,6 +106,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             (agent, agent.open, agent.max_tickets, min(100, round(100 * agent.open / agent.max_tickets)))
             for agent in load
         ],
+        "teams": teams,
+        "team": team,
         "open_total": sum(by_status.values()),
         "breaches_total": sum(breaches.values()),
     }

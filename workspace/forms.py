@@ -6,6 +6,7 @@ from django.core.validators import slug_unicode_re as unicode_slug_re
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from agents.models import Team
 from tickets.forms import MultipleFileField
 from tickets.models import BODY_MAX, Category, Priority, Ticket
 from tickets.state_machine import allowed_targets
@@ -26,12 +27,20 @@ class ReplyForm(forms.Form):
 
 
 class TicketChangeForm(forms.Form):
-    """Status, priority, category and tags. Only the statuses the ticket may move to are offered."""
+    """Status, priority, category, team and tags. Only the statuses the ticket may move to are
+    offered. A new category leaves the team as it is (routing is on creation only)."""
 
     status = forms.ChoiceField(label=gettext_lazy("Status"))
     priority = forms.ChoiceField(label=gettext_lazy("Priority"), choices=Priority.choices)
     category = forms.ModelChoiceField(
         label=gettext_lazy("Category"), queryset=Category.objects.all(), to_field_name="slug", empty_label=None
+    )
+    team = forms.ModelChoiceField(
+        label=gettext_lazy("Team"),
+        queryset=Team.objects.only("id", "name"),
+        required=False,
+        empty_label=gettext_lazy("No team"),
+        help_text=gettext_lazy("An assignee outside the new team is unassigned."),
     )
     tags = forms.CharField(
         label=gettext_lazy("Tags"), required=False, help_text=gettext_lazy("Comma-separated"), max_length=500
@@ -44,6 +53,7 @@ class TicketChangeForm(forms.Form):
                 "status": ticket.status,
                 "priority": ticket.priority,
                 "category": ticket.category.slug,
+                "team": ticket.team_id,
                 "tags": ", ".join(ticket.tag_names()),
             },
         )
@@ -70,6 +80,7 @@ class TicketChangeForm(forms.Form):
             "status": data["status"],
             "priority": data["priority"],
             "category": data["category"],
+            "team": data["team"],
             "tags": data["tags"],
         }
 

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.i18n import set_language
 
 from agents.decorators import agent_required
-from agents.models import Agent
+from agents.models import Agent, Team
 from agents.roles import actor_for, agent_for, is_supervisor
 from knowledge.models import Article
 from knowledge.views import suggestions_for
@@ -40,12 +40,13 @@ def is_htmx(request: HttpRequest) -> bool:
 @require_GET
 @agent_required
 def queue(request: HttpRequest) -> HttpResponse:
-    view = request.GET.get("view") or ("mine" if agent_for(request.user) else "open")
+    view = request.GET.get("view") or selectors.default_queue_view(request.user)
     view = view if view in selectors.QUEUE_VIEWS else "open"
-    keys = ("status", "priority", "category", "assignee", "tag", "q", "sort")
+    keys = ("status", "priority", "category", "assignee", "team", "tag", "q", "sort")
     filters = {key: request.GET.get(key, "").replace("\x00", "").strip()[:200] for key in keys}
-    if not (filters["assignee"].isdigit() and len(filters["assignee"]) <= 9):
-        filters["assignee"] = ""
+    for key in ("assignee", "team"):
+        if not (filters[key].isdigit() and len(filters[key]) <= 9) and not (key == "team" and filters[key] == "none"):
+            filters[key] = ""
     tickets = selectors.tickets_for_queue(user=request.user, view=view, filters=filters)
     page = Paginator(tickets, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = selectors.read_lists(list(page.object_list))
@@ -64,6 +65,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "priorities": Priority.choices,
         "categories": Category.objects.all(),
         "agents": Agent.objects.order_by("name").only("id", "name"),
+        "teams": Team.objects.order_by("name").only("id", "name"),
         "sorts": [
             ("newest", _("Newest")),
             ("oldest", _("Oldest")),

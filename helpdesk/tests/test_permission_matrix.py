@@ -127,6 +127,15 @@ MATRIX: list[Row] = [
     api("api:agent-detail", "PUT",                  (401,        401,         403,   403,   400,   400,   403),
         body={}),
     api("api:agent-detail", "DELETE",               (401,        401,         403,   403,   204,   204,   403)),
+    api("api:team-list", "GET",                     (401,        401,         200,   200,   200,   200,   200)),
+    api("api:team-list", "POST",                    (401,        401,         403,   403,   201,   201,   403),
+        body={"name": "Escalations", "restricted": True}),
+    api("api:team-detail", "GET",                   (401,        401,         200,   200,   200,   200,   200)),
+    api("api:team-detail", "PATCH",                 (401,        401,         403,   403,   200,   200,   403),
+        body={"description": "Invoices and refunds"}),
+    api("api:team-detail", "PUT",                   (401,        401,         403,   403,   400,   400,   403),
+        body={}),
+    api("api:team-detail", "DELETE",                (401,        401,         403,   403,   204,   204,   403)),
     api("api:sla-policy-list", "GET",               (401,        401,         200,   200,   200,   200,   200)),
     api("api:sla-policy-list", "POST",              (401,        401,         403,   403,   201,   201,   403),
         body={"name": "Urgent", "priority": "urgent", "first_response_hours": 1, "resolution_hours": 8}),
@@ -380,6 +389,7 @@ def world(db, settings, category, agent, other_agent, supervisor, admin_user, in
     from django.contrib.auth.models import User
     from django.utils.http import urlsafe_base64_encode
 
+    from agents.models import Team
     from agents.tests.factories import AgentFactory
     from feedback.services import survey_token
     from feedback.tests.factories import FeedbackFactory, SurveyInvitationFactory
@@ -420,6 +430,8 @@ def world(db, settings, category, agent, other_agent, supervisor, admin_user, in
         channel=Channel.DASHBOARD, user=agent.user, recipient=agent.user.username, payload={"title": "NOTIFY-8c2"}
     )
     target = AgentFactory(user__username="target", specializations=[category])
+    team = Team.objects.create(name="Billing", lead=agent)
+    team.members.add(agent)
     email = InboundEmail.objects.create(email_id="e@example.org", content_hash="0" * 64, route="pipe",
                                         outcome="reply", ticket=ticket, size=1, raw=zlib.compress(b"x"))  # fmt: skip
     guessed = Ticket(pk=ticket.pk, access_key="a-guess")
@@ -456,6 +468,7 @@ def world(db, settings, category, agent, other_agent, supervisor, admin_user, in
             "violation": SLAViolationFactory(ticket=ticket, policy=policy).pk,
             "notification": notification.pk,
             "target": target.pk,
+            "team": team.pk,
             "other_agent": other_agent.pk,
             "unrated ticket": unrated_ticket.pk,
             "email": email.pk,
@@ -553,6 +566,7 @@ PK_OBJECT = {
     "feedback": "feedback",
     "survey": "survey",
     "sla-policy": "policy",
+    "team": "team",
     "sla-violation": "violation",
     "original": "email",
 }

@@ -25,6 +25,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.wsgi import get_wsgi_application
 
+from agents.models import Team
 from feedback.models import SurveyInvitation
 from feedback.services import survey_url
 from helpdesk.management.commands.seed_demo import DEMO_EMAIL_SUBJECT
@@ -60,7 +61,7 @@ class Page:
     # "customer" (no account), "agent" (alice, a supervisor), "admin" (the superuser, in
     # Django admin) or "visitor" (signed out)
     who: str
-    path: str = ""  # may name {ticket}, {email_ticket}, {article}, {private} or {survey}
+    path: str = ""  # may name {ticket}, {email_ticket}, {article}, {private}, {survey} or {team}
     open: Callable[[Any], None] | None = None  # instead of a path: steps that end on the page
 
 
@@ -78,6 +79,7 @@ PAGES = [
     Page("sign-in", "visitor", "/accounts/login/"),
     Page("password-reset", "visitor", "/accounts/password_reset/"),
     Page("queue", "agent", "/agent/?view=open"),
+    Page("queue-my-teams", "agent", "/agent/"),  # the default of an agent in a team
     Page("ticket", "agent", "/agent/tickets/{ticket}"),
     Page("notifications", "agent", "/agent/notifications"),
     Page("dashboard", "agent", "/agent/dashboard"),
@@ -88,6 +90,7 @@ PAGES = [
 ADMIN_PAGES = [
     Page("admin-mailboxes", "admin", "/admin/mail/mailbox/"),
     Page("admin-inbound-emails", "admin", "/admin/mail/inboundemail/"),
+    Page("admin-team", "admin", "/admin/agents/team/{team}/change/"),
 ]
 
 
@@ -105,6 +108,7 @@ def demo_paths() -> dict[str, str]:
         "article": Article.objects.filter(status="published").order_by("id").values_list("slug", flat=True)[0],
         "private": private_url(ticket).removeprefix(site),
         "survey": survey_url(invitation).removeprefix(site),
+        "team": str(Team.objects.order_by("name").values_list("pk", flat=True).first()),
     }
 
 

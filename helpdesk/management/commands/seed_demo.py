@@ -15,9 +15,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
-from agents.models import Agent
+from agents.models import Agent, Team
 from agents.roles import Actor, customer_actor
-from agents.services import sync_staff_flag
+from agents.services import sync_staff_flag, team_update
 from feedback.models import Feedback, SurveyInvitation
 from feedback.services import survey_answer
 from helpdesk.management.commands.demo_articles import DEMO_ARTICLES, DEMO_FAQS, DEMO_STATUS
@@ -68,6 +68,12 @@ AGENTS = [
     ("dana", "Dana Kowalski", "agent", "America/New_York", 12, ["billing", "general"]),
     ("emil", "Emil Svensson", "agent", "Europe/Stockholm", 10, ["general", "technical", "other"]),
     ("olga", "Ольга Смирнова", "agent", "Europe/Moscow", 10, ["account", "billing", "technical"]),
+]
+TEAMS = [
+    # name, description, lead, members, categories routed to it, restricted, office hours
+    ("Billing", "Invoices, payments and refunds", "dana", ["dana", "alice", "olga"], ["billing"], False, True),
+    ("Technical", "Bugs, errors and integrations", "bob", ["bob", "chen", "emil", "olga"], ["technical"], False, False),
+    ("Security", "Sign-in, access and account takeovers", "chen", ["chen", "alice", "olga"], ["account"], True, False),
 ]
 # Agents whose workspace, emails and notifications are in another language than the site's.
 AGENT_LANGUAGES = {"olga": "ru"}
@@ -154,6 +160,7 @@ class Command(BaseCommand):
             sync_staff_flag(agent)
 
         self.seed_sla()
+        self.seed_teams()
         created = self.seed_tickets()
         self.seed_knowledge(author=admin)
         self.seed_feedback()
@@ -163,6 +170,7 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {Category.objects.count()} categories, {Agent.objects.count()} agents, "
+                f"{Team.objects.count()} teams, "
                 f"{Ticket.objects.count()} tickets ({created} new), {SLAPolicy.objects.count()} SLA policies, "
                 f"{Article.objects.count()} articles, {FAQ.objects.count()} FAQs, "
                 f"{Feedback.objects.count()} survey answers.\n"
@@ -188,6 +196,8 @@ class Command(BaseCommand):
                 "username": "support@example.com",
                 "password_env": "HELPDESK_DEMO_IMAP_PASSWORD",  # nosec B105  # a variable's name
                 "category": categories["general"],
+                # Mail to this inbox goes to the Technical team, whatever its category routes to.
+                "team": Team.objects.filter(name="Technical").first(),
             },
         )
         if Ticket.objects.filter(customer_email=DEMO_EMAIL_CUSTOMER, subject=DEMO_EMAIL_SUBJECT).exists():
@@ -349,10 +359,29 @@ class Command(BaseCommand):
                 },
             )
 
+    def seed_teams(self) -> None:
+        """Three teams with a lead each, the demo agents as members and a category routed to
+        each; Security is restricted, Billing works the office's hours."""
+        agents = {agent.user.username: agent for agent in Agent.objects.select_related("user")}
+        office = BusinessCalendar.objects.get(name="Support office")
+        for name, description, lead, members, categories, restricted, office_hours in TEAMS:
+            team, created = Team.objects.get_or_create(
+                name=name,
+                defaults={"description": description, "restricted": restricted},
+            )
+            if created:  # a later run leaves an admin's changes alone
+                team_update(
+                    team=team,
+                    members=[agents[username] for username in members],
+                    lead=agents[lead],
+                    calendar=office if office_hours else None,
+                    categories=Category.objects.filter(slug__in=categories),
+                )
+
     def seed_tickets(self) -> int:
         """Create each demo ticket that does not exist yet, through the services, so each has
         its history; spread their creation over the last two weeks."""
-        agents = list(Agent.objects.prefetch_related("specializations").order_by("id"))
+        agents = list(Agent.objects.prefetch_related("specializations", "teams").order_by("id"))
         created = 0
         for index, (subject, description, category, priority, status, conversation) in enumerate(DEMO_TICKETS):
             email = f"customer{index + 1}@{DEMO_DOMAIN}"
@@ -372,7 +401,13 @@ class Command(BaseCommand):
                 actor=customer,
                 auto_assign=False,
             )
-            matching = [a for a in agents if any(c.slug == category for c in a.specializations.all())]
+            # Assigned as auto-assignment would: specialised, and a member of the ticket's team.
+            matching = [
+                a
+                for a in agents
+                if any(c.slug == category for c in a.specializations.all())
+                and (ticket.team_id is None or any(t.pk == ticket.team_id for t in a.teams.all()))
+            ]
             agent = matching[index % len(matching)] if matching and status != Status.NEW else None
             actor = Actor(type="agent", name=agent.name, user=agent.user, agent=agent) if agent else None
             if agent is not None:
