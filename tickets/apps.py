@@ -9,9 +9,13 @@ class TicketsConfig(AppConfig):
     def ready(self) -> None:
         # Imported here, not at the top: models may be imported only once the app registry is ready.
         from agents.load import register_open_load
+        from customers import merging, summaries
         from notifications.payloads import register_ticket_facts
         from tickets.assignment import open_load
         from tickets.notices import ticket_facts
+        from tickets.profiles import move_tickets, ticket_summary
 
         register_open_load(open_load)
         register_ticket_facts(ticket_facts)
+        merging.register(move_tickets)
+        summaries.register_ticket_summary(ticket_summary)
