@@ -31,9 +31,8 @@ class CustomerForm(forms.Form):
         help_text=gettext_lazy("For agents only; the customer never sees them."),
     )
     bouncing = forms.BooleanField(
-        label=gettext_lazy("Mail to this address bounces"),
+        label=gettext_lazy("Mail to this address bounces (clear it once it works again)"),
         required=False,
-        help_text=gettext_lazy("Clear it once mail reaches the customer again."),
     )
 
     @classmethod
