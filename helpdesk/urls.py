@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from agents.api import AgentViewSet, TeamViewSet
 from core import accounts, monitoring, views
 from core.api import router
+from customers.api import CustomerViewSet, OrganizationViewSet
 from feedback.api import FeedbackViewSet, SurveyViewSet
 from knowledge.api import ArticleViewSet, FAQViewSet
 from notifications.api import NotificationViewSet
@@ -25,6 +26,8 @@ router.register("surveys", SurveyViewSet, basename="survey")
 router.register("faqs", FAQViewSet, basename="faq")
 router.register("sla/policies", SLAPolicyViewSet, basename="sla-policy")
 router.register("sla/violations", SLAViolationViewSet, basename="sla-violation")
+router.register("customers", CustomerViewSet, basename="customer")
+router.register("organizations", OrganizationViewSet, basename="organization")
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from agents.roles import Actor, customer_actor
+from customers.services import customers_mark_bouncing
 from mail import classify as kinds
 from mail.models import BouncedAddress, InboundEmail, Mailbox, Outcome
 from mail.parsing import (
@@ -58,6 +59,7 @@ from tickets.attachments import validate_uploads
 from tickets.ccs import cc_of, ticket_cc_add
 from tickets.languages import customer_language
 from tickets.models import BODY_MAX, DESCRIPTION_MAX, DESCRIPTION_MIN, Category, Status, Ticket
+from tickets.profiles import is_customer_address
 from tickets.services import EmailEnvelope
 from tickets.threading import automatic_headers, normalize_message_id, ticket_for_message_ids
 
@@ -373,8 +375,9 @@ def _process(email: ParsedEmail, row: InboundEmail, *, mailbox: Mailbox | None) 
     if match is not None and match.ticket.status != Status.CLOSED:
         ticket = match.ticket
         body = _fit(_with_dropped(text or _("(no text: see the attachments)"), dropped), BODY_MAX)
-        cc = None if sender == ticket.customer_email.lower() else cc_of(ticket, sender)
-        if sender == ticket.customer_email.lower() or cc is not None:
+        is_customer = is_customer_address(ticket, sender)
+        cc = None if is_customer else cc_of(ticket, sender)
+        if is_customer or cc is not None:
             actor = customer_actor(email.from_name, email.from_address)
             row.message = services.message_create(
                 ticket=ticket, body=body, actor=actor, attachments=uploads, email=_envelope(email), cc=cc
@@ -469,6 +472,7 @@ def _record_bounce(email: ParsedEmail, row: InboundEmail, kind: kinds.Kind) -> N
             BouncedAddress.objects.filter(pk=bounced.pk).update(
                 bounces=bounced.bounces + 1, last_bounced_at=now, reason=kind.reason
             )
+    customers_mark_bouncing(addresses)  # the profile says so too, until an agent clears it
 
 
 # --- For the routes that fetch mail themselves (IMAP, Maildir, MTA pipe) -------------------

@@ -4,8 +4,8 @@
    and no other ticket's can be made from it;
 2. In-Reply-To or References naming a Message-ID of a ticket's thread, ours or the
    customer's (tickets.ThreadMessageId, one unique-index probe);
-3. `[#<id>]` in the subject, only when the sender is that ticket's customer: anyone can type
-   a number.
+3. `[#<id>]` in the subject, only when the sender is that ticket's customer (any address of
+   their profile, tickets.profiles): anyone can type a number.
 
 Matching says nothing of who may write in the ticket's public thread: mail.ingest adds mail
 from anyone but the customer as an internal note.
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from mail.parsing import ParsedEmail, address_only
 from tickets.models import Ticket
+from tickets.profiles import customer_tickets_q
 from tickets.threading import ticket_for_message_ids, ticket_id_from_address
 
 _SUBJECT_TAG = re.compile(r"\[#(\d{1,12})\]")
@@ -43,7 +44,7 @@ def find_ticket(email: ParsedEmail) -> Match | None:
             if ticket is not None:
                 return Match(ticket, "message id")
     for number in _SUBJECT_TAG.findall(email.subject):
-        ticket = Ticket.objects.filter(pk=int(number), customer_email__iexact=address_only(email.from_address)).first()
+        ticket = Ticket.objects.filter(customer_tickets_q(address_only(email.from_address)), pk=int(number)).first()
         if ticket is not None:
             return Match(ticket, "subject")
     return None

@@ -32,6 +32,8 @@ from django.db.models.functions import Cast, Concat
 from django.http import HttpResponse
 from django.utils import timezone
 
+from customers.models import Customer
+from customers.services import customer_by_address
 from feedback.models import Feedback, SurveyInvitation
 from mail.ingest import original_bytes
 from mail.models import BouncedAddress, InboundEmail
@@ -63,8 +65,45 @@ def _normalized(email: str) -> str:
     return email.strip().lower()
 
 
+def _addresses_of(email: str) -> tuple[Customer | None, list[str]]:
+    """The customer's profile (by its address or one merged into it) and every address of
+    the person: the profile's and its aliases, or just `email` without a profile."""
+    email = _normalized(email)
+    profile = customer_by_address(email)
+    if profile is None:
+        return None, [email]
+    return profile, list(dict.fromkeys([email, profile.email, *profile.aliases]))
+
+
+def _any_of(field: str, addresses: list[str]) -> Q:
+    """`field` equal to any of `addresses`, in any case (each iexact is an index probe)."""
+    condition = Q()
+    for address in addresses:
+        condition |= Q(**{f"{field}__iexact": address})
+    return condition
+
+
 def _tickets_of(email: str):
-    return Ticket.objects.filter(customer_email__iexact=_normalized(email))
+    profile, addresses = _addresses_of(email)
+    mine = _any_of("customer_email", addresses)
+    if profile is not None:
+        mine |= Q(customer=profile)
+    return Ticket.objects.filter(mine)
+
+
+def _profile_data(profile: Customer | None) -> dict | None:
+    if profile is None:
+        return None
+    return {
+        "email": profile.email,
+        "other_addresses": profile.aliases,
+        "name": profile.name,
+        "language": profile.language,
+        "organization": profile.organization.name if profile.organization_id else None,
+        "notes": profile.notes,
+        "bouncing": profile.bouncing,
+        "created_at": profile.created_at,
+    }
 
 
 # --- Export -----------------------------------------------------------------------------------
@@ -73,6 +112,7 @@ def _tickets_of(email: str):
 def customer_data(email: str) -> dict:
     """Everything held about the customer with this address, as plain data."""
     email = _normalized(email)
+    profile, addresses = _addresses_of(email)
     tickets = list(_tickets_of(email).select_related("category").order_by("id"))
     ids = [ticket.pk for ticket in tickets]
     messages = Message.objects.filter(ticket_id__in=ids).order_by("id")
@@ -81,6 +121,7 @@ def customer_data(email: str) -> dict:
     return {
         "email": email,
         "exported_at": timezone.now(),
+        "profile": _profile_data(profile),
         "tickets": [
             {
                 "id": ticket.pk,
@@ -127,12 +168,12 @@ def customer_data(email: str) -> dict:
             for ticket in tickets
         ],
         "feedback": list(
-            Feedback.objects.filter(Q(customer_email__iexact=email) | Q(ticket_id__in=ids)).values(
+            Feedback.objects.filter(_any_of("customer_email", addresses) | Q(ticket_id__in=ids)).values(
                 "ticket_id", "overall", "would_recommend", "comment", "created_at"
             )
         ),
         "survey_invitations": list(
-            SurveyInvitation.objects.filter(Q(customer_email__iexact=email) | Q(ticket_id__in=ids)).values(
+            SurveyInvitation.objects.filter(_any_of("customer_email", addresses) | Q(ticket_id__in=ids)).values(
                 "ticket_id", "created_at", "answered_at"
             )
         ),
@@ -144,7 +185,7 @@ def customer_data(email: str) -> dict:
                 "subject": n.payload.get("subject", ""),
                 "text": n.payload.get("text", ""),
             }
-            for n in Notification.objects.filter(channel="email", recipient__iexact=email).order_by("id")
+            for n in Notification.objects.filter(_any_of("recipient", addresses), channel="email").order_by("id")
         ],
         "emails_received": [
             {
@@ -155,10 +196,10 @@ def customer_data(email: str) -> dict:
                 "ticket_id": row.ticket_id,
                 "received_at": row.received_at,
             }
-            for row in InboundEmail.objects.filter(from_address__iexact=email).order_by("id")
+            for row in InboundEmail.objects.filter(_any_of("from_address", addresses)).order_by("id")
         ],
         "bounced": list(
-            BouncedAddress.objects.filter(email__iexact=email).values("reason", "bounces", "last_bounced_at")
+            BouncedAddress.objects.filter(_any_of("email", addresses)).values("reason", "bounces", "last_bounced_at")
         ),
     }
 
@@ -176,7 +217,7 @@ def customer_export(email: str) -> bytes:
                     archive.writestr(f"attachments/{attachment.pk}-{attachment.name}", handle.read())
             except FileNotFoundError:
                 archive.writestr(f"attachments/{attachment.pk}-{attachment.name}.missing", b"")
-        for row in InboundEmail.objects.filter(from_address__iexact=data["email"]).order_by("id"):
+        for row in InboundEmail.objects.filter(_any_of("from_address", _addresses_of(email)[1])).order_by("id"):
             raw = original_bytes(row) if row.raw else b""
             archive.writestr(f"emails/{row.pk}.eml", raw)
     return buffer.getvalue()
@@ -203,6 +244,7 @@ def _erase_ticket_batch(ids: list[int]) -> dict[str, int]:
             description=ERASED_DESCRIPTION,
             customer_name="",
             customer_email=_erased_address("ticket"),
+            customer=None,  # the profile is deleted by customer_erase; retention leaves it
             external_customer_id="",
             search_vector=None,
             access_key=Concat(
@@ -227,11 +269,16 @@ def _erase_ticket_batch(ids: list[int]) -> dict[str, int]:
                 default=Value(""),
                 output_field=CharField(),
             ),
+            # A subject, and the addresses a CUSTOMER event (a merge of profiles) names.
             old_value=Case(
-                When(kind=EventKind.SUBJECT, then=Value(ERASED)), default=F("old_value"), output_field=TextField()
+                When(kind__in=[EventKind.SUBJECT, EventKind.CUSTOMER], then=Value(ERASED)),
+                default=F("old_value"),
+                output_field=TextField(),
             ),
             new_value=Case(
-                When(kind=EventKind.SUBJECT, then=Value(ERASED)), default=F("new_value"), output_field=TextField()
+                When(kind__in=[EventKind.SUBJECT, EventKind.CUSTOMER], then=Value(ERASED)),
+                default=F("new_value"),
+                output_field=TextField(),
             ),
         )
         counts["attachments"] = Attachment.objects.filter(ticket_id__in=ids).delete()[0]
@@ -272,33 +319,42 @@ def tickets_erase(ids: Iterable[int]) -> dict[str, int]:
 def customer_erase(email: str) -> dict[str, int]:
     """Erase everything identifying the customer with this address; return what was erased."""
     email = _normalized(email)
+    profile, addresses = _addresses_of(email)
+    lowered = sorted({address.lower() for address in addresses})
     names = {name for name in _tickets_of(email).values_list("customer_name", flat=True) if name}
+    if profile is not None and profile.name:
+        names.add(profile.name)
     total = tickets_erase(_tickets_of(email).values_list("pk", flat=True))
     with transaction.atomic():
-        mentions = Q(recipient__iexact=email) | Q(payload__icontains=email)
-        for name in names:
-            mentions |= Q(payload__icontains=name)
+        mentions = _any_of("recipient", addresses)
+        for value in [*addresses, *names]:
+            mentions |= Q(payload__icontains=value)
         _add(
             total,
             {
                 "notifications": Notification.objects.filter(mentions).update(
                     recipient=_erased_address("notification"), payload={"erased": True}, last_error=""
                 ),
-                "feedback": _erase_feedback(Feedback.objects.filter(customer_email__iexact=email)),
-                "emails_received": _erase_received(InboundEmail.objects.filter(from_address__iexact=email)),
-                "bounced": BouncedAddress.objects.filter(email__iexact=email).delete()[0],
+                "feedback": _erase_feedback(Feedback.objects.filter(_any_of("customer_email", addresses))),
+                "emails_received": _erase_received(InboundEmail.objects.filter(_any_of("from_address", addresses))),
+                "bounced": BouncedAddress.objects.filter(_any_of("email", addresses)).delete()[0],
+                # The profile (its notes, other addresses, name) goes: nothing of it is kept.
+                "profiles": Customer.objects.filter(pk=profile.pk).delete()[0] if profile is not None else 0,
                 # Copied on other people's tickets: the copy goes, and their messages there
                 # keep their words but no longer say whose.
-                "ccs": TicketCC.objects.filter(email=email.lower()).delete()[0],
-                "cc_messages": Message.objects.filter(author_email=email.lower()).update(
+                "ccs": TicketCC.objects.filter(email__in=lowered).delete()[0],
+                "cc_messages": Message.objects.filter(author_email__in=lowered).update(
                     author_email="", author_name="", email_from=""
                 ),
             },
         )
-        TicketEvent.objects.filter(kind=EventKind.CC, new_value__in=[f"added {email}", f"removed {email}"]).update(
-            new_value=ERASED
+        TicketEvent.objects.filter(
+            kind=EventKind.CC,
+            new_value__in=[f"{verb} {address}" for address in lowered for verb in ("added", "removed")],
+        ).update(new_value=ERASED)
+        SurveyInvitation.objects.filter(_any_of("customer_email", addresses)).update(
+            customer_email=_erased_address("survey")
         )
-        SurveyInvitation.objects.filter(customer_email__iexact=email).update(customer_email=_erased_address("survey"))
     logger.info("erased the data of one customer: %s", total)
     return total
 

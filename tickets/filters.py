@@ -23,6 +23,8 @@ class TicketFilter(ReusedFormFilterSet):
     team = django_filters.NumberFilter(field_name="team_id", min_value=1, max_value=MAX_ID)
     no_team = django_filters.BooleanFilter(field_name="team", lookup_expr="isnull")
     customer_email = django_filters.CharFilter(field_name="customer_email", lookup_expr="iexact")
+    customer = django_filters.NumberFilter(field_name="customer_id", min_value=1, max_value=MAX_ID)
+    organization = django_filters.NumberFilter(field_name="customer__organization_id", min_value=1, max_value=MAX_ID)
     tag = django_filters.CharFilter(field_name="tags__name")
     created_after = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")

@@ -109,6 +109,19 @@ class TicketSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text="The customer's language: every email to them about this ticket is written in it.",
     )
+    customer = serializers.IntegerField(
+        source="customer_id",
+        read_only=True,
+        allow_null=True,
+        help_text="The customer's profile (/api/support/customers/{id}), made on their first contact.",
+    )
+    organization = serializers.IntegerField(
+        source="customer.organization_id",
+        read_only=True,
+        allow_null=True,
+        default=None,
+        help_text="The organisation of the customer's profile (/api/support/organizations/{id}).",
+    )
 
     class Meta:
         model = Ticket
@@ -120,6 +133,8 @@ class TicketSerializer(serializers.ModelSerializer):
             "customer_email",
             "customer_name",
             "external_customer_id",
+            "customer",
+            "organization",
             "category",
             "team",
             "team_name",
@@ -153,6 +168,8 @@ class TicketSerializer(serializers.ModelSerializer):
     def to_representation(self, ticket: Ticket) -> dict:
         zone = timezone.get_current_timezone()
         category, agent, team = ticket.category, ticket.assigned_agent, ticket.team
+        # Read with the ticket (selectors: the list's select_related, the detail's statement).
+        customer = ticket.customer if ticket.customer_id is not None else None
         return {
             "id": ticket.pk,
             "number": ticket.number,
@@ -161,6 +178,8 @@ class TicketSerializer(serializers.ModelSerializer):
             "customer_email": ticket.customer_email,
             "customer_name": ticket.customer_name,
             "external_customer_id": ticket.external_customer_id,
+            "customer": ticket.customer_id,
+            "organization": customer.organization_id if customer is not None else None,
             "category": category.slug if category is not None else None,
             "team": ticket.team_id,
             "team_name": team.name if team is not None else None,

@@ -21,13 +21,14 @@ from agents.models import Team
 from agents.roles import SYSTEM, Actor
 from core.metrics import tickets_created
 from core.refusals import Refusal
+from customers.services import customer_for_contact
 from tickets import lifecycle
 from tickets.assignment import keep_within_capacity, ticket_auto_assign, ticket_unassign
 from tickets.attachments import attachments_save
 from tickets.ccs import ticket_cc_add
 from tickets.following import notify_followers, notify_mentions
 from tickets.history import record_event
-from tickets.languages import customer_language
+from tickets.languages import customer_language, supported
 from tickets.models import (
     ACTIVE_STATUSES,
     AuthorType,
@@ -123,9 +124,16 @@ def ticket_create(
     `email_message_id` starts the ticket's email thread with the customer's mail; `language`
     is the customer's as the channel states it (tickets.languages decides without it); `cc`
     the addresses to copy on it (tickets.ccs: CCRefused for one it cannot take), each told
-    with its private link when the customer is acknowledged."""
+    with its private link when the customer is acknowledged.
+
+    The ticket joins the customer's profile (customers.customer_for_contact: made on the
+    first contact, found by any of its addresses), whose language is used when the channel
+    states none; a stated language fills an empty profile's."""
+    stated = supported(language)
+    customer = customer_for_contact(email=customer_email, name=customer_name, language=stated or "")
     ticket = Ticket.objects.create(
-        language=customer_language(language, subject, description),
+        language=customer_language(stated or (customer.language if customer else None), subject, description),
+        customer=customer,
         subject=subject,
         description=description,
         customer_email=customer_email,

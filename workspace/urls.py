@@ -1,7 +1,7 @@
 from django.urls import path
 
 from notifications import views as notification_views
-from workspace import dashboard, people
+from workspace import customers, dashboard, people
 from workspace import views as workspace
 
 app_name = "agent"
@@ -23,4 +23,13 @@ urlpatterns = [
     path("notifications/read", notification_views.notification_read, name="notifications-read"),
     path("dashboard", dashboard.dashboard, name="dashboard"),
     path("language", workspace.language_view, name="language"),
+    path("customers/", customers.customer_list, name="customers"),
+    path("customers/<int:pk>/", customers.customer_page, name="customer"),
+    path("customers/<int:pk>/edit", customers.customer_edit, name="customer-edit"),
+    path("customers/<int:pk>/merge", customers.customer_merge, name="customer-merge"),
+    path("organizations/", customers.organization_list, name="organizations"),
+    path("organizations/new", customers.organization_new, name="organization-new"),
+    path("organizations/<int:pk>/", customers.organization_page, name="organization"),
+    path("organizations/<int:pk>/edit", customers.organization_edit, name="organization-edit"),
+    path("organizations/<int:pk>/delete", customers.organization_delete, name="organization-delete"),
 ]

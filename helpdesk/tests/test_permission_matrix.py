@@ -152,6 +152,22 @@ MATRIX: list[Row] = [
         body={"ticket_id": "ticket"}),
     api("sla-compliance", "GET",                    (401,        401,         200,   200,   200,   200,   200)),
 
+    # --- Customers: agents and integrations read and change profiles; agents merge them ------
+    api("api:customer-list", "GET",                 (401,        401,         200,   200,   200,   200,   200)),
+    api("api:customer-detail", "GET",               (401,        401,         200,   200,   200,   200,   200)),
+    api("api:customer-detail", "PATCH",             (401,        401,         200,   200,   200,   200,   200),
+        body={"notes": "Prefers phone calls."}),
+    api("api:customer-merge", "POST",               (401,        401,         200,   200,   200,   200,   403),
+        body={"into": "other customer"}),
+    # --- Organisations: everyone who works tickets reads, supervisors and admins write ----------
+    api("api:organization-list", "GET",             (401,        401,         200,   200,   200,   200,   200)),
+    api("api:organization-list", "POST",            (401,        401,         403,   403,   201,   201,   403),
+        body={"name": "Globex", "domains": ["globex.example"]}),
+    api("api:organization-detail", "GET",           (401,        401,         200,   200,   200,   200,   200)),
+    api("api:organization-detail", "PATCH",         (401,        401,         403,   403,   200,   200,   403),
+        body={"vip": True}),
+    api("api:organization-detail", "DELETE",        (401,        401,         403,   403,   204,   204,   403)),
+
     # --- Data protection: admins only (privacy/tests) -------------------------------------
     api("privacy-export", "POST",                   (401,        401,         403,   403,   403,   200,   403),
         body={"email": "nobody@example.org"}),
@@ -325,6 +341,21 @@ MATRIX: list[Row] = [
         hides={"notification": ("other_agent", "supervisor", "admin")}),
     page("agent:notifications-read", "POST",        (LOGIN,      LOGIN,       302,   302,   302,   302,   403)),
     page("agent:dashboard", "GET",                  (LOGIN,      LOGIN,       403,   403,   200,   200,   403)),
+    # Customers and organisations: agents read, edit and merge profiles; supervisors and
+    # admins change organisations.
+    page("agent:customers", "GET",                  (LOGIN,      LOGIN,       200,   200,   200,   200,   403)),
+    page("agent:customer", "GET",                   (LOGIN,      LOGIN,       200,   200,   200,   200,   403)),
+    page("agent:customer-edit", "POST",             (LOGIN,      LOGIN,       302,   302,   302,   302,   403),
+        body={"customer-name": "Cleo", "customer-notes": "Prefers phone calls."}),
+    page("agent:customer-merge", "POST",            (LOGIN,      LOGIN,       302,   302,   302,   302,   403),
+        body={"merge-into": "cleo.other@example.org", "merge-confirm": "on"}),
+    page("agent:organizations", "GET",              (LOGIN,      LOGIN,       200,   200,   200,   200,   403)),
+    page("agent:organization-new", "POST",          (LOGIN,      LOGIN,       403,   403,   302,   302,   403),
+        body={"organization-name": "Globex", "organization-domains": "globex.example"}),
+    page("agent:organization", "GET",               (LOGIN,      LOGIN,       200,   200,   200,   200,   403)),
+    page("agent:organization-edit", "POST",         (LOGIN,      LOGIN,       403,   403,   302,   302,   403),
+        body={"organization-name": "Initech", "organization-vip": "on"}),
+    page("agent:organization-delete", "POST",       (LOGIN,      LOGIN,       403,   403,   302,   302,   403)),
     # An email's original (.eml), for agents: it is what their tickets and notes came from.
     page("mail:original", "GET",                    (LOGIN,      LOGIN,       200,   200,   200,   200,   403)),
 
@@ -434,6 +465,12 @@ def world(db, settings, category, agent, other_agent, supervisor, admin_user, in
     team.members.add(agent)
     email = InboundEmail.objects.create(email_id="e@example.org", content_hash="0" * 64, route="pipe",
                                         outcome="reply", ticket=ticket, size=1, raw=zlib.compress(b"x"))  # fmt: skip
+    from customers.models import Customer, Organization
+
+    organization = Organization.objects.create(name="Initech", domains=["initech.example"])
+    profile = Customer.objects.create(email=customer_email, name="Cleo", organization=organization)
+    Ticket.objects.filter(customer_email=customer_email).update(customer=profile)
+    other_profile = Customer.objects.create(email="cleo.other@example.org")
     guessed = Ticket(pk=ticket.pk, access_key="a-guess")
     cc = TicketCC.objects.create(ticket=ticket, email="bob@example.org")
     removed_cc = TicketCC.objects.create(ticket=ticket, email="gone@example.org")
@@ -473,6 +510,9 @@ def world(db, settings, category, agent, other_agent, supervisor, admin_user, in
             "unrated ticket": unrated_ticket.pk,
             "email": email.pk,
             "cc": cc.pk,
+            "customer": profile.pk,
+            "other customer": other_profile.pk,
+            "organization": organization.pk,
         },
         "slugs": {"article": article.slug, "draft": draft.slug},
         "tokens": {
@@ -569,6 +609,8 @@ PK_OBJECT = {
     "team": "team",
     "sla-violation": "violation",
     "original": "email",
+    "customer": "customer",
+    "organization": "organization",
 }
 
 
@@ -576,7 +618,7 @@ def body_for(row: Row, world: dict) -> dict:
     """The row's body, with names of objects ("other_agent", "ticket") replaced by their ids."""
     body = dict(row.body or {})
     for key, value in body.items():
-        if isinstance(value, str) and value in world["ids"] and key in ("agent", "ticket", "ticket_id"):
+        if isinstance(value, str) and value in world["ids"] and key in ("agent", "ticket", "ticket_id", "into"):
             body[key] = world["ids"][value]
     return body
 
