@@ -172,7 +172,9 @@ class Plan:
     # Teams (agents 0015 on): each agent's team, and the teams unassigned tickets go round.
     team_of_agent: dict[int, int]
     teams: list[int]
-    ticket_columns: list[str]  # TICKET_COLUMNS, and team_id when there are teams
+    # Customer n's profile id is first_customer_id + n (0: the schema has no profiles).
+    first_customer_id: int
+    ticket_columns: list[str]  # TICKET_COLUMNS, then team_id and customer_id when the schema has them
 
 
 def _created_at(plan: Plan, index: int, rng: random.Random) -> datetime:
@@ -357,6 +359,7 @@ def _generate(plan: Plan, part: int) -> tuple[int, int]:
                 res_minutes,
                 secrets.token_urlsafe(24),
                 *((team,) if plan.teams else ()),
+                *((plan.first_customer_id + customer,) if plan.first_customer_id else ()),
                 " ".join(bodies),
             )
         )
@@ -483,6 +486,45 @@ def _teams(scale: Scale) -> tuple[dict[int, int], list[int]]:
     return team_of_agent, [team.pk for team in created]
 
 
+ORGANIZATIONS = 1_000
+
+
+def _customers(scale: Scale, start: datetime) -> int:
+    """The profiles of the generated customers (customer<n>@example.com, what the generator
+    writes on their tickets), a third of them in one of ORGANIZATIONS organisations, every
+    tenth organisation a VIP; returns the id of customer 0's profile (customer n's is that
+    plus n), so that the generator writes each ticket's customer_id as it goes."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(max(id), 0) FROM customers_organization")
+        first_org = cursor.fetchone()[0] + 1
+        cursor.execute("SELECT coalesce(max(id), 0) FROM customers_customer")
+        first = cursor.fetchone()[0] + 1
+        with cursor.copy(
+            "COPY customers_organization (id, name, domains, notes, vip, created_at, updated_at) FROM STDIN"
+        ) as copy:
+            for n in range(ORGANIZATIONS):
+                copy.write_row((first_org + n, f"Bench Org {n}", "{}", "", n % 10 == 0, start, start))
+        columns = "id, email, aliases, name, language, organization_id, notes, bouncing, created_at, updated_at"
+        with cursor.copy(f"COPY customers_customer ({columns}) FROM STDIN") as copy:
+            for n in range(scale.customers):
+                organization = first_org + n % ORGANIZATIONS if n % 3 == 0 else None
+                copy.write_row(
+                    (
+                        first + n,
+                        f"customer{n}@example.com",
+                        "{}",
+                        f"Customer {n}",
+                        "",
+                        organization,
+                        "",
+                        False,
+                        start,
+                        start,
+                    )
+                )
+    return first
+
+
 def _articles(scale: Scale, categories: list[int], author: int, now: datetime) -> None:
     rng = random.Random(SEED + 100)
     columns = [
@@ -600,7 +642,8 @@ def seed(scale: Scale, *, now: datetime, log=print, after_demo: Callable[[], Non
     thread_ids = bool(_columns("tickets_threadmessageid"))
 
     team_of_agent, teams = _teams(scale) if "team_id" in _columns("tickets_ticket") else ({}, [])
-    ticket_columns = [*TICKET_COLUMNS, *(["team_id"] if teams else [])]
+    first_customer_id = _customers(scale, now - timedelta(days=365 * YEARS)) if _columns("customers_customer") else 0
+    ticket_columns = [*TICKET_COLUMNS, *(["team_id"] if teams else []), *(["customer_id"] if first_customer_id else [])]
     indexes = _secondary_indexes(BIG_TABLES)
     with connection.cursor() as cursor:
         for name, _ in indexes:
@@ -635,6 +678,7 @@ def seed(scale: Scale, *, now: datetime, log=print, after_demo: Callable[[], Non
             message_sources=message_sources,
             team_of_agent=team_of_agent,
             teams=teams,
+            first_customer_id=first_customer_id,
             ticket_columns=ticket_columns,
         )
         for part in range(workers)
@@ -665,6 +709,7 @@ def seed(scale: Scale, *, now: datetime, log=print, after_demo: Callable[[], Non
             ("tickets_message", "id"),
             ("tickets_ticket_tags", "id"),
             ("knowledge_article", "id"),
+            *([("customers_customer", "id"), ("customers_organization", "id")] if first_customer_id else []),
             *([("tickets_threadmessageid", "id")] if thread_ids else []),
         ]:
             cursor.execute(
