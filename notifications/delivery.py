@@ -38,6 +38,7 @@ from django.utils import timezone
 from core.metrics import notifications_delivered
 from notifications import queries
 from notifications.channels import DeliveryError, channel_for
+from notifications.inbox import withheld
 from notifications.models import DELIVERABLE, DeliveryStatus, Notification
 from notifications.payloads import describe_all
 
@@ -169,9 +170,30 @@ def _mark_sent(notifications: list[Notification]) -> None:
         notifications_delivered.labels(channel=channel, status=DeliveryStatus.SENT).inc(count)
 
 
+WITHHELD = "withheld: the recipient may no longer see this ticket (a restricted team)"
+
+
+def _withhold(rows: list[Notification]) -> list[Notification]:
+    """`rows` without those a send check withholds, which are marked dead with the reason
+    (notifications.inbox.withheld: a ticket that moved into a restricted team)."""
+    ids = withheld(rows)
+    if not ids:
+        return rows
+    Notification.objects.filter(pk__in=ids).update(
+        status=DeliveryStatus.DEAD, last_error=WITHHELD, claimed_until=None, attempts=F("attempts") + 1
+    )
+    for notification in rows:
+        if notification.pk in ids:
+            notifications_delivered.labels(channel=notification.channel, status=DeliveryStatus.DEAD).inc()
+            logger.info("notification %s withheld: its ticket is no longer visible to its recipient", notification.pk)
+    return [notification for notification in rows if notification.pk not in ids]
+
+
 def _send_claimed(notification_id: int, now: datetime) -> str:
     """Send a row this worker has claimed and record the outcome."""
     notification = Notification.objects.get(pk=notification_id)
+    if not _withhold([notification]):
+        return DeliveryStatus.DEAD
     status = _attempt(notification, now)
     if status == DeliveryStatus.SENT:
         _mark_sent([notification])
@@ -193,6 +215,9 @@ def _deliver_batch(rows: list[Notification], now: datetime) -> list[str]:
     attempted = 0
     try:
         describe_all(rows)  # the tickets of SLA alerts (facts-only payloads) in one read
+        sendable = _withhold(rows)  # marked dead: nothing left of them to hand back
+        statuses += [DeliveryStatus.DEAD] * (len(rows) - len(sendable))
+        rows = sendable
         for notification in rows:
             if attempted and time.monotonic() - started > usable:
                 logger.warning("sends ran slow: %s claimed rows handed back", len(rows) - attempted)

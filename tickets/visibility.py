@@ -16,6 +16,9 @@ SQL (sla.queries).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from django.contrib.auth.models import User
 from django.db.models import BigIntegerField, Exists, OuterRef, Q, QuerySet
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
@@ -95,3 +98,40 @@ def visible_notices(notices: QuerySet[Notification], user) -> QuerySet[Notificat
         return notices
     of_hidden = Ticket.objects.filter(pk=OuterRef("about_ticket"), team_id__in=sorted(hidden))
     return notices.alias(about_ticket=Cast(KT("payload__ticket_id"), BigIntegerField())).exclude(Exists(of_hidden))
+
+
+def withheld_notifications(rows: Sequence[Notification]) -> set[int]:
+    """Of outbox rows about to be sent, those written for a person about a ticket that is now
+    a restricted team's they are not in (notifications.inbox's send check, registered by
+    TicketsConfig.ready()). One read of the batch's tickets of restricted teams; the members
+    and the people who see every team are read only when there are some."""
+    about = {}
+    for row in rows:
+        ticket_id = (row.payload or {}).get("ticket_id")
+        if row.user_id is not None and isinstance(ticket_id, int):
+            about[row.pk] = (row.user_id, ticket_id)
+    if not about:
+        return set()
+    restricted = dict(
+        Ticket.objects.filter(pk__in={ticket for _user, ticket in about.values()}, team__restricted=True).values_list(
+            "pk", "team_id"
+        )
+    )
+    if not restricted:
+        return set()
+    users = {user for user, ticket in about.values() if ticket in restricted}
+    members = set(
+        Team.members.through.objects.filter(team_id__in=set(restricted.values()), agent__user_id__in=users).values_list(
+            "team_id", "agent__user_id"
+        )
+    )
+    everywhere = set(
+        User.objects.filter(pk__in=users)
+        .filter(Q(is_superuser=True) | Q(agent__role__in=(AgentRole.SUPERVISOR, AgentRole.ADMIN)))
+        .values_list("pk", flat=True)
+    )
+    return {
+        pk
+        for pk, (user, ticket) in about.items()
+        if ticket in restricted and user not in everywhere and (restricted[ticket], user) not in members
+    }

@@ -245,3 +245,40 @@ def test_the_inbox_drops_notices_of_hidden_tickets(secret, plain, other_agent, c
     page = client.get("/agent/notifications").content.decode()
     assert plain.subject in page
     assert secret.subject not in page
+
+
+def test_alerts_written_before_a_ticket_moved_into_a_restricted_team_are_withheld_when_sent(
+    secret, plain, agent, other_agent, supervisor, mailoutbox
+):
+    """An SLA alert is written for whoever may see the ticket then; by the time it is sent the
+    ticket may be a restricted team's: the outsider's email and notice are withheld (dead,
+    with the reason), the member's and the supervisor's go, and so does every row about a
+    ticket of no team. Batch and single sends alike."""
+    from notifications.delivery import WITHHELD, notification_deliver, notifications_deliver_due
+
+    def alert(person, ticket, channel):
+        return Notification.objects.create(
+            channel=channel,
+            recipient=person.email if channel == Channel.EMAIL else person.user.username,
+            user=person.user,
+            kind="sla.violation.first_response",
+            payload={"ticket_id": ticket.pk, "due_at": timezone.now().isoformat()},
+        )
+
+    outsider = [alert(other_agent, secret, channel) for channel in (Channel.EMAIL, Channel.DASHBOARD)]
+    allowed = [alert(person, secret, Channel.EMAIL) for person in (agent, supervisor)]
+    unrestricted = alert(other_agent, plain, Channel.EMAIL)
+    single = alert(other_agent, secret, Channel.EMAIL)
+
+    assert notification_deliver(notification_id=single.pk) == "dead"
+    with CaptureQueriesContext(connection) as reads:
+        notifications_deliver_due()
+
+    for row in [*outsider, single]:
+        row.refresh_from_db()
+        assert (row.status, row.last_error) == ("dead", WITHHELD)
+    for row in [*allowed, unrestricted]:
+        row.refresh_from_db()
+        assert row.status == "sent", row.last_error
+    assert sorted(message.to[0] for message in mailoutbox) == sorted([agent.email, supervisor.email, other_agent.email])
+    assert sum("agents_team" in query["sql"] for query in reads) <= 2  # the batch's check, not one per row
