@@ -84,6 +84,15 @@ NAMES_TICKET_IN_BODY = {"sla-check", "api:feedback-list"}
 CUSTOMER_LINK = {"portal:submitted", "portal:ticket", "portal:rate", "portal:attachment", "survey:answer"}
 LISTS_TICKETS = {
     "api:ticket-list",
+    # A customer's and an organisation's tickets, counted and listed as the reader may see them.
+    "api:customer-list",
+    "api:customer-detail",
+    "api:organization-list",
+    "api:organization-detail",
+    "agent:customers",
+    "agent:customer",
+    "agent:organizations",
+    "agent:organization",
     "api:sla-violation-list",
     "api:survey-list",
     "api:notification-list",
@@ -121,6 +130,14 @@ NO_TICKET = {
     "kb:faq": "FAQs",
     "survey:thanks": "a thank-you page",
     "agent:language": "the agent's language",
+    "api:team-list": "teams",
+    "api:team-detail": "a team",
+    "api:customer-merge": "moves a profile's tickets; the answer is the profile, no ticket",
+    "agent:customer-edit": "a customer's profile form",
+    "agent:customer-merge": "moves a profile's tickets; answers with a redirect to the profile",
+    "agent:organization-new": "an organisation's form",
+    "agent:organization-edit": "an organisation's form",
+    "agent:organization-delete": "an organisation (its customers stay)",
     "agent:notifications-preferences": "the agent's own notification preferences",
     "set_language": "the portal's language",
 }
@@ -149,7 +166,12 @@ def test_a_route_with_an_object_in_its_url_is_not_waved_through():
     """The keyword arguments that name a ticket or something of one may appear only on the
     routes that are called here, or on routes whose pk names something else (listed)."""
     objects_not_of_tickets = {"api:agent-detail", "api:article-detail", "api:article-helpful", "api:faq-detail"}
-    objects_not_of_tickets |= {"api:sla-policy-detail", "password_reset_confirm"}
+    objects_not_of_tickets |= {"api:sla-policy-detail", "password_reset_confirm", "api:team-detail"}
+    # Profiles and organisations: their pages list tickets through tickets_for_user (checked in
+    # test_lists_searches_and_counts_leave_it_out).
+    objects_not_of_tickets |= {"api:customer-detail", "api:customer-merge", "api:organization-detail"}
+    objects_not_of_tickets |= {"agent:customer", "agent:customer-edit", "agent:customer-merge"}
+    objects_not_of_tickets |= {"agent:organization", "agent:organization-edit", "agent:organization-delete"}
     for pattern in url_patterns():
         if is_admin(pattern) or not pattern.kwargs & {"pk", "ticket_id", "token", "attachment_id", "message_id"}:
             continue
@@ -168,7 +190,7 @@ def world(db, settings, category, agent, other_agent, supervisor):
     from mail.models import InboundEmail
     from notifications.models import Channel, Notification
     from sla.tests.factories import SLAPolicyFactory, SLAViolationFactory
-    from tickets.models import TicketCC
+    from tickets.models import Ticket, TicketCC
     from tickets.tests.factories import AttachmentFactory, MessageFactory, TicketFactory
 
     settings.API_USER_RATE = settings.API_ANON_RATE = ""
@@ -179,6 +201,13 @@ def world(db, settings, category, agent, other_agent, supervisor):
     resolved = TicketFactory(category=category, team=vault, assigned_agent=agent, status="resolved")
     unrated = TicketFactory(category=category, team=vault, assigned_agent=agent, status="resolved")
     plain = TicketFactory(category=category, status="open", subject="Printer quokka")
+    # One customer (of an organisation) wrote all four.
+    from customers.models import Customer, Organization
+
+    profile = Customer.objects.create(
+        email="pat@example.org", name="Pat", organization=Organization.objects.create(name="Example Org")
+    )
+    Ticket.objects.filter(pk__in=[ticket.pk, resolved.pk, unrated.pk, plain.pk]).update(customer=profile)
 
     def notice(person):
         return Notification.objects.create(
@@ -200,6 +229,8 @@ def world(db, settings, category, agent, other_agent, supervisor):
         "plain": plain.pk,
         "member": agent.pk,
         "cc": TicketCC.objects.create(ticket=ticket, email="lee@example.org").pk,
+        "customer": profile.pk,
+        "organization": profile.organization_id,
     }
     notices = {"member": notice(agent).pk, "outsider": notice(other_agent).pk}
     return {"users": {"member": agent.user, "outsider": other_agent.user}, "ids": ids, "notices": notices}
@@ -333,5 +364,16 @@ def test_lists_searches_and_counts_leave_it_out(world, supervisor):
     outsider.post(reverse("agent:notifications-read"))
 
     assert Notification.objects.get(pk=world["notices"]["outsider"]).read_at is None
+    # A customer's and an organisation's pages and API: the hidden ticket neither listed nor counted.
+    customer, organization = world["ids"]["customer"], world["ids"]["organization"]
+    for path in (f"/agent/customers/{customer}/", f"/agent/organizations/{organization}/"):
+        assert "Payroll quokka" not in outsider.get(path).content.decode(), path
+        assert "Printer quokka" in outsider.get(path).content.decode(), path
+        assert "Payroll quokka" in member.get(path).content.decode(), path
+    for path in (f"/api/support/customers/{customer}", f"/api/support/organizations/{organization}"):
+        seen, known = outsider.get(path).json(), member.get(path).json()
+        assert hidden not in {row["id"] for row in seen["tickets"]["newest"]}, path
+        assert hidden in {row["id"] for row in known["tickets"]["newest"]}, path
+        assert known["tickets"]["total"] == seen["tickets"]["total"] + 3, path  # the team's three tickets
     # The dashboard and its counts: supervisors and admins only (who see every team).
     assert outsider.get("/agent/dashboard").status_code == 403
