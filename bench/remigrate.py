@@ -1,6 +1,6 @@
 """Time one migration on the already seeded bench database, as an operator would run it.
 
-    python -m bench.remigrate <app> <from> <to> [--scale full]
+    python -m bench.remigrate <app> <from> <to> [--scale full] [--before SQL ...]
 
 Starts the bench cluster (bench.env), migrates `app` back to `from`, then times
 `manage.py migrate <app> <to>` in a process of its own while a reader selects one row of
@@ -8,7 +8,14 @@ tickets_ticket every 5 ms and records how long each read waited (a lock held by 
 migration shows as a long wait), then migrates everything forward again. Cheaper than
 `--only migration`, which seeds a second database at the old schema: right for a schema
 change that is the same at any size written (a column with a constant default), not for a
-data migration, whose rows must be written at the old schema first.
+data migration, whose rows must be written at the old schema first, unless its backwards
+step can be completed by hand: `--before` runs statements (each on its own, so VACUUM may be
+one) after migrating back and before the timing, e.g. to clear what a data migration wrote
+and its backwards step keeps:
+
+    python -m bench.remigrate tickets 0020_ccs 0021_customer_profiles \
+        --before "UPDATE tickets_ticket SET customer_id = NULL" "DELETE FROM customers_customer" \
+        "VACUUM ANALYZE tickets_ticket"
 """
 
 from __future__ import annotations
@@ -47,6 +54,7 @@ def main() -> None:
     parser.add_argument("previous")
     parser.add_argument("migration")
     parser.add_argument("--scale", default="full", choices=["small", "full"])
+    parser.add_argument("--before", nargs="*", default=[], help="statements run after migrating back")
     options = parser.parse_args()
     database = bench_env.database_name(options.scale)
     bench_env.start_postgres()
@@ -54,6 +62,10 @@ def main() -> None:
         env = bench_env.bench_env(options.scale, Path(tempfile.mkdtemp()))
         tickets = bench_env.psql("SELECT count(*) FROM tickets_ticket", database)
         _migrate(env, options.app, options.previous)
+        for statement in options.before:
+            started = time.perf_counter()
+            bench_env.psql(statement, database)
+            print(f"before: {statement}: {time.perf_counter() - started:.1f} s", flush=True)
         waits: list[float] = []
         stop = threading.Event()
 
