@@ -15,7 +15,7 @@ class TicketCustomerForm(forms.Form):
         label=gettext_lazy("Email address"), max_length=254, validators=[validate_email_shape]
     )
     customer_name = forms.CharField(
-        label=gettext_lazy("Name"),
+        label=gettext_lazy("Customer's name"),
         max_length=255,
         required=False,
         help_text=gettext_lazy("Left empty: the name on the customer's profile."),
