@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from agents.models import EMAIL_SHAPE, LANGUAGE_CHOICES
 from agents.roles import Actor
-from customers import merging
+from customers import bounces, merging
 from customers.models import (
     DOMAIN_SHAPE,
     MAX_ALIASES,
@@ -102,16 +102,26 @@ CUSTOMER_FIELDS = ("name", "language", "organization", "notes", "bouncing")
 @transaction.atomic
 def customer_update(*, customer: Customer, actor: Actor, **changes: Any) -> Customer:
     """Change any of name, language, organization, notes and bouncing (an agent clears the
-    flag once the address works again)."""
+    flag once the address works again). Clearing it also forgets the bounces the apps above
+    recorded for the profile's addresses (mail's, through the customers.bounces seam), so the
+    ticket page's warning goes with the flag."""
     unknown = set(changes) - set(CUSTOMER_FIELDS)
     if unknown:
         raise ValidationError({field: _("This field cannot be changed here.") for field in sorted(unknown)})
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    was_bouncing = customer.bouncing
     for field, value in changes.items():
         setattr(customer, field, value.strip() if isinstance(value, str) and field == "name" else value)
     customer.full_clean(exclude=["email", "aliases"], validate_unique=False)
     customer.save()
+    if was_bouncing and not customer.bouncing:
+        bounces.clear_all(addresses=customer_addresses(customer))
     return customer
+
+
+def customer_addresses(customer: Customer) -> list[str]:
+    """Every address of the profile: its own, then those of the profiles merged into it."""
+    return list(dict.fromkeys([customer.email, *customer.aliases]))
 
 
 def customers_mark_bouncing(addresses: Iterable[str]) -> int:
@@ -124,6 +134,19 @@ def customers_mark_bouncing(addresses: Iterable[str]) -> int:
         Customer.objects.filter(Q(email__in=addresses) | Q(aliases__overlap=addresses))
         .filter(bouncing=False)
         .update(bouncing=True)
+    )
+
+
+def customers_clear_bouncing(addresses: Iterable[str]) -> int:
+    """Clear the flag of the profiles of `addresses` (own address or alias): mail's admin,
+    when an operator un-flags bounced addresses. One statement."""
+    addresses = sorted({normalize_email(a) for a in addresses if a and "@" in a})
+    if not addresses:
+        return 0
+    return (
+        Customer.objects.filter(Q(email__in=addresses) | Q(aliases__overlap=addresses))
+        .filter(bouncing=True)
+        .update(bouncing=False)
     )
 
 

@@ -1,5 +1,6 @@
-"""Issue 22, point 7: an agent opens a ticket, follows the customer's name to their profile,
-sees their other tickets there and writes a note on the profile."""
+"""Issue 22, point 7: an agent opens a ticket, sees the customer's box (organisation, VIP),
+follows the customer's name to their profile, sees their other tickets there and writes a
+note on the profile."""
 
 from __future__ import annotations
 
@@ -37,6 +38,17 @@ def test_an_agent_goes_from_a_ticket_to_the_customer_and_notes_something(new_pag
     page = new_page(width=width)
     sign_in(page, "agnes")
     page.goto(f"/agent/tickets/{ticket.pk}")
+    box = page.locator(".customer-box")
+    expect(box.get_by_role("heading", name="Customer")).to_be_visible()
+    expect(box.get_by_role("link", name="Acme Corporation")).to_have_attribute(
+        "href", f"/agent/organizations/{acme.pk}/"
+    )
+    expect(box.locator(".vip")).to_have_text("VIP")
+    expect(box).to_contain_text("jane.roe@acme.example")
+    expect(page.locator("h1 + p .vip")).to_be_visible()  # the ticket's header says so too
+    box.get_by_text("Move to another customer").click()
+    expect(box.get_by_label("Email address")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     page.get_by_role("link", name="Jane Roe").first.click()
     page.wait_for_url(f"**/agent/customers/{jane.pk}/")
 

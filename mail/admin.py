@@ -13,7 +13,7 @@ import re
 
 from django import forms
 from django.contrib import admin, messages
-from django.db import models
+from django.db import models, transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.defaultfilters import truncatechars
@@ -25,6 +25,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext, pgettext_lazy
 
+from customers.services import customers_clear_bouncing
 from mail.ingest import reingest
 from mail.models import BouncedAddress, InboundEmail, Mailbox, Outcome
 from mail.views import original_response
@@ -571,7 +572,9 @@ class BouncedAddressAdmin(admin.ModelAdmin):
     @admin.action(description=gettext_lazy("Un-flag: mail to these addresses works again"), permissions=["delete"])
     def unflag(self, request: HttpRequest, queryset: QuerySet[BouncedAddress]) -> None:
         addresses = sorted(queryset.values_list("email", flat=True))
-        queryset.delete()
+        with transaction.atomic():
+            queryset.delete()
+            customers_clear_bouncing(addresses)  # the profiles' flag agrees with the rows
         message = ngettext(
             # Translators: "addresses" is a comma-separated list of email addresses. The English is the same
             # for one address and for many.

@@ -475,6 +475,15 @@ def _record_bounce(email: ParsedEmail, row: InboundEmail, kind: kinds.Kind) -> N
     customers_mark_bouncing(addresses)  # the profile says so too, until an agent clears it
 
 
+def forget_bounces(*, addresses: list[str]) -> int:
+    """Mail to `addresses` works again (an agent cleared the profile's "bouncing" flag):
+    their BouncedAddress rows go, one statement. Registered with customers.bounces."""
+    addresses = sorted({address.strip().lower() for address in addresses if address})
+    if not addresses:
+        return 0
+    return BouncedAddress.objects.filter(email__in=addresses).delete()[0]
+
+
 # --- For the routes that fetch mail themselves (IMAP, Maildir, MTA pipe) -------------------
 
 # Failures that go away by themselves (the database or the disk is unavailable): the email

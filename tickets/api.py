@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.utils.cache import add_never_cache_headers
@@ -91,7 +92,10 @@ class TicketViewSet(
         ticket = self._ticket()
         serializer = TicketUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        ticket = services.ticket_update(ticket=ticket, actor=actor_for(request.user), **serializer.validated_data)
+        try:
+            ticket = services.ticket_update(ticket=ticket, actor=actor_for(request.user), **serializer.validated_data)
+        except DjangoValidationError as refused:  # an address no customer profile can be keyed by
+            raise ValidationError(refused.message_dict) from refused
         return self._detail(ticket.pk)
 
     @extend_schema(request=AssignSerializer, responses={200: TicketDetailSerializer, 409: CONFLICT})

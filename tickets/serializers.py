@@ -374,12 +374,30 @@ class TicketUpdateSerializer(serializers.Serializer):
     tags = TagListField(required=False)
     status = serializers.ChoiceField(choices=Status.choices, required=False)
     external_customer_id = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    customer_email = serializers.EmailField(
+        max_length=254,
+        required=False,
+        validators=[validate_email_shape],
+        help_text="Move the ticket to the customer of this address: their profile, found by any of its "
+        "addresses or made on this first contact. A history event records it; the SLA policy is picked "
+        "again; a new address replaces the ticket's private link.",
+    )
+    customer_name = serializers.CharField(
+        max_length=255,
+        required=False,
+        allow_blank=True,
+        help_text="With customer_email: the name the ticket shows (left out or blank: the profile's).",
+    )
 
     def validate(self, attrs: dict) -> dict:
         unknown = set(self.initial_data) - set(self.fields)
         if unknown:
             raise serializers.ValidationError(
                 {field: [_("This field cannot be changed here.")] for field in sorted(unknown)}
+            )
+        if "customer_name" in attrs and "customer_email" not in attrs:
+            raise serializers.ValidationError(
+                {"customer_name": [_("Give customer_email with it: the name is of the customer the ticket moves to.")]}
             )
         return attrs
 

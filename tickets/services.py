@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -21,11 +22,12 @@ from agents.models import Team
 from agents.roles import SYSTEM, Actor
 from core.metrics import tickets_created
 from core.refusals import Refusal
+from customers.models import Customer, normalize_email
 from customers.services import customer_for_contact
 from tickets import lifecycle
 from tickets.assignment import keep_within_capacity, ticket_auto_assign, ticket_unassign
 from tickets.attachments import attachments_save
-from tickets.ccs import ticket_cc_add
+from tickets.ccs import ticket_cc_add, ticket_cc_remove
 from tickets.following import notify_followers, notify_mentions
 from tickets.history import record_event
 from tickets.languages import customer_language, supported
@@ -218,9 +220,61 @@ def _picks_another_policy(ticket: Ticket, changes: dict[str, Any]) -> bool:
     return False
 
 
+def _customer_of(email: str, name: str | None) -> tuple[Customer, str, str]:
+    """The profile a ticket moves to, the address it is then written to and the name it
+    shows: `email`'s profile (customers.customer_for_contact: found by any of its addresses,
+    made on a first contact), the address as typed (normalized; one of the profile's), and
+    `name` or else the profile's. A ValidationError naming `customer_email` for an address
+    no profile can be keyed by."""
+    name = (name or "").strip()[:255]
+    customer = customer_for_contact(email=email, name=name)
+    if customer is None:
+        raise ValidationError({"customer_email": [_("Enter an email address like name@example.com.")]})
+    return customer, normalize_email(email), name or customer.name
+
+
+def _who(name: str, email: str) -> str:
+    return f"{name} <{email}>" if name else email
+
+
+def _move_to_customer(*, ticket: Ticket, customer: Customer, email: str, name: str, actor: Actor) -> None:
+    """Point the (locked, unsaved) ticket at another customer, with a CUSTOMER event. A new
+    address also replaces the private link (the previous customer's stops opening the ticket;
+    the new one is sent theirs with the next reply) and stops copying that address (the
+    customer is never their own CC). Nothing when nothing changes."""
+    same_address = email == normalize_email(ticket.customer_email)
+    if same_address and customer.pk == ticket.customer_id and name == ticket.customer_name:
+        return
+    record_event(
+        ticket=ticket,
+        kind=EventKind.CUSTOMER,
+        actor=actor,
+        old=_who(ticket.customer_name, ticket.customer_email),
+        new=_who(name, email),
+    )
+    if not same_address:
+        ticket.access_key = new_access_key()
+        cc = TicketCC.objects.filter(ticket_id=ticket.pk, email=email).first()
+        if cc is not None:
+            ticket_cc_remove(ticket=ticket, cc=cc, actor=actor)
+    ticket.customer = customer
+    ticket.customer_email = email
+    ticket.customer_name = name
+
+
+@transaction.atomic
+def ticket_change_customer(*, ticket: Ticket, email: str, name: str = "", actor: Actor) -> Ticket:
+    """Move the ticket to the customer writing from `email` (see ticket_update's
+    `customer_email`): the profile found or made, a CUSTOMER event, the SLA re-applied
+    when the profile is another one (policies can be scoped by organisation)."""
+    return ticket_update(ticket=ticket, actor=actor, customer_email=email, customer_name=name)
+
+
 @transaction.atomic
 def ticket_update(*, ticket: Ticket, actor: Actor, **changes: Any) -> Ticket:
-    """Change any of subject, priority, category, team, tags, external_customer_id and status.
+    """Change any of subject, priority, category, team, tags, external_customer_id, status,
+    and the customer (`customer_email`, with an optional `customer_name`: the ticket moves
+    to that address's profile, found or made; a name left out is the profile's).
 
     Nothing is written if the status change is illegal: the check runs first. A new category
     does not move the ticket to that category's team: routing happens once, on creation, and
@@ -233,6 +287,12 @@ def ticket_update(*, ticket: Ticket, actor: Actor, **changes: Any) -> Ticket:
         check_transition(ticket.status, changes["status"])
     if ticket.status == Status.CLOSED:
         raise TicketClosed(_("Ticket %(number)s is closed; it can no longer be changed.") % {"number": ticket.number})
+    moving = None
+    if "customer_email" in changes:
+        customer, email, name = _customer_of(changes.pop("customer_email"), changes.pop("customer_name", None))
+        changes["customer"] = customer  # compared by _picks_another_policy
+        moving = {"customer": customer, "email": email, "name": name}
+    changes.pop("customer_name", None)  # only with an address
     # A resolved ticket's results are settled; changing its priority does not rewrite them.
     policy_relevant = ticket.status != Status.RESOLVED and _picks_another_policy(ticket, changes)
     text_changed = False
@@ -266,6 +326,8 @@ def ticket_update(*, ticket: Ticket, actor: Actor, **changes: Any) -> Ticket:
             new=new_team.name if new_team is not None else "",
         )
         ticket.team = new_team
+    if moving is not None:
+        _move_to_customer(ticket=ticket, actor=actor, **moving)
     ticket.save()
     if (
         team_changed

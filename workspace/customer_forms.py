@@ -3,8 +3,27 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy
 
-from agents.models import LANGUAGE_CHOICES
+from agents.models import LANGUAGE_CHOICES, validate_email_shape
 from customers.models import MAX_DOMAINS, Customer, Organization
+
+
+class TicketCustomerForm(forms.Form):
+    """Move a ticket to another customer (tickets.services.ticket_change_customer): the
+    profile of this address, found or made."""
+
+    customer_email = forms.EmailField(
+        label=gettext_lazy("Email address"), max_length=254, validators=[validate_email_shape]
+    )
+    customer_name = forms.CharField(
+        label=gettext_lazy("Customer's name"),
+        max_length=255,
+        required=False,
+        help_text=gettext_lazy("Left empty: the name on the customer's profile."),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("auto_id", "ticket-customer-%s")
+        super().__init__(*args, **kwargs)
 
 
 class CustomerForm(forms.Form):

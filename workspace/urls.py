@@ -11,6 +11,7 @@ urlpatterns = [
     path("tickets/<int:pk>", workspace.ticket_page, name="ticket"),
     path("tickets/<int:pk>/reply", workspace.ticket_reply, name="reply"),
     path("tickets/<int:pk>/change", workspace.ticket_change, name="change"),
+    path("tickets/<int:pk>/customer", workspace.ticket_customer_view, name="ticket-customer"),
     path("tickets/<int:pk>/assign", workspace.ticket_assign_view, name="assign"),
     path("tickets/<int:pk>/activity", workspace.ticket_activity, name="activity"),
     path("tickets/<int:pk>/rotate-link", workspace.ticket_rotate_link_view, name="rotate-link"),

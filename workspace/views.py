@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -17,6 +18,7 @@ from django.views.i18n import set_language
 from agents.decorators import agent_required
 from agents.models import Agent, Team
 from agents.roles import actor_for, agent_for, is_supervisor
+from customers.models import Customer
 from knowledge.models import Article
 from knowledge.views import suggestions_for
 from mail.models import BouncedAddress, InboundEmail, Outcome
@@ -27,6 +29,7 @@ from tickets.models import Category, Message, Priority, SavedReply, Status, Tick
 from tickets.services import TicketClosed, ticket_rotate_link
 from tickets.state_machine import IllegalTransition, allowed_targets
 from tickets.visibility import agents_who_may_see
+from workspace.customer_forms import TicketCustomerForm
 from workspace.forms import AssignForm, ReplyForm, TicketChangeForm
 from workspace.people import people_context
 
@@ -104,10 +107,9 @@ def _ticket_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:
         "reply_form": extra.pop("reply_form", None) or ReplyForm(initial={"body": prefill}),
         "assign_form": AssignForm(agents=agents, ticket=ticket, supervisor=is_supervisor(user)),
         "supervisor": is_supervisor(user),
-        "other_tickets": selectors.tickets_for_user(user)
-        .filter(customer_email__iexact=ticket.customer_email)
-        .exclude(pk=ticket.pk)
-        .order_by("-created_at")[:10],
+        "other_tickets": _other_tickets(user, ticket),
+        "customer_profile": _profile(ticket),
+        "customer_form": extra.pop("customer_form", None) or TicketCustomerForm(),
         "articles": suggestions_for(ticket.subject),
         "saved_replies": saved_replies[:20],
         "saved_query": saved_query,
@@ -117,6 +119,30 @@ def _ticket_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:
         **people_context(ticket, agent, conversation),
         **extra,
     }
+
+
+def _other_tickets(user, ticket: Ticket) -> list[Ticket]:
+    """The newest ten other tickets of the ticket's customer that `user` may see: those of its
+    profile (whichever of the person's addresses they were written to), or, for a ticket
+    without one, those written to its address."""
+    tickets = selectors.tickets_for_user(user)
+    if ticket.customer_id is not None:
+        tickets = tickets.filter(customer_id=ticket.customer_id)
+    else:
+        tickets = tickets.filter(customer_email__iexact=ticket.customer_email)
+    return list(tickets.exclude(pk=ticket.pk).order_by("-created_at", "-id")[:10])
+
+
+def _profile(ticket: Ticket) -> Customer | None:
+    """The ticket's customer profile with its organisation (one statement), for the sidebar."""
+    if ticket.customer_id is None:
+        return None
+    return (
+        Customer.objects.select_related("organization")
+        .only("id", "email", "name", "bouncing", "organization__id", "organization__name", "organization__vip")
+        .filter(pk=ticket.customer_id)
+        .first()
+    )
 
 
 def _email_context(ticket: Ticket, conversation: list[Message]) -> dict:
@@ -220,6 +246,34 @@ def ticket_change(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("agent:ticket", pk=ticket.pk)
     ticket.refresh_from_db()
     return render(request, "tickets/agent/ticket.html", _ticket_context(request, ticket, change_form=form), status=400)
+
+
+@require_POST
+@agent_required
+def ticket_customer_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Move the ticket to another customer, by their email address."""
+    ticket = selectors.get_ticket_for_user(request.user, pk)
+    form = TicketCustomerForm(request.POST)
+    if form.is_valid():
+        try:
+            ticket = services.ticket_change_customer(
+                ticket=ticket,
+                email=form.cleaned_data["customer_email"],
+                name=form.cleaned_data["customer_name"],
+                actor=actor_for(request.user),
+            )
+        except ValidationError as refused:
+            for field, errors in refused.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        except TicketClosed as closed:
+            form.add_error(None, str(closed))
+        else:
+            messages.success(request, _("The ticket now belongs to %(address)s.") % {"address": ticket.customer_email})
+            return redirect("agent:ticket", pk=ticket.pk)
+    ticket = selectors.get_ticket_for_user(request.user, pk)
+    return render(
+        request, "tickets/agent/ticket.html", _ticket_context(request, ticket, customer_form=form), status=400
+    )
 
 
 @require_POST

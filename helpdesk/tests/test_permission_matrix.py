@@ -327,6 +327,8 @@ MATRIX: list[Row] = [
         body={"status": "pending", "priority": "high", "category": "general", "tags": ""}),
     page("agent:assign", "POST",                    (LOGIN,      LOGIN,       302,   302,   302,   302,   403),
         body={"agent": "me"}),
+    page("agent:ticket-customer", "POST",           (LOGIN,      LOGIN,       302,   302,   302,   302,   403),
+        body={"customer_email": "dora@example.org", "customer_name": "Dora"}),
     page("agent:rotate-link", "POST",               (LOGIN,      LOGIN,       302,   302,   302,   302,   403)),
     page("agent:activity", "GET",                   (LOGIN,      LOGIN,       200,   200,   200,   200,   403)),
     page("agent:insert", "GET",                     (LOGIN,      LOGIN,       200,   200,   200,   200,   403)),

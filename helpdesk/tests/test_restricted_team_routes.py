@@ -69,6 +69,7 @@ NAMES_TICKET: dict[str, Call] = {
     "agent:assign":             Call({"pk": "ticket"}, {"POST": {"agent": "me"}}, json=False),
     "agent:activity":           Call({"pk": "ticket"}, {"GET": {}}, json=False),
     "agent:rotate-link":        Call({"pk": "ticket"}, {"POST": {}}, json=False),
+    "agent:ticket-customer":    Call({"pk": "ticket"}, {"POST": {"customer_email": "kim@example.org"}}, json=False),
     "agent:insert":             Call({"pk": "ticket"}, {"GET": {}}, json=False),
     "mail:original":            Call({"pk": "email"}, {"GET": {}}, json=False),
     "api:ticket-cc":            Call({"pk": "ticket"}, {"GET": {}, "POST": {"email": "kim@example.org"}}),
