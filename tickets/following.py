@@ -89,6 +89,10 @@ CHANGES: dict[str, Callable[[Ticket, Actor, Message | None], str]] = {
         if ticket.team_id
         else _("%(actor)s took %(number)s out of its team.") % {"actor": _who(actor), "number": ticket.number}
     ),
+    "customer": lambda ticket, actor, message: (
+        _("%(actor)s moved %(number)s to the customer %(customer)s.")
+        % {"actor": _who(actor), "number": ticket.number, "customer": ticket.customer_email}
+    ),
     "customer_reply": lambda ticket, actor, message: (
         _("%(author)s wrote on %(number)s.")
         % {"author": message.author_name if message else _who(actor), "number": ticket.number}

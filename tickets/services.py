@@ -326,8 +326,12 @@ def ticket_update(*, ticket: Ticket, actor: Actor, **changes: Any) -> Ticket:
             new=new_team.name if new_team is not None else "",
         )
         ticket.team = new_team
+        told.append("team")
     if moving is not None:
+        old_address = ticket.customer_email
         _move_to_customer(ticket=ticket, actor=actor, **moving)
+        if ticket.customer_email != normalize_email(old_address):
+            told.append("customer")
     ticket.save()
     if (
         team_changed

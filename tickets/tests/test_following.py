@@ -246,3 +246,20 @@ def test_an_agent_chooses_email_for_followed_tickets(client, agent):
     client.post("/agent/notifications/preferences", {})
     agent.refresh_from_db()
     assert not agent.follow_by_email
+
+
+def test_followers_are_told_of_a_new_team_and_a_new_customer(followed, agent, other_agent):
+    billing = Team.objects.create(name="Billing")
+    actor = actor_for(agent.user)
+
+    services.ticket_update(ticket=followed, actor=actor, team=billing)
+    services.ticket_change_customer(ticket=followed, email="dora@example.org", actor=actor)
+
+    assert in_app(other_agent) == ["ticket.follow.team", "ticket.follow.customer"]
+    titles = list(
+        Notification.objects.filter(user=other_agent.user).order_by("id").values_list("payload__title", flat=True)
+    )
+    assert titles == [
+        f"Agnes Agent moved #{followed.pk} to the team Billing.",
+        f"Agnes Agent moved #{followed.pk} to the customer dora@example.org.",
+    ]
