@@ -96,7 +96,10 @@ class TicketViewSet(
             ticket = services.ticket_update(ticket=ticket, actor=actor_for(request.user), **serializer.validated_data)
         except DjangoValidationError as refused:  # an address no customer profile can be keyed by
             raise ValidationError(refused.message_dict) from refused
-        return self._detail(ticket.pk)
+        # The ticket as changed, even when the change moved it to a restricted team the caller
+        # is not in (they no longer see it, but the change was made: not a 404).
+        changed = selectors.changed_ticket_for_user(request.user, ticket.pk)
+        return Response(TicketDetailSerializer(changed, context={"request": request}).data)
 
     @extend_schema(request=AssignSerializer, responses={200: TicketDetailSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"])

@@ -5,7 +5,8 @@ TicketEvent keeps its values as written when the change happened, in the API's t
 as data, and they must not change with anyone's language. The ticket page shows them through
 `event_words`: labels for statuses, priorities and channels, dates in the reader's format
 and time zone, words around message numbers, "no team" for a team event's empty side (a
-team's name as it was then). A value this does not recognise is shown as written.
+team's name as it was then), "nobody" for an assignee event's. A value this does not
+recognise is shown as written.
 """
 
 from __future__ import annotations
@@ -47,8 +48,13 @@ def _utc(text: str) -> str:
 def value_words(kind: str, value: str) -> str:
     """`value` of an event of `kind`, in words of the active language."""
     if not value:
-        # A team event's empty side: the ticket had, or was left with, no team.
-        return pgettext("ticket history", "no team") if kind == EventKind.TEAM else value
+        # A team or assignee event's empty side: the ticket had, or was left with, no team
+        # or no assignee.
+        if kind == EventKind.TEAM:
+            return pgettext("ticket history", "no team")
+        if kind == EventKind.ASSIGNEE:
+            return pgettext("ticket history", "nobody")
+        return value
     if kind == EventKind.STATUS:
         return str(STATUS_WORDS.get(value, value))
     if kind == EventKind.PRIORITY:

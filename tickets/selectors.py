@@ -114,6 +114,19 @@ def get_ticket_for_user(user, pk: int | str, *, prefetch: bool = True, conversat
     return ticket
 
 
+def changed_ticket_for_user(user, pk: int | str) -> Ticket:
+    """The ticket `user` has just changed, read as `get_ticket_for_user(conversation=True)`
+    reads it, even when the change moved it to a restricted team hidden from them: the answer
+    to their change is the ticket as changed (they could see it when they changed it), though
+    it is hidden from them from now on."""
+    ticket = queries.ticket_row(_ticket_statement(), _ticket_id(pk))
+    if ticket is None:
+        raise Http404(_("No such ticket."))
+    queries.read_lists([ticket], connection.alias)
+    queries.read_messages([ticket], connection.alias, internal=can_read_internal_notes(user))
+    return ticket
+
+
 SLA_STATE_COLUMNS = (
     "id",
     "team_id",  # for the access rule (_one_ticket)

@@ -28,7 +28,7 @@ from tickets.assignment import AssignmentError, open_load, ticket_assign
 from tickets.models import Category, Message, Priority, SavedReply, Status, Ticket
 from tickets.services import TicketClosed, ticket_rotate_link
 from tickets.state_machine import IllegalTransition, allowed_targets
-from tickets.visibility import agents_who_may_see
+from tickets.visibility import agents_who_may_see, may_see_team
 from workspace.customer_forms import TicketCustomerForm
 from workspace.forms import AssignForm, ReplyForm, TicketChangeForm
 from workspace.people import people_context
@@ -237,15 +237,37 @@ def ticket_change(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = selectors.get_ticket_for_user(request.user, pk)
     form = TicketChangeForm(request.POST, ticket=ticket)
     if form.is_valid():
+        assignee = ticket.assigned_agent
         try:
-            services.ticket_update(ticket=ticket, actor=actor_for(request.user), **form.changes())
+            changed = services.ticket_update(ticket=ticket, actor=actor_for(request.user), **form.changes())
         except IllegalTransition as refused:
             form.add_error("status", str(refused))
         else:
-            messages.success(request, _("Ticket updated."))
-            return redirect("agent:ticket", pk=ticket.pk)
+            return _after_change(request, before=ticket, assignee=assignee, changed=changed)
     ticket.refresh_from_db()
     return render(request, "tickets/agent/ticket.html", _ticket_context(request, ticket, change_form=form), status=400)
+
+
+def _after_change(request: HttpRequest, *, before: Ticket, assignee: Agent | None, changed: Ticket) -> HttpResponse:
+    """Where an agent goes once the ticket is changed, told what the change did: to the queue
+    when the ticket moved to a restricted team they are not in (its page would answer 404)."""
+    team_changed = changed.team_id != before.team_id
+    if not may_see_team(request.user, changed.team_id):
+        messages.success(
+            request,
+            _("Ticket %(number)s moved to the team %(team)s; you are not in it, so you no longer see it.")
+            % {"number": changed.number, "team": changed.team.name},
+        )
+        return redirect("agent:queue")
+    if team_changed and assignee is not None and changed.assigned_agent_id is None:
+        messages.success(
+            request,
+            _("Ticket updated. It is now unassigned: %(agent)s is not in the team %(team)s.")
+            % {"agent": assignee.name, "team": changed.team.name},
+        )
+    else:
+        messages.success(request, _("Ticket updated."))
+    return redirect("agent:ticket", pk=changed.pk)
 
 
 @require_POST

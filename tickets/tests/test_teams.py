@@ -256,3 +256,29 @@ def test_the_ticket_list_filters_by_team(agent_api, invoices, billing, technical
     assert subjects("no_team=true") == ["Nobody's"]
     assert agent_api.get("/api/support/tickets?team=abc").status_code == 400
     assert "team" in agent_api.get("/api/support/tickets?team=abc").json()
+
+
+def test_moving_a_ticket_into_a_restricted_team_one_is_not_in_answers_the_ticket_as_changed(
+    agent, agent_api, invoices, billing
+):
+    vault = Team.objects.create(name="Security", restricted=True)
+    ticket = create(invoices)
+
+    response = agent_api.patch(f"/api/support/tickets/{ticket.pk}", {"team": vault.pk}, format="json")
+
+    assert response.status_code == 200
+    assert (response.json()["id"], response.json()["team"], response.json()["team_name"]) == (
+        ticket.pk,
+        vault.pk,
+        "Security",
+    )
+    assert Ticket.objects.get(pk=ticket.pk).team == vault
+    assert agent_api.get(f"/api/support/tickets/{ticket.pk}").status_code == 404  # hidden from now on
+
+
+def test_the_history_reads_an_assignee_events_empty_side_as_nobody():
+    with translation.override("en"):
+        assert value_words(EventKind.ASSIGNEE, "") == "nobody"
+        assert value_words(EventKind.ASSIGNEE, "Chen Wei") == "Chen Wei"
+    with translation.override("ru"):
+        assert value_words(EventKind.ASSIGNEE, "") not in ("", "nobody")

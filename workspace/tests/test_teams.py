@@ -136,3 +136,36 @@ def test_the_dashboard_narrows_to_one_team(client, supervisor, billing, technica
     assert outsider.name in everyone.content.decode() and outsider.name not in one_team.content.decode()
     assert f'<option value="{billing.pk}" selected>Billing</option>' in one_team.content.decode()
     assert nonsense.status_code == 200 and nonsense.context["open_total"] == 3
+
+
+def test_moving_a_ticket_into_a_restricted_team_one_is_not_in_lands_on_the_queue(signed_in, billing, category):
+    vault = Team.objects.create(name="Security", restricted=True)
+    ticket = TicketFactory(category=category, team=billing, status="open")
+
+    response = signed_in.post(
+        f"/agent/tickets/{ticket.pk}/change",
+        {"status": "open", "priority": "normal", "category": "general", "team": vault.pk, "tags": ""},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == "/agent/"
+    assert Ticket.objects.get(pk=ticket.pk).team == vault
+    page = " ".join(response.content.decode().split())
+    assert f"Ticket #{ticket.pk} moved to the team Security; you are not in it, so you no longer see it." in page
+
+
+def test_a_team_change_that_unassigns_says_so_and_the_history_names_nobody(
+    signed_in, billing, technical, category, agent
+):
+    ticket = TicketFactory(category=category, team=billing, assigned_agent=agent, status="open")
+
+    response = signed_in.post(
+        f"/agent/tickets/{ticket.pk}/change",
+        {"status": "open", "priority": "normal", "category": "general", "team": technical.pk, "tags": ""},
+        follow=True,
+    )
+
+    page = " ".join(response.content.decode().split())
+    assert f"It is now unassigned: {agent.name} is not in the team Technical." in page
+    assert f"Assignee {agent.name} → nobody" in page
