@@ -108,6 +108,8 @@ def customer_merge(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("%(source)s was merged into this profile.") % {"source": source.email})
                 return redirect("agent:customer", pk=merged.pk)
+    form.data = form.data.copy()  # shown again unticked: the next try is confirmed afresh
+    form.data.pop(form.add_prefix("confirm"), None)
     context = _customer_context(request, source, merge_form=form)
     return render(request, "customers/agent/customer.html", context, status=400)
 

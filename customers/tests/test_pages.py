@@ -90,3 +90,18 @@ def test_only_supervisors_change_organisations(agent_client, supervisor_client):
     assert bad.status_code == 400 and "is not a domain name" in bad.content.decode()
     page = agent_client.get(f"/agent/organizations/{wile.organization_id}/").content.decode()
     assert "wile@acme.example" in page and "organization-edit" not in page and "/edit" not in page
+
+
+def test_a_failed_merge_shows_the_confirmation_unticked(agent_client):
+    old = CustomerFactory(email="jane@old.example")
+
+    refused = agent_client.post(
+        f"/agent/customers/{old.pk}/merge", {"merge-into": "nobody@example.org", "merge-confirm": "on"}
+    )
+
+    assert refused.status_code == 400 and Customer.objects.filter(pk=old.pk).exists()
+    assert "No customer has this address." in refused.content.decode()
+    form = refused.context["merge_form"]
+    assert form["into"].value() == "nobody@example.org"  # kept, to be corrected
+    assert not form["confirm"].value()
+    assert 'name="merge-confirm"' in str(form["confirm"]) and "checked" not in str(form["confirm"])
