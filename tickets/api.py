@@ -21,7 +21,7 @@ from agents.roles import actor_for, agent_for, is_supervisor
 from core.limits import JSONParser
 from tickets import selectors, services
 from tickets.assignment import ticket_assign, ticket_auto_assign
-from tickets.ccs import ticket_cc_add, ticket_cc_remove, ticket_ccs
+from tickets.ccs import CCRefused, ticket_cc_add, ticket_cc_remove, ticket_ccs
 from tickets.filters import TicketFilter, TicketOrdering, TicketSearchFilter
 from tickets.following import followers_of, ticket_follow, ticket_unfollow
 from tickets.models import Attachment, Message, TicketCC
@@ -148,15 +148,19 @@ class TicketViewSet(
     @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None)
     def cc(self, request, pk=None):
         """The addresses copied on the ticket; POST `{"email": ...}` copies one more (201; 200
-        if it is copied already), emailing it its private link. At most 20; the customer's own
-        address is refused (400 naming `cc`)."""
+        if it is copied already), emailing it its private link. At most 20; an invalid address,
+        one of the customer's own, the helpdesk's or a 21st is refused (400 naming `email`, the
+        body's field)."""
         ticket = self._ticket()
         if request.method == "GET":
             return Response(CCSerializer(ticket_ccs(ticket), many=True).data)
         serializer = CCCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         email = serializer.validated_data["email"]
-        added = ticket_cc_add(ticket=ticket, emails=[email], actor=actor_for(request.user))
+        try:
+            added = ticket_cc_add(ticket=ticket, emails=[email], actor=actor_for(request.user))
+        except CCRefused as refused:  # named after this endpoint's field, not ticket creation's `cc` list
+            raise ValidationError({"email": [str(refused)]}) from refused
         cc = added[0] if added else TicketCC.objects.get(ticket=ticket, email=email.strip().lower())
         return Response(CCSerializer(cc).data, status=status.HTTP_201_CREATED if added else status.HTTP_200_OK)
 

@@ -10,7 +10,7 @@ never a reason to lose the email).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from email.utils import parseaddr
 
 from django.conf import settings
@@ -23,6 +23,8 @@ from django.utils.translation import ngettext
 from agents.models import validate_email_shape
 from agents.roles import Actor
 from core.refusals import Refusal
+from customers.models import Customer, normalize_email
+from customers.services import customer_by_address
 from tickets.history import record_event
 from tickets.models import EventKind, Ticket, TicketCC
 from tickets.notices import notify_cc_of_addition
@@ -64,17 +66,42 @@ def is_support_address(email: str) -> bool:
     return email == sender or (domain == support_domain and local.split("+", 1)[0] == support_local)
 
 
-def clean_cc_list(addresses: Iterable[str], *, customer_email: str = "", existing: int = 0) -> list[str]:
-    """The addresses as stored, without repeats; CCRefused for an invalid one, the
-    customer's own, the helpdesk's, or more than CC_MAX in all (`existing` already on the
-    ticket). Forms and serializers call it to name the field; the services call it again."""
+def customer_addresses(customer_email: str = "", customer: Customer | None = None) -> frozenset[str]:
+    """Every address of the ticket's customer: `customer_email` and its profile's address and
+    aliases (`customer`, else the profile `customer_email` is an address of)."""
+    email = normalize_email(customer_email)
+    if customer is None and email:
+        customer = customer_by_address(email)
+    addresses = {email, *((customer.email, *customer.aliases) if customer is not None else ())}
+    return frozenset(normalize_email(address) for address in addresses) - {""}
+
+
+def clean_cc_list(
+    addresses: Iterable[str],
+    *,
+    customer_email: str = "",
+    existing: int = 0,
+    own: Collection[str] | None = None,
+) -> list[str]:
+    """The addresses as stored, without repeats; CCRefused for an invalid one, any of the
+    customer's own (`own`, else `customer_addresses(customer_email)`: the ticket's address
+    and its profile's, aliases included), the helpdesk's, or more than CC_MAX in all
+    (`existing` already on the ticket). Forms and serializers call it to name the field; the
+    services call it again."""
     cleaned: list[str] = []
+    if own is None:
+        own = customer_addresses(customer_email) if customer_email else frozenset()
+    ticket_address = normalize_email(customer_email)
     for address in addresses:
         email = normalize_cc(address)
-        if customer_email and email == customer_email.strip().lower():
-            raise CCRefused(
-                _("%(address)s is the customer's own address; it receives the replies already.") % {"address": email}
-            )
+        if email in own:
+            if not ticket_address or email == ticket_address:
+                message = _("%(address)s is the customer's own address; it receives the replies already.")
+            else:
+                message = _(
+                    "%(address)s is another address of the ticket's customer; they receive the replies already."
+                )
+            raise CCRefused(message % {"address": email})
         if is_support_address(email):
             raise CCRefused(_("%(address)s is the helpdesk's own address.") % {"address": email})
         if email not in cleaned:
@@ -98,16 +125,18 @@ def ticket_cc_add(
     """Copy `emails` on the ticket; returns the CCs added (an address copied already is left
     as it is). Each is recorded in the history and, with `notify`, emailed its private link.
 
-    `strict`: refuse the whole change (CCRefused) for an invalid address, the customer's
-    own, the helpdesk's, or one past CC_MAX; without it (inbound email) those are skipped.
-    The ticket is locked so that two additions at once cannot pass CC_MAX together.
+    `strict`: refuse the whole change (CCRefused) for an invalid address, one of the
+    customer's (the ticket's address, its profile's and its aliases), the helpdesk's, or one
+    past CC_MAX; without it (inbound email) those are skipped. The ticket is locked so that
+    two additions at once cannot pass CC_MAX together.
     """
-    ticket = Ticket.objects.select_for_update(of=("self",)).get(pk=ticket.pk)
+    ticket = Ticket.objects.select_for_update(of=("self",)).select_related("customer").get(pk=ticket.pk)
     present = set(TicketCC.objects.filter(ticket=ticket).values_list("email", flat=True))
+    own = customer_addresses(ticket.customer_email, ticket.customer)
     wanted: list[str] = []
     for address in emails:
         try:
-            email = clean_cc_list([address], customer_email=ticket.customer_email)[0]
+            email = clean_cc_list([address], customer_email=ticket.customer_email, own=own)[0]
         except CCRefused:
             if strict:
                 raise

@@ -9,6 +9,7 @@ import pytest
 from django.utils import translation
 
 from agents.roles import SYSTEM, actor_for, customer_actor
+from customers.tests.factories import CustomerFactory
 from notifications.models import Channel, Notification
 from tickets import services
 from tickets.ccs import CC_MAX, CCRefused, ticket_cc_add, ticket_cc_remove
@@ -69,6 +70,26 @@ def test_it_refuses_an_address_that_cannot_be_copied(settings, category, address
     assert list(refused.value.payload()) == ["cc"]
     assert refused.value.status_code == 400
     assert not TicketCC.objects.exists()  # the whole change, not a part of it
+
+
+def test_it_refuses_any_address_of_the_tickets_customer_profile(category, agent_api):
+    cleo = CustomerFactory(email="cleo@example.org", aliases=["cleo@old.example", "c.lee@example.net"])
+    ticket = TicketFactory(category=category, customer=cleo, customer_email="c.lee@example.net")
+
+    for address in ("cleo@example.org", "CLEO@old.example", "c.lee@example.net"):
+        with pytest.raises(CCRefused, match="customer"):
+            ticket_cc_add(ticket=ticket, emails=[address], actor=SYSTEM)
+    response = agent_api.post(f"/api/support/tickets/{ticket.pk}/cc", {"email": "cleo@old.example"}, format="json")
+    created = agent_api.post(
+        "/api/support/tickets",
+        {**NEW, "customer_email": "cleo@example.org", "cc": ["cleo@old.example"]},
+        format="json",
+    )
+
+    assert response.status_code == 400 and "cleo@old.example" in response.json()["email"][0]
+    assert created.status_code == 400 and "cc" in created.json()
+    assert not TicketCC.objects.exists()
+    assert ticket_cc_add(ticket=ticket, emails=["bob@example.org"], actor=SYSTEM)  # someone else is fine
 
 
 def test_it_keeps_at_most_cc_max_addresses(category):
@@ -219,8 +240,9 @@ def test_the_api_adds_lists_and_removes_ccs(category, agent_api):
 
     assert (added.status_code, again.status_code) == (201, 200)
     assert added.json()["email"] == "bob@example.org" and again.json()["id"] == added.json()["id"]
-    assert own.status_code == 400 and "cc" in own.json()
-    assert bad.status_code == 400 and "email" in bad.json()
+    assert own.status_code == 400 and list(own.json()) == ["email"]  # the body's field, for every refusal
+    assert "customer's own address" in own.json()["email"][0]
+    assert bad.status_code == 400 and list(bad.json()) == ["email"]
     assert [cc["email"] for cc in agent_api.get(url).json()] == ["bob@example.org"]
     removed = agent_api.delete(f"{url}/{added.json()['id']}")
     assert removed.status_code == 204
@@ -235,7 +257,7 @@ def test_the_api_refuses_the_21st_cc(category, agent_api):
     response = agent_api.post(f"/api/support/tickets/{ticket.pk}/cc", {"email": "one.more@example.org"}, format="json")
 
     assert response.status_code == 400
-    assert "at most 20" in response.json()["cc"][0]
+    assert "at most 20" in response.json()["email"][0]
 
 
 def test_a_cc_message_names_its_author_in_the_api(category, agent_api):
