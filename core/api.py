@@ -273,6 +273,34 @@ class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcIsoDateTimeField
 
 
+class StrictNullBooleanField(forms.NullBooleanField):
+    """`true` / `false` (also `1` / `0`, any case) or nothing: another value is an input
+    error naming the parameter, not a filter silently left out (Django's field reads
+    `maybe` as "not given")."""
+
+    widget = forms.TextInput
+    TRUE = frozenset({"true", "1"})
+    FALSE = frozenset({"false", "0"})
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in self.TRUE:
+            return True
+        if text in self.FALSE:
+            return False
+        raise ValidationError(_("Must be true or false."), code="invalid")
+
+
+class BooleanFilter(django_filters.BooleanFilter):
+    """django-filter's boolean filter, refusing a value other than true or false (400)."""
+
+    field_class = StrictNullBooleanField
+
+
 class SlugRelatedField(serializers.SlugRelatedField):
     """DRF's, with a NUL character refused as invalid: PostgreSQL cannot compare text with one."""
 

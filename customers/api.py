@@ -16,7 +16,7 @@ from rest_framework.response import Response
 
 from agents.permissions import WorksTickets
 from agents.roles import actor_for, is_agent, is_integration, is_supervisor
-from core.api import MAX_ID
+from core.api import MAX_ID, BooleanFilter
 from customers import selectors, services
 from customers.models import Customer, Organization
 from customers.serializers import (
@@ -46,8 +46,8 @@ SEARCH = OpenApiParameter(
 
 class CustomerFilter(django_filters.FilterSet):
     organization = django_filters.NumberFilter(field_name="organization_id", min_value=1, max_value=MAX_ID)
-    no_organization = django_filters.BooleanFilter(field_name="organization", lookup_expr="isnull")
-    bouncing = django_filters.BooleanFilter()
+    no_organization = BooleanFilter(field_name="organization", lookup_expr="isnull")
+    bouncing = BooleanFilter()
     language = django_filters.ChoiceFilter(choices=[("", "unknown"), ("en", "en"), ("ru", "ru")])
 
     class Meta:
@@ -140,7 +140,7 @@ class SupervisorsWrite(BasePermission):
 
 
 class OrganizationFilter(django_filters.FilterSet):
-    vip = django_filters.BooleanFilter()
+    vip = BooleanFilter()
     domain = django_filters.CharFilter(method="by_domain", help_text="Organisations with this email domain")
 
     class Meta:

@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import BaseFilterBackend, OrderingFilter
 
-from core.api import MAX_ID, IsoDateTimeFilter, ModelChoiceFilter, ReusedFormFilterSet
+from core.api import MAX_ID, BooleanFilter, IsoDateTimeFilter, ModelChoiceFilter, ReusedFormFilterSet
 from tickets.models import PRIORITY_RANK, Category, Priority, Status, Ticket
 from tickets.search import search_tickets
 from tickets.visibility import hidden_team_ids
@@ -19,9 +19,9 @@ class TicketFilter(ReusedFormFilterSet):
     priority = django_filters.MultipleChoiceFilter(choices=Priority.choices, distinct=False)
     category = ModelChoiceFilter(queryset=Category.objects.all(), to_field_name="slug")
     assigned_agent = django_filters.NumberFilter(field_name="assigned_agent_id", min_value=1, max_value=MAX_ID)
-    unassigned = django_filters.BooleanFilter(field_name="assigned_agent", lookup_expr="isnull")
+    unassigned = BooleanFilter(field_name="assigned_agent", lookup_expr="isnull")
     team = django_filters.NumberFilter(field_name="team_id", min_value=1, max_value=MAX_ID)
-    no_team = django_filters.BooleanFilter(field_name="team", lookup_expr="isnull")
+    no_team = BooleanFilter(field_name="team", lookup_expr="isnull")
     customer_email = django_filters.CharFilter(field_name="customer_email", lookup_expr="iexact")
     customer = django_filters.NumberFilter(field_name="customer_id", min_value=1, max_value=MAX_ID)
     organization = django_filters.NumberFilter(field_name="customer__organization_id", min_value=1, max_value=MAX_ID)

@@ -155,3 +155,18 @@ def test_tickets_show_and_filter_by_customer_and_organisation(agent_api, django_
     detail = agent_api.get(f"/api/support/tickets/{mine.pk}").json()
     assert (detail["customer"], detail["organization"]) == (jane.pk, acme.pk)
     assert agent_api.get("/api/support/tickets?customer=x").status_code == 400
+
+
+def test_boolean_filters_refuse_a_value_other_than_true_or_false(agent_api):
+    OrganizationFactory(name="Acme", vip=True)
+    OrganizationFactory(name="Plain", vip=False)
+
+    def names(query):
+        return [row["name"] for row in agent_api.get(f"{ORGANIZATIONS}?{query}").json()["results"]]
+
+    assert names("vip=true") == ["Acme"] and names("vip=FALSE") == ["Plain"] and names("vip=") == ["Acme", "Plain"]
+    for path in (f"{ORGANIZATIONS}?vip=maybe", f"{CUSTOMERS}?bouncing=maybe", "/api/support/tickets?unassigned=yes"):
+        response = agent_api.get(path)
+        name = path.rpartition("?")[2].partition("=")[0]
+        assert response.status_code == 400, path
+        assert list(response.json()) == [name]
