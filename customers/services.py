@@ -197,18 +197,23 @@ def customer_merge(*, source: Customer, target: Customer, actor: Actor) -> Custo
 
 def clean_domains(domains: Iterable[str], *, organization: Organization | None = None) -> list[str]:
     """`domains` lower-cased, trimmed (a leading "@" dropped), each a host name and in no
-    other organisation; a ValidationError naming `domains` otherwise."""
+    other organisation; a ValidationError naming `domains` otherwise (one message for each
+    entry that is not a domain name, quoting it whole)."""
     cleaned: list[str] = []
+    bad: list[str] = []
     for raw in domains:
-        domain = str(raw).strip().lower().lstrip("@").rstrip(".")
-        if not domain:
+        if not str(raw).strip():
             continue
+        domain = str(raw).strip().lower().lstrip("@").rstrip(".")
         if len(domain) > 253 or not re.fullmatch(DOMAIN_SHAPE, domain):
-            raise ValidationError(
-                {"domains": [_("%(domain)s is not a domain name like example.com.") % {"domain": raw}]}
-            )
-        if domain not in cleaned:
+            # Translators: "domain" is an entry typed as an organisation's email domain, quoted whole.
+            message = _("“%(domain)s” is not a domain name like example.com.") % {"domain": str(raw).strip()[:300]}
+            if message not in bad:
+                bad.append(message)
+        elif domain not in cleaned:
             cleaned.append(domain)
+    if bad:
+        raise ValidationError({"domains": bad})
     if len(cleaned) > MAX_DOMAINS:
         raise ValidationError({"domains": [_("At most %(count)d domains.") % {"count": MAX_DOMAINS}]})
     taken = Organization.objects.filter(domains__overlap=cleaned)

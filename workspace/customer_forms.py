@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.utils.translation import gettext_lazy
 
@@ -105,5 +107,6 @@ class OrganizationForm(forms.Form):
 
     def changes(self) -> dict:
         data = dict(self.cleaned_data)
-        data["domains"] = [part for part in data["domains"].replace(",", "\n").split() if part]
+        # One entry per line or between commas: "not a domain" is one wrong entry, not three.
+        data["domains"] = [part.strip() for part in re.split(r"[,;\n]", data["domains"]) if part.strip()]
         return data

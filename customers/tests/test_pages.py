@@ -105,3 +105,15 @@ def test_a_failed_merge_shows_the_confirmation_unticked(agent_client):
     assert form["into"].value() == "nobody@example.org"  # kept, to be corrected
     assert not form["confirm"].value()
     assert 'name="merge-confirm"' in str(form["confirm"]) and "checked" not in str(form["confirm"])
+
+
+def test_the_organisation_form_names_each_bad_entry_whole(supervisor_client):
+    response = supervisor_client.post(
+        "/agent/organizations/new", {"organization-name": "Acme", "organization-domains": "not a domain, @@@"}
+    )
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "“not a domain” is not a domain name like example.com." in page
+    assert "“@@@” is not a domain name like example.com." in page
+    assert "“not” is not" not in page

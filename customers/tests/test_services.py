@@ -225,3 +225,12 @@ def test_a_bounce_flags_the_profile_of_the_address_or_alias():
         True,
         False,
     ]
+
+
+def test_each_bad_domain_is_quoted_whole():
+    with pytest.raises(ValidationError) as refused:
+        organization_save(actor=SYSTEM, name="New", domains=["not a domain", "ok.example", " @@@ "])
+    assert refused.value.message_dict["domains"] == [
+        "“not a domain” is not a domain name like example.com.",
+        "“@@@” is not a domain name like example.com.",
+    ]
