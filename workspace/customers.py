@@ -51,7 +51,13 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     params = request.GET.copy()
     params.pop("page", None)
     bouncing = request.GET.get("bouncing") == "1"
-    context = {"page": page, "q": query, "bouncing": bouncing, "querystring": params.urlencode()}
+    context = {
+        "page": page,
+        "q": query,
+        "bouncing": bouncing,
+        "organization": organization.isdigit(),
+        "querystring": params.urlencode(),
+    }
     return render(request, "customers/agent/customer_list.html", context)
 
 

@@ -117,3 +117,14 @@ def test_the_organisation_form_names_each_bad_entry_whole(supervisor_client):
     assert "“not a domain” is not a domain name like example.com." in page
     assert "“@@@” is not a domain name like example.com." in page
     assert "“not” is not" not in page
+
+
+def test_the_empty_lists_say_none_yet_before_any_search(agent_client):
+    organizations = agent_client.get("/agent/organizations/").content.decode()
+    searched = agent_client.get("/agent/organizations/?q=acme").content.decode()
+    customers = agent_client.get("/agent/customers/").content.decode()
+
+    assert "No organisations yet." in organizations and "No organisations match." not in organizations
+    assert "No organisations match." in searched
+    assert "No customers yet." in customers
+    assert "No customers match." in agent_client.get("/agent/customers/?bouncing=1").content.decode()

@@ -32,3 +32,19 @@ def test_it_refuses_to_run_on_a_production_configuration(settings):
     with pytest.raises(CommandError, match="DEBUG is false"):
         call_command("seed_demo")
     assert not Agent.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_demo_customers_belong_to_a_vip_organisation(settings, client):
+    from customers.models import Customer, Organization
+
+    settings.DEBUG = True
+    call_command("seed_demo")
+    call_command("seed_demo")
+
+    ltd = Organization.objects.get(name="Customers Ltd")
+    assert ltd.vip and Organization.objects.count() == 2
+    assert Customer.objects.filter(organization=ltd).count() >= 5
+    client.force_login(Agent.objects.get(user__username="alice").user)
+    page = client.get(f"/agent/organizations/{ltd.pk}/").content.decode()
+    assert "Customers Ltd" in page and "VIP" in page

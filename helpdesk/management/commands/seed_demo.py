@@ -1,4 +1,5 @@
-"""Load demo data: an administrator, categories, agents and tickets in every status. Idempotent."""
+"""Load demo data: an administrator, categories, agents, teams, organisations and tickets in every status.
+Idempotent."""
 
 from __future__ import annotations
 
@@ -16,8 +17,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from agents.models import Agent, Team
-from agents.roles import Actor, customer_actor
+from agents.roles import SYSTEM, Actor, customer_actor
 from agents.services import sync_staff_flag, team_update
+from customers.models import Organization
+from customers.services import organization_save
 from feedback.models import Feedback, SurveyInvitation
 from feedback.services import survey_answer
 from helpdesk.management.commands.demo_articles import DEMO_ARTICLES, DEMO_FAQS, DEMO_STATUS
@@ -74,6 +77,12 @@ TEAMS = [
     ("Billing", "Invoices, payments and refunds", "dana", ["dana", "alice", "olga"], ["billing"], False, True),
     ("Technical", "Bugs, errors and integrations", "bob", ["bob", "chen", "emil", "olga"], ["technical"], False, False),
     ("Security", "Sign-in, access and account takeovers", "chen", ["chen", "alice", "olga"], ["account"], True, False),
+]
+ORGANIZATIONS = [
+    # name, email domains, VIP, notes: the demo's customers write from DEMO_DOMAIN, so they
+    # are all of Customers Ltd (a VIP: the badge shows in the queue and on their tickets).
+    ("Customers Ltd", [DEMO_DOMAIN], True, "Key account: answer within the business day."),
+    ("Initech", ["initech.example"], False, ""),
 ]
 # Agents whose workspace, emails and notifications are in another language than the site's.
 AGENT_LANGUAGES = {"olga": "ru"}
@@ -161,6 +170,7 @@ class Command(BaseCommand):
 
         self.seed_sla()
         self.seed_teams()
+        self.seed_organizations()
         created = self.seed_tickets()
         self.seed_knowledge(author=admin)
         self.seed_feedback()
@@ -170,7 +180,7 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {Category.objects.count()} categories, {Agent.objects.count()} agents, "
-                f"{Team.objects.count()} teams, "
+                f"{Team.objects.count()} teams, {Organization.objects.count()} organisations, "
                 f"{Ticket.objects.count()} tickets ({created} new), {SLAPolicy.objects.count()} SLA policies, "
                 f"{Article.objects.count()} articles, {FAQ.objects.count()} FAQs, "
                 f"{Feedback.objects.count()} survey answers.\n"
@@ -358,6 +368,12 @@ class Command(BaseCommand):
                     "calendar": calendar,
                 },
             )
+
+    def seed_organizations(self) -> None:
+        """Organisations claim their domains' customers, those made later too (on first contact)."""
+        for name, domains, vip, notes in ORGANIZATIONS:
+            if not Organization.objects.filter(name=name).exists():
+                organization_save(actor=SYSTEM, name=name, domains=domains, vip=vip, notes=notes)
 
     def seed_teams(self) -> None:
         """Three teams with a lead each, the demo agents as members and a category routed to
