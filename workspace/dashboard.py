@@ -5,14 +5,15 @@ compliance report) and breaches per day of detection. Now: open tickets by statu
 priority, and each agent's open tickets against their capacity (tickets.assignment's open
 load). Over the last 12 weeks: CSAT per week (feedback.summary). Each figure is one grouped
 query; the page draws them as bar charts (core.charts). `?team=` narrows every figure to one
-team's tickets (and the load table to its members).
+team's tickets (and the load table to its members, with each one's open tickets of that
+team beside all their open tickets, which their capacity counts).
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import Count
+from django.db.models import Count, OuterRef
 from django.db.models.functions import TruncDate
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -28,7 +29,9 @@ from feedback.summary import csat_by_week
 from sla.compliance import compliance_by_day
 from sla.models import SLAViolation
 from tickets.assignment import open_load
+from tickets.assignment import open_tickets as open_tickets_of
 from tickets.models import ACTIVE_STATUSES, PRIORITY_RANK, Priority, Status
+from tickets.queries import count_up_to
 from tickets.selectors import tickets_for_user
 from tickets.visibility import hidden_team_ids
 
@@ -57,7 +60,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if team is not None:
         violations = violations.filter(ticket__team=team)
         open_tickets = open_tickets.filter(team=team)
-        load = load.filter(teams=team)
+        # Each member's open tickets of this team, beside all their open tickets (what their
+        # capacity and the load meter count).
+        load = load.filter(teams=team).annotate(
+            team_open=count_up_to(open_tickets_of(OuterRef("pk")).filter(team=team).values("pk"))
+        )
     breaches = {
         row["day"]: row["count"]
         for row in violations.annotate(day=TruncDate("detected_at"))
@@ -103,7 +110,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context = {
         "charts": charts,
         "load": [
-            (agent, agent.open, agent.max_tickets, min(100, round(100 * agent.open / agent.max_tickets)))
+            (
+                agent,
+                agent.open,
+                agent.max_tickets,
+                min(100, round(100 * agent.open / agent.max_tickets)),
+                getattr(agent, "team_open", None),
+            )
             for agent in load
         ],
         "teams": teams,

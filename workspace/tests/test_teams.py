@@ -169,3 +169,20 @@ def test_a_team_change_that_unassigns_says_so_and_the_history_names_nobody(
     page = " ".join(response.content.decode().split())
     assert f"It is now unassigned: {agent.name} is not in the team Technical." in page
     assert f"Assignee {agent.name} → nobody" in page
+
+
+def test_the_dashboard_counts_each_members_open_tickets_of_the_chosen_team(
+    client, supervisor, billing, technical, category, agent
+):
+    technical.members.add(agent)
+    TicketFactory(category=category, team=billing, assigned_agent=agent, status="open")
+    TicketFactory.create_batch(2, category=category, team=technical, assigned_agent=agent, status="open")
+    client.force_login(supervisor.user)
+
+    response = client.get(f"/agent/dashboard?team={billing.pk}")
+
+    ((member, every_team, _capacity, _percent, this_team),) = response.context["load"]
+    assert (member, this_team, every_team) == (agent, 1, 3)
+    page = " ".join(response.content.decode().split())
+    assert '<th scope="col">Open in Billing</th><th scope="col">Open in all teams</th>' in page
+    assert '<td data-label="Open in Billing">1</td><td data-label="Open in all teams">3</td>' in page
