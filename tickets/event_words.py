@@ -75,7 +75,9 @@ def value_words(kind: str, value: str) -> str:
     if kind == EventKind.RATING and (match := _RATING.match(value)):
         return _("%(rating)s for message %(number)s") % {"rating": match[1], "number": match[2]}
     if kind == EventKind.CC and (match := _CC.match(value)):
-        # Translators: a ticket's history: an address copied on it (CC) was added or removed.
+        # Translators: a ticket's history: an address copied on it (CC) was added or removed. The
+        # line reads "CC added <address>": these words follow the event's name ("CC", context
+        # "ticket history") and agree with it.
         words = _("added %(address)s") if match[1] == "added" else _("removed %(address)s")
         return words % {"address": match[2]}
     if kind == EventKind.LINK_ROTATED and value == "(the customer was emailed the new one)":

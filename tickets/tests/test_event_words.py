@@ -55,3 +55,18 @@ def test_the_ticket_page_words_the_history_and_the_api_keeps_the_values(agent, a
     assert "новая → ожидает" in page
     events = agent_api.get(f"/api/support/tickets/{ticket.pk}/history").json()
     assert {"old_value": "new", "new_value": "pending"}.items() <= events["results"][-1].items()
+
+
+def test_a_cc_event_reads_grammatically_in_russian(agent):
+    ticket = TicketFactory(category=agent.specializations.first(), status="open")
+    TicketEvent.objects.create(ticket=ticket, kind="cc", actor_type="agent", new_value="added cc.person@example.org")
+    TicketEvent.objects.create(ticket=ticket, kind="cc", actor_type="agent", new_value="removed cc.person@example.org")
+    agent.language = "ru"
+    agent.save()
+    client = Client()
+    client.force_login(agent.user)
+
+    page = " ".join(client.get(f"/agent/tickets/{ticket.pk}").content.decode().split())
+
+    assert "Копия добавлена: cc.person@example.org" in page
+    assert "Копия удалена: cc.person@example.org" in page
