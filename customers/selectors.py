@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from django.db.models import CharField, Count, F, Func, Q, QuerySet, Value
+from django.db.models.functions import Coalesce, Lower, NullIf
 
 from customers.models import Customer, Organization
 
 
 def customers_list() -> QuerySet[Customer]:
     return Customer.objects.select_related("organization")
+
+
+def by_name(customers: QuerySet[Customer]) -> QuerySet[Customer]:
+    """`customers` in the order the pages list them: by the name they show (the address when
+    there is no name), any case, then by address."""
+    shown = Lower(Coalesce(NullIf(F("name"), Value("")), F("email")))
+    return customers.order_by(shown, "email")
 
 
 def customers_search(customers: QuerySet[Customer], text: str) -> QuerySet[Customer]:

@@ -47,7 +47,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     organization = _clean(request, "organization")
     if organization.isdigit() and len(organization) <= 18:
         customers = customers.filter(organization_id=int(organization))
-    page = Paginator(customers.order_by("email"), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(customer_selectors.by_name(customers), PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     bouncing = request.GET.get("bouncing") == "1"
@@ -178,7 +178,7 @@ def _add_errors(form, refused: ValidationError) -> None:
 def _organization_context(request: HttpRequest, organization: Organization, form=None) -> dict:
     tickets = selectors.tickets_for_user(request.user).filter(customer__organization=organization)
     page, counts = _tickets_page(request, tickets)
-    customers = organization.customers.order_by("email")
+    customers = customer_selectors.by_name(organization.customers.all())
     return {
         "organization": organization,
         "customers": customers[:50],

@@ -128,3 +128,19 @@ def test_the_empty_lists_say_none_yet_before_any_search(agent_client):
     assert "No organisations match." in searched
     assert "No customers yet." in customers
     assert "No customers match." in agent_client.get("/agent/customers/?bouncing=1").content.decode()
+
+
+def test_the_customers_list_is_ordered_by_the_name_it_shows(agent_client):
+    CustomerFactory(name="Zed", email="a.zed@example.org")
+    CustomerFactory(name="", email="bea@example.org")  # shown by address
+    CustomerFactory(name="adam", email="z.adam@example.org")
+
+    response = agent_client.get("/agent/customers/")
+
+    assert [customer.email for customer in response.context["page"]] == [
+        "z.adam@example.org",
+        "bea@example.org",
+        "a.zed@example.org",
+    ]
+    page = response.content.decode()
+    assert '<label class="checkbox"><input type="checkbox" name="bouncing" value="1" > <span>Bouncing only' in page

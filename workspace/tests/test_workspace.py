@@ -340,3 +340,18 @@ def test_times_are_shown_in_the_agents_time_zone(client, agent):
     page = client.get(f"/agent/tickets/{ticket.pk}").content.decode()
 
     assert "30 Nov 2026, 10:00 JST" in page
+
+
+def test_the_notifications_page_sets_the_unread_marker_and_its_forms_apart(client, agent):
+    from notifications.models import Channel, Notification
+
+    Notification.objects.create(
+        channel=Channel.DASHBOARD, recipient=agent.user.username, user=agent.user, kind="ticket.mentioned",
+        payload={"title": "Chen Wei mentioned you"}, status="sent",
+    )  # fmt: skip
+    client.force_login(agent.user)
+
+    page = client.get("/agent/notifications").content.decode()
+
+    assert 'class="notification-actions"' in page and 'class="notification-preferences"' in page
+    assert '<strong class="unread-marker">New</strong>' in page
