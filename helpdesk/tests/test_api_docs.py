@@ -54,3 +54,25 @@ def test_a_body_the_api_cannot_parse_gets_a_documented_415(agent_api):
 
     assert response.status_code == 415
     assert "415" in documented
+
+
+def test_generating_the_schema_reads_nothing_from_the_database(monkeypatch):
+    """drf-spectacular calls views' get_queryset() to type their filters: a queryset narrowed
+    by the caller (tickets.visibility reads the caller's teams) must not run a query then.
+    One did once, from test_schemathesis' schema read at import time, against DATABASE_URL's
+    own database before the test database existed, and left the suite's later transactional
+    tests on the wrong database."""
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from drf_spectacular.generators import SchemaGenerator
+
+    connects = []
+    real = BaseDatabaseWrapper.ensure_connection
+
+    def counted(self):
+        connects.append(self.alias)
+        return real(self)
+
+    monkeypatch.setattr(BaseDatabaseWrapper, "ensure_connection", counted)
+    SchemaGenerator().get_schema(request=None, public=True)
+
+    assert connects == []
