@@ -3,7 +3,7 @@ from __future__ import annotations
 import re
 
 from django import forms
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from agents.models import LANGUAGE_CHOICES, validate_email_shape
 from customers.models import MAX_DOMAINS, Customer, Organization
@@ -78,7 +78,7 @@ class MergeForm(forms.Form):
 
 
 class OrganizationForm(forms.Form):
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=255)
+    name = forms.CharField(label=pgettext_lazy("organisation", "Name"), max_length=255)
     domains = forms.CharField(
         label=gettext_lazy("Email domains"),
         required=False,
