@@ -29,6 +29,14 @@ def normalize_email(address: str) -> str:
     return (address or "").strip().lower()
 
 
+def alias_is(address: str) -> Q:
+    """Profiles holding `address` among their aliases. The `aliases <> '{}'` half changes no
+    answer; it tells the planner how few profiles have aliases at all, so that it asks
+    customer_aliases_idx (0.04 ms at 200,000 profiles) instead of reading every profile in id
+    order for `ORDER BY id LIMIT 1` (35 ms: the bench's ticket create went from 20 to 70 ms)."""
+    return Q(aliases__contains=[address]) & ~Q(aliases=[])
+
+
 def domain_of(address: str) -> str:
     return normalize_email(address).rpartition("@")[2]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import CharField, Count, F, Func, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, Lower, NullIf
 
-from customers.models import Customer, Organization
+from customers.models import Customer, Organization, alias_is
 
 
 def customers_list() -> QuerySet[Customer]:
@@ -27,7 +27,7 @@ def customers_search(customers: QuerySet[Customer], text: str) -> QuerySet[Custo
     if not text:
         return customers
     if "@" in text and " " not in text:
-        exact = customers.filter(Q(email=text.lower()) | Q(aliases__contains=[text.lower()]))
+        exact = customers.filter(Q(email=text.lower()) | alias_is(text.lower()))
         if exact.exists():
             return exact
     every_alias = Func(F("aliases"), Value(" "), function="array_to_string", output_field=CharField())

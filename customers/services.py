@@ -26,6 +26,7 @@ from customers.models import (
     MAX_DOMAINS,
     Customer,
     Organization,
+    alias_is,
     domain_of,
     normalize_email,
 )
@@ -44,7 +45,7 @@ def customer_by_address(address: str) -> Customer | None:
     own = Customer.objects.filter(email=address).first()
     if own is not None:
         return own
-    return Customer.objects.filter(aliases__contains=[address]).order_by("id").first()
+    return Customer.objects.filter(alias_is(address)).order_by("id").first()
 
 
 def _organization_for(domain: str) -> int | None:

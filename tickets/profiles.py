@@ -13,7 +13,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from agents.roles import Actor
-from customers.models import Customer, normalize_email
+from customers.models import Customer, alias_is, normalize_email
 from tickets.models import ACTIVE_STATUSES, EventKind, Ticket, TicketEvent
 from tickets.selectors import tickets_for_user
 
@@ -53,18 +53,18 @@ def is_customer_address(ticket: Ticket, address: str) -> bool:
         return True
     if ticket.customer_id is None:
         return False
-    return (
-        Customer.objects.filter(pk=ticket.customer_id)
-        .filter(Q(email=address) | Q(aliases__contains=[address]))
-        .exists()
-    )
+    return Customer.objects.filter(pk=ticket.customer_id).filter(Q(email=address) | alias_is(address)).exists()
 
 
 def customer_tickets_q(address: str) -> Q:
     """Tickets of the person writing from `address`: written to it, or of the profile it is
     an address of."""
     address = normalize_email(address)
-    return Q(customer_email__iexact=address) | Q(customer__email=address) | Q(customer__aliases__contains=[address])
+    return (
+        Q(customer_email__iexact=address)
+        | Q(customer__email=address)
+        | (Q(customer__aliases__contains=[address]) & ~Q(customer__aliases=[]))
+    )
 
 
 def ticket_summary(*, user, customer=None, organization=None, newest: int = 5) -> dict:
