@@ -73,9 +73,11 @@ def _policies() -> dict[str, PolicyInfo]:
     infos = {}
     # What sla.services.policy_for picks for a ticket no scoped policy matches: the oldest
     # unscoped policy of its priority.
+    # bench.migration seeds at older schemas: the scopes of sla 0005 only when they exist.
+    scopes = {"team__isnull": True, "organization__isnull": True, "channel": ""}
     unscoped = SLAPolicy.objects.filter(
-        active=True, category__isnull=True, team__isnull=True, organization__isnull=True, channel=""
-    )
+        active=True, category__isnull=True, **(scopes if "team_id" in _columns("sla_slapolicy") else {})
+    ).only("id", "priority", "first_response_hours", "resolution_hours", "at_risk_percent", "calendar")
     for policy in unscoped.select_related("calendar").order_by("id"):
         infos.setdefault(
             policy.priority,
@@ -642,7 +644,9 @@ def seed(scale: Scale, *, now: datetime, log=print, after_demo: Callable[[], Non
     thread_ids = bool(_columns("tickets_threadmessageid"))
 
     team_of_agent, teams = _teams(scale) if "team_id" in _columns("tickets_ticket") else ({}, [])
-    first_customer_id = _customers(scale, now - timedelta(days=365 * YEARS)) if _columns("customers_customer") else 0
+    # Profiles only when the tickets can point at them (bench.migration seeds at older schemas).
+    profiles = "customer_id" in _columns("tickets_ticket")
+    first_customer_id = _customers(scale, now - timedelta(days=365 * YEARS)) if profiles else 0
     ticket_columns = [*TICKET_COLUMNS, *(["team_id"] if teams else []), *(["customer_id"] if first_customer_id else [])]
     indexes = _secondary_indexes(BIG_TABLES)
     with connection.cursor() as cursor:
