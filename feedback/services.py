@@ -14,6 +14,7 @@ from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
 from feedback.models import Feedback, SurveyInvitation
+from feedback.signals import feedback_received
 from tickets.models import Ticket
 from tickets.threading import ticket_email
 
@@ -106,7 +107,7 @@ def survey_answer(*, invitation: SurveyInvitation, **answers: Any) -> Feedback:
         raise SurveyClosed("answered")
     invitation.answered_at = now
     invitation.save(update_fields=["answered_at"])
-    return Feedback.objects.create(
+    feedback = Feedback.objects.create(
         ticket_id=invitation.ticket_id,
         survey=invitation,
         agent=invitation.agent,
@@ -114,6 +115,8 @@ def survey_answer(*, invitation: SurveyInvitation, **answers: Any) -> Feedback:
         created_at=now,
         **answers,
     )
+    feedback_received.send(sender=Feedback, feedback=feedback)
+    return feedback
 
 
 @transaction.atomic
@@ -123,7 +126,7 @@ def feedback_create(*, ticket: Ticket, customer_email: str = "", **answers: Any)
         raise FeedbackExists(_feedback_exists(ticket))
     try:
         with transaction.atomic():
-            return Feedback.objects.create(
+            feedback = Feedback.objects.create(
                 ticket=ticket,
                 agent=ticket.assigned_agent,
                 customer_email=customer_email or ticket.customer_email,
@@ -131,3 +134,5 @@ def feedback_create(*, ticket: Ticket, customer_email: str = "", **answers: Any)
             )
     except IntegrityError as error:  # a concurrent request rated it first
         raise FeedbackExists(_feedback_exists(ticket)) from error
+    feedback_received.send(sender=Feedback, feedback=feedback)
+    return feedback

@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "sla",
     "knowledge",
     "feedback",
+    "automation",
     "anymail",
     "mail",
     "privacy",
@@ -319,6 +320,10 @@ SLA_SCAN_INTERVAL_SECONDS = env.float("SLA_SCAN_INTERVAL_SECONDS", default=60.0)
 
 # --- Notification outbox ---
 # Attempts before a delivery is marked dead, and the backoff between them (seconds).
+# Automation (automation.triggers): how deep a chain of triggers setting each other off may
+# go, and how long processes may keep triggers and rules without asking for a new version.
+AUTOMATION_TRIGGER_DEPTH = env.int("AUTOMATION_TRIGGER_DEPTH", default=5)
+AUTOMATION_CACHE_SECONDS = env.int("AUTOMATION_CACHE_SECONDS", default=600)
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=8)
 NOTIFICATION_RETRY_BASE_SECONDS = env.float("NOTIFICATION_RETRY_BASE_SECONDS", default=30)
 NOTIFICATION_RETRY_MAX_SECONDS = env.float("NOTIFICATION_RETRY_MAX_SECONDS", default=3600)

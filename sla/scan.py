@@ -42,6 +42,7 @@ from core.rows import unprepared
 from notifications.services import dispatch_due
 from sla import queries
 from sla.models import RUNNING_STATUSES, SLAScanRun, SLAViolation, SLAWarning
+from sla.signals import events_recorded
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +84,10 @@ def sla_scan(*, now: datetime | None = None, ticket_id: int | None = None) -> Sc
             result.violations, result.warnings, result.notifications = queries.scan(cursor, params, ticket_id=ticket_id)
             if result.notifications:
                 transaction.on_commit(lambda: dispatch_due(rows=result.notifications))
+            if result.violations or result.warnings:
+                events_recorded.send(
+                    sender=None, scan_id=result.scan_id, violations=result.violations, warnings=result.warnings
+                )
             result.duration_ms = (time.perf_counter() - started) * 1000
             if ticket_id is None:
                 SLAScanRun.objects.create(

@@ -18,7 +18,7 @@ from agents.models import MAX_TICKETS, Agent, AgentStatus, Team
 from agents.roles import Actor
 from core.refusals import Refusal
 from tickets.following import notify_followers
-from tickets.history import record_event
+from tickets.history import record_event, reported
 from tickets.models import ACTIVE_STATUSES, EventKind, Status, Ticket
 from tickets.notices import notify_assignment
 from tickets.queries import count_up_to
@@ -127,7 +127,7 @@ def _set_assignee(*, ticket: Ticket, agent: Agent | None, actor: Actor, now: dat
     notify_followers(ticket=ticket, actor=actor, change="assignee", exclude={agent.pk} if agent else ())
 
 
-@transaction.atomic
+@reported
 def ticket_assign(*, ticket: Ticket, agent: Agent | None, actor: Actor, override: bool = False) -> Ticket:
     """Assign to `agent` (None: unassign). Capacity holds unless a supervisor overrides."""
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
@@ -160,7 +160,7 @@ def ticket_assign(*, ticket: Ticket, agent: Agent | None, actor: Actor, override
     return ticket
 
 
-@transaction.atomic
+@reported
 def ticket_auto_assign(*, ticket: Ticket, actor: Actor) -> Agent | None:
     """Give the ticket to the best candidate; None when nobody can take it now.
 

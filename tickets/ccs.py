@@ -16,7 +16,6 @@ from email.utils import parseaddr
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -25,7 +24,7 @@ from agents.roles import Actor
 from core.refusals import Refusal
 from customers.models import Customer, normalize_email
 from customers.services import customer_by_address
-from tickets.history import record_event
+from tickets.history import record_event, reported
 from tickets.models import EventKind, Ticket, TicketCC
 from tickets.notices import notify_cc_of_addition
 
@@ -118,7 +117,7 @@ def clean_cc_list(
     return cleaned
 
 
-@transaction.atomic
+@reported
 def ticket_cc_add(
     *, ticket: Ticket, emails: Iterable[str], actor: Actor, notify: bool = True, strict: bool = True
 ) -> list[TicketCC]:
@@ -158,7 +157,7 @@ def ticket_cc_add(
     return added
 
 
-@transaction.atomic
+@reported
 def ticket_cc_remove(*, ticket: Ticket, cc: TicketCC, actor: Actor) -> None:
     """Stop copying an address: it gets no more replies, and its private link answers 404
     (its access key goes with the row)."""

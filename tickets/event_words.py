@@ -21,6 +21,7 @@ from django.utils.translation import pgettext
 from tickets.models import STATUS_WORDS, Channel, EventKind, Priority
 
 _MESSAGE = re.compile(r"^message (\d+)$")
+_AUTOMATION = re.compile(r"^(trigger|rule|macro) (.+)$", re.DOTALL)
 _CC = re.compile(r"^(added|removed) (\S+@\S+)$")
 _RATING = re.compile(r"^(\d+) for message (\d+)$")
 _DUE = re.compile(
@@ -80,6 +81,13 @@ def value_words(kind: str, value: str) -> str:
         # "ticket history") and agree with it.
         words = _("added %(address)s") if match[1] == "added" else _("removed %(address)s")
         return words % {"address": match[2]}
+    if kind == EventKind.AUTOMATION and (match := _AUTOMATION.match(value)):
+        # Translators: a ticket's history: which automation acted on it; the name is the admin's.
+        if match[1] == "trigger":
+            return _("trigger “%(name)s” fired") % {"name": match[2]}
+        if match[1] == "rule":
+            return _("time rule “%(name)s” fired") % {"name": match[2]}
+        return _("macro “%(name)s” applied") % {"name": match[2]}
     if kind == EventKind.LINK_ROTATED and value == "(the customer was emailed the new one)":
         return _("(the customer was emailed the new one)")
     if kind == EventKind.DUE_TIMES:
@@ -93,3 +101,15 @@ def value_words(kind: str, value: str) -> str:
                 "resolution": _utc(match["resolution"]),
             }
     return value
+
+
+def actor_words(actor_type: str, name: str) -> str:
+    """Who made a change, as the history names them: a person or integration by name, the
+    desk's automation by what it is ("trigger “VIP to enterprise”")."""
+    if actor_type == "trigger":
+        # Translators: who changed a ticket, in its history: one of the desk's triggers.
+        return _("Trigger “%(name)s”") % {"name": name}
+    if actor_type == "rule":
+        # Translators: who changed a ticket, in its history: one of the desk's time rules.
+        return _("Time rule “%(name)s”") % {"name": name}
+    return name

@@ -555,6 +555,8 @@ class EventKind(models.TextChoices):
     TEAM = "team", pgettext_lazy("ticket history", "Team")
     CUSTOMER = "customer", pgettext_lazy("ticket history", "Customer")
     CC = "cc", pgettext_lazy("ticket history", "CC")
+    # A trigger, time rule or macro acted on the ticket (automation); its changes follow.
+    AUTOMATION = "automation", pgettext_lazy("ticket history", "Automation")
 
 
 class TicketEvent(models.Model):
@@ -564,7 +566,7 @@ class TicketEvent(models.Model):
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events", verbose_name=_("ticket"))
     kind = models.CharField(_("kind"), max_length=20, choices=EventKind.choices)
-    actor_type = models.CharField(_("actor type"), max_length=12)  # customer, agent, integration, system
+    actor_type = models.CharField(_("actor type"), max_length=12)  # customer, agent, integration, system, trigger, rule
     actor_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

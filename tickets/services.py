@@ -29,7 +29,7 @@ from tickets.assignment import keep_within_capacity, ticket_auto_assign, ticket_
 from tickets.attachments import attachments_save
 from tickets.ccs import ticket_cc_add, ticket_cc_remove
 from tickets.following import notify_followers, notify_mentions
-from tickets.history import record_event
+from tickets.history import record_event, reported
 from tickets.languages import customer_language, supported
 from tickets.models import (
     ACTIVE_STATUSES,
@@ -97,7 +97,7 @@ def tags_from_names(names: Iterable[str]) -> list[Tag]:
 ROUTED: Any = object()
 
 
-@transaction.atomic
+@reported
 def ticket_create(
     *,
     subject: str,
@@ -196,7 +196,7 @@ def _apply_status(*, ticket: Ticket, target: str, actor: Actor) -> None:
         lifecycle.announce(lifecycle.RESOLVED, ticket=ticket, now=now)
 
 
-@transaction.atomic
+@reported
 def ticket_change_status(*, ticket: Ticket, status: str, actor: Actor) -> Ticket:
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     if ticket.status != status:
@@ -262,7 +262,7 @@ def _move_to_customer(*, ticket: Ticket, customer: Customer, email: str, name: s
     ticket.customer_name = name
 
 
-@transaction.atomic
+@reported
 def ticket_change_customer(*, ticket: Ticket, email: str, name: str = "", actor: Actor) -> Ticket:
     """Move the ticket to the customer writing from `email` (see ticket_update's
     `customer_email`): the profile found or made, a CUSTOMER event, the SLA re-applied
@@ -270,7 +270,7 @@ def ticket_change_customer(*, ticket: Ticket, email: str, name: str = "", actor:
     return ticket_update(ticket=ticket, actor=actor, customer_email=email, customer_name=name)
 
 
-@transaction.atomic
+@reported
 def ticket_update(*, ticket: Ticket, actor: Actor, **changes: Any) -> Ticket:
     """Change any of subject, priority, category, team, tags, external_customer_id, status,
     and the customer (`customer_email`, with an optional `customer_name`: the ticket moves
@@ -368,7 +368,7 @@ def _team_id(team: Team | None) -> int | None:
     return team.pk if team is not None else None
 
 
-@transaction.atomic
+@reported
 def ticket_rotate_link(*, ticket: Ticket, actor: Actor) -> Ticket:
     """Replace the ticket's private link: every link sent before answers 404 from now on
     (tickets.links signs the access key), and the customer is emailed the new one."""
@@ -383,7 +383,17 @@ def ticket_rotate_link(*, ticket: Ticket, actor: Actor) -> Ticket:
 # --- Conversation ---------------------------------------------------------------------
 
 
-_SOURCES = {"agent": Source.AGENT, "integration": Source.API, "customer": Source.PORTAL, "system": Source.SYSTEM}
+_SOURCES = {
+    "agent": Source.AGENT,
+    "integration": Source.API,
+    "customer": Source.PORTAL,
+    "system": Source.SYSTEM,
+    "trigger": Source.SYSTEM,
+    "rule": Source.SYSTEM,
+}
+# Actors that are the desk's own automation (automation.triggers, automation.timerules): they
+# write internal notes as the system does.
+AUTOMATIC_ACTORS = ("trigger", "rule")
 
 
 @dataclass(frozen=True)
@@ -398,7 +408,7 @@ class EmailEnvelope:
     html: str = ""
 
 
-@transaction.atomic
+@reported
 def message_create(
     *,
     ticket: Ticket,
@@ -428,11 +438,12 @@ def message_create(
             _("Ticket %(number)s is closed; a new request needs a new ticket.") % {"number": ticket.number}
         )
     from_agent = actor.is_agent
-    if internal and not (from_agent or (actor.type == "system" and email is not None)):
+    automatic = actor.type in AUTOMATIC_ACTORS
+    if internal and not (from_agent or automatic or (actor.type == "system" and email is not None)):
         raise PermissionError(_("Only agents can write internal notes."))
     if from_agent:
         author_type, author_name = AuthorType.AGENT, actor.name
-    elif actor.type == "system":
+    elif actor.type == "system" or automatic:
         author_type, author_name = AuthorType.SYSTEM, actor.name
     elif cc is not None:
         author_type, author_name = AuthorType.CUSTOMER, actor.name or cc.email
@@ -500,7 +511,7 @@ def message_create(
     return message
 
 
-@transaction.atomic
+@reported
 def message_rate(*, message: Message, rating: int, comment: str, actor: Actor) -> Message:
     """The customer's rating of one public agent reply, 1-5, given once."""
     message = Message.objects.select_for_update().get(pk=message.pk)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django import template
 
-from tickets.event_words import value_words
+from tickets.event_words import actor_words, value_words
 from tickets.following import highlight_mentions
 from tickets.models import Priority
 
@@ -22,6 +22,12 @@ def priority_label(value: str) -> str:
 def event_words(value: str, kind: str) -> str:
     """A history value in the reader's words (tickets.event_words): {{ event.new_value|event_words:event.kind }}."""
     return value_words(kind, value)
+
+
+@register.filter
+def actor(event) -> str:
+    """Who made a history line's change, in words: {{ event|actor }}."""
+    return actor_words(event.actor_type, event.actor_name)
 
 
 @register.filter

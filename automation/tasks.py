@@ -1,0 +1,37 @@
+"""Automation's Celery tasks (beat entries live in helpdesk/celery.py)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from celery import shared_task
+from django.db import transaction
+
+from automation.engine import Facts
+from automation.models import Event
+from automation.triggers import listening, run_triggers
+from sla.models import SLAViolation, SLAWarning
+from tickets.models import Ticket
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(acks_late=True)
+def sla_events(scan_id: str) -> int:
+    """Run the triggers listening for SLA violations and warnings on the tickets one scan
+    recorded them for, one ticket per transaction. Returns how many tickets were checked."""
+    scan = uuid.UUID(scan_id)
+    checked = 0
+    for event, model in ((Event.SLA_VIOLATION, SLAViolation), (Event.SLA_WARNING, SLAWarning)):
+        if not listening(event):
+            continue
+        ticket_ids = sorted(set(model.objects.filter(scan_id=scan).values_list("ticket_id", flat=True)))
+        for ticket_id in ticket_ids:
+            with transaction.atomic():
+                ticket = Ticket.objects.select_for_update(of=("self",)).filter(pk=ticket_id).first()
+                if ticket is None:
+                    continue
+                run_triggers(ticket=ticket, event=event, facts=Facts(ticket=ticket, event=event))
+                checked += 1
+    return checked
