@@ -85,11 +85,20 @@ def on_feedback(sender, *, feedback: Feedback, **kwargs) -> None:
 
 
 def on_sla_events(sender, *, scan_id, violations: int, warnings: int, **kwargs) -> None:
-    if (violations and listening(Event.SLA_VIOLATION)) or (warnings and listening(Event.SLA_WARNING)):
-        transaction.on_commit(lambda: sla_events.delay(str(scan_id)))
+    # No question asked here: the scan's statements are counted and stay the same (the task
+    # asks whether any trigger listens, and does nothing if none does).
+    transaction.on_commit(lambda: _queue_sla_events(str(scan_id)))
+
+
+def _queue_sla_events(scan_id: str) -> None:
+    if listening(Event.SLA_VIOLATION) or listening(Event.SLA_WARNING):
+        sla_events.delay(scan_id)
 
 
 def on_rules_changed(sender, **kwargs) -> None:
+    # Now, for this transaction's own later reads, and again on commit: a process that read
+    # in between read the rows as they were before, under the first new version.
+    cache.changed()
     transaction.on_commit(cache.changed)
 
 

@@ -36,6 +36,8 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from automation.tests.factories import make_trigger
+
 PERSONAS = ("anonymous", "customer", "agent", "other_agent", "supervisor", "admin", "integration")
 WORKERS = ("agent", "other_agent", "supervisor", "admin", "integration")
 
@@ -146,6 +148,16 @@ MATRIX: list[Row] = [
     api("api:sla-policy-detail", "PUT",             (401,        401,         403,   403,   400,   400,   403),
         body={}),
     api("api:sla-policy-detail", "DELETE",          (401,        401,         403,   403,   204,   204,   403)),
+    # --- Automation: everyone who works tickets reads triggers, supervisors write -----------------
+    api("api:trigger-list", "GET",                  (401,        401,         200,   200,   200,   200,   200)),
+    api("api:trigger-list", "POST",                 (401,        401,         403,   403,   201,   201,   403),
+        body={"name": "VIP", "events": ["ticket.created"], "actions": [{"kind": "set_priority", "value": "high"}]}),
+    api("api:trigger-detail", "GET",                (401,        401,         200,   200,   200,   200,   200)),
+    api("api:trigger-detail", "PATCH",              (401,        401,         403,   403,   200,   200,   403),
+        body={"active": False}),
+    api("api:trigger-detail", "PUT",                (401,        401,         403,   403,   400,   400,   403),
+        body={}),
+    api("api:trigger-detail", "DELETE",             (401,        401,         403,   403,   204,   204,   403)),
     api("api:sla-violation-list", "GET",            (401,        401,         200,   200,   200,   200,   200)),
     api("api:sla-violation-detail", "GET",          (401,        401,         200,   200,   200,   200,   200)),
     api("sla-check", "POST",                        (401,        401,         200,   200,   200,   200,   200),
@@ -515,6 +527,7 @@ def world(db, settings, category, agent, other_agent, supervisor, admin_user, in
             "customer": profile.pk,
             "other customer": other_profile.pk,
             "organization": organization.pk,
+            "trigger": make_trigger(["ticket.created"], [], [("add_tags", "seen")], name="Seen").pk,
         },
         "slugs": {"article": article.slug, "draft": draft.slug},
         "tokens": {
@@ -613,6 +626,7 @@ PK_OBJECT = {
     "original": "email",
     "customer": "customer",
     "organization": "organization",
+    "trigger": "trigger",
 }
 
 

@@ -133,6 +133,8 @@ NO_TICKET = {
     "agent:language": "the agent's language",
     "api:team-list": "teams",
     "api:team-detail": "a team",
+    "api:trigger-list": "triggers",
+    "api:trigger-detail": "a trigger",
     "api:customer-merge": "moves a profile's tickets; the answer is the profile, no ticket",
     "agent:customer-edit": "a customer's profile form",
     "agent:customer-merge": "moves a profile's tickets; answers with a redirect to the profile",
@@ -168,6 +170,7 @@ def test_a_route_with_an_object_in_its_url_is_not_waved_through():
     routes that are called here, or on routes whose pk names something else (listed)."""
     objects_not_of_tickets = {"api:agent-detail", "api:article-detail", "api:article-helpful", "api:faq-detail"}
     objects_not_of_tickets |= {"api:sla-policy-detail", "password_reset_confirm", "api:team-detail"}
+    objects_not_of_tickets |= {"api:trigger-detail"}
     # Profiles and organisations: their pages list tickets through tickets_for_user (checked in
     # test_lists_searches_and_counts_leave_it_out).
     objects_not_of_tickets |= {"api:customer-detail", "api:customer-merge", "api:organization-detail"}
