@@ -25,7 +25,7 @@ from mail.models import BouncedAddress, InboundEmail, Outcome
 from sla.badges import ticket_clock, ticket_clocks
 from tickets import selectors, services
 from tickets.assignment import AssignmentError, open_load, ticket_assign
-from tickets.models import Category, Message, Priority, SavedReply, Status, Ticket
+from tickets.models import Category, Message, Priority, SavedReply, Status, Ticket, TicketEvent
 from tickets.services import TicketClosed, ticket_rotate_link
 from tickets.state_machine import IllegalTransition, allowed_targets
 from tickets.visibility import agents_who_may_see, may_see_team
@@ -96,11 +96,14 @@ def _ticket_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:
     # Only who may see the ticket can be given it (a restricted team's: its members).
     agents = agents_who_may_see(Agent.objects.all(), ticket.team_id).annotate(load=open_load()).order_by("name")
     last_public = max((m.pk for m in conversation if not m.internal), default=0)
+    events = list(ticket.events.select_related("actor_user"))
     return {
         "ticket": ticket,
         "conversation": conversation,
         "ticket_attachments": ticket.own_attachments(),
-        "events": ticket.events.select_related("actor_user").all(),
+        "events": events,
+        # Which triggers, time rules and macros acted on it, newest first (the history has each).
+        "automation_events": [event for event in reversed(events) if event.kind == TicketEvent.Kind.AUTOMATION],
         "clocks": ticket_clocks(ticket),
         "allowed_statuses": allowed_targets(ticket.status),
         "change_form": extra.pop("change_form", None) or TicketChangeForm(ticket=ticket),
