@@ -145,6 +145,38 @@ def bench_scan(scale: Scale, env: dict[str, str]) -> dict[str, object]:
     }
 
 
+# --- triggers ------------------------------------------------------------------------------
+
+TRIGGER_WRITES = {"small": 400, "full": 1_000}
+
+
+def bench_triggers(scale: Scale, env: dict[str, str]) -> dict[str, object]:
+    """A ticket write's p95 with 50 active triggers against none (bench/trigger_probe.py), three
+    runs; the figure is the extra p95 of each run."""
+    runs = []
+    for run in range(3):
+        done = bench_env.python(
+            "-m", "bench.trigger_probe", str(TRIGGER_WRITES[scale.name]), env=env, capture_output=True
+        )
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+        runs.append(result)
+        print(
+            f"  triggers {run + 1}: p95 {result['none_p95_ms']:.2f} ms without, {result['fifty_p95_ms']:.2f} ms "
+            f"with 50 (+{result['extra_p95_ms']:.2f}); statements {result['statements_without']} → "
+            f"{result['statements_with']}",
+            flush=True,
+        )
+    return {
+        "trigger_extra_p95_ms": summary([r["extra_p95_ms"] for r in runs]),
+        "trigger_write_p95_ms_without": summary([r["none_p95_ms"] for r in runs]),
+        "trigger_write_p95_ms_with_50": summary([r["fifty_p95_ms"] for r in runs]),
+        "trigger_context": {
+            "writes_per_run": runs[0]["writes"],
+            "statements": [runs[0]["statements_without"], runs[0]["statements_with"]],
+        },
+    }
+
+
 # --- processes ----------------------------------------------------------------------------
 
 
@@ -500,6 +532,7 @@ def run_all(scale: Scale, env: dict[str, str], only: list[str] | None = None) ->
         "thread": bench_thread,
         "mail": bench_mail,
         "migration": bench_migration,
+        "triggers": bench_triggers,
     }
     # Run only when asked for (--only): the CPU profile always; the migration at full scale,
     # where it seeds a second million tickets.
@@ -536,6 +569,8 @@ TARGETS = {
     "api_feedback_summary_ms": ("<=", 300),
     "api_mixed_max_rps": (">=", 150),
     "delivery_per_second": (">=", 300),
+    # Automation (issue 23, point 5): what 50 active triggers add to a ticket write's p95.
+    "trigger_extra_p95_ms": ("<=", 3),
     "cache_hit_ratio_percent": (">=", 90),
     # The email channel (issue 19, point 10); a lookup's p95 is checked, an idle poll's median.
     "thread_lookup_ms": ("<=", 2),
