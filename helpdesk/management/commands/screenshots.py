@@ -26,6 +26,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.wsgi import get_wsgi_application
 
 from agents.models import Team
+from automation.models import Trigger
 from feedback.models import SurveyInvitation
 from feedback.services import survey_url
 from helpdesk.management.commands.seed_demo import DEMO_EMAIL_SUBJECT
@@ -91,6 +92,7 @@ ADMIN_PAGES = [
     Page("admin-mailboxes", "admin", "/admin/mail/mailbox/"),
     Page("admin-inbound-emails", "admin", "/admin/mail/inboundemail/"),
     Page("admin-team", "admin", "/admin/agents/team/{team}/change/"),
+    Page("admin-trigger", "admin", "/admin/automation/trigger/{trigger}/change/"),
 ]
 
 
@@ -109,10 +111,12 @@ def demo_paths() -> dict[str, str]:
         "private": private_url(ticket).removeprefix(site),
         "survey": survey_url(invitation).removeprefix(site),
         "team": str(Team.objects.order_by("name").values_list("pk", flat=True).first()),
+        "trigger": str(Trigger.objects.filter(name=DEMO_TRIGGER).values_list("pk", flat=True).first()),
     }
 
 
 DEMO_SUPERVISOR = ("alice", "agent")  # seed_demo's supervisor and its demo password
+DEMO_TRIGGER = "Outages are urgent"  # seed_demo's trigger photographed in admin
 DEMO_ADMIN = ("admin", "admin")  # seed_demo's superuser, for Django admin's pages
 
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 from agents.models import Agent, Team
 from agents.roles import SYSTEM, Actor, customer_actor
 from agents.services import sync_staff_flag, team_update
+from automation.models import Trigger
 from customers.models import Organization
 from customers.services import organization_save
 from feedback.models import Feedback, SurveyInvitation
@@ -77,6 +78,39 @@ TEAMS = [
     ("Billing", "Invoices, payments and refunds", "dana", ["dana", "alice", "olga"], ["billing"], False, True),
     ("Technical", "Bugs, errors and integrations", "bob", ["bob", "chen", "emil", "olga"], ["technical"], False, False),
     ("Security", "Sign-in, access and account takeovers", "chen", ["chen", "alice", "olga"], ["account"], True, False),
+]
+TRIGGERS = [
+    # name, events, conditions (group, field, operator, value), actions (kind, value, subject, body)
+    (
+        "Outages are urgent",
+        ["ticket.created"],
+        [
+            ("any", "subject", "contains", "outage"),
+            ("any", "subject", "contains", "is down"),
+            ("any", "body", "contains", "outage"),
+        ],
+        [("set_priority", "urgent", "", ""), ("add_tags", "outage", "", "")],
+    ),
+    (
+        "Security tickets alert their team",
+        ["ticket.created"],
+        [("all", "team", "is", "Security")],
+        [("notify", "team", "", "New security ticket {ticket_number}: {subject}")],
+    ),
+    (
+        "Tell the customer we are waiting on them",
+        ["ticket.updated"],
+        [("all", "status", "changed_to", "pending")],
+        [
+            (
+                "email_customer",
+                "",
+                "We need a little more from you ({ticket_number})",
+                "Hello {customer_name},\n\nTo go on with “{subject}” we need an answer from you. Reply to this "
+                "email, or write on your request's page: {ticket_link}\n\n{agent_name}, {helpdesk_name}",
+            )
+        ],
+    ),
 ]
 ORGANIZATIONS = [
     # name, email domains, VIP, notes: the demo's customers write from DEMO_DOMAIN, so they
@@ -176,6 +210,7 @@ class Command(BaseCommand):
         self.seed_feedback()
         self.seed_saved_replies(categories)
         self.seed_mail(categories)
+        self.seed_triggers()
 
         self.stdout.write(
             self.style.SUCCESS(
@@ -243,6 +278,18 @@ class Command(BaseCommand):
             email=DEMO_EMAIL_CUSTOMER,
             defaults={"reason": "552 5.2.2 The recipient's mailbox is full", "bounces": 2},
         )
+
+    def seed_triggers(self) -> None:
+        """Three triggers an admin would write first (after the tickets: the demo's tickets are
+        as written; new ones meet the triggers). An existing one is left as an admin left it."""
+        for name, events, conditions, actions in TRIGGERS:
+            if Trigger.objects.filter(name=name).exists():
+                continue
+            trigger = Trigger.objects.create(name=name, events=events, position=Trigger.objects.count())
+            for position, (group, field, operator, value) in enumerate(conditions):
+                trigger.conditions.create(group=group, field=field, operator=operator, value=value, position=position)
+            for position, (kind, value, subject, body) in enumerate(actions):
+                trigger.actions.create(kind=kind, value=value, subject=subject, body=body, position=position)
 
     def seed_saved_replies(self, categories: dict) -> None:
         for title, category, body in [
