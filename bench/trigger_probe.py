@@ -40,23 +40,21 @@ def main() -> None:
         Ticket.objects.filter(status__in=["new", "open"], priority__in=["normal", "high"]).order_by("-id")[:50]
     )
 
-    def run(label: str) -> tuple[list[float], int]:
+    def run(count: int) -> tuple[list[float], int]:
         timings: list[float] = []
         statements = 0
-        for n in range(writes):
-            ticket = tickets[n % len(tickets)]
+        for n in range(count):
+            index = n % len(tickets)
+            ticket = tickets[index]
             target = "high" if ticket.priority == "normal" else "normal"
             with CaptureQueriesContext(connection) as queries:
                 started = time.perf_counter()
-                ticket = ticket_update(ticket=ticket, actor=SYSTEM, priority=target)
+                tickets[index] = ticket_update(ticket=ticket, actor=SYSTEM, priority=target)
                 timings.append((time.perf_counter() - started) * 1000)
-            tickets[n % len(tickets)] = ticket
             statements = len(queries.captured_queries)
-        return timings[writes // 10 :], statements  # the first tenth warms the caches
+        return timings[1:], statements  # the first write after a change of triggers reads them
 
     Trigger.objects.filter(name__startswith="bench ").delete()
-    cache.changed()
-    none, none_statements = run("none")
     for n in range(50):
         kind = n % 5
         if kind == 0:
@@ -73,8 +71,23 @@ def main() -> None:
                 ("any", "customer_email", "ends_with", f"@x{n}.example"),
             ]
         make_trigger(["ticket.updated"], conditions, [("add_tags", f"bench-{n}")], name=f"bench {n}", position=n)
+    # Blocks of writes without and with the triggers, taking turns, so that whatever else the
+    # machine does weighs on both alike.
+    none: list[float] = []
+    fifty: list[float] = []
+    none_statements = fifty_statements = 0
+    block = 20
     try:
-        fifty, fifty_statements = run("fifty")
+        for _ in range(max(1, writes // (2 * block))):
+            for active, into in ((False, none), (True, fifty)):
+                Trigger.objects.filter(name__startswith="bench ").update(active=active)
+                cache.changed()
+                timings, statements = run(block + 1)
+                into += timings
+                if active:
+                    fifty_statements = statements
+                else:
+                    none_statements = statements
     finally:
         Trigger.objects.filter(name__startswith="bench ").delete()
         cache.changed()

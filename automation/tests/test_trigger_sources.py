@@ -21,12 +21,18 @@ NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 @pytest.mark.django_db(transaction=True)
 def test_an_sla_violation_fires_its_triggers_once_per_ticket(category):
-    make_trigger(["sla.violation"], [("priority", "is", "normal")], [("set_priority", "urgent"), ("add_tags", "breached")])
+    make_trigger(
+        ["sla.violation"], [("priority", "is", "normal")], [("set_priority", "urgent"), ("add_tags", "breached")]
+    )
     make_trigger(["sla.warning"], [], [("add_tags", "at-risk")])
     late = overdue_tickets(3, category=category, policy=SLAPolicyFactory())
     calm = overdue_tickets(
-        1, category=category, policy=SLAPolicyFactory(), first_response_due_at=NOW + timedelta(hours=3),
-        resolution_due_at=NOW + timedelta(hours=5), first_response_at_risk_at=NOW + timedelta(hours=2),
+        1,
+        category=category,
+        policy=SLAPolicyFactory(),
+        first_response_due_at=NOW + timedelta(hours=3),
+        resolution_due_at=NOW + timedelta(hours=5),
+        first_response_at_risk_at=NOW + timedelta(hours=2),
         resolution_at_risk_at=NOW + timedelta(hours=4),
     )
 
