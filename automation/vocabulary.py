@@ -45,23 +45,20 @@ NO_VALUE = (Op.IS_SET, Op.NOT_SET, Op.CHANGED)
 YES, NO = "yes", "no"
 
 
-def _one_of(value: str, allowed, what: str) -> list[str]:
+def _one_of(value: str, allowed) -> list[str]:
     if value in allowed:
         return []
-    return [
-        _("“%(value)s” is not a %(what)s; use one of: %(allowed)s.")
-        % {"value": value, "what": what, "allowed": ", ".join(allowed)}
-    ]
+    return [_("“%(value)s” is not one of: %(allowed)s.") % {"value": value, "allowed": ", ".join(allowed)}]
 
 
 def _value_errors(field: str, value: str) -> list[str]:
     """Whether `value` names something that exists, for `field`."""
     if field == Field.STATUS:
-        return _one_of(value, Status.values, _("status"))
+        return _one_of(value, Status.values)
     if field == Field.PRIORITY:
-        return _one_of(value, Priority.values, _("priority"))
+        return _one_of(value, Priority.values)
     if field == Field.CHANNEL:
-        return _one_of(value, Channel.values, _("channel"))
+        return _one_of(value, Channel.values)
     if field == Field.CATEGORY:
         if not Category.objects.filter(slug=value).exists():
             return [_("No category has the slug “%(value)s”.") % {"value": value}]
@@ -75,7 +72,7 @@ def _value_errors(field: str, value: str) -> list[str]:
         if not Agent.objects.filter(user__username__iexact=value).exists():
             return [_("No agent has the username “%(value)s”.") % {"value": value}]
     elif field == Field.BUSINESS_HOURS:
-        return _one_of(value, (YES, NO), _("answer"))
+        return _one_of(value, (YES, NO))
     elif field == Field.TAGS:
         return tag_errors(value)
     return []
@@ -84,7 +81,7 @@ def _value_errors(field: str, value: str) -> list[str]:
 def condition_errors(field: str, operator: str, value: str) -> dict[str, list[str]]:
     """Errors by the part they concern ("field", "operator", "value")."""
     if field not in Field.values:
-        return {"field": _one_of(field, Field.values, _("field"))}
+        return {"field": _one_of(field, Field.values)}
     allowed = OPERATORS[field]
     if operator not in allowed:
         return {
@@ -128,7 +125,7 @@ def action_errors(kind: str, value: str, subject: str, body: str, *, webhook_exi
     """Errors by the part they concern ("kind", "value", "subject", "body")."""
     K = ActionKind
     if kind not in K.values:
-        return {"kind": _one_of(kind, K.values, _("action"))}
+        return {"kind": _one_of(kind, K.values)}
     value = (value or "").strip()
     errors: dict[str, list[str]] = {}
 
@@ -139,9 +136,9 @@ def action_errors(kind: str, value: str, subject: str, body: str, *, webhook_exi
             errors.setdefault(part, []).append(problem)
 
     if kind == K.SET_STATUS:
-        problems = _one_of(value, Status.values, _("status"))
+        problems = _one_of(value, Status.values)
     elif kind == K.SET_PRIORITY:
-        problems = _one_of(value, Priority.values, _("priority"))
+        problems = _one_of(value, Priority.values)
     elif kind == K.SET_CATEGORY:
         problems = _value_errors(Field.CATEGORY, value)
     elif kind == K.SET_TEAM:  # empty: no team

@@ -75,7 +75,7 @@ def test_agents_read_but_do_not_write(agent_api):
         (
             {"conditions": [{"field": "status", "operator": "is", "value": "done"}]},
             "conditions[0].value",
-            "not a status",
+            "is not one of",
         ),
         (
             {"conditions": [{"field": "category", "operator": "is", "value": "nope"}]},
