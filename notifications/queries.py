@@ -91,11 +91,11 @@ def mark_sent(rows: list[tuple[int, int | None, int | None]], *, sent_at: dateti
 _WEBHOOK_ROWS = """
 INSERT INTO notifications_notification
     (channel, recipient, kind, payload, status, attempts, next_attempt_at, created_at, last_error, ordering_key)
-SELECT %(channel)s, 'webhook:' || webhook.id, %(event)s, %(payload)s::jsonb, %(pending)s, 0, %(now)s, %(now)s, '',
-       %(ordering_key)s
+SELECT %(channel)s::varchar, 'webhook:' || webhook.id, %(event)s::varchar, %(payload)s::jsonb, %(pending)s::varchar,
+       0, %(now)s::timestamptz, %(now)s::timestamptz, '', %(ordering_key)s::varchar
   FROM notifications_webhook AS webhook
- WHERE webhook.id = ANY(%(webhook_ids)s) AND webhook.active
-   AND (%(any_event)s OR %(event)s = ANY(webhook.events))
+ WHERE webhook.id = ANY(%(webhook_ids)s::bigint[]) AND webhook.active
+   AND (%(any_event)s::boolean OR %(event)s::varchar = ANY(webhook.events))
  ORDER BY webhook.id
 RETURNING id
 """
