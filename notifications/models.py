@@ -117,6 +117,14 @@ class Notification(models.Model):
                 name="notification_ordering_idx",
                 condition=Q(status__in=DELIVERABLE) & ~Q(ordering_key=""),
             ),
+            # A webhook's delivery log, newest first (the API's deliveries, the admin's log):
+            # recipient = 'webhook:<id>' ORDER BY id DESC, read backwards; webhook rows only.
+            # Built concurrently (migration 0006).
+            models.Index(
+                fields=["recipient", "id"],
+                name="notification_webhook_log_idx",
+                condition=Q(channel=Channel.WEBHOOK),
+            ),
             # A user's unread dashboard notifications (the bell's count).
             models.Index(
                 fields=["user", "-created_at"],

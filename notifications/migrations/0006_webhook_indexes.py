@@ -1,6 +1,7 @@
-"""The channel check of 0005 validated, and the claims' ordering index built, each without
-holding the outbox's writers back: VALIDATE CONSTRAINT reads the table under SHARE UPDATE
-EXCLUSIVE, and the index is built CONCURRENTLY (so, outside a transaction)."""
+"""The channel check of 0005 validated, and the claims' ordering index and the webhooks'
+delivery-log index built, each without holding the outbox's writers back: VALIDATE
+CONSTRAINT reads the table under SHARE UPDATE EXCLUSIVE, and the indexes are built
+CONCURRENTLY (so, outside a transaction)."""
 
 from django.contrib.postgres.operations import AddIndexConcurrently
 from django.db import migrations, models
@@ -24,6 +25,14 @@ class Migration(migrations.Migration):
                 condition=models.Q(("status__in", ("pending", "failed")), models.Q(("ordering_key", ""), _negated=True)),
                 fields=["ordering_key", "id"],
                 name="notification_ordering_idx",
+            ),
+        ),
+        AddIndexConcurrently(
+            model_name="notification",
+            index=models.Index(
+                condition=models.Q(("channel", "webhook")),
+                fields=["recipient", "id"],
+                name="notification_webhook_log_idx",
             ),
         ),
     ]
