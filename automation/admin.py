@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from automation.models import Event, Trigger, TriggerAction, TriggerCondition
 from automation.vocabulary import action_errors, condition_errors
+from notifications.models import Webhook
 
 
 class ConditionForm(forms.ModelForm):
@@ -35,7 +36,11 @@ class ActionForm(forms.ModelForm):
         if cleaned.get("DELETE") or not cleaned.get("kind"):
             return cleaned
         found = action_errors(
-            cleaned["kind"], cleaned.get("value", ""), cleaned.get("subject", ""), cleaned.get("body", "")
+            cleaned["kind"],
+            cleaned.get("value", ""),
+            cleaned.get("subject", ""),
+            cleaned.get("body", ""),
+            webhook_exists=lambda pk: Webhook.objects.filter(pk=pk).exists(),
         )
         for part, messages in found.items():
             for message in messages:

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
-from automation import cache, models
+from automation import cache, models, outgoing
 from automation.engine import Facts
 from automation.models import Event
 from automation.tasks import sla_events
@@ -69,19 +69,24 @@ def automation_events(events: Sequence[TicketEvent]) -> list[tuple[str, int | No
 
 
 def on_ticket_changed(sender, *, ticket: Ticket, events: Sequence[TicketEvent], **kwargs) -> None:
+    # The webhooks of the change first, then the triggers: the rows of what the triggers do
+    # come after it, in a ticket's order.
+    outgoing.send_ticket_events(ticket, events)
     for name, message_id in automation_events(events):
         if not listening(name):
             continue
         message = Message.objects.filter(pk=message_id).first() if message_id is not None else None
         facts = Facts.of_events(ticket, name, events, message)
-        run_triggers(ticket=ticket, event=name, facts=facts)
+        run_triggers(ticket=ticket, event=name, facts=facts, webhook_call=outgoing.call_webhook)
 
 
 def on_feedback(sender, *, feedback: Feedback, **kwargs) -> None:
+    outgoing.send_feedback(feedback)
     if not listening(Event.FEEDBACK):
         return
     ticket = Ticket.objects.select_for_update(of=("self",)).get(pk=feedback.ticket_id)
-    run_triggers(ticket=ticket, event=Event.FEEDBACK, facts=Facts(ticket=ticket, event=Event.FEEDBACK))
+    facts = Facts(ticket=ticket, event=Event.FEEDBACK)
+    run_triggers(ticket=ticket, event=Event.FEEDBACK, facts=facts, webhook_call=outgoing.call_webhook)
 
 
 def on_sla_events(sender, *, scan_id, violations: int, warnings: int, **kwargs) -> None:
@@ -91,7 +96,7 @@ def on_sla_events(sender, *, scan_id, violations: int, warnings: int, **kwargs) 
 
 
 def _queue_sla_events(scan_id: str) -> None:
-    if listening(Event.SLA_VIOLATION) or listening(Event.SLA_WARNING):
+    if listening(Event.SLA_VIOLATION) or listening(Event.SLA_WARNING) or outgoing.sla_subscribed():
         sla_events.delay(scan_id)
 
 

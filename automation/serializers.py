@@ -11,6 +11,7 @@ from rest_framework import serializers
 
 from automation.models import ActionKind, Event, Field, Group, Operator, Trigger
 from automation.vocabulary import action_errors, condition_errors, flatten
+from notifications.models import Webhook
 
 # At most this many conditions and actions per rule: enough for any desk's rule, and a bound
 # on what one ticket write checks.
@@ -68,7 +69,6 @@ def write_parts(instance, related_name: str, rows: Sequence[dict[str, Any]] | No
 
 
 def _webhook_exists(pk: int) -> bool:
-    from notifications.models import Webhook  # replaced below once webhooks exist
 
     return Webhook.objects.filter(pk=pk).exists()
 

@@ -8,6 +8,7 @@ import uuid
 from celery import shared_task
 from django.db import transaction
 
+from automation import outgoing
 from automation.engine import Facts
 from automation.models import Event
 from automation.triggers import listening, run_triggers
@@ -19,9 +20,12 @@ logger = logging.getLogger(__name__)
 
 @shared_task(acks_late=True)
 def sla_events(scan_id: str) -> int:
-    """Run the triggers listening for SLA violations and warnings on the tickets one scan
-    recorded them for, one ticket per transaction. Returns how many tickets were checked."""
+    """Tell the webhooks subscribed to SLA events what one scan recorded, then run the
+    triggers listening for them on its tickets, one ticket per transaction. Returns how many
+    tickets the triggers were checked on."""
     scan = uuid.UUID(scan_id)
+    with transaction.atomic():
+        outgoing.send_sla_events(scan)
     checked = 0
     for event, model in ((Event.SLA_VIOLATION, SLAViolation), (Event.SLA_WARNING, SLAWarning)):
         if not listening(event):
@@ -32,6 +36,7 @@ def sla_events(scan_id: str) -> int:
                 ticket = Ticket.objects.select_for_update(of=("self",)).filter(pk=ticket_id).first()
                 if ticket is None:
                     continue
-                run_triggers(ticket=ticket, event=event, facts=Facts(ticket=ticket, event=event))
+                facts = Facts(ticket=ticket, event=event)
+                run_triggers(ticket=ticket, event=event, facts=facts, webhook_call=outgoing.call_webhook)
                 checked += 1
     return checked

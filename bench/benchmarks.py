@@ -312,6 +312,198 @@ def bench_delivery(scale: Scale, env: dict[str, str]) -> dict[str, object]:
     }
 
 
+# --- webhooks (issue 23) -------------------------------------------------------------------
+
+WEBHOOK_SECRET = "bench-only-webhook-secret-5a1f0c3e9b7d2468"  # noqa: S105  # nosec B105
+EVENTS_PER_TICKET = 4
+# The fault run: how long the receiver answers 500, then holds requests past the timeout,
+# then is stopped, before it is started again (seconds each).
+FAULT_PHASES = 3.0
+
+
+def _webhook_rows(count: int) -> int:
+    """`count` pending webhook rows, EVENTS_PER_TICKET per ticket under its ordering key,
+    as webhooks_enqueue writes them (a ticket's events in id order); the webhook's id."""
+    from notifications.models import Webhook
+
+    _sql("TRUNCATE notifications_notification")
+    Webhook.objects.all().delete()
+    webhook = Webhook(name="bench", url=f"http://127.0.0.1:{bench_env.WEBHOOK_PORT}/hook", events=["ticket.updated"])
+    webhook.secret = WEBHOOK_SECRET
+    webhook.save()
+    _sql(
+        """
+        INSERT INTO notifications_notification
+            (channel, recipient, kind, payload, status, attempts, next_attempt_at, created_at, last_error,
+             ordering_key)
+        SELECT 'webhook', 'webhook:' || %s, 'ticket.updated',
+               jsonb_build_object('data', jsonb_build_object(
+                   'ticket', jsonb_build_object('id', t.id, 'subject', t.subject, 'status', t.status,
+                                                'priority', t.priority, 'updated_at', t.updated_at),
+                   'changes', jsonb_build_array(jsonb_build_object('field', 'status', 'from', 'new', 'to', 'open')),
+                   'sequence', s.n)),
+               'pending', 0, now(), now(), '', 'ticket:' || t.id
+          FROM (SELECT id, subject, status, priority, updated_at FROM tickets_ticket ORDER BY id LIMIT %s) AS t
+         CROSS JOIN generate_series(0, %s - 1) AS s (n)
+         ORDER BY s.n, t.id
+        """,
+        [webhook.pk, count // EVENTS_PER_TICKET, EVENTS_PER_TICKET],
+    )
+    return webhook.pk
+
+
+def _start_webhook_receiver(env: dict[str, str], state: Path) -> subprocess.Popen:
+    receiver = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bench.webhook_receiver",
+            str(bench_env.WEBHOOK_PORT),
+            WEBHOOK_SECRET,
+            str(state),
+            env["WEBHOOK_TIMEOUT_SECONDS"],
+        ],
+        cwd=bench_env.ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    _wait_http(f"http://127.0.0.1:{bench_env.WEBHOOK_PORT}/count")
+    return receiver
+
+
+def _receiver_mode(mode: str) -> None:
+    import urllib.request
+
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{bench_env.WEBHOOK_PORT}/mode", data=mode.encode(), method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=5):  # noqa: S310  # nosec B310 - loopback
+        pass
+
+
+def _stop_receiver(receiver: subprocess.Popen) -> dict:
+    receiver.send_signal(signal.SIGTERM)
+    out, _ = receiver.communicate(timeout=60)
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def _sweep(concurrency: int) -> None:
+    """What beat's sweep does (every minute in production): ask the workers for due rows."""
+    from notifications.tasks import deliver_due_notifications
+
+    for _ in range(concurrency):
+        deliver_due_notifications.delay()
+
+
+def _webhook_run(count: int, env: dict[str, str], concurrency: int, faults: bool) -> dict[str, object]:
+    """Deliver `count` webhook rows with a real prefork worker to bench.webhook_receiver and
+    wait until every row is sent (or the deadline). With `faults`, the receiver answers 500,
+    then holds requests past the timeout, then is stopped, FAULT_PHASES seconds each, then
+    is started again; meanwhile this process stands in for beat, sweeping every second."""
+    _webhook_rows(count)
+    state = Path(env["HELPDESK_VAR_DIR"]) / f"webhook-receiver-{'faults' if faults else 'clean'}.json"
+    state.unlink(missing_ok=True)
+    receiver = _start_webhook_receiver(env, state)
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "helpdesk",
+            "worker",
+            f"--concurrency={concurrency}",
+            "--loglevel=WARNING",
+            "--without-mingle",
+            "--without-gossip",
+        ],
+        cwd=bench_env.ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=(Path(env["HELPDESK_VAR_DIR"]) / "webhook-worker.log").open("a"),
+    )
+    phases: list[tuple[float, str]] = []
+    if faults:
+        _receiver_mode("500")
+        phases = [(FAULT_PHASES, "timeout"), (2 * FAULT_PHASES, "stop"), (3 * FAULT_PHASES, "start")]
+    try:
+        bench_env.redis_cli("-n", "1", "FLUSHDB")
+        time.sleep(3)  # the worker connects
+        started = time.perf_counter()
+        _sweep(concurrency)
+        last_sweep = time.monotonic()
+        deadline = time.monotonic() + max(180, count / 50)
+        while time.monotonic() < deadline:
+            elapsed = time.perf_counter() - started
+            if phases and elapsed >= phases[0][0]:
+                action = phases.pop(0)[1]
+                if action == "timeout":
+                    _receiver_mode("timeout")
+                elif action == "stop":
+                    _stop_receiver(receiver)
+                else:
+                    receiver = _start_webhook_receiver(env, state)
+            if faults and time.monotonic() - last_sweep >= 1:
+                _sweep(concurrency)
+                last_sweep = time.monotonic()
+            left = _sql("SELECT count(*) FROM notifications_notification WHERE status <> 'sent'")[0][0]
+            if left == 0 and not phases:
+                break
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - started
+    finally:
+        _stop(worker)
+        received = _stop_receiver(receiver) if receiver.poll() is None else json.loads(state.read_text())["counts"]
+    if "processed" not in received or not isinstance(received["processed"], int):
+        received["processed"] = len(json.loads(state.read_text())["processed"])
+    by_status = dict(_sql("SELECT status, count(*) FROM notifications_notification GROUP BY 1"))
+    attempts = _sql("SELECT coalesce(sum(attempts), 0) FROM notifications_notification")[0][0]
+    return {
+        "rows": count,
+        "seconds": round(elapsed, 2),
+        "worker_concurrency": concurrency,
+        "rows_by_status": by_status,
+        "attempts": int(attempts),
+        "requests": received["requests"],
+        "processed": received["processed"],
+        "duplicates": received["duplicates"],
+        "lost": count - received["processed"],
+        "out_of_order": received["out_of_order"],
+        "bad_signatures": received["bad_signatures"],
+        "answered_500": received["answered_500"],
+        "held_past_timeout": received["held_past_timeout"],
+    }
+
+
+def bench_webhooks(scale: Scale, env: dict[str, str]) -> dict[str, object]:
+    """N webhook rows (DELIVERIES), four events per ticket under its ordering key, delivered
+    by a real prefork worker to a local receiver that verifies every signature, counts
+    deliveries by X-Helpdesk-Delivery and checks each ticket's order. Then the fault run:
+    the same N through 500s, timeouts and a receiver down, swept every second (beat's job)
+    with short backoffs: every row must end sent, none lost, none processed twice."""
+    count = DELIVERIES[scale.name]
+    concurrency = int(env.get("WORKER_CONCURRENCY", "4"))
+    run_env = {
+        **env,
+        "NOTIFICATION_PARALLEL_SWEEPS": str(concurrency),
+        "WEBHOOK_TIMEOUT_SECONDS": "1",
+        "NOTIFICATION_RETRY_BASE_SECONDS": "1",
+        "NOTIFICATION_RETRY_MAX_SECONDS": "2",
+        "NOTIFICATION_MAX_ATTEMPTS": "40",
+    }
+    clean = _webhook_run(count, run_env, concurrency, faults=False)
+    faulty = _webhook_run(count, run_env, concurrency, faults=True)
+    return {
+        "webhooks_per_second": {"median": round(count / clean["seconds"], 1), "runs": 1},
+        "webhooks_duplicates": {"median": clean["duplicates"] + faulty["duplicates"], "runs": 2},
+        "webhooks_lost": {"median": clean["lost"] + faulty["lost"], "runs": 2},
+        "webhooks_out_of_order": {"median": clean["out_of_order"] + faulty["out_of_order"], "runs": 2},
+        "webhooks_context": clean,
+        "webhooks_faults_context": faulty,
+    }
+
+
 # --- API -----------------------------------------------------------------------------------
 
 
@@ -527,6 +719,7 @@ def run_all(scale: Scale, env: dict[str, str], only: list[str] | None = None) ->
     benchmarks: dict[str, Callable[[Scale, dict[str, str]], dict[str, object]]] = {
         "scan": bench_scan,
         "delivery": bench_delivery,
+        "webhooks": bench_webhooks,
         "api": bench_api,
         "cpu": bench_cpu,
         "thread": bench_thread,
@@ -571,6 +764,12 @@ TARGETS = {
     "delivery_per_second": (">=", 300),
     # Automation (issue 23, point 5): what 50 active triggers add to a ticket write's p95.
     "trigger_extra_p95_ms": ("<=", 3),
+    # Webhooks (issue 23): a clean run's rate; both runs' (clean and faults) duplicates,
+    # losses and a ticket's events out of order.
+    "webhooks_per_second": (">=", 300),
+    "webhooks_duplicates": ("<=", 0),
+    "webhooks_lost": ("<=", 0),
+    "webhooks_out_of_order": ("<=", 0),
     "cache_hit_ratio_percent": (">=", 90),
     # The email channel (issue 19, point 10); a lookup's p95 is checked, an idle poll's median.
     "thread_lookup_ms": ("<=", 2),

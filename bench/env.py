@@ -27,6 +27,7 @@ WEB_PORT = 18402
 SLACK_PORT = 18403
 PG_PORT = 18404  # a PostgreSQL cluster of the benchmark's own, not the machine's shared server
 IMAP_PORT = 18405  # the mail benchmark's dovecot (bench.imap_server)
+WEBHOOK_PORT = 18406  # the webhooks benchmark's receiver (bench.webhook_receiver)
 PGDATA = Path(os.environ.get("BENCH_PGDATA", "/var/tmp/helpdesk-bench-pg"))  # noqa: S108 - kept across runs and reboots
 PG = f"postgres://postgres@127.0.0.1:{PG_PORT}"
 
@@ -77,7 +78,7 @@ def apply(env: dict[str, str]) -> None:
 def check_ports_free() -> None:
     """Refuse to start beside another run: its Redis would answer our pings and its gunicorn
     our requests, and both runs would measure each other."""
-    for port in (REDIS_PORT, WEB_PORT, SLACK_PORT, IMAP_PORT):
+    for port in (REDIS_PORT, WEB_PORT, SLACK_PORT, IMAP_PORT, WEBHOOK_PORT):
         with socket.socket() as probe:
             if probe.connect_ex(("127.0.0.1", port)) == 0:
                 raise SystemExit(f"port {port} is in use (another benchmark run?): the benchmark needs it")

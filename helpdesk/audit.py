@@ -3,7 +3,8 @@
 Registered with django-auditlog when the project starts (HelpdeskConfig.ready): SLA
 policies, business calendars, their hours and holidays, categories, agents (role, capacity,
 hours, specializations), users (password masked; sign-in times left out), mailboxes (the
-poll's own bookkeeping left out), second factors (added or removed; never their secret), and
+poll's own bookkeeping left out), webhooks (a rotated secret recorded as changed, masked
+ciphertext only), second factors (added or removed; never their secret), and
 API tokens, which are written by hand below so that
 neither the token's digest (its primary key) nor its first characters land in the log.
 """
@@ -21,6 +22,7 @@ from django.db.models.signals import post_delete, post_save
 from agents.models import Agent
 from agents.tokens import AuthToken as Token
 from mail.models import Mailbox
+from notifications.models import Webhook
 from sla.models import BusinessCalendar, BusinessHours, Holiday, SLAPolicy
 from tickets.models import Category
 
@@ -60,6 +62,7 @@ def register() -> None:
         m2m_fields={"groups", "user_permissions"},
     )
     auditlog.register(Mailbox, exclude_fields=MAILBOX_BOOKKEEPING)
+    auditlog.register(Webhook, exclude_fields=["created_at", "updated_at"], mask_fields=["secret_encrypted"])
     # A second factor added or removed (its secret, in `data`, never logged; nor each use).
     auditlog.register(Authenticator, include_fields=["user", "type"])
     post_save.connect(_token_saved, sender=Token, dispatch_uid="helpdesk.audit.token_saved")

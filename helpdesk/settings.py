@@ -309,6 +309,8 @@ MAIL_WEBHOOK_RATE = env.str("MAIL_WEBHOOK_RATE", default="600/m")
 SLACK_WEBHOOK_URL = env.str("SLACK_WEBHOOK_URL", default="")
 # Seconds a Slack webhook call may take; a slow Slack must not hold a worker.
 SLACK_TIMEOUT_SECONDS = env.float("SLACK_TIMEOUT_SECONDS", default=5.0)
+# Seconds an integrator's webhook may take to answer (docs/webhooks.md); then it is retried.
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 # Every outgoing HTTP call goes through core.outbound: https to public addresses only. Hosts
 # named here ("host" or "host:port", comma-separated) may also be called over http and at
 # private addresses: a chat server on the office network, say.

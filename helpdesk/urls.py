@@ -12,7 +12,7 @@ from core.api import router
 from customers.api import CustomerViewSet, OrganizationViewSet
 from feedback.api import FeedbackViewSet, SurveyViewSet
 from knowledge.api import ArticleViewSet, FAQViewSet
-from notifications.api import NotificationViewSet
+from notifications.api import NotificationViewSet, WebhookViewSet
 from privacy.api import PrivacyEraseView, PrivacyExportView
 from sla.api import ComplianceView, SLACheckView, SLAPolicyViewSet, SLAViolationViewSet
 from tickets.api import TicketViewSet
@@ -30,6 +30,7 @@ router.register("sla/violations", SLAViolationViewSet, basename="sla-violation")
 router.register("customers", CustomerViewSet, basename="customer")
 router.register("organizations", OrganizationViewSet, basename="organization")
 router.register("triggers", TriggerViewSet, basename="trigger")
+router.register("webhooks", WebhookViewSet, basename="webhook")
 
 urlpatterns = [
     path("", views.home, name="home"),

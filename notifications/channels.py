@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.client
 import json
 import smtplib
+import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -19,7 +20,9 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from core import outbound
+from notifications import subscriptions
 from notifications.models import Channel, Notification
+from notifications.signatures import sign
 
 
 class DeliveryError(Exception):
@@ -141,17 +144,9 @@ class SlackChannel:
         # A channel is read by many: the site's language (LANGUAGE_CODE), whoever triggered it.
         with translation.override(settings.LANGUAGE_CODE):
             body = json.dumps(slack_message(notification.details)).encode()
-        try:
-            # The guarded client (core.outbound): public addresses only, one kept-alive
-            # connection per webhook host in this process.
-            answer = outbound.post(
-                url, body, headers={"Content-Type": "application/json"}, timeout=settings.SLACK_TIMEOUT_SECONDS
-            )
-        except outbound.Refused as error:
-            # Said as the policy's rule, never as what an internal address answered.
-            raise DeliveryError(f"refused by policy: {error}", retryable=False) from None
-        except (TimeoutError, OSError, http.client.HTTPException) as error:
-            raise DeliveryError(f"Slack unreachable: {error}", retryable=True) from error
+        answer = _post(
+            notification, url, body, {"Content-Type": "application/json"}, settings.SLACK_TIMEOUT_SECONDS, "Slack"
+        )
         if 200 <= answer.status < 300:
             return
         if answer.status == 429:
@@ -159,6 +154,78 @@ class SlackChannel:
             raise DeliveryError("Slack rate limit (429)", retryable=True, retry_after=retry_after)
         # 3xx included: a webhook that redirects is misconfigured, and a POST is not replayed.
         raise DeliveryError(f"Slack answered {answer.status}", retryable=answer.status >= 500 or answer.status == 408)
+
+
+def _post(
+    notification: Notification, url: str, body: bytes, headers: dict[str, str], timeout: float, receiver: str
+) -> outbound.Answer:
+    """POST through the guarded client (core.outbound: public addresses only, one kept-alive
+    connection per host in this process), recording the answer's status and how long it
+    took on the row (written with the attempt's outcome: notifications.delivery)."""
+    started = time.monotonic()
+    try:
+        answer = outbound.post(url, body, headers=headers, timeout=timeout)
+    except outbound.Refused as error:
+        # Said as the policy's rule, never as what an internal address answered.
+        raise DeliveryError(f"refused by policy: {error}", retryable=False) from None
+    except (TimeoutError, OSError, http.client.HTTPException) as error:
+        notification.latency_ms = round((time.monotonic() - started) * 1000)
+        raise DeliveryError(f"{receiver} unreachable: {error}", retryable=True) from error
+    notification.latency_ms = round((time.monotonic() - started) * 1000)
+    notification.response_status = answer.status
+    return answer
+
+
+class WebhookChannel:
+    """Integrators' webhooks (docs/webhooks.md): signed JSON POST; 2xx delivered; 408, 429,
+    5xx, timeouts and unreachable receivers retried (429 after its Retry-After); other 4xx,
+    3xx, a URL the policy refuses, and a deleted or inactive webhook dead.
+
+    Row: recipient "webhook:<id>", kind the event, payload {"data": {...}}. The body names
+    the row (`id`, and the X-Helpdesk-Delivery header): a retried send is the same delivery,
+    which receivers dedupe on. Signed when sent, with the secret of that moment.
+    """
+
+    def send(self, notification: Notification) -> None:
+        prefix, _sep, key = notification.recipient.partition(":")
+        webhook = subscriptions.target(int(key)) if prefix == "webhook" and key.isdigit() else None
+        if webhook is None:
+            raise DeliveryError(f"webhook {notification.recipient} no longer exists", retryable=False)
+        if not webhook.active:
+            raise DeliveryError(f"webhook {notification.recipient} is inactive", retryable=False)
+        body = webhook_body(notification)
+        timestamp = int(time.time())
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "Helpdesk-Webhooks/1",
+            "X-Helpdesk-Event": notification.kind,
+            "X-Helpdesk-Delivery": str(notification.pk),
+            "X-Helpdesk-Signature": sign(webhook.secret, timestamp, body),
+        }
+        if notification.payload.get("redelivery_of"):
+            headers["X-Helpdesk-Redelivery-Of"] = str(notification.payload["redelivery_of"])
+        answer = _post(notification, webhook.url, body, headers, settings.WEBHOOK_TIMEOUT_SECONDS, "webhook")
+        if 200 <= answer.status < 300:
+            return
+        if answer.status == 429:
+            retry_after = _seconds(answer.headers.get("Retry-After"))
+            raise DeliveryError("webhook rate limit (429)", retryable=True, retry_after=retry_after)
+        # 3xx included: a receiver that redirects is misconfigured, and a POST is not replayed.
+        raise DeliveryError(f"webhook answered {answer.status}", retryable=answer.status >= 500 or answer.status == 408)
+
+
+def webhook_body(notification: Notification) -> bytes:
+    """The JSON a webhook row is POSTed as (docs/webhooks.md, "Payload")."""
+    return json.dumps(
+        {
+            "id": str(notification.pk),
+            "event": notification.kind,
+            "created_at": notification.created_at.isoformat(),
+            "data": notification.payload.get("data", {}),
+        },
+        separators=(",", ":"),
+        ensure_ascii=False,
+    ).encode()
 
 
 def _seconds(value: str | None) -> float | None:
@@ -179,6 +246,7 @@ CHANNELS: dict[str, DeliveryChannel] = {
     Channel.EMAIL: EmailChannel(),
     Channel.SLACK: SlackChannel(),
     Channel.DASHBOARD: DashboardChannel(),
+    Channel.WEBHOOK: WebhookChannel(),
 }
 
 

@@ -20,6 +20,13 @@ and a batch whose sends overran gives its unsent rows back instead of sending th
 worker killed mid-batch leaves its rows claimed; they are sent again once the claim expires,
 those it had sent but not yet marked included (at least once; marks are written at least
 every MARK_SENT_SECONDS, so that is at most about a second of sends).
+
+In order, per key: rows with the same non-empty `ordering_key` (a ticket's webhook events)
+are claimed one at a time, oldest first: a row is not claimable while an older row of its
+key is pending or failed (a dead one no longer holds the rest back). Each claim, batch or
+single, checks it in the same statement that locks the row (`_claimable`,
+`queries.claim_batch`); a row skipped because of it is handed to a worker as soon as the
+row before it is sent or dead (`successors`), or swept like any other.
 """
 
 from __future__ import annotations
@@ -32,7 +39,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from core.metrics import notifications_delivered
@@ -54,9 +61,19 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=max(1.0, random.uniform(ceiling / 2, ceiling)))  # noqa: S311  # nosec B311  # jitter, not crypto
 
 
+def _first_of_its_key() -> Q:
+    """No older row of the same ordering key is still to deliver (pending or failed)."""
+    earlier = Notification.objects.filter(
+        ordering_key=OuterRef("ordering_key"), pk__lt=OuterRef("pk"), status__in=DELIVERABLE
+    ).exclude(ordering_key="")
+    return Q(ordering_key="") | ~Exists(earlier)
+
+
 def _claimable(now: datetime) -> Q:
-    return Q(status__in=DELIVERABLE, next_attempt_at__lte=now) & (
-        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    return (
+        Q(status__in=DELIVERABLE, next_attempt_at__lte=now)
+        & (Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        & _first_of_its_key()
     )
 
 
@@ -93,7 +110,12 @@ MARK_SENT_SECONDS = 1.0
 
 def send_timeout() -> float:
     """The longest one send may wait on the network for its answer, whichever the channel."""
-    return max(float(settings.SLACK_TIMEOUT_SECONDS), float(settings.EMAIL_TIMEOUT or 0), 1.0)
+    return max(
+        float(settings.SLACK_TIMEOUT_SECONDS),
+        float(settings.WEBHOOK_TIMEOUT_SECONDS),
+        float(settings.EMAIL_TIMEOUT or 0),
+        1.0,
+    )
 
 
 def claim_batch_size() -> int:
@@ -124,6 +146,8 @@ def claim_due(*, now: datetime, limit: int) -> list[int]:
 def _attempt(notification: Notification, now: datetime) -> str:
     """Send a claimed row. A failure is recorded here; a success is left for `_mark_sent`."""
     attempts = notification.attempts + 1
+    # What this attempt's answer was (set by the HTTP channels): never a previous attempt's.
+    notification.response_status = notification.latency_ms = None
     try:
         try:
             channel_for(notification).send(notification)
@@ -144,6 +168,8 @@ def _attempt(notification: Notification, now: datetime) -> str:
             last_error=str(error)[:2000],
             next_attempt_at=now + delay,
             claimed_until=None,
+            response_status=notification.response_status,
+            latency_ms=notification.latency_ms,
         )
         notifications_delivered.labels(channel=notification.channel, status=status).inc()
         log = logger.error if dead else logger.warning
@@ -153,16 +179,10 @@ def _attempt(notification: Notification, now: datetime) -> str:
 
 
 def _mark_sent(notifications: list[Notification]) -> None:
-    """Record rows as sent, in one statement."""
+    """Record rows as sent, each with its answer's status and latency, in one statement."""
     if not notifications:
         return
-    Notification.objects.filter(pk__in=[n.pk for n in notifications]).update(
-        status=DeliveryStatus.SENT,
-        attempts=F("attempts") + 1,
-        sent_at=timezone.now(),
-        claimed_until=None,
-        last_error="",
-    )
+    queries.mark_sent([(n.pk, n.response_status, n.latency_ms) for n in notifications], sent_at=timezone.now())
     by_channel: dict[str, int] = {}
     for notification in notifications:
         by_channel[notification.channel] = by_channel.get(notification.channel, 0) + 1
@@ -260,6 +280,16 @@ def _tally(statuses: Iterable[str | None]) -> dict[str, int]:
 
 def notifications_deliver(*, notification_ids: Iterable[int]) -> dict[str, int]:
     return _tally(notification_deliver(notification_id=pk) for pk in notification_ids)
+
+
+def successors(notification_ids: Iterable[int], now: datetime | None = None) -> list[int]:
+    """Rows now claimable that wait behind one of these in their ordering key: a worker
+    that found the row before them still pending skipped them; once that row is sent or
+    dead they are handed on at once rather than left to the sweeper. One query; nothing
+    comes back for rows without a key."""
+    keys = Notification.objects.filter(pk__in=list(notification_ids)).exclude(ordering_key="").values("ordering_key")
+    waiting = Notification.objects.filter(_claimable(now or timezone.now()), ordering_key__in=keys)
+    return list(waiting.order_by("pk").values_list("pk", flat=True)[:CLAIM_BATCH])
 
 
 def notifications_deliver_due(*, now: datetime | None = None, limit: int = 500) -> dict[str, int]:

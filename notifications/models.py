@@ -6,7 +6,10 @@ worker, at least once, with retries. See notifications/services.py for the life 
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -14,6 +17,8 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from core import crypto
+from core.outbound import validate_url
 from notifications.payloads import describe, reader_language
 
 
@@ -22,6 +27,8 @@ class Channel(models.TextChoices):
     SLACK = "slack", _("Slack")
     # The in-app notices behind the bell, not the supervisors' dashboard page.
     DASHBOARD = "dashboard", pgettext_lazy("notification channel", "Dashboard")
+    # Integrators' URLs, POSTed signed JSON (notifications.webhooks; docs/webhooks.md).
+    WEBHOOK = "webhook", _("Webhook")
 
 
 class DeliveryStatus(models.TextChoices):
@@ -69,6 +76,15 @@ class Notification(models.Model):
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    # The last attempt's answer (webhooks and Slack): its HTTP status and how long it took.
+    # Nullable without a default, and without a CHECK: adding them touches no row of a large
+    # outbox (PostgreSQL only records the columns in its catalog).
+    response_status = models.SmallIntegerField(_("response status"), null=True, blank=True)
+    latency_ms = models.IntegerField(_("latency (ms)"), null=True, blank=True)
+    # Rows sharing a non-empty key are delivered in id order: one is not claimed while an
+    # older row of its key is pending or failed (a dead one no longer holds the rest back).
+    # Webhooks use the ticket ("ticket:<id>"), so a receiver sees a ticket's events in order.
+    ordering_key = models.CharField(_("ordering key"), max_length=200, blank=True, default="", db_default="")
 
     class Meta:
         verbose_name = _("notification")
@@ -92,6 +108,23 @@ class Notification(models.Model):
                 name="notification_due_idx",
                 condition=Q(status__in=DELIVERABLE),
             ),
+            # The claims' "an older row of the same key is still deliverable" check
+            # (notifications.queries.claim_batch, delivery._claimable): only keyed rows still
+            # to deliver, so it stays as small as what is in flight. Built concurrently
+            # (migration 0006): the outbox may be large.
+            models.Index(
+                fields=["ordering_key", "id"],
+                name="notification_ordering_idx",
+                condition=Q(status__in=DELIVERABLE) & ~Q(ordering_key=""),
+            ),
+            # A webhook's delivery log, newest first (the API's deliveries, the admin's log):
+            # recipient = 'webhook:<id>' ORDER BY id DESC, read backwards; webhook rows only.
+            # Built concurrently (migration 0006).
+            models.Index(
+                fields=["recipient", "id"],
+                name="notification_webhook_log_idx",
+                condition=Q(channel=Channel.WEBHOOK),
+            ),
             # A user's unread dashboard notifications (the bell's count).
             models.Index(
                 fields=["user", "-created_at"],
@@ -112,3 +145,94 @@ class Notification(models.Model):
     def reader_language(self) -> str:
         """The language an email rendered at delivery is written in (notifications.payloads)."""
         return reader_language(self)
+
+
+# What an integrator may subscribe a webhook to (docs/webhooks.md). `trigger.fired` is sent
+# only by an automation rule that calls a webhook by name; "ping" (TEST_EVENT) only by the
+# API's test, to that one webhook, and is never subscribed to.
+WEBHOOK_EVENTS = [
+    "ticket.created",
+    "ticket.updated",
+    "message.created",
+    "sla.warning",
+    "sla.violation",
+    "feedback.received",
+    "trigger.fired",
+]
+TEST_EVENT = "ping"
+
+# core.crypto's purpose for webhook secrets: their ciphertext opens nothing else.
+SECRET_SALT = "notifications.webhook.secret"  # noqa: S105  # nosec B105  # a purpose, not a secret
+
+
+def new_secret() -> str:
+    return secrets.token_hex(32)
+
+
+class Webhook(models.Model):
+    """An integrator's URL, POSTed every event it subscribes to, signed with its secret."""
+
+    name = models.CharField(_("name"), max_length=100)
+    url = models.URLField(
+        _("URL"),
+        max_length=500,
+        validators=[validate_url],  # https to a public address (core.outbound)
+        help_text=_("https only, to a public address (or a host of OUTGOING_URL_ALLOWLIST)"),
+    )
+    events = ArrayField(
+        models.CharField(max_length=40, choices=[(event, event) for event in WEBHOOK_EVENTS]),
+        verbose_name=_("events"),
+        default=list,
+        blank=True,
+    )
+    # Encrypted at rest (core.crypto); read and set through `secret`.
+    secret_encrypted = models.TextField(_("secret (encrypted)"), editable=False)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("webhook")
+        verbose_name_plural = _("webhooks")
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(events__contained_by=WEBHOOK_EVENTS), name="webhook_events_known"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.secret_encrypted:  # a webhook is never without a secret to sign with
+            self.secret = new_secret()
+        super().save(*args, **kwargs)
+
+    @property
+    def secret(self) -> str:
+        return crypto.decrypt(self.secret_encrypted, salt=SECRET_SALT) if self.secret_encrypted else ""
+
+    @secret.setter
+    def secret(self, value: str) -> None:
+        self.secret_encrypted = crypto.encrypt(value, salt=SECRET_SALT)
+
+    @property
+    def recipient(self) -> str:
+        """What its outbox rows name it by (notifications.channels.WebhookChannel)."""
+        return f"webhook:{self.pk}"
+
+
+class WebhookDeliveryManager(models.Manager):
+    def get_queryset(self):
+        return super().get_queryset().filter(channel=Channel.WEBHOOK)
+
+
+class WebhookDelivery(Notification):
+    """The webhook rows of the outbox, as the admin's delivery log lists them."""
+
+    objects = WebhookDeliveryManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        ordering = ["-id"]

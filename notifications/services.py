@@ -84,12 +84,20 @@ def notification_enqueue(
     notification = Notification.objects.create(
         channel=channel, recipient=recipient, kind=kind, payload=payload, user=user
     )
+    dispatch_on_commit([notification.pk])
+    return notification
+
+
+def dispatch_on_commit(notification_ids: list[int]) -> None:
+    """Hand rows written in the current transaction to workers once it commits (with the
+    rows of a `dispatch_together` block, when one is open)."""
+    if not notification_ids:
+        return
     collected = getattr(_together, "ids", None)
     if collected is not None:
-        transaction.on_commit(lambda: collected.append(notification.pk))
+        transaction.on_commit(lambda: collected.extend(notification_ids))
     else:
-        transaction.on_commit(lambda: _dispatch([notification.pk]))
-    return notification
+        transaction.on_commit(lambda: _dispatch(notification_ids))
 
 
 def email_enqueue(

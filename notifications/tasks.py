@@ -7,7 +7,13 @@ from notifications import delivery
 
 @shared_task(ignore_result=True)
 def deliver_notifications(notification_ids: list[int]) -> dict[str, int]:
-    return delivery.notifications_deliver(notification_ids=notification_ids)
+    outcome = delivery.notifications_deliver(notification_ids=notification_ids)
+    # Rows of the same ordering key (a ticket's webhook events) another task skipped while
+    # these were in flight: delivered now, in order, not at the next sweep.
+    waiting = [pk for pk in delivery.successors(notification_ids) if pk not in notification_ids]
+    if waiting:
+        deliver_notifications.delay(waiting)
+    return outcome
 
 
 # Rows one task delivers before handing over to a fresh task (which keeps each task well

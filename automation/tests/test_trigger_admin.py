@@ -57,7 +57,10 @@ def test_a_valid_trigger_is_saved_with_its_rows(admin_client):
     ("rows", "words"),
     [
         ({"conditions-0-field": "priority", "conditions-0-operator": "contains"}, "does not apply to priority"),
-        ({"conditions-0-field": "status", "conditions-0-operator": "is", "conditions-0-value": "done"}, "is not one of"),
+        (
+            {"conditions-0-field": "status", "conditions-0-operator": "is", "conditions-0-value": "done"},
+            "is not one of",
+        ),
         ({"actions-0-kind": "email_customer"}, "Enter a text."),
         ({"actions-0-kind": "add_note", "actions-0-body": "Hi {nobody}"}, "Unknown placeholder {nobody}"),
     ],

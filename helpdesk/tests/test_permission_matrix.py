@@ -186,6 +186,23 @@ MATRIX: list[Row] = [
     api("privacy-erase", "POST",                    (401,        401,         403,   403,   403,   200,   403),
         body={"email": "nobody@example.org"}),
 
+    # --- Webhooks: admins only (their deliveries carry every team's tickets) -----------------
+    api("api:webhook-list", "GET",                  (401,        401,         403,   403,   403,   200,   403),
+        hides={"webhook-url": ("agent", "other_agent", "supervisor", "integration")}),
+    api("api:webhook-list", "POST",                 (401,        401,         403,   403,   403,   201,   403),
+        body={"name": "CRM", "url": "https://crm.example.com/hooks/helpdesk", "events": ["ticket.created"]}),
+    api("api:webhook-detail", "GET",                (401,        401,         403,   403,   403,   200,   403),
+        hides={"webhook-secret": PERSONAS}),
+    api("api:webhook-detail", "PATCH",              (401,        401,         403,   403,   403,   200,   403),
+        body={"active": False}),
+    api("api:webhook-detail", "PUT",                (401,        401,         403,   403,   403,   400,   403),
+        body={}),
+    api("api:webhook-detail", "DELETE",             (401,        401,         403,   403,   403,   204,   403)),
+    api("api:webhook-rotate-secret", "POST",        (401,        401,         403,   403,   403,   200,   403)),
+    api("api:webhook-test", "POST",                 (401,        401,         403,   403,   403,   202,   403)),
+    api("api:webhook-deliveries", "GET",            (401,        401,         403,   403,   403,   200,   403)),
+    api("api:webhook-redeliver", "POST",            (401,        401,         403,   403,   403,   202,   403)),
+
     # --- Notifications: only ever the caller's own ----------------------------------------
     api("api:notification-list", "GET",             (401,        401,         200,   200,   200,   200,   200),
         hides={"notification": ("other_agent", "supervisor", "admin", "integration")}),
@@ -471,6 +488,16 @@ def world(db, settings, category, agent, other_agent, supervisor, admin_user, in
     faq = FAQFactory(category=category)
     hidden_faq = FAQFactory(category=category, published=False, question="HIDDEN-FAQ-0b2 not yet?")
     policy = SLAPolicyFactory(slack_webhook_url="https://hooks.slack.com/services/T0/B0/WEBHOOK-SECRET-3e1")
+    from notifications.webhooks import webhook_create
+
+    webhook = webhook_create(
+        name="CRM", url="https://crm.example.com/hooks/WEBHOOK-URL-5d0", events=["ticket.created"],
+        secret="WEBHOOK-SIGNING-SECRET-77a0c4",
+    )  # fmt: skip
+    delivery = NotificationFactory(
+        channel=Channel.WEBHOOK, recipient=webhook.recipient, kind="ticket.created", payload={"data": {}},
+        status="dead",
+    )  # fmt: skip
     notification = NotificationFactory(
         channel=Channel.DASHBOARD, user=agent.user, recipient=agent.user.username, payload={"title": "NOTIFY-8c2"}
     )
@@ -528,6 +555,8 @@ def world(db, settings, category, agent, other_agent, supervisor, admin_user, in
             "other customer": other_profile.pk,
             "organization": organization.pk,
             "trigger": make_trigger(["ticket.created"], [], [("add_tags", "seen")], name="Seen").pk,
+            "webhook": webhook.pk,
+            "delivery": delivery.pk,
         },
         "slugs": {"article": article.slug, "draft": draft.slug},
         "tokens": {
@@ -546,6 +575,8 @@ def world(db, settings, category, agent, other_agent, supervisor, admin_user, in
             "hidden-faq": "HIDDEN-FAQ-0b2",
             "notification": "NOTIFY-8c2",
             "webhook": "WEBHOOK-SECRET-3e1",
+            "webhook-url": "WEBHOOK-URL-5d0",
+            "webhook-secret": "WEBHOOK-SIGNING-SECRET-77a0c4",
         },
     }
 
@@ -584,6 +615,8 @@ def path_for(pattern: Pattern, row: Row | None, persona: str, world: dict) -> st
             values[kwarg] = ids[variant if variant.endswith("file") else "public file"]
         elif kwarg == "cc_id":
             values[kwarg] = ids["cc"]
+        elif kwarg == "delivery_id":
+            values[kwarg] = ids["delivery"]
         elif kwarg == "message_id":
             values[kwarg] = ids[variant if variant in ids else "reply"]
         elif kwarg == "slug":
@@ -627,6 +660,8 @@ PK_OBJECT = {
     "customer": "customer",
     "organization": "organization",
     "trigger": "trigger",
+    "webhook": "webhook",
+    "webhook-rotate": "webhook",  # webhook-rotate-secret
 }
 
 

@@ -272,20 +272,30 @@ def test_a_sweep_claims_small_batches_and_marks_each_batch_sent_in_one_statement
 
 
 @pytest.mark.parametrize(
-    ("claim_seconds", "slack_timeout", "email_timeout", "size"),
-    [(300, 5, 10, 15), (300, 5, None, 20), (60, 5, 10, 3), (600, 30, 10, 10), (10, 5, 10, 1), (5, 30, 10, 1)],
+    ("claim_seconds", "slack_timeout", "email_timeout", "webhook_timeout", "size"),
+    [
+        (300, 5, 10, 1, 15),
+        (300, 5, None, 1, 20),
+        (60, 5, 10, 1, 3),
+        (600, 30, 10, 1, 10),
+        (10, 5, 10, 1, 1),
+        (5, 30, 10, 1, 1),
+        (300, 5, None, 10, 15),  # the webhooks' timeout counts as much as the others
+        (600, 5, 10, 30, 10),
+    ],
 )
 def test_a_batch_is_only_as_large_as_its_claim_covers_at_the_send_timeouts(
-    settings, claim_seconds, slack_timeout, email_timeout, size
+    settings, claim_seconds, slack_timeout, email_timeout, webhook_timeout, size
 ):
     from notifications.delivery import claim_batch_size
 
     settings.NOTIFICATION_CLAIM_SECONDS = claim_seconds
     settings.SLACK_TIMEOUT_SECONDS = slack_timeout
     settings.EMAIL_TIMEOUT = email_timeout
+    settings.WEBHOOK_TIMEOUT_SECONDS = webhook_timeout
 
     assert claim_batch_size() == size
-    assert size == 1 or size * max(slack_timeout, email_timeout or 0) <= claim_seconds / 2
+    assert size == 1 or size * max(slack_timeout, email_timeout or 0, webhook_timeout) <= claim_seconds / 2
 
 
 def test_rows_of_a_batch_whose_sends_ran_slow_are_handed_back_unsent(fake_slack, settings):
@@ -294,6 +304,7 @@ def test_rows_of_a_batch_whose_sends_ran_slow_are_handed_back_unsent(fake_slack,
     settings.NOTIFICATION_CLAIM_SECONDS = 3
     settings.SLACK_TIMEOUT_SECONDS = 1
     settings.EMAIL_TIMEOUT = None  # sends may take 1 s: rows are sent only in the claim's first 3 - 2 x 1 s
+    settings.WEBHOOK_TIMEOUT_SECONDS = 1
     fake_slack.responses = [(200, {}, 0.7), (200, {}, 0.5)]
     rows = [
         NotificationFactory(channel="slack", recipient="default", payload={"title": f"SLA breached on #{n}"})
