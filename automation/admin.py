@@ -1,0 +1,125 @@
+"""Automation in Django admin: readable forms for rules' conditions and actions, checked on
+save by the vocabulary (automation.vocabulary) as the API checks them."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from automation.models import Field, RuleFiring, TimeRule, TimeRuleAction, TimeRuleCondition
+from automation.vocabulary import TIME_RULE_FIELDS, action_errors, time_rule_condition_errors, time_rule_errors
+
+
+def add_errors(form: forms.ModelForm, errors: dict[str, list[str]]) -> None:
+    """The vocabulary's errors under the form's fields they name (the form's own otherwise)."""
+    for part, messages in errors.items():
+        form.add_error(part if part in form.fields else None, messages)
+
+
+# --- Time rules (issue 23, point 2) ------------------------------------------------------
+
+
+class TimeRuleForm(forms.ModelForm):
+    class Meta:
+        model = TimeRule
+        fields = ["name", "description", "clock", "hours", "business_hours", "calendar", "active", "position"]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        add_errors(self, time_rule_errors(business_hours=data.get("business_hours"), calendar=data.get("calendar")))
+        return data
+
+
+class TimeRuleConditionForm(forms.ModelForm):
+    class Meta:
+        model = TimeRuleCondition
+        fields = ["group", "field", "operator", "value", "position"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Only what a time rule can check (the vocabulary still refuses the rest).
+        self.fields["field"].choices = [("", "---------")] + [
+            (value, label) for value, label in Field.choices if value in TIME_RULE_FIELDS
+        ]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("field") and data.get("operator"):
+            add_errors(self, time_rule_condition_errors(data["field"], data["operator"], data.get("value", "")))
+        return data
+
+
+class TimeRuleActionForm(forms.ModelForm):
+    class Meta:
+        model = TimeRuleAction
+        fields = ["kind", "value", "subject", "body", "position"]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("kind"):
+            add_errors(
+                self, action_errors(data["kind"], data.get("value", ""), data.get("subject", ""), data.get("body", ""))
+            )
+        return data
+
+
+class AtLeastOneActionFormSet(forms.BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        kept = [
+            form
+            for form in self.forms
+            if getattr(form, "cleaned_data", None)
+            and not form.cleaned_data.get("DELETE")
+            and (form.instance.pk is not None or form.has_changed())  # a saved action, or a new one filled in
+        ]
+        if not kept and not any(form.errors for form in self.forms):
+            raise forms.ValidationError(_("Add at least one action."))
+
+
+class TimeRuleConditionInline(admin.TabularInline):
+    model = TimeRuleCondition
+    form = TimeRuleConditionForm
+    extra = 1
+
+
+class TimeRuleActionInline(admin.StackedInline):
+    model = TimeRuleAction
+    form = TimeRuleActionForm
+    formset = AtLeastOneActionFormSet
+    extra = 1
+
+
+@admin.register(TimeRule)
+class TimeRuleAdmin(admin.ModelAdmin):
+    form = TimeRuleForm
+    list_display = ["name", "clock", "hours", "business_hours", "active", "position"]
+    list_filter = ["active", "clock", "business_hours"]
+    list_editable = ["active", "position"]
+    search_fields = ["name", "description"]
+    inlines = [TimeRuleConditionInline, TimeRuleActionInline]
+
+
+@admin.register(RuleFiring)
+class RuleFiringAdmin(admin.ModelAdmin):
+    """What the time rules did: read only (the rules' runs write it)."""
+
+    list_display = ["rule", "ticket_number", "stamp", "created_at", "applied_at"]
+    list_filter = ["rule", ("applied_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["rule"]
+    search_fields = ["=ticket__id"]
+    date_hierarchy = "created_at"
+
+    @admin.display(description=_("ticket"), ordering="ticket_id")
+    def ticket_number(self, firing: RuleFiring) -> str:
+        return f"#{firing.ticket_id}"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
