@@ -251,3 +251,14 @@ def test_two_runs_at_once_fire_and_apply_once(category, agent):
     for ticket in tickets:
         assert ticket.messages.filter(body="Old ticket.").count() == 1
         assert TicketEvent.objects.filter(ticket=ticket, kind=EventKind.AUTOMATION).count() == 1
+
+
+def test_a_rule_saved_with_a_triggers_condition_is_left_out_and_the_others_run(category, caplog):
+    make_rule("created", 1, [("body", "contains", "refund")], [("add_tags", "x")], name="Behind the back")
+    good = make_rule("created", 1, [], [("add_tags", "old")])
+    with time_machine.travel(START, tick=False):
+        create(category)
+    with time_machine.travel(START + timedelta(hours=2), tick=False):
+        result = rules_pass()
+    assert (result.rules, result.fired) == (1, {good.name: 1})
+    assert "Behind the back" in caplog.text
