@@ -1,4 +1,4 @@
-"""Admin of automation: triggers (this section), time rules and macros (their sections below).
+"""Admin of automation: triggers, time rules and macros, each in its section below.
 
 Conditions and actions are inline rows: a field, an operator and a value side by side, an
 action with its subject and text, each checked on save by automation.vocabulary with the
@@ -10,9 +10,32 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from automation.models import Event, Trigger, TriggerAction, TriggerCondition
-from automation.vocabulary import action_errors, condition_errors
+from automation.models import (
+    Event,
+    Field,
+    RuleFiring,
+    TimeRule,
+    TimeRuleAction,
+    TimeRuleCondition,
+    Trigger,
+    TriggerAction,
+    TriggerCondition,
+)
+from automation.vocabulary import (
+    TIME_RULE_FIELDS,
+    action_errors,
+    condition_errors,
+    time_rule_condition_errors,
+    time_rule_errors,
+)
 from notifications.models import Webhook
+
+
+def webhook_exists(pk: int) -> bool:
+    return Webhook.objects.filter(pk=pk).exists()
+
+
+# --- Triggers (issue 23, point 1) --------------------------------------------------------
 
 
 class ConditionForm(forms.ModelForm):
@@ -40,7 +63,7 @@ class ActionForm(forms.ModelForm):
             cleaned.get("value", ""),
             cleaned.get("subject", ""),
             cleaned.get("body", ""),
-            webhook_exists=lambda pk: Webhook.objects.filter(pk=pk).exists(),
+            webhook_exists=webhook_exists,
         )
         for part, messages in found.items():
             for message in messages:
@@ -88,3 +111,122 @@ class TriggerAdmin(admin.ModelAdmin):
     def event_list(self, trigger: Trigger) -> str:
         labels = dict(Event.choices)
         return ", ".join(str(labels.get(event, event)) for event in trigger.events)
+
+
+def add_errors(form: forms.ModelForm, errors: dict[str, list[str]]) -> None:
+    """The vocabulary's errors under the form's fields they name (the form's own otherwise)."""
+    for part, messages in errors.items():
+        form.add_error(part if part in form.fields else None, messages)
+
+
+# --- Time rules (issue 23, point 2) ------------------------------------------------------
+
+
+class TimeRuleForm(forms.ModelForm):
+    class Meta:
+        model = TimeRule
+        fields = ["name", "description", "clock", "hours", "business_hours", "calendar", "active", "position"]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        add_errors(self, time_rule_errors(business_hours=data.get("business_hours"), calendar=data.get("calendar")))
+        return data
+
+
+class TimeRuleConditionForm(forms.ModelForm):
+    class Meta:
+        model = TimeRuleCondition
+        fields = ["group", "field", "operator", "value", "position"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Only what a time rule can check (the vocabulary still refuses the rest).
+        self.fields["field"].choices = [("", "---------")] + [
+            (value, label) for value, label in Field.choices if value in TIME_RULE_FIELDS
+        ]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("field") and data.get("operator"):
+            add_errors(self, time_rule_condition_errors(data["field"], data["operator"], data.get("value", "")))
+        return data
+
+
+class TimeRuleActionForm(forms.ModelForm):
+    class Meta:
+        model = TimeRuleAction
+        fields = ["kind", "value", "subject", "body", "position"]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("kind"):
+            found = action_errors(
+                data["kind"],
+                data.get("value", ""),
+                data.get("subject", ""),
+                data.get("body", ""),
+                webhook_exists=webhook_exists,
+            )
+            add_errors(self, found)
+        return data
+
+
+class AtLeastOneActionFormSet(forms.BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        kept = [
+            form
+            for form in self.forms
+            if getattr(form, "cleaned_data", None)
+            and not form.cleaned_data.get("DELETE")
+            and (form.instance.pk is not None or form.has_changed())  # a saved action, or a new one filled in
+        ]
+        if not kept and not any(form.errors for form in self.forms):
+            raise forms.ValidationError(_("Add at least one action."))
+
+
+class TimeRuleConditionInline(admin.TabularInline):
+    model = TimeRuleCondition
+    form = TimeRuleConditionForm
+    extra = 1
+
+
+class TimeRuleActionInline(admin.StackedInline):
+    model = TimeRuleAction
+    form = TimeRuleActionForm
+    formset = AtLeastOneActionFormSet
+    extra = 1
+
+
+@admin.register(TimeRule)
+class TimeRuleAdmin(admin.ModelAdmin):
+    form = TimeRuleForm
+    list_display = ["name", "clock", "hours", "business_hours", "active", "position"]
+    list_filter = ["active", "clock", "business_hours"]
+    list_editable = ["active", "position"]
+    search_fields = ["name", "description"]
+    inlines = [TimeRuleConditionInline, TimeRuleActionInline]
+
+
+@admin.register(RuleFiring)
+class RuleFiringAdmin(admin.ModelAdmin):
+    """What the time rules did: read only (the rules' runs write it)."""
+
+    list_display = ["rule", "ticket_number", "stamp", "created_at", "applied_at"]
+    list_filter = ["rule", ("applied_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["rule"]
+    search_fields = ["=ticket__id"]
+    date_hierarchy = "created_at"
+
+    @admin.display(description=_("ticket"), ordering="ticket_id")
+    def ticket_number(self, firing: RuleFiring) -> str:
+        return f"#{firing.ticket_id}"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

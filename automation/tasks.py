@@ -11,6 +11,7 @@ from django.db import transaction
 from automation import outgoing
 from automation.engine import Facts
 from automation.models import Event
+from automation.timerules import run_time_rules as time_rules_run
 from automation.triggers import listening, run_triggers
 from sla.models import SLAViolation, SLAWarning
 from tickets.models import Ticket
@@ -40,3 +41,15 @@ def sla_events(scan_id: str) -> int:
                 run_triggers(ticket=ticket, event=event, facts=facts, webhook_call=outgoing.call_webhook)
                 checked += 1
     return checked
+
+
+@shared_task(acks_late=True)
+def run_time_rules() -> dict[str, int]:
+    """A time rules' run (automation.timerules): safe to run twice, or two at once."""
+    result = time_rules_run()
+    return {
+        "firings": result.passed.firings,
+        "applied": result.applied.applied,
+        "skipped": result.applied.skipped,
+        "failed": result.applied.failed,
+    }

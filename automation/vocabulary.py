@@ -178,3 +178,43 @@ def action_errors(kind: str, value: str, subject: str, body: str, *, webhook_exi
 def flatten(prefix: str, errors: dict[str, list[str]]) -> dict[str, list[str]]:
     """`{"value": [...]}` of part 2 of `conditions` as `{"conditions[2].value": [...]}`."""
     return {f"{prefix}.{part}": messages for part, messages in errors.items()}
+
+
+# --- time rules ---------------------------------------------------------------------------
+
+# What a time rule's conditions may say: what its pass (automation.queries) asks of the
+# tickets table in SQL, for every candidate ticket at once. Business hours (the pass's
+# moment, not the ticket's), the message text (no message is at hand) and the "changed"
+# operators (a pass sees no change) are for triggers only.
+TIME_RULE_OPERATORS: dict[str, tuple[str, ...]] = {
+    field: tuple(op for op in operators if op not in CHANGES)
+    for field, operators in OPERATORS.items()
+    if field not in (Field.BODY, Field.BUSINESS_HOURS)
+}
+TIME_RULE_FIELDS = tuple(TIME_RULE_OPERATORS)
+
+
+def time_rule_condition_errors(field: str, operator: str, value: str) -> dict[str, list[str]]:
+    """condition_errors, and what a time rule cannot check (a trigger's condition)."""
+    if field in Field.values and field not in TIME_RULE_OPERATORS:
+        return {
+            "field": [
+                _("“%(field)s” is a trigger's condition; a time rule can check: %(allowed)s.")
+                % {"field": field, "allowed": ", ".join(TIME_RULE_FIELDS)}
+            ]
+        }
+    if field in TIME_RULE_OPERATORS and operator in OPERATORS[field] and operator not in TIME_RULE_OPERATORS[field]:
+        return {
+            "operator": [
+                _("“%(operator)s” is a trigger's operator; for %(field)s a time rule can use: %(allowed)s.")
+                % {"operator": operator, "field": field, "allowed": ", ".join(TIME_RULE_OPERATORS[field])}
+            ]
+        }
+    return condition_errors(field, operator, value)
+
+
+def time_rule_errors(*, business_hours: bool, calendar) -> dict[str, list[str]]:
+    """The rule's own fields: business hours are counted in a calendar."""
+    if business_hours and calendar is None:
+        return {"calendar": [_("Choose the business calendar whose hours count.")]}
+    return {}

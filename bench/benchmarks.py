@@ -177,6 +177,94 @@ def bench_triggers(scale: Scale, env: dict[str, str]) -> dict[str, object]:
     }
 
 
+# --- time rules ---------------------------------------------------------------------------
+
+TIME_RULE_RUNS = 5
+BETWEEN_RUNS = timedelta(minutes=5)  # beat's interval (AUTOMATION_TIME_RULES_INTERVAL_SECONDS)
+
+
+def _time_rules() -> list[str]:
+    """The demo's two rules (seed_demo made them) and one counting business hours in the
+    office calendar: open tickets whose customer has waited 8 business hours."""
+    from automation.models import Clock, TimeRule
+    from helpdesk.management.commands.seed_demo import seed_time_rules
+    from sla.models import BusinessCalendar
+
+    rules = seed_time_rules()
+    waiting, created = TimeRule.objects.get_or_create(
+        name="Tag tickets whose customer waits 8 business hours",
+        defaults={
+            "clock": Clock.CUSTOMER_MESSAGE,
+            "hours": 8,
+            "business_hours": True,
+            "calendar": BusinessCalendar.objects.get(name="Support office"),
+        },
+    )
+    if created:
+        waiting.conditions.create(field="status", operator="is", value="open", position=0)
+        waiting.conditions.create(field="priority", operator="is_not", value="low", position=1)
+        waiting.conditions.create(field="tags", operator="excludes", value="waiting", position=2)
+        waiting.actions.create(kind="add_tags", value="waiting")
+    return [rule.name for rule in [*rules, waiting]]
+
+
+def _timed_pass(now: datetime) -> dict:
+    from django.test.utils import CaptureQueriesContext
+
+    from automation.timerules import rules_pass
+
+    with CaptureQueriesContext(connection) as queries:
+        started = time.perf_counter()
+        result = rules_pass(now=now)
+        wall = time.perf_counter() - started
+    statements = [q for q in queries.captured_queries if q["sql"] not in ("BEGIN", "COMMIT")]
+    return {"wall_s": wall, "statements": len(statements), "firings": result.firings, "fired": result.fired}
+
+
+def bench_time_rules(scale: Scale, env: dict[str, str]) -> dict[str, object]:
+    """A time rules' pass (automation.timerules.rules_pass: reading the rules, the one
+    statement that matches and inserts the firings), in this process, on the seeded tickets.
+
+    - first pass: no firing recorded yet, every ticket past its cutoff fires at once (what a
+      new rule does on its first run).
+    - pass: the state beat left 5 minutes earlier is recorded (a pass at now - 5 min), and
+      the pass at now records the tickets whose clocks crossed the cutoff since; its rows are
+      deleted between runs.
+    - idle pass: nothing new (the same pass again).
+    Applying the firings is not part of it (bounded per run, one transaction each)."""
+    now = _seed_now()
+    names = _time_rules()
+    _sql("TRUNCATE automation_rulefiring")
+    first = _timed_pass(now)
+    print(f"  first pass: {first['wall_s']:.3f} s, {first['statements']} statements, {first['fired']}", flush=True)
+    _sql("TRUNCATE automation_rulefiring")
+    _timed_pass(now - BETWEEN_RUNS)
+    _sql("VACUUM ANALYZE automation_rulefiring")
+    runs, idle = [], []
+    for run in range(TIME_RULE_RUNS):
+        result = _timed_pass(now)
+        runs.append(result)
+        print(f"  pass {run + 1}: {result['wall_s']:.3f} s, {result['statements']} statements, {result['fired']}")
+        idle.append(_timed_pass(now))
+        print(f"  idle pass {run + 1}: {idle[-1]['wall_s']:.3f} s, {idle[-1]['statements']} statements", flush=True)
+        _sql("DELETE FROM automation_rulefiring WHERE created_at = %s", [now])
+    open_tickets = _sql("SELECT count(*) FROM tickets_ticket WHERE status <> 'closed'")[0][0]
+    return {
+        "time_rules_pass_seconds": summary([r["wall_s"] for r in runs]),
+        "time_rules_pass_statements": summary([r["statements"] for r in runs]),
+        "time_rules_new_firings": summary([r["firings"] for r in runs]),
+        "time_rules_idle_pass_seconds": summary([r["wall_s"] for r in idle]),
+        "time_rules_first_pass_seconds": summary([first["wall_s"]]),
+        "time_rules_first_pass_firings": summary([first["firings"]]),
+        "time_rules_context": {
+            "rules": names,
+            "tickets_not_closed": open_tickets,
+            "now": now.isoformat(),
+            "previous_pass_at": (now - BETWEEN_RUNS).isoformat(),
+        },
+    }
+
+
 # --- processes ----------------------------------------------------------------------------
 
 
@@ -718,6 +806,7 @@ def run_all(scale: Scale, env: dict[str, str], only: list[str] | None = None) ->
 
     benchmarks: dict[str, Callable[[Scale, dict[str, str]], dict[str, object]]] = {
         "scan": bench_scan,
+        "timerules": bench_time_rules,
         "delivery": bench_delivery,
         "webhooks": bench_webhooks,
         "api": bench_api,
@@ -748,6 +837,9 @@ TARGETS = {
     "sla_scan_statements": ("<=", 20),
     "sla_scan_peak_rss_mb": ("<=", 150),
     "sla_idle_rescan_seconds": ("<=", 0.2),
+    # A time rules' pass (issue 23, point 5): the demo's two rules and one in business hours.
+    "time_rules_pass_seconds": ("<=", 1.0),
+    "time_rules_pass_statements": ("<=", 10),
     "api_sla_check_ms": ("<=", 10),
     "api_ticket_list_ms": ("<=", 30),
     "api_ticket_detail_ms": ("<=", 25),

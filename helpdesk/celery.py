@@ -28,6 +28,13 @@ def beat_schedule() -> dict:
             "task": "sla.tasks.scan_sla",
             "schedule": settings.SLA_SCAN_INTERVAL_SECONDS,
         },
+        # Time rules: records which tickets each active rule now matches (once per ticket per
+        # state) and applies a batch of them. A run that waited a whole interval is dropped.
+        "time-rules": {
+            "task": "automation.tasks.run_time_rules",
+            "schedule": settings.AUTOMATION_TIME_RULES_INTERVAL_SECONDS,
+            "options": {"expires": settings.AUTOMATION_TIME_RULES_INTERVAL_SECONDS},
+        },
         # Delivers outbox rows whose dispatch was lost, retries, and rows of crashed workers.
         "deliver-due-notifications": {
             "task": "notifications.tasks.deliver_due_notifications",

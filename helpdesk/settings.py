@@ -326,6 +326,10 @@ SLA_SCAN_INTERVAL_SECONDS = env.float("SLA_SCAN_INTERVAL_SECONDS", default=60.0)
 # go, and how long processes may keep triggers and rules without asking for a new version.
 AUTOMATION_TRIGGER_DEPTH = env.int("AUTOMATION_TRIGGER_DEPTH", default=5)
 AUTOMATION_CACHE_SECONDS = env.int("AUTOMATION_CACHE_SECONDS", default=600)
+# Time rules (automation.timerules): seconds between two runs (Celery beat), and the most
+# firings one run applies (each in a transaction of its own; the rest wait for the next run).
+AUTOMATION_TIME_RULES_INTERVAL_SECONDS = env.float("AUTOMATION_TIME_RULES_INTERVAL_SECONDS", default=300.0)
+AUTOMATION_TIME_RULE_BATCH = env.int("AUTOMATION_TIME_RULE_BATCH", default=500)
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=8)
 NOTIFICATION_RETRY_BASE_SECONDS = env.float("NOTIFICATION_RETRY_BASE_SECONDS", default=30)
 NOTIFICATION_RETRY_MAX_SECONDS = env.float("NOTIFICATION_RETRY_MAX_SECONDS", default=3600)

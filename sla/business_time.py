@@ -65,6 +65,17 @@ class Schedule:
                     yield _instant(day, start, zone), _instant(day, end, zone)
             day += timedelta(days=1)
 
+    def intervals_until(self, moment: datetime) -> Iterator[tuple[datetime, datetime]]:
+        """Working intervals (UTC instants) in reverse time order, from the local day of
+        `moment` back (the intervals_from of the past)."""
+        zone = self.zone
+        day = moment.astimezone(zone).date()
+        for _ in range(_HORIZON_DAYS):
+            if day not in self.holidays:
+                for start, end in sorted(self.weekly.get(day.weekday(), ()), reverse=True):
+                    yield _instant(day, start, zone), _instant(day, end, zone)
+            day -= timedelta(days=1)
+
     def is_working(self, moment: datetime) -> bool:
         for start, end in self.intervals_from(moment):
             if start > moment:
@@ -110,6 +121,31 @@ def add_business_minutes(start: datetime, minutes: float, schedule: Schedule = T
         available = interval_end - begin
         if remaining <= available:
             return begin + remaining
+        remaining -= available
+    raise EmptySchedule(f"no working time found within {_HORIZON_DAYS} days")
+
+
+def subtract_business_minutes(end: datetime, minutes: float, schedule: Schedule = TWENTY_FOUR_SEVEN) -> datetime:
+    """The instant `minutes` of working time before `end`: the inverse of add_business_minutes.
+
+    Zero minutes is `end` itself. Otherwise the result lies inside a working interval (its
+    start included), and business_minutes_between(result, end) == minutes. Of the instants
+    that many working minutes before `end` it is the latest one: when `end` is outside
+    working hours, the time since the last interval closed does not count.
+    """
+    if minutes < 0:
+        raise ValueError("cannot subtract negative business time")
+    if minutes == 0:
+        return end
+    end = end.astimezone(UTC)
+    remaining = timedelta(minutes=minutes)
+    for interval_start, interval_end in schedule.intervals_until(end):
+        finish = min(interval_end, end)
+        if finish <= interval_start:
+            continue
+        available = finish - interval_start
+        if remaining <= available:
+            return finish - remaining
         remaining -= available
     raise EmptySchedule(f"no working time found within {_HORIZON_DAYS} days")
 

@@ -99,7 +99,7 @@ def seed(*, background: int, overdue: int, due_from: datetime, due_until: dateti
                 resolution_at_risk_at=now + timedelta(days=29),
             )
         )
-    created_overdue = Ticket.objects.bulk_create(becoming_overdue)
+    created_overdue = Ticket.objects.bulk_create(becoming_overdue, batch_size=1000)
     refresh_search_vector([t.pk for t in created_background + created_overdue])
 
     supervisor = Agent.objects.filter(role="supervisor").select_related("user").order_by("id").first()

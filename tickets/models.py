@@ -196,6 +196,14 @@ class Ticket(models.Model):
     first_responded_at = models.DateTimeField(_("first responded at"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # The clocks of time rules (automation.timerules), kept by tickets.services in the saves
+    # that change them: the last status change, the customer's last message (the description
+    # is their first) and an agent's last public reply. Null on tickets written before they
+    # were kept: automation.queries.CLOCKS falls back on the columns that stood for them
+    # (docs/features.md, "Time rules"), so no migration rewrote a million rows.
+    status_changed_at = models.DateTimeField(_("status changed at"), null=True, blank=True)
+    customer_message_at = models.DateTimeField(_("customer's last message at"), null=True, blank=True)
+    agent_message_at = models.DateTimeField(_("agent's last reply at"), null=True, blank=True)
     # SLA clock, kept by sla.services: the policy in force, due and at-risk times (moved
     # forward by paused time), the current pause, and business minutes actually taken.
     sla_policy = models.ForeignKey(

@@ -132,8 +132,10 @@ def ticket_create(
     first contact, found by any of its addresses), whose language is used when the channel
     states none; a stated language fills an empty profile's."""
     stated = supported(language)
+    now = timezone.now()
     customer = customer_for_contact(email=customer_email, name=customer_name, language=stated or "")
     ticket = Ticket.objects.create(
+        created_at=now,
         language=customer_language(stated or (customer.language if customer else None), subject, description),
         customer=customer,
         subject=subject,
@@ -146,6 +148,8 @@ def ticket_create(
         priority=priority,
         channel=channel,
         follow_up_of=follow_up_of,
+        status_changed_at=now,
+        customer_message_at=now,
     )
     thread = [normalize_message_id(email_message_id)] if email_message_id else []
     thread = [value for value in thread if value]  # the new ticket's ids, for its acknowledgement
@@ -171,13 +175,15 @@ def ticket_create(
     return ticket
 
 
-def _apply_status(*, ticket: Ticket, target: str, actor: Actor) -> None:
-    """Move the ticket to `target` (checked against the state machine) and record it."""
+def _apply_status(*, ticket: Ticket, target: str, actor: Actor, also: Sequence[str] = ()) -> None:
+    """Move the ticket to `target` (checked against the state machine) and record it.
+    `also`: fields the caller changed in memory, written by the same save."""
     check_transition(ticket.status, target)
     now = timezone.now()
     previous = ticket.status
     ticket.status = target
-    fields = ["status", "updated_at"]
+    ticket.status_changed_at = now
+    fields = ["status", "status_changed_at", "updated_at", *also]
     if target == Status.RESOLVED:
         ticket.resolved_at = now
         fields.append("resolved_at")
@@ -484,21 +490,31 @@ def message_create(
 
     if from_agent:
         record_event(ticket=ticket, kind=EventKind.REPLY, actor=actor, new=f"message {message.pk}")
+        # The time rules' clock (Ticket.agent_message_at), written by the first save below.
+        ticket.agent_message_at = message.created_at
+        clock = ["agent_message_at"]
         if ticket.first_responded_at is None:
             ticket.first_responded_at = message.created_at
-            fields = ["first_responded_at", "updated_at"]
+            fields = ["first_responded_at", "updated_at", *clock]
             fields += lifecycle.fields_changed(lifecycle.FIRST_RESPONSE, ticket=ticket, at=message.created_at)
             ticket.save(update_fields=fields)
+            clock = []
             lifecycle.announce(lifecycle.FIRST_RESPONDED, ticket=ticket, at=message.created_at)
             record_event(ticket=ticket, kind=EventKind.FIRST_RESPONSE, actor=actor, new=message.created_at.isoformat())
         if ticket.status == Status.NEW:
-            _apply_status(ticket=ticket, target=Status.OPEN, actor=actor)
+            _apply_status(ticket=ticket, target=Status.OPEN, actor=actor, also=clock)
+        elif clock:
+            ticket.save(update_fields=clock)
         notify_customer_of_reply(ticket, message)
         notify_followers(ticket=ticket, actor=actor, change="reply", message=message)
     elif author_type == AuthorType.CUSTOMER:
         record_event(ticket=ticket, kind=EventKind.CUSTOMER_REPLY, actor=actor, new=f"message {message.pk}")
+        # The time rules' clock (Ticket.customer_message_at), in the status change's save if any.
+        ticket.customer_message_at = message.created_at
         if ticket.status in (Status.PENDING, Status.RESOLVED):
-            _apply_status(ticket=ticket, target=Status.OPEN, actor=actor)
+            _apply_status(ticket=ticket, target=Status.OPEN, actor=actor, also=["customer_message_at"])
+        else:
+            ticket.save(update_fields=["customer_message_at"])
         notify_agent_of_customer_reply(ticket, message)
         notify_followers(
             ticket=ticket,

@@ -158,6 +158,18 @@ MATRIX: list[Row] = [
     api("api:trigger-detail", "PUT",                (401,        401,         403,   403,   400,   400,   403),
         body={}),
     api("api:trigger-detail", "DELETE",             (401,        401,         403,   403,   204,   204,   403)),
+    # Time rules (issue 23): as SLA policies, everyone who works tickets reads, supervisors write.
+    api("api:time-rule-list", "GET",                (401,        401,         200,   200,   200,   200,   200)),
+    api("api:time-rule-list", "POST",               (401,        401,         403,   403,   201,   201,   403),
+        body={"name": "Nudge", "clock": "updated", "hours": 48, "conditions": [
+            {"field": "status", "operator": "is", "value": "open"}], "actions": [
+            {"kind": "add_tags", "value": "stale"}]}),
+    api("api:time-rule-detail", "GET",              (401,        401,         200,   200,   200,   200,   200)),
+    api("api:time-rule-detail", "PATCH",            (401,        401,         403,   403,   200,   200,   403),
+        body={"hours": 96}),
+    api("api:time-rule-detail", "PUT",              (401,        401,         403,   403,   400,   400,   403),
+        body={}),
+    api("api:time-rule-detail", "DELETE",           (401,        401,         403,   403,   204,   204,   403)),
     api("api:sla-violation-list", "GET",            (401,        401,         200,   200,   200,   200,   200)),
     api("api:sla-violation-detail", "GET",          (401,        401,         200,   200,   200,   200,   200)),
     api("sla-check", "POST",                        (401,        401,         200,   200,   200,   200,   200),
@@ -453,6 +465,7 @@ def world(db, settings, category, agent, other_agent, supervisor, admin_user, in
 
     from agents.models import Team
     from agents.tests.factories import AgentFactory
+    from automation.tests.factories import make_rule
     from feedback.services import survey_token
     from feedback.tests.factories import FeedbackFactory, SurveyInvitationFactory
     from knowledge.tests.factories import ArticleFactory, FAQFactory
@@ -543,6 +556,7 @@ def world(db, settings, category, agent, other_agent, supervisor, admin_user, in
             "feedback": FeedbackFactory(ticket=rated_ticket, agent=agent).pk,
             "survey": survey.pk,
             "policy": policy.pk,
+            "time rule": make_rule("status_changed", 72, [("status", "is", "pending")], [("set_priority", "low")]).pk,
             "violation": SLAViolationFactory(ticket=ticket, policy=policy).pk,
             "notification": notification.pk,
             "target": target.pk,
@@ -654,6 +668,7 @@ PK_OBJECT = {
     "feedback": "feedback",
     "survey": "survey",
     "sla-policy": "policy",
+    "time-rule": "time rule",
     "team": "team",
     "sla-violation": "violation",
     "original": "email",

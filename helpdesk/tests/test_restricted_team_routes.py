@@ -122,6 +122,8 @@ NO_TICKET = {
     "api:faq-detail": "an FAQ",
     "api:sla-policy-list": "SLA policies",
     "api:sla-policy-detail": "an SLA policy",
+    "api:time-rule-list": "time rules",
+    "api:time-rule-detail": "a time rule",
     "portal:ticket-new": "a new ticket's form",
     "portal:lookup": "emails the customer their own links; shows none",
     "kb:index": "the help center",
@@ -178,6 +180,7 @@ def test_a_route_with_an_object_in_its_url_is_not_waved_through():
     objects_not_of_tickets = {"api:agent-detail", "api:article-detail", "api:article-helpful", "api:faq-detail"}
     objects_not_of_tickets |= {"api:sla-policy-detail", "password_reset_confirm", "api:team-detail"}
     objects_not_of_tickets |= {"api:trigger-detail"}
+    objects_not_of_tickets |= {"api:time-rule-detail"}
     # Profiles and organisations: their pages list tickets through tickets_for_user (checked in
     # test_lists_searches_and_counts_leave_it_out).
     objects_not_of_tickets |= {"api:customer-detail", "api:customer-merge", "api:organization-detail"}

@@ -17,6 +17,7 @@ from sla.business_time import (
     Schedule,
     add_business_minutes,
     business_minutes_between,
+    subtract_business_minutes,
 )
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -176,3 +177,67 @@ def test_pausing_for_n_business_minutes_moves_the_due_time_by_exactly_n(schedule
 @given(instants, durations)
 def test_twenty_four_seven_is_plain_elapsed_time(start, minutes):
     assert add_business_minutes(start, minutes, TWENTY_FOUR_SEVEN) == start + timedelta(minutes=minutes)
+
+
+# --- Subtracting (the cutoffs of time rules, automation.timerules) ----------------------
+
+
+def test_subtracting_within_one_day_and_across_a_weekend():
+    # Monday 10:00 Berlin, 3 business hours back: 1 h on Monday, 2 h on Friday (15:00-17:00).
+    assert subtract_business_minutes(berlin(2026, 11, 30, 10, 0), 180, OFFICE) == berlin(2026, 11, 27, 15, 0)
+    assert subtract_business_minutes(berlin(2026, 11, 30, 16, 0), 60, OFFICE) == berlin(2026, 11, 30, 15, 0)
+
+
+def test_subtracting_from_outside_hours_starts_at_the_last_closing():
+    # Sunday evening: the last working minute was Friday 17:00.
+    assert subtract_business_minutes(berlin(2026, 11, 29, 20, 0), 30, OFFICE) == berlin(2026, 11, 27, 16, 30)
+
+
+def test_subtracting_skips_holidays():
+    # Thursday 2026-12-24 and Friday 12-25 are holidays: Monday 9:30 minus 1 h is Wednesday 16:30.
+    holidays = Schedule(
+        timezone="Europe/Berlin", weekly=NINE_TO_FIVE, holidays=frozenset({date(2026, 12, 24), date(2026, 12, 25)})
+    )
+    assert subtract_business_minutes(berlin(2026, 12, 28, 9, 30), 60, holidays) == berlin(2026, 12, 23, 16, 30)
+
+
+def test_subtracting_across_the_spring_change_counts_elapsed_time():
+    # 24/7: Sunday 2026-03-29 12:00 Berlin minus 24 h is Saturday 11:00 (the day held 23 h).
+    assert subtract_business_minutes(berlin(2026, 3, 29, 12, 0), 24 * 60) == berlin(2026, 3, 28, 11, 0)
+    ny = Schedule(timezone="America/New_York", weekly=NINE_TO_FIVE)
+    # Monday after the autumn change, 10:00 New York, minus 2 h: Friday 16:00 New York.
+    assert subtract_business_minutes(datetime(2026, 11, 2, 10, 0, tzinfo=NEW_YORK), 120, ny) == datetime(
+        2026, 10, 30, 16, 0, tzinfo=NEW_YORK
+    )
+
+
+def test_subtracting_nothing_and_negative_time():
+    moment = berlin(2026, 11, 29, 20, 0)
+    assert subtract_business_minutes(moment, 0, OFFICE) == moment
+    with pytest.raises(ValueError):
+        subtract_business_minutes(moment, -1, OFFICE)
+
+
+@settings(max_examples=150, deadline=None)
+@given(schedules(), instants, durations)
+def test_subtracting_then_measuring_round_trips(schedule, end, minutes):
+    start = subtract_business_minutes(end, minutes, schedule)
+
+    assert start < end
+    assert business_minutes_between(start, end, schedule) == pytest.approx(minutes, abs=1e-6)
+    assert schedule.is_working(start)  # the latest such instant: inside an interval, its start included
+
+
+@settings(max_examples=150, deadline=None)
+@given(schedules(), instants, durations)
+def test_adding_back_what_was_subtracted_reaches_the_last_working_moment(schedule, end, minutes):
+    back = add_business_minutes(subtract_business_minutes(end, minutes, schedule), minutes, schedule)
+
+    assert back <= end
+    assert business_minutes_between(back, end, schedule) == pytest.approx(0, abs=1e-6)
+
+
+@settings(max_examples=100, deadline=None)
+@given(instants, durations)
+def test_subtracting_on_twenty_four_seven_is_plain_elapsed_time(end, minutes):
+    assert subtract_business_minutes(end, minutes) == end - timedelta(minutes=minutes)

@@ -232,7 +232,7 @@ def varied(category, agent, other_agent):
                 resolution_minutes=(resolved - created) / MINUTE if with_policy and resolved else None,
             )
         )
-    Ticket.objects.bulk_create(tickets)
+    Ticket.objects.bulk_create(tickets, batch_size=1000)  # at most 65,535 parameters a statement
 
 
 def nearest_rank(queryset, field: str, count: int) -> float | None:

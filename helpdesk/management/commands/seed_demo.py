@@ -19,7 +19,7 @@ from django.utils import timezone
 from agents.models import Agent, Team
 from agents.roles import SYSTEM, Actor, customer_actor
 from agents.services import sync_staff_flag, team_update
-from automation.models import Trigger
+from automation.models import ActionKind, Clock, TimeRule, Trigger
 from customers.models import Organization
 from customers.services import organization_save
 from feedback.models import Feedback, SurveyInvitation
@@ -37,6 +37,50 @@ from tickets import services
 from tickets.assignment import ticket_assign
 from tickets.languages import of_text
 from tickets.models import AuthorType, Category, Message, SavedReply, Status, Ticket
+
+# Time rules (issue 23): name, clock, hours, conditions (field, operator, value), actions
+# (kind, value, subject, body).
+DEMO_TIME_RULES = [
+    (
+        "Remind the customer after 3 days pending",
+        Clock.STATUS_CHANGED,
+        72,
+        [("status", "is", Status.PENDING)],
+        [
+            (
+                ActionKind.EMAIL_CUSTOMER,
+                "",
+                "Reminder: we are waiting for your reply ({ticket_number})",
+                "Hello {customer_name},\n\nwe asked you a question about your request {ticket_number} three days "
+                "ago and are still waiting for your answer. Reply to this email or open your request here:\n"
+                "{ticket_link}\n\nIf the problem is solved, you need not do anything: we will close the request.",
+            )
+        ],
+    ),
+    (
+        "Close 4 days after resolution",
+        Clock.STATUS_CHANGED,
+        96,
+        [("status", "is", Status.RESOLVED)],
+        [(ActionKind.SET_STATUS, Status.CLOSED, "", "")],
+    ),
+]
+
+
+def seed_time_rules() -> list[TimeRule]:
+    """The demo's time rules (DEMO_TIME_RULES), each created once with its parts: a rule
+    already there (by name) is left as it is, edits included."""
+    rules = []
+    for name, clock, hours, conditions, actions in DEMO_TIME_RULES:
+        rule, created = TimeRule.objects.get_or_create(name=name, defaults={"clock": clock, "hours": hours})
+        if created:
+            for position, (field, operator, value) in enumerate(conditions):
+                rule.conditions.create(field=field, operator=operator, value=value, position=position)
+            for position, (kind, value, subject, body) in enumerate(actions):
+                rule.actions.create(kind=kind, value=value, subject=subject, body=body, position=position)
+        rules.append(rule)
+    return rules
+
 
 # The path a demo ticket takes to reach its final status through the state machine.
 PATHS = {
@@ -211,6 +255,7 @@ class Command(BaseCommand):
         self.seed_saved_replies(categories)
         self.seed_mail(categories)
         self.seed_triggers()
+        seed_time_rules()
 
         self.stdout.write(
             self.style.SUCCESS(
@@ -218,7 +263,7 @@ class Command(BaseCommand):
                 f"{Team.objects.count()} teams, {Organization.objects.count()} organisations, "
                 f"{Ticket.objects.count()} tickets ({created} new), {SLAPolicy.objects.count()} SLA policies, "
                 f"{Article.objects.count()} articles, {FAQ.objects.count()} FAQs, "
-                f"{Feedback.objects.count()} survey answers.\n"
+                f"{Feedback.objects.count()} survey answers, {TimeRule.objects.count()} time rules.\n"
                 f"Admin login: {settings.SITE_URL}/admin/  user: admin  "
                 f"password: {options['admin_password']}\n"
                 f"Agent logins: {', '.join(a[0] for a in AGENTS)}  password: {options['agent_password']}"
