@@ -22,7 +22,7 @@ from sla.models import BusinessCalendar
 MAX_HOURS = 24 * 366
 
 
-class ConditionSerializer(serializers.Serializer):
+class TimeRuleConditionSerializer(serializers.Serializer):
     group = serializers.ChoiceField(choices=Group.choices, default=Group.ALL)
     # Checked by the vocabulary with the rest (errors keyed "conditions[1].field"), so plain text here.
     field = serializers.CharField(max_length=20, help_text=", ".join(Field.values))
@@ -30,7 +30,7 @@ class ConditionSerializer(serializers.Serializer):
     value = serializers.CharField(max_length=255, allow_blank=True, default="")
 
 
-class ActionSerializer(serializers.Serializer):
+class TimeRuleActionSerializer(serializers.Serializer):
     kind = serializers.CharField(max_length=20, help_text=", ".join(ActionKind.values))
     value = serializers.CharField(max_length=255, allow_blank=True, default="")
     subject = serializers.CharField(max_length=255, allow_blank=True, default="")
@@ -46,8 +46,8 @@ class TimeRuleSerializer(serializers.ModelSerializer):
         required=False,
         help_text="The business calendar whose hours count (required with business_hours)",
     )
-    conditions = ConditionSerializer(many=True, required=False, help_text="Replaced as a whole when given")
-    actions = ActionSerializer(many=True, required=False, help_text="Replaced as a whole when given")
+    conditions = TimeRuleConditionSerializer(many=True, required=False, help_text="Replaced as a whole when given")
+    actions = TimeRuleActionSerializer(many=True, required=False, help_text="Replaced as a whole when given")
 
     class Meta:
         model = TimeRule

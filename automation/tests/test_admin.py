@@ -73,8 +73,8 @@ def test_an_admin_creates_a_rule_with_its_conditions_and_actions(admin_client):
     [
         (RESOLVED, CLOSE, {"business_hours": "on"}, "Choose the business calendar whose hours count."),
         ([{"field": "status", "operator": "changed_to", "value": "open"}], CLOSE, {}, "is a trigger&#x27;s operator"),
-        ([{"field": "status", "operator": "is", "value": "asleep"}], CLOSE, {}, "“asleep” is not a status"),
-        (RESOLVED, [{"kind": "set_status", "value": "gone"}], {}, "“gone” is not a status"),
+        ([{"field": "status", "operator": "is", "value": "asleep"}], CLOSE, {}, "“asleep” is not one of"),
+        (RESOLVED, [{"kind": "set_status", "value": "gone"}], {}, "“gone” is not one of"),
         (RESOLVED, [{"kind": "email_customer", "value": ""}], {}, "Enter a text."),
         (RESOLVED, [], {}, "Add at least one action."),
     ],
