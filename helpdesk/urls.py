@@ -6,6 +6,7 @@ from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from agents.api import AgentViewSet, TeamViewSet
+from automation.macros_api import MacroViewSet
 from core import accounts, monitoring, views
 from core.api import router
 from customers.api import CustomerViewSet, OrganizationViewSet
@@ -28,6 +29,7 @@ router.register("sla/policies", SLAPolicyViewSet, basename="sla-policy")
 router.register("sla/violations", SLAViolationViewSet, basename="sla-violation")
 router.register("customers", CustomerViewSet, basename="customer")
 router.register("organizations", OrganizationViewSet, basename="organization")
+router.register("macros", MacroViewSet, basename="macro")
 
 urlpatterns = [
     path("", views.home, name="home"),
