@@ -5,13 +5,16 @@ body as the reply (its placeholders, {customer_name} {ticket_number} {subject}
 {agent_name}, are names automation.placeholders knows), the category and created_at as
 they were; shared (no owner) with everyone (no team), active. A shared macro already named
 like a saved reply keeps its name; the saved reply's copy is named "<title> (saved reply)",
-so nothing is lost. tickets 0023 drops the table afterwards (run_before below).
+so nothing is lost. tickets 0023 drops the table afterwards (run_before below). Supervisors,
+who managed saved replies in Django admin, manage macros.
 
 Backwards, the shared text-only macros are copied back into the table tickets 0023's
 reverse made again (a title already there is kept as it is), and removed from the macros.
 """
 
 from django.db import migrations
+
+from agents.group_permissions import grant
 
 COPY = """
     INSERT INTO automation_macro (name, reply, owner_id, team_id, category_id, active, created_at, updated_at)
@@ -43,6 +46,12 @@ def copy_saved_replies(apps, schema_editor):
         cursor.execute(COPY)
 
 
+def supervisors_manage_macros(apps, schema_editor):
+    """Supervisors managed saved replies in Django admin (agents 0008); now macros."""
+    actions = ("add", "change", "delete", "view")
+    grant(apps, "supervisors", {("automation", "macro"): actions, ("automation", "macroaction"): actions})
+
+
 def copy_back(apps, schema_editor):
     with schema_editor.connection.cursor() as cursor:
         cursor.execute(COPY_BACK)
@@ -56,4 +65,7 @@ class Migration(migrations.Migration):
     # The saved replies are copied before tickets drops their table.
     run_before = [("tickets", "0023_delete_savedreply")]
 
-    operations = [migrations.RunPython(copy_saved_replies, copy_back, elidable=False)]
+    operations = [
+        migrations.RunPython(copy_saved_replies, copy_back, elidable=False),
+        migrations.RunPython(supervisors_manage_macros, migrations.RunPython.noop, elidable=False),
+    ]
