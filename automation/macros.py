@@ -16,7 +16,6 @@ tickets.selectors (404 for a ticket the agent may not see) before either is call
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
@@ -290,8 +289,3 @@ def macro_apply(*, macro: Macro, ticket: Ticket, actor: Actor, reply_text: str |
     done = [change.words for change in plan if not change.refused and change.key in done_keys]
     ticket = Ticket.objects.select_related("category", "team", "assigned_agent").get(pk=ticket.pk)
     return Applied(ticket=ticket, message=message, done=done, skipped=list(outcome.skipped))
-
-
-def texts(changes: Sequence[str]) -> str:
-    """Changes in one sentence, for a page's success message."""
-    return "; ".join(changes)
