@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from agents.tests.factories import AgentFactory
+from automation.tests.factories import make_macro
 from knowledge.tests.factories import ArticleFactory, FAQFactory
 from tickets.tests.factories import CategoryFactory, TicketFactory
 
@@ -32,6 +33,7 @@ def test_no_page_is_refused_anything_by_its_policy(new_page):
     ArticleFactory(title="Reset a forgotten password", slug="reset-password", content="Use the link we email you.")
     FAQFactory(category=general)
     ticket = TicketFactory(subject="Refund please", category=general)
+    make_macro("Refund on its way", reply="Hi {customer_name}, refunded.", actions=[("add_tags", "refund")])
 
     page = new_page()
     refused = watch_csp(page)
@@ -50,7 +52,10 @@ def test_no_page_is_refused_anything_by_its_policy(new_page):
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/agent/**")
     page.goto(f"/agent/tickets/{ticket.pk}")
-    page.get_by_placeholder("Search saved replies").type("x", delay=30)
+    # The macro picker searches and previews through htmx.
+    page.get_by_placeholder("Search macros").type("refund", delay=30)
+    page.get_by_role("button", name="Preview").click()
+    page.get_by_role("button", name="Apply macro").wait_for()
     page.goto("/agent/dashboard")
     page.goto("/admin/")
 

@@ -142,24 +142,25 @@ def test_breached_and_at_risk_tickets_say_so_in_the_queue_and_on_the_page(new_pa
     assert page.get_by_text(re.compile("At risk: first response")).is_visible()
 
 
-def test_a_saved_reply_is_inserted_after_the_draft_not_instead_of_it(new_page):
-    from tickets.models import SavedReply
+def test_a_macros_text_is_inserted_after_the_draft_not_instead_of_it(new_page):
+    from automation.tests.factories import make_macro
 
     general = CategoryFactory(slug="general", name="General")
     AgentFactory(user__username="agnes", specializations=[general])
     ticket = TicketFactory(subject="Refund please", category=general, customer_name="Jane Roe")
-    SavedReply.objects.create(title="Refund on its way", body="Hi {customer_name}, the refund is on its way.")
-    SavedReply.objects.create(title="Greeting", body="Hello!")
+    make_macro("Refund on its way", reply="Hi {customer_name}, the refund is on its way.")
+    make_macro("Greeting", reply="Hello!")
 
     page = new_page()
     sign_in(page, "agnes")
     page.goto(f"/agent/tickets/{ticket.pk}")
     page.get_by_label("Message").fill("My own first line.")
-    page.get_by_placeholder("Search saved replies").type("refund", delay=50)
+    page.get_by_placeholder("Search macros").type("refund", delay=50)
     # Locator assertions, not wait_for_function: a string evaluated in the page is eval(),
     # which the Content-Security-Policy refuses.
-    expect(page.locator("#saved-choice option")).to_have_count(1)
-    page.get_by_role("button", name="Insert").click()
+    expect(page.locator("#macro-choice option")).to_have_count(1)
+    page.get_by_role("button", name="Preview").click()
+    page.get_by_role("link", name="Insert text").click()
     expect(page.get_by_label("Message")).to_have_value(re.compile("refund is on its way"))
 
     assert page.get_by_label("Message").input_value() == "My own first line.\n\nHi Jane Roe, the refund is on its way."

@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from agents.api import AgentViewSet, TeamViewSet
 from automation.api import TriggerViewSet
+from automation.macros_api import MacroViewSet
 from automation.timerules_api import TimeRuleViewSet
 from core import accounts, monitoring, views
 from core.api import router
@@ -33,6 +34,7 @@ router.register("organizations", OrganizationViewSet, basename="organization")
 router.register("triggers", TriggerViewSet, basename="trigger")
 router.register("webhooks", WebhookViewSet, basename="webhook")
 router.register("automations", TimeRuleViewSet, basename="time-rule")
+router.register("macros", MacroViewSet, basename="macro")
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -5,7 +5,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy, ngettext
 
 from agents.roles import actor_for
-from tickets.models import Attachment, Category, Message, SavedReply, Tag, Ticket, TicketEvent
+from tickets.models import Attachment, Category, Message, Tag, Ticket, TicketEvent
 from tickets.services import ticket_rotate_link
 
 
@@ -91,11 +91,3 @@ class TicketAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return request.user.is_superuser
-
-
-@admin.register(SavedReply)
-class SavedReplyAdmin(admin.ModelAdmin):
-    list_display = ["title", "category"]
-    list_filter = ["category"]
-    search_fields = ["title", "body"]
-    fields = ["title", "category", "body"]

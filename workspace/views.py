@@ -18,6 +18,9 @@ from django.views.i18n import set_language
 from agents.decorators import agent_required
 from agents.models import Agent, Team
 from agents.roles import actor_for, agent_for, is_supervisor
+from automation.macros import macro_apply, macro_preview, macros_for, offered_macro
+from automation.models import Macro
+from automation.placeholders import render as render_placeholders
 from customers.models import Customer
 from knowledge.models import Article
 from knowledge.views import suggestions_for
@@ -25,7 +28,7 @@ from mail.models import BouncedAddress, InboundEmail, Outcome
 from sla.badges import ticket_clock, ticket_clocks
 from tickets import selectors, services
 from tickets.assignment import AssignmentError, open_load, ticket_assign
-from tickets.models import Category, Message, Priority, SavedReply, Status, Ticket, TicketEvent
+from tickets.models import BODY_MAX, Category, Message, Priority, Status, Ticket, TicketEvent
 from tickets.services import TicketClosed, ticket_rotate_link
 from tickets.state_machine import IllegalTransition, allowed_targets
 from tickets.visibility import agents_who_may_see, may_see_team
@@ -85,13 +88,14 @@ def _ticket_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:
     user = request.user
     agent = agent_for(user)
     conversation = list(selectors.visible_messages(user).filter(ticket=ticket))
-    saved_query = request.GET.get("saved_q", "").strip()[:100]
-    # Replies for this ticket's category come first; a search looks through all of them.
-    saved_replies = SavedReply.objects.select_related("category")
-    if not saved_query:
-        saved_replies = saved_replies.filter(Q(category=ticket.category) | Q(category__isnull=True))
-    if saved_query:
-        saved_replies = saved_replies.filter(Q(title__icontains=saved_query) | Q(body__icontains=saved_query))
+    macro_query, macros = _macros(request, agent, ticket)
+    preview = extra.pop("macro_preview", None)
+    chosen = request.GET.get("macro", "")
+    if preview is None and chosen.isdigit() and len(chosen) <= 18 and ticket.status != Status.CLOSED:
+        # Without JavaScript the picker's form asks the page itself for the preview.
+        macro = macros_for(agent, ticket).filter(pk=int(chosen)).first()
+        if macro is not None:
+            preview = macro_preview(macro=macro, ticket=ticket, agent=agent, agent_name=_agent_name(request))
     prefill = _prefill(request, ticket, agent_name=agent.name if agent else user.get_username())
     # Only who may see the ticket can be given it (a restricted team's: its members).
     agents = agents_who_may_see(Agent.objects.all(), ticket.team_id).annotate(load=open_load()).order_by("name")
@@ -114,8 +118,9 @@ def _ticket_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:
         "customer_profile": _profile(ticket),
         "customer_form": extra.pop("customer_form", None) or TicketCustomerForm(),
         "articles": suggestions_for(ticket.subject),
-        "saved_replies": saved_replies[:20],
-        "saved_query": saved_query,
+        "macros": macros,
+        "macro_query": macro_query,
+        "macro_preview": preview,
         "last_public": last_public,
         "my_agent_id": agent.pk if agent else None,
         **_email_context(ticket, conversation),
@@ -172,14 +177,29 @@ def _email_context(ticket: Ticket, conversation: list[Message]) -> dict:
     return {"opened_by_email": opened_by, "bounced": bounced}
 
 
+def _agent_name(request: HttpRequest) -> str:
+    agent = agent_for(request.user)
+    return agent.name if agent else request.user.get_username()
+
+
+def _macros(request: HttpRequest, agent: Agent | None, ticket: Ticket) -> tuple[str, list[Macro]]:
+    """The macros the agent may use on the ticket (its category's first), searched by name
+    and text with ?macro_q=."""
+    query = request.GET.get("macro_q", "").replace("\x00", "").strip()[:100]
+    macros = macros_for(agent, ticket)
+    if query:
+        macros = macros.filter(Q(name__icontains=query) | Q(reply__icontains=query))
+    return query, list(macros[:20])
+
+
 def _prefill(request: HttpRequest, ticket: Ticket, *, agent_name: str) -> str:
-    """Reply text to start from: a saved reply and/or a link to an article, as asked by ?saved= / ?article=."""
+    """Reply text to start from: a macro's text and/or a link to an article, as asked by ?insert= / ?article=."""
     parts = []
-    saved = request.GET.get("saved", "")
-    if saved.isdigit():
-        reply = SavedReply.objects.filter(pk=int(saved)).first()
-        if reply is not None:
-            parts.append(reply.render(ticket=ticket, agent_name=agent_name))
+    chosen = request.GET.get("insert", "")
+    if chosen.isdigit() and len(chosen) <= 18:
+        macro = macros_for(agent_for(request.user), ticket).filter(pk=int(chosen)).first()
+        if macro is not None and macro.reply:
+            parts.append(render_placeholders(macro.reply, ticket=ticket, agent_name=agent_name))
     slug = request.GET.get("article", "")
     if slug:
         article = Article.objects.filter(slug=slug, status="published").first()
@@ -195,19 +215,73 @@ def _prefill(request: HttpRequest, ticket: Ticket, *, agent_name: str) -> str:
 def ticket_page(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = selectors.get_ticket_for_user(request.user, pk)
     context = _ticket_context(request, ticket)
-    if is_htmx(request) and request.GET.get("part") == "saved":
-        return render(request, "tickets/agent/_saved_choice.html", context)
+    if is_htmx(request) and request.GET.get("part") == "macros":
+        return render(request, "tickets/agent/_macro_choice.html", context)
     return render(request, "tickets/agent/ticket.html", context)
 
 
 @require_GET
 @agent_required
 def ticket_insert(request: HttpRequest, pk: int) -> HttpResponse:
-    """The text of a saved reply (placeholders filled) or an article link, for the reply box."""
+    """The text of a macro (placeholders filled) or an article link, for the reply box."""
     ticket = selectors.get_ticket_for_user(request.user, pk)
     agent = agent_for(request.user)
     text = _prefill(request, ticket, agent_name=agent.name if agent else request.user.get_username())
     return HttpResponse(text, content_type="text/plain; charset=utf-8")
+
+
+@require_GET
+@agent_required
+def macro_preview_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The preview panel of ?macro= on the ticket (htmx); without htmx, the page showing it."""
+    ticket = selectors.get_ticket_for_user(request.user, pk)
+    agent = agent_for(request.user)
+    macro = offered_macro(agent, request.GET.get("macro", ""), ticket)
+    if not is_htmx(request):
+        return redirect(f"{reverse('agent:ticket', args=[ticket.pk])}?macro={macro.pk}#macro-preview")
+    preview = macro_preview(macro=macro, ticket=ticket, agent=agent, agent_name=_agent_name(request))
+    return render(request, "tickets/agent/_macro_preview.html", {"ticket": ticket, "macro_preview": preview})
+
+
+@require_POST
+@agent_required
+def macro_apply_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Apply the macro of the preview (with its reply as the agent edited it) in one step."""
+    ticket = selectors.get_ticket_for_user(request.user, pk)
+    agent = agent_for(request.user)
+    macro = offered_macro(agent, request.POST.get("macro", ""), ticket)
+    reply = request.POST.get("reply")
+    if reply is not None:
+        reply = reply.replace("\r\n", "\n")
+        if len(reply) > BODY_MAX:
+            messages.error(
+                request,
+                _("Not applied: the reply is %(length)d characters long; at most %(limit)d.")
+                % {"length": len(reply), "limit": BODY_MAX},
+            )
+            return redirect(f"{reverse('agent:ticket', args=[ticket.pk])}?macro={macro.pk}#macro-preview")
+    try:
+        applied = macro_apply(macro=macro, ticket=ticket, actor=actor_for(request.user), reply_text=reply)
+    except TicketClosed as closed:
+        messages.error(request, str(closed))
+        return redirect("agent:ticket", pk=ticket.pk)
+    said = [_("Macro “%(name)s” applied.") % {"name": macro.name}]
+    if applied.message is not None:
+        said.append(_("Reply sent to the customer."))
+    if applied.done:
+        said.append(_("Changed: %(changes)s.") % {"changes": "; ".join(applied.done)})
+    messages.success(request, " ".join(said))
+    if applied.skipped:
+        messages.warning(request, _("Not done: %(reasons)s.") % {"reasons": "; ".join(applied.skipped)})
+    if not may_see_team(request.user, applied.ticket.team_id):
+        messages.success(
+            request,
+            _("Ticket %(number)s moved to the team %(team)s; you are not in it, so you no longer see it.")
+            % {"number": applied.ticket.number, "team": applied.ticket.team.name},
+        )
+        return redirect("agent:queue")
+    anchor = f"#message-{applied.message.pk}" if applied.message is not None else ""
+    return redirect(f"{reverse('agent:ticket', args=[ticket.pk])}{anchor}")
 
 
 @require_POST

@@ -55,6 +55,7 @@ class Row:
     body: dict | None = None
     json: bool = True  # API rows send JSON; page rows send a form
     hides: dict[str, tuple[str, ...]] = field(default_factory=dict)  # secret -> personas who must not see it
+    query: dict | None = None  # the query string, objects named as in `body`
 
     def __post_init__(self):
         assert len(self.expected) == len(PERSONAS), self
@@ -191,6 +192,29 @@ MATRIX: list[Row] = [
     api("api:organization-detail", "PATCH",         (401,        401,         403,   403,   200,   200,   403),
         body={"vip": True}),
     api("api:organization-detail", "DELETE",        (401,        401,         403,   403,   204,   204,   403)),
+
+    # --- Macros: agents (not integrations) use the shared, their teams' and their own; -------
+    # supervisors and admins write the shared ones (automation/tests/test_macros_api.py)
+    api("api:macro-list", "GET",                    (401,        401,         200,   200,   200,   200,   403)),
+    api("api:macro-list", "POST",                   (401,        401,         201,   201,   201,   400,   403),
+        body={"name": "My thanks", "reply": "Thanks, {customer_name}!"}),
+    api("api:macro-list", "POST",                   (401,        401,         403,   403,   201,   201,   403),
+        variant="shared", body={"name": "Escalate", "shared": True,
+                                "actions": [{"kind": "set_priority", "value": "high"}]}),
+    api("api:macro-detail", "GET",                  (401,        401,         200,   200,   200,   200,   403)),
+    api("api:macro-detail", "PATCH",                (401,        401,         403,   403,   200,   200,   403),
+        body={"reply": "Thanks again."}),
+    api("api:macro-detail", "PUT",                  (401,        401,         403,   403,   400,   400,   403),
+        body={}),
+    api("api:macro-detail", "DELETE",               (401,        401,         403,   403,   204,   204,   403)),
+    api("api:macro-detail", "PATCH",                (401,        401,         200,   404,   404,   404,   403),
+        variant="personal macro", body={"reply": "Mine."}),
+    api("api:macro-preview", "GET",                 (401,        401,         200,   200,   200,   200,   403),
+        query={"ticket": "ticket"}),
+    api("api:macro-apply", "POST",                  (401,        401,         200,   200,   200,   200,   403),
+        body={"ticket": "ticket"}),
+    api("api:macro-apply", "POST",                  (401,        401,         200,   404,   404,   404,   403),
+        variant="personal macro", body={"ticket": "ticket"}),
 
     # --- Data protection: admins only (privacy/tests) -------------------------------------
     api("privacy-export", "POST",                   (401,        401,         403,   403,   403,   200,   403),
@@ -376,6 +400,13 @@ MATRIX: list[Row] = [
     page("agent:cc", "POST",                        (LOGIN,      LOGIN,       302,   302,   302,   302,   403),
         body={"cc": "dora@example.org"}),
     page("agent:cc-remove", "POST",                 (LOGIN,      LOGIN,       302,   302,   302,   302,   403)),
+    # Macros: the preview (without htmx, a redirect to the page showing it) and applying one.
+    page("agent:macro-preview", "GET",              (LOGIN,      LOGIN,       302,   302,   302,   302,   403),
+        query={"macro": "macro"}),
+    page("agent:macro-apply", "POST",               (LOGIN,      LOGIN,       302,   302,   302,   302,   403),
+        body={"macro": "macro"}),
+    page("agent:macro-apply", "POST",               (LOGIN,      LOGIN,       302,   404,   404,   404,   403),
+        variant="personal macro", body={"macro": "personal macro"}),
     # The admin persona, without an agent profile, is sent back with a message.
     page("agent:follow", "POST",                    (LOGIN,      LOGIN,       302,   302,   302,   302,   403)),
     page("agent:notifications-preferences", "POST", (LOGIN,      LOGIN,       302,   302,   302,   302,   403),
@@ -465,7 +496,7 @@ def world(db, settings, category, agent, other_agent, supervisor, admin_user, in
 
     from agents.models import Team
     from agents.tests.factories import AgentFactory
-    from automation.tests.factories import make_rule
+    from automation.tests.factories import make_macro, make_rule
     from feedback.services import survey_token
     from feedback.tests.factories import FeedbackFactory, SurveyInvitationFactory
     from knowledge.tests.factories import ArticleFactory, FAQFactory
@@ -571,6 +602,8 @@ def world(db, settings, category, agent, other_agent, supervisor, admin_user, in
             "trigger": make_trigger(["ticket.created"], [], [("add_tags", "seen")], name="Seen").pk,
             "webhook": webhook.pk,
             "delivery": delivery.pk,
+            "macro": make_macro("Thanks", reply="Thanks, {customer_name}!", actions=[("add_tags", "thanked")]).pk,
+            "personal macro": make_macro("Agnes's own", owner=agent, reply="Done.").pk,
         },
         "slugs": {"article": article.slug, "draft": draft.slug},
         "tokens": {
@@ -622,8 +655,9 @@ def path_for(pattern: Pattern, row: Row | None, persona: str, world: dict) -> st
         if kwarg == "format":
             values[kwarg] = "json"
         elif kwarg == "pk":
-            values[kwarg] = ids[PK_OBJECT.get(name.split(":")[-1].rsplit("-", 1)[0], "ticket")]
-            if variant in ("draft", "unpublished"):
+            resource = PK_OBJECT_BY_NAME.get(name) or PK_OBJECT.get(name.split(":")[-1].rsplit("-", 1)[0], "ticket")
+            values[kwarg] = ids[resource]
+            if variant in ("draft", "unpublished") or (variant == "personal macro" and resource == "macro"):
                 values[kwarg] = ids[variant]
         elif kwarg == "attachment_id":
             values[kwarg] = ids[variant if variant.endswith("file") else "public file"]
@@ -655,8 +689,17 @@ def path_for(pattern: Pattern, row: Row | None, persona: str, world: dict) -> st
             values[kwarg] = 1
         else:
             raise AssertionError(f"No value for <{kwarg}> of {pattern.route}: teach path_for about it.")
-    return reverse(name, kwargs=values)
+    path = reverse(name, kwargs=values)
+    if row is not None and row.query:
+        from urllib.parse import urlencode
 
+        path += "?" + urlencode({key: ids.get(value, value) for key, value in row.query.items()})
+    return path
+
+
+# Routes whose pk is not what their name's resource part says: the workspace's macro routes
+# are a ticket's (the macro is in the query or the body).
+PK_OBJECT_BY_NAME = {"agent:macro-preview": "ticket", "agent:macro-apply": "ticket"}
 
 # Which object a detail route's pk names, by the route name's resource part.
 PK_OBJECT = {
@@ -677,6 +720,7 @@ PK_OBJECT = {
     "trigger": "trigger",
     "webhook": "webhook",
     "webhook-rotate": "webhook",  # webhook-rotate-secret
+    "macro": "macro",
 }
 
 
@@ -684,7 +728,8 @@ def body_for(row: Row, world: dict) -> dict:
     """The row's body, with names of objects ("other_agent", "ticket") replaced by their ids."""
     body = dict(row.body or {})
     for key, value in body.items():
-        if isinstance(value, str) and value in world["ids"] and key in ("agent", "ticket", "ticket_id", "into"):
+        named = key in ("agent", "ticket", "ticket_id", "into", "macro")
+        if isinstance(value, str) and value in world["ids"] and named:
             body[key] = world["ids"][value]
     return body
 

@@ -43,6 +43,7 @@ class Call:
     kwargs: dict  # URL keyword -> name of an object of the world
     member: dict  # method -> body the member sends, who must get neither 404 nor 405
     json: bool = True
+    query: dict | None = None  # query string -> name of an object of the world
 
 
 CHANGE = {"status": "pending", "priority": "high", "category": "general", "tags": ""}
@@ -78,6 +79,11 @@ NAMES_TICKET: dict[str, Call] = {
     "agent:cc":                 Call({"pk": "ticket"}, {"POST": {"cc": "kim@example.org"}}, json=False),
     "agent:cc-remove":          Call({"pk": "ticket", "cc_id": "cc"}, {"POST": {}}, json=False),
     "agent:follow":             Call({"pk": "ticket"}, {"POST": {}}, json=False),
+    # A macro applied to, or previewed on, the ticket (named in the body or the query).
+    "agent:macro-preview":      Call({"pk": "ticket"}, {"GET": {}}, json=False, query={"macro": "macro"}),
+    "agent:macro-apply":        Call({"pk": "ticket"}, {"POST": {"macro": "macro"}}, json=False),
+    "api:macro-preview":        Call({"pk": "macro"}, {"GET": {}}, query={"ticket": "ticket"}),
+    "api:macro-apply":          Call({"pk": "macro"}, {"POST": {"ticket": "ticket"}}),
 }
 # fmt: on
 
@@ -152,6 +158,8 @@ NO_TICKET = {
     "api:webhook-test": "admins only, who see every team",
     "api:webhook-deliveries": "admins only, who see every team",
     "api:webhook-redeliver": "admins only, who see every team",
+    "api:macro-list": "macros; ?ticket= orders them by a ticket's category (one the caller may not see: as if none)",
+    "api:macro-detail": "a macro",
 }
 NO_TICKET_PREFIXES = ("account_", "mfa_", "openid_connect_", "socialaccount_", "password_reset", "mail-inbound:")
 
@@ -189,6 +197,7 @@ def test_a_route_with_an_object_in_its_url_is_not_waved_through():
     # A webhook (admins only: see NO_TICKET).
     objects_not_of_tickets |= {"api:webhook-detail", "api:webhook-rotate-secret", "api:webhook-test"}
     objects_not_of_tickets |= {"api:webhook-deliveries", "api:webhook-redeliver"}
+    objects_not_of_tickets |= {"api:macro-detail"}
     for pattern in url_patterns():
         if is_admin(pattern) or not pattern.kwargs & {"pk", "ticket_id", "token", "attachment_id", "message_id"}:
             continue
@@ -203,6 +212,7 @@ def test_a_route_with_an_object_in_its_url_is_not_waved_through():
 def world(db, settings, category, agent, other_agent, supervisor):
     """`agent` is in the restricted team Vault; `other_agent` is not."""
     from agents.models import Team
+    from automation.tests.factories import make_macro
     from feedback.tests.factories import FeedbackFactory, SurveyInvitationFactory
     from mail.models import InboundEmail
     from notifications.models import Channel, Notification
@@ -248,6 +258,7 @@ def world(db, settings, category, agent, other_agent, supervisor):
         "cc": TicketCC.objects.create(ticket=ticket, email="lee@example.org").pk,
         "customer": profile.pk,
         "organization": profile.organization_id,
+        "macro": make_macro("Thanks", reply="Thanks!", actions=[("add_tags", "thanked")]).pk,
     }
     notices = {"member": notice(agent).pk, "outsider": notice(other_agent).pk}
     return {"users": {"member": agent.user, "outsider": other_agent.user}, "ids": ids, "notices": notices}
@@ -263,7 +274,12 @@ def url(name: str, call: Call, persona: str, world: dict) -> str:
     kwargs = {}
     for key, thing in call.kwargs.items():
         kwargs[key] = world["notices"][persona] if thing == "notice" else world["ids"][thing]
-    return reverse(name, kwargs=kwargs)
+    path = reverse(name, kwargs=kwargs)
+    if call.query:
+        from urllib.parse import urlencode
+
+        path += "?" + urlencode({key: world["ids"][thing] for key, thing in call.query.items()})
+    return path
 
 
 def send(client: Client, method: str, path: str, body: dict, as_json: bool):
@@ -281,8 +297,10 @@ def send(client: Client, method: str, path: str, body: dict, as_json: bool):
 
 
 def resolved(body: dict, world: dict) -> dict:
-    """The body with "member" (the agent to assign) replaced by the member's id."""
-    return {key: world["ids"]["member"] if value == "member" else value for key, value in body.items()}
+    """The body with "member" (the agent to assign), a "ticket" or a "macro" named replaced by
+    its id."""
+    names = {"member": "member", "ticket": "ticket", "macro": "macro"}
+    return {key: world["ids"][names[value]] if value in names else value for key, value in body.items()}
 
 
 @pytest.mark.parametrize("name", sorted(NAMES_TICKET))

@@ -145,6 +145,19 @@ def world(db, agent, other_agent, supervisor, integration_user, category, settin
             },
         ],
     }
+    from automation.tests.factories import make_macro
+
+    variants["macros"] = [
+        {
+            "id": make_macro(
+                "Refund approved",
+                reply="Hi {customer_name}, refunded.",
+                category=category,
+                actions=[("set_status", "pending"), ("add_tags", "refund"), ("add_note", "", "", "By {agent_name}")],
+            ).pk
+        },
+        {"id": make_macro("Bare", owner=agent).pk},
+    ]
     awaiting_feedback = TicketFactory(category=category, assigned_agent=agent, status="resolved")
     # Body fields that name other objects: generated values hardly ever name existing ones.
     references = {

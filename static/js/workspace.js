@@ -1,5 +1,6 @@
-// Agent ticket page: insert a saved reply or an article link at the cursor of the reply box
-// instead of reloading the page (which is what happens without JavaScript, and loses a draft).
+// Agent ticket page: insert a macro's text (as shown, and perhaps edited, in its preview) or an
+// article link at the cursor of the reply box, after the draft, instead of reloading the page
+// (which is what happens without JavaScript, and loses a draft).
 (function () {
   "use strict";
 
@@ -22,13 +23,13 @@
       .then(function (response) { return response.ok ? response.text() : ""; });
   }
 
-  document.addEventListener("submit", function (event) {
-    var form = event.target;
-    if (!form.matches("form.saved")) return;
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("a[data-insert-macro]");
+    if (!link) return;
+    var text = document.getElementById("macro-reply");
+    if (!text) return;
     event.preventDefault();
-    var choice = form.querySelector("select[name=saved]");
-    if (!choice || !choice.value) return;
-    fetchText(form.dataset.insertUrl + "?saved=" + encodeURIComponent(choice.value)).then(insert);
+    insert(text.value);
   });
 
   document.addEventListener("click", function (event) {

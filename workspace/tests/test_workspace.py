@@ -12,7 +12,7 @@ from django.utils import timezone
 from agents.tests.factories import AgentFactory
 from sla.tests.factories import SLAPolicyFactory
 from tickets.links import private_token
-from tickets.models import SavedReply, Ticket
+from tickets.models import Ticket
 from tickets.tests.factories import MessageFactory, TagFactory, TicketFactory
 
 pytestmark = pytest.mark.django_db
@@ -209,22 +209,6 @@ def test_assigning_respects_capacity_and_supervisors_may_override(client, agent,
     assert Ticket.objects.get(pk=ticket.pk).assigned_agent == other_agent
 
 
-def test_saved_replies_are_searchable_and_fill_in_placeholders(signed_in, agent):
-    ticket = TicketFactory(customer_name="Jane Roe")
-    reply = SavedReply.objects.create(
-        title="Refund on its way", body="Hi {customer_name}, about {ticket_number}: refunded."
-    )
-    SavedReply.objects.create(title="Password help", body="Use the reset link.")
-
-    found = signed_in.get(
-        f"/agent/tickets/{ticket.pk}?part=reply&saved_q=refund", HTTP_HX_REQUEST="true"
-    ).content.decode()
-    filled = signed_in.get(f"/agent/tickets/{ticket.pk}?saved={reply.pk}").content.decode()
-
-    assert "Refund on its way" in found and "Password help" not in found
-    assert f"Hi Jane Roe, about #{ticket.pk}: refunded." in filled
-
-
 def test_a_warning_appears_when_someone_else_replied(signed_in, agent, other_agent):
     ticket = TicketFactory()
     mine = MessageFactory(ticket=ticket, author_agent=agent)
@@ -283,19 +267,6 @@ def test_tags_in_any_alphabet_can_be_set_from_the_page(signed_in):
     )
 
     assert sorted(ticket.tags.values_list("name", flat=True)) == ["vip", "возврат"]
-
-
-def test_the_saved_search_partial_replaces_only_the_list_and_insert_returns_text(signed_in, agent):
-    ticket = TicketFactory(customer_name="Jane Roe")
-    reply = SavedReply.objects.create(title="Refund on its way", body="Hi {customer_name}, refunded.")
-
-    partial = signed_in.get(f"/agent/tickets/{ticket.pk}?part=saved&saved_q=refund", HTTP_HX_REQUEST="true")
-    text = signed_in.get(f"/agent/tickets/{ticket.pk}/insert?saved={reply.pk}")
-
-    assert partial.content.decode().startswith('<select id="saved-choice"')
-    assert 'name="body"' not in partial.content.decode()  # the draft is not touched
-    assert text["Content-Type"].startswith("text/plain")
-    assert text.content.decode() == "Hi Jane Roe, refunded."
 
 
 def test_a_ticket_number_finds_the_ticket_and_sorting_applies_to_searches(signed_in):

@@ -19,7 +19,7 @@ from django.utils import timezone
 from agents.models import Agent, Team
 from agents.roles import SYSTEM, Actor, customer_actor
 from agents.services import sync_staff_flag, team_update
-from automation.models import ActionKind, Clock, TimeRule, Trigger
+from automation.models import ActionKind, Clock, Macro, TimeRule, Trigger
 from customers.models import Organization
 from customers.services import organization_save
 from feedback.models import Feedback, SurveyInvitation
@@ -36,7 +36,7 @@ from sla.models import BusinessCalendar, BusinessHours, SLAPolicy
 from tickets import services
 from tickets.assignment import ticket_assign
 from tickets.languages import of_text
-from tickets.models import AuthorType, Category, Message, SavedReply, Status, Ticket
+from tickets.models import AuthorType, Category, Message, Status, Ticket
 
 # Time rules (issue 23): name, clock, hours, conditions (field, operator, value), actions
 # (kind, value, subject, body).
@@ -252,7 +252,7 @@ class Command(BaseCommand):
         created = self.seed_tickets()
         self.seed_knowledge(author=admin)
         self.seed_feedback()
-        self.seed_saved_replies(categories)
+        self.seed_macros(categories)
         self.seed_mail(categories)
         self.seed_triggers()
         seed_time_rules()
@@ -336,8 +336,9 @@ class Command(BaseCommand):
             for position, (kind, value, subject, body) in enumerate(actions):
                 trigger.actions.create(kind=kind, value=value, subject=subject, body=body, position=position)
 
-    def seed_saved_replies(self, categories: dict) -> None:
-        for title, category, body in [
+    def seed_macros(self, categories: dict) -> None:
+        """Shared macros: the texts that were saved replies (a reply only), and two with actions."""
+        for name, category, reply in [
             ("Greeting", None, "Hello {customer_name},\n\nthank you for writing to us about {ticket_number}."),
             ("Closing", None, "If anything is still unclear, just reply here.\n\nBest regards,\n{agent_name}"),
             (
@@ -357,7 +358,38 @@ class Command(BaseCommand):
                 "Could you tell us the exact error message and when it started? A screenshot helps too.",
             ),
         ]:
-            SavedReply.objects.get_or_create(title=title, defaults={"body": body, "category": categories.get(category)})
+            Macro.objects.get_or_create(
+                name=name, owner=None, defaults={"reply": reply, "category": categories.get(category)}
+            )
+        for name, category, reply, actions in [
+            (
+                "Refund approved",
+                "billing",
+                "Hello {customer_name},\n\nyour refund is approved; it reaches your card within 5-10 business "
+                "days. Could you confirm once it arrives?\n\n{agent_name}",
+                [("set_status", "pending", ""), ("add_tags", "refund", "")],
+            ),
+            (
+                "Escalate to billing",
+                None,
+                "",
+                [
+                    ("set_team", "Billing", ""),
+                    ("set_priority", "high", ""),
+                    (
+                        "add_note",
+                        "",
+                        "Escalated to Billing by {agent_name}: please check the charge on {ticket_number}.",
+                    ),
+                ],
+            ),
+        ]:
+            macro, created = Macro.objects.get_or_create(
+                name=name, owner=None, defaults={"reply": reply, "category": categories.get(category)}
+            )
+            if created:  # a later run leaves an admin's changes alone
+                for position, (kind, value, body) in enumerate(actions):
+                    macro.actions.create(kind=kind, value=value, body=body, position=position)
 
     def seed_feedback(self) -> None:
         """Answer most survey invitations of the demo's resolved tickets, and rate some replies."""
