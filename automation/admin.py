@@ -32,12 +32,6 @@ from automation.vocabulary import (
     time_rule_condition_errors,
     time_rule_errors,
 )
-from notifications.models import Webhook
-
-
-def webhook_exists(pk: int) -> bool:
-    return Webhook.objects.filter(pk=pk).exists()
-
 
 # --- Triggers (issue 23, point 1) --------------------------------------------------------
 
@@ -67,7 +61,6 @@ class ActionForm(forms.ModelForm):
             cleaned.get("value", ""),
             cleaned.get("subject", ""),
             cleaned.get("body", ""),
-            webhook_exists=webhook_exists,
         )
         for part, messages in found.items():
             for message in messages:
@@ -169,7 +162,6 @@ class TimeRuleActionForm(forms.ModelForm):
                 data.get("value", ""),
                 data.get("subject", ""),
                 data.get("body", ""),
-                webhook_exists=webhook_exists,
             )
             add_errors(self, found)
         return data

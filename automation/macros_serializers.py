@@ -136,9 +136,10 @@ class MacroSerializer(serializers.ModelSerializer):
         for position, action in enumerate(attrs.get("actions", [])):
             for part in ("value", "subject", "body"):  # a partial update leaves out the defaults
                 action.setdefault(part, "")
-            found = action_errors(action["kind"], action["value"], action["subject"], action["body"])
             if action["kind"] == ActionKind.CALL_WEBHOOK:
-                found.setdefault("kind", []).append(_("Macros do not call webhooks; triggers and time rules do."))
+                found = {"kind": [_("Macros do not call webhooks; triggers and time rules do.")]}
+            else:
+                found = action_errors(action["kind"], action["value"], action["subject"], action["body"])
             errors.update(flatten(f"actions[{position}]", found))
         if errors:
             raise serializers.ValidationError(errors)

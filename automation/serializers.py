@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import transaction
@@ -10,8 +9,14 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from automation.models import ActionKind, Event, Field, Group, Operator, Trigger
-from automation.vocabulary import action_errors, condition_errors, flatten
-from notifications.models import Webhook
+from automation.parts import (
+    ACTION_FIELDS,
+    CONDITION_FIELDS,
+    action_rows_errors,
+    condition_rows_errors,
+    read_parts,
+    write_parts,
+)
 
 # At most this many conditions and actions per rule: enough for any desk's rule, and a bound
 # on what one ticket write checks.
@@ -30,47 +35,6 @@ class ActionSerializer(serializers.Serializer):
     value = serializers.CharField(max_length=255, allow_blank=True, required=False, default="")
     subject = serializers.CharField(max_length=255, allow_blank=True, required=False, default="")
     body = serializers.CharField(max_length=10000, allow_blank=True, required=False, default="")
-
-
-def check_parts(
-    conditions: Sequence[dict[str, Any]] | None,
-    actions: Sequence[dict[str, Any]] | None,
-    *,
-    condition_check: Callable[..., dict[str, list[str]]] = condition_errors,
-    webhook_exists: Callable[[int], bool] | None = None,
-) -> None:
-    """Raise the API's 400 for every part that breaks a rule, keyed `conditions[1].value`."""
-    errors: dict[str, list[str]] = {}
-    for index, part in enumerate(conditions or ()):
-        found = condition_check(part["field"], part["operator"], part.get("value", ""))
-        errors |= flatten(f"conditions[{index}]", found)
-    for index, part in enumerate(actions or ()):
-        found = action_errors(
-            part["kind"],
-            part.get("value", ""),
-            part.get("subject", ""),
-            part.get("body", ""),
-            webhook_exists=webhook_exists,
-        )
-        errors |= flatten(f"actions[{index}]", found)
-    if errors:
-        raise serializers.ValidationError(errors)
-
-
-def write_parts(instance, related_name: str, rows: Sequence[dict[str, Any]] | None) -> None:
-    """Replace the instance's conditions or actions with `rows`, in their order."""
-    if rows is None:
-        return
-    manager = getattr(instance, related_name)
-    manager.all().delete()
-    manager.model.objects.bulk_create(
-        [manager.model(**{manager.field.name: instance}, position=position, **row) for position, row in enumerate(rows)]
-    )
-
-
-def _webhook_exists(pk: int) -> bool:
-
-    return Webhook.objects.filter(pk=pk).exists()
 
 
 class TriggerSerializer(serializers.ModelSerializer):
@@ -98,8 +62,8 @@ class TriggerSerializer(serializers.ModelSerializer):
 
     def to_representation(self, instance: Trigger) -> dict[str, Any]:
         data = super().to_representation(instance)
-        data["conditions"] = [part.as_dict() for part in instance.conditions.all()]
-        data["actions"] = [part.as_dict() for part in instance.actions.all()]
+        data["conditions"] = read_parts(instance, "conditions", CONDITION_FIELDS)
+        data["actions"] = read_parts(instance, "actions", ACTION_FIELDS)
         return data
 
     def validate_events(self, events: list[str]) -> list[str]:
@@ -108,7 +72,10 @@ class TriggerSerializer(serializers.ModelSerializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if self.instance is None and "actions" not in attrs:
             raise serializers.ValidationError({"actions": [_("A trigger needs at least one action.")]})
-        check_parts(attrs.get("conditions"), attrs.get("actions"), webhook_exists=_webhook_exists)
+        errors = condition_rows_errors(attrs.get("conditions") or ())
+        errors |= action_rows_errors(attrs.get("actions") or ())
+        if errors:
+            raise serializers.ValidationError(errors)
         return attrs
 
     @transaction.atomic
@@ -127,6 +94,8 @@ class TriggerSerializer(serializers.ModelSerializer):
         for name, value in validated_data.items():
             setattr(instance, name, value)
         instance.save()
-        write_parts(instance, "conditions", conditions)
-        write_parts(instance, "actions", actions)
+        if conditions is not None:
+            write_parts(instance, "conditions", conditions)
+        if actions is not None:
+            write_parts(instance, "actions", actions)
         return instance

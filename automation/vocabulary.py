@@ -20,6 +20,7 @@ from agents.models import Agent, Team
 from automation.models import ActionKind, Field, Operator
 from automation.placeholders import check as check_placeholders
 from customers.models import Organization
+from notifications.models import Webhook
 from tickets.models import Category, Channel, Priority, Status
 
 Op = Operator
@@ -121,7 +122,13 @@ def tag_errors(value: str) -> list[str]:
 NOTIFY_WHO = ("assignee", "team", "followers")
 
 
-def action_errors(kind: str, value: str, subject: str, body: str, *, webhook_exists=None) -> dict[str, list[str]]:
+def webhook_exists(pk: int) -> bool:
+    return Webhook.objects.filter(pk=pk).exists()
+
+
+def action_errors(
+    kind: str, value: str, subject: str, body: str, *, webhook_exists=webhook_exists
+) -> dict[str, list[str]]:
     """Errors by the part they concern ("kind", "value", "subject", "body")."""
     K = ActionKind
     if kind not in K.values:

@@ -59,7 +59,7 @@ def test_the_vocabulary_and_the_placeholders_are_checked(client, supervisor):
 
     page = response.content.decode()
     assert response.status_code == 200
-    assert "“sleeping” is not a status" in page
+    assert "“sleeping” is not one of" in page
     assert "Enter a text." in page
     assert "Macros do not call webhooks" in page
     assert "Unknown placeholder {customer}" in page

@@ -131,7 +131,7 @@ def test_errors_name_the_action_and_its_part(agent_api):
     errors = fixed.json()
     assert fixed.status_code == 400
     assert set(errors) == {"actions[1].value", "actions[2].subject", "actions[2].body", "actions[3].kind"}
-    assert errors["actions[1].value"][0].startswith("“sleeping” is not a status")
+    assert errors["actions[1].value"][0].startswith("“sleeping” is not one of")
     assert errors["actions[2].subject"] == ["Enter a text."]
     assert errors["actions[3].kind"] == ["Macros do not call webhooks; triggers and time rules do."]
     assert agent_api.post(URL, {"name": "Not a list", "actions": "set_status"}, format="json").json().keys() == {
