@@ -607,6 +607,10 @@ SPECTACULAR_SETTINGS = {
         "ArticleLanguageEnum": "knowledge.models.Language",
         "ReaderLanguageEnum": "agents.models.LANGUAGE_CHOICES",
         "SurveyStateEnum": "feedback.models.SurveyState",
+        "AutomationActionKindEnum": "automation.models.ActionKind",
+        "AutomationConditionFieldEnum": "automation.models.Field",
+        "AutomationOperatorEnum": "automation.models.Operator",
+        "AutomationEventEnum": "automation.models.Event",
     },
 }
 
