@@ -286,9 +286,9 @@ def _erase_ticket_batch(ids: list[int]) -> dict[str, int]:
         counts["ccs"] = TicketCC.objects.filter(ticket_id__in=ids).delete()[0]
         counts["feedback"] = _erase_feedback(Feedback.objects.filter(ticket_id__in=ids))
         SurveyInvitation.objects.filter(ticket_id__in=ids).update(customer_email=_erased_address("survey"))
-        counts["notifications"] = Notification.objects.filter(payload__ticket_id__in=ids).update(
-            payload={"erased": True}, last_error=""
-        )
+        # Alerts name their ticket at the top of the payload; webhook rows under data.ticket.
+        about = Q(payload__ticket_id__in=ids) | Q(payload__data__ticket__id__in=ids)
+        counts["notifications"] = Notification.objects.filter(about).update(payload={"erased": True}, last_error="")
         counts["emails_received"] = _erase_received(InboundEmail.objects.filter(ticket_id__in=ids))
         transaction.on_commit(lambda: _delete_files(files))
     return counts

@@ -198,3 +198,22 @@ def test_retention_goes_batch_by_batch(settings, monkeypatch):
     assert erase_expired() == 5
     assert all(Ticket.objects.get(pk=t.pk).subject == "[erased]" for t in tickets)
     assert Ticket.objects.get(pk=kept.pk).subject != "[erased]"
+
+
+def test_retention_erases_what_webhooks_were_told_of_the_ticket(category, agent, settings):
+    from notifications.models import Notification
+    from notifications.webhooks import webhook_create
+
+    settings.PRIVACY_RETENTION_DAYS = 365
+    webhook_create(name="CRM", url="https://crm.example.com/in", events=["ticket.created", "message.created"])
+    old = footprint(category, agent, NAME, EMAIL)
+    recent = footprint(category, agent, OTHER_NAME, OTHER_EMAIL)
+    Ticket.objects.filter(pk=old.pk).update(status="closed", closed_at=timezone.now() - timedelta(days=400))
+
+    assert erase_expired() == 1
+
+    rows = Notification.objects.filter(channel="webhook")
+    about_old = [row.payload for row in rows if row.payload.get("data", {}).get("ticket", {}).get("id") == old.pk]
+    assert about_old == []
+    assert rows.filter(payload={"erased": True}).count() >= 2  # the old ticket's creation and replies
+    assert any(row.payload.get("data", {}).get("ticket", {}).get("id") == recent.pk for row in rows)
