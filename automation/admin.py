@@ -84,7 +84,7 @@ class TriggerActionInline(admin.StackedInline):
 
 class TriggerForm(forms.ModelForm):
     events = forms.MultipleChoiceField(
-        label=_("events"),
+        label=_("Events"),
         choices=Event.choices,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("The trigger is checked when one of these happens."),

@@ -97,7 +97,7 @@ class Condition(models.Model):
         verbose_name_plural = _("conditions")
 
     def __str__(self) -> str:
-        return f"{self.field} {self.operator} {self.value}".strip()
+        return f"{self.get_field_display()} {self.get_operator_display()} {self.value}".strip()
 
     def as_dict(self) -> dict[str, str]:
         return {"group": self.group, "field": self.field, "operator": self.operator, "value": self.value}
@@ -126,7 +126,7 @@ class Action(models.Model):
         verbose_name_plural = _("actions")
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.value}".strip()
+        return f"{self.get_kind_display()}: {self.value}" if self.value else str(self.get_kind_display())
 
     def as_dict(self) -> dict[str, str]:
         return {"kind": self.kind, "value": self.value, "subject": self.subject, "body": self.body}

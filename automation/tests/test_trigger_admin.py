@@ -49,7 +49,7 @@ def test_a_valid_trigger_is_saved_with_its_rows(admin_client):
     answer = admin_client.post(ADD, form())
     assert answer.status_code == 302, answer.content.decode()[:2000]
     trigger = Trigger.objects.get()
-    assert [str(c) for c in trigger.conditions.all()] == ["subject contains refund"]
+    assert [str(c) for c in trigger.conditions.all()] == ["Subject contains refund"]
     assert [a.kind for a in trigger.actions.all()] == ["add_tags"]
 
 

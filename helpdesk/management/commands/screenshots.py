@@ -26,7 +26,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.wsgi import get_wsgi_application
 
 from agents.models import Team
-from automation.models import Trigger
+from automation.models import Macro, TimeRule, Trigger
 from feedback.models import SurveyInvitation
 from feedback.services import survey_url
 from helpdesk.management.commands.seed_demo import DEMO_EMAIL_SUBJECT
@@ -93,6 +93,8 @@ ADMIN_PAGES = [
     Page("admin-inbound-emails", "admin", "/admin/mail/inboundemail/"),
     Page("admin-team", "admin", "/admin/agents/team/{team}/change/"),
     Page("admin-trigger", "admin", "/admin/automation/trigger/{trigger}/change/"),
+    Page("admin-time-rule", "admin", "/admin/automation/timerule/{time_rule}/change/"),
+    Page("admin-macro", "admin", "/admin/automation/macro/{macro}/change/"),
 ]
 
 
@@ -112,11 +114,16 @@ def demo_paths() -> dict[str, str]:
         "survey": survey_url(invitation).removeprefix(site),
         "team": str(Team.objects.order_by("name").values_list("pk", flat=True).first()),
         "trigger": str(Trigger.objects.filter(name=DEMO_TRIGGER).values_list("pk", flat=True).first()),
+        "time_rule": str(TimeRule.objects.filter(name=DEMO_TIME_RULE).values_list("pk", flat=True).first()),
+        "macro": str(Macro.objects.filter(name=DEMO_MACRO, owner=None).values_list("pk", flat=True).first()),
     }
 
 
 DEMO_SUPERVISOR = ("alice", "agent")  # seed_demo's supervisor and its demo password
-DEMO_TRIGGER = "Outages are urgent"  # seed_demo's trigger photographed in admin
+# seed_demo's automation photographed in admin
+DEMO_TRIGGER = "Outages are urgent"
+DEMO_TIME_RULE = "Remind the customer after 3 days pending"
+DEMO_MACRO = "Refund approved"
 DEMO_ADMIN = ("admin", "admin")  # seed_demo's superuser, for Django admin's pages
 
 
