@@ -11,6 +11,7 @@ from django.db import transaction
 from automation import outgoing
 from automation.engine import Facts
 from automation.models import Event
+from automation.timerules import firings_apply
 from automation.timerules import run_time_rules as time_rules_run
 from automation.triggers import listening, run_triggers
 from sla.models import SLAViolation, SLAWarning
@@ -45,11 +46,25 @@ def sla_events(scan_id: str) -> int:
 
 @shared_task(acks_late=True)
 def run_time_rules() -> dict[str, int]:
-    """A time rules' run (automation.timerules): safe to run twice, or two at once."""
+    """A time rules' run (automation.timerules): safe to run twice, or two at once. When more
+    firings wait than one run applies (a new rule matching thousands of tickets), a task of
+    their own carries on at once instead of waiting for beat's next run."""
     result = time_rules_run()
+    if result.applied.left:
+        apply_time_rule_firings.delay()
     return {
         "firings": result.passed.firings,
         "applied": result.applied.applied,
         "skipped": result.applied.skipped,
         "failed": result.applied.failed,
     }
+
+
+@shared_task(acks_late=True)
+def apply_time_rule_firings() -> dict[str, int]:
+    """Apply another batch of pending firings, and hand over to a fresh task while some are
+    left (each batch is AUTOMATION_TIME_RULE_BATCH firings, one transaction each)."""
+    result = firings_apply()
+    if result.left and result.applied + result.skipped:
+        apply_time_rule_firings.delay()
+    return {"applied": result.applied, "skipped": result.skipped, "failed": result.failed}

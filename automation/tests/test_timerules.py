@@ -262,3 +262,20 @@ def test_a_rule_saved_with_a_triggers_condition_is_left_out_and_the_others_run(c
         result = rules_pass()
     assert (result.rules, result.fired) == (1, {good.name: 1})
     assert "Behind the back" in caplog.text
+
+
+def test_a_run_with_more_firings_than_a_batch_hands_over_until_all_are_applied(category, agent, settings):
+    """The beat task applies one batch and queues a task of its own for the rest (eager in
+    tests: it runs at once), so a new rule matching many tickets does not wait for beat."""
+    from automation.tasks import run_time_rules as run_task
+
+    settings.AUTOMATION_TIME_RULE_BATCH = 2
+    make_rule("created", 1, [], [("add_tags", "old")])
+    with time_machine.travel(START, tick=False):
+        tickets = [create(category, email=f"c{i}@example.org") for i in range(5)]
+    with time_machine.travel(START + timedelta(hours=2), tick=False):
+        result = run_task()
+
+    assert result["applied"] == 2
+    assert not RuleFiring.objects.filter(applied_at=None).exists()
+    assert all(Ticket.objects.get(pk=t.pk).tag_names() == ["old"] for t in tickets)
