@@ -28,6 +28,7 @@ from notifications.services import email_enqueue, notification_enqueue
 from tickets.models import STATUS_WORDS, Message, Priority, Ticket
 from tickets.notices import agent_ticket_url
 from tickets.selectors import may_see
+from tickets.visibility import agents_who_may_see
 
 # --- Following ------------------------------------------------------------------------
 
@@ -162,14 +163,15 @@ def notify_followers(
     agents in `exclude` (told otherwise: the assignee of a customer's reply, the mentioned
     of a note) and those who may not see it. Call it in the change's transaction, after the
     change. Returns the agents told."""
-    told = []
-    for agent in ticket.followers.select_related("user"):
-        if actor.agent is not None and agent.pk == actor.agent.pk:
-            continue
-        if agent.pk in exclude or not _may_see(agent, ticket):
-            continue
+    followers = ticket.followers.select_related("user").filter(user__is_active=True)
+    if actor.agent is not None:
+        followers = followers.exclude(pk=actor.agent.pk)
+    if exclude:
+        followers = followers.exclude(pk__in=list(exclude))
+    # Who may see it, in the same query (the rule of tickets.visibility): not one per follower.
+    told = list(agents_who_may_see(followers, ticket.team_id))
+    for agent in told:
         _tell(agent=agent, ticket=ticket, actor=actor, change=change, message=message)
-        told.append(agent)
     return told
 
 

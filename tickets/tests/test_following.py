@@ -263,3 +263,33 @@ def test_followers_are_told_of_a_new_team_and_a_new_customer(followed, agent, ot
         f"Agnes Agent moved #{followed.pk} to the team Billing.",
         f"Agnes Agent moved #{followed.pk} to the customer dora@example.org.",
     ]
+
+
+def test_who_of_the_followers_may_see_is_one_question_however_many_follow(category, agent):
+    """A restricted team's ticket: its members among the followers are told, the others not,
+    and asking who may see it costs one query for 3 followers as for 12."""
+    from tickets.following import notify_followers
+
+    vault = Team.objects.create(name="Vault", restricted=True)
+    vault.members.add(agent)
+    ticket = TicketFactory(category=category, status="open", team=vault)
+    actor = actor_for(agent.user)
+
+    def count_with(followers: int) -> tuple[int, list]:
+        ticket.followers.clear()
+        members = AgentFactory.create_batch(followers // 3)
+        vault.members.add(*members)
+        outsiders = AgentFactory.create_batch(followers - len(members))
+        ticket.followers.add(*members, *outsiders)
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as queries:
+            told = notify_followers(ticket=ticket, actor=actor, change="status")
+        reads = [q for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+        return len(reads), sorted(a.pk for a in told), sorted(a.pk for a in members)
+
+    few_reads, few_told, few_members = count_with(3)
+    many_reads, many_told, many_members = count_with(12)
+    assert few_told == few_members and many_told == many_members
+    assert few_reads == many_reads == 1
