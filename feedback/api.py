@@ -21,14 +21,7 @@ from feedback.serializers import (
 )
 from feedback.services import FeedbackExists, feedback_create
 from feedback.summary import csat_by_week, feedback_summary
-from tickets.visibility import hidden_team_ids
-
-
-def _of_visible_tickets(rows, user):
-    """Feedback or survey rows of the tickets `user` may see (not a restricted team's they
-    are outside of: tickets.visibility)."""
-    hidden = hidden_team_ids(user)
-    return rows.exclude(ticket__team_id__in=sorted(hidden)) if hidden else rows
+from tickets.visibility import of_visible_tickets
 
 
 class FeedbackFilter(django_filters.FilterSet):
@@ -57,7 +50,7 @@ class FeedbackViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user, no database
             return super().get_queryset()
-        return _of_visible_tickets(super().get_queryset(), self.request.user)
+        return of_visible_tickets(super().get_queryset(), self.request.user)
 
     @extend_schema(
         responses={201: FeedbackSerializer, 409: OpenApiResponse(description="The ticket has feedback already")}
@@ -122,4 +115,4 @@ class SurveyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user, no database
             return super().get_queryset()
-        return _of_visible_tickets(super().get_queryset(), self.request.user)
+        return of_visible_tickets(super().get_queryset(), self.request.user)

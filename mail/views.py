@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 from agents.decorators import agent_required
 from mail.ingest import original_bytes
 from mail.models import InboundEmail
-from tickets.visibility import hidden_team_ids
+from tickets.visibility import of_visible_tickets
 
 BIGINT_MAX = 2**63 - 1
 
@@ -35,10 +35,7 @@ def original(request: HttpRequest, pk: int) -> HttpResponse:
     ticket (the quarantine, say) is Django admin's business."""
     if pk > BIGINT_MAX:
         raise Http404(_("No such email."))
-    rows = InboundEmail.objects.filter(pk=pk, ticket__isnull=False)
-    hidden = hidden_team_ids(request.user)
-    if hidden:
-        rows = rows.exclude(ticket__team_id__in=sorted(hidden))
+    rows = of_visible_tickets(InboundEmail.objects.filter(pk=pk, ticket__isnull=False), request.user)
     row = rows.only("id", "raw").first()
     if row is None:
         raise Http404(_("No such email."))

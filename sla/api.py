@@ -27,7 +27,7 @@ from sla.serializers import (
     SLAViolationSerializer,
 )
 from tickets import selectors
-from tickets.visibility import hidden_team_ids
+from tickets.visibility import of_visible_tickets
 
 logger = logging.getLogger(__name__)
 
@@ -74,8 +74,7 @@ class SLAViolationViewSet(viewsets.ReadOnlyModelViewSet):
         violations = super().get_queryset()
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user, no database
             return violations
-        hidden = hidden_team_ids(self.request.user)
-        return violations.exclude(ticket__team_id__in=sorted(hidden)) if hidden else violations
+        return of_visible_tickets(violations, self.request.user)
 
 
 class SLACheckView(APIView):

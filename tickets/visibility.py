@@ -66,6 +66,14 @@ def may_see_team(user, team_id: int | None) -> bool:
     return team_id is None or team_id not in hidden_team_ids(user)
 
 
+def of_visible_tickets(rows: QuerySet, user, *, ticket: str = "ticket") -> QuerySet:
+    """Rows about a ticket (feedback, surveys, violations, stored emails) narrowed to those
+    of tickets `user` may see: not a restricted team's they are outside of. `ticket` names
+    the rows' relation to their ticket. No change for a reader with nothing hidden."""
+    hidden = hidden_team_ids(user)
+    return rows.exclude(**{f"{ticket}__team_id__in": sorted(hidden)}) if hidden else rows
+
+
 def agent_may_see(agent: Agent, team_id: int | None) -> bool:
     """Whether `agent` may see a ticket of team `team_id`: for notices and assignment, where
     the agent is not the one making the request (one query when the ticket has a team)."""

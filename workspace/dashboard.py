@@ -33,7 +33,7 @@ from tickets.assignment import open_tickets as open_tickets_of
 from tickets.models import ACTIVE_STATUSES, PRIORITY_RANK, Priority, Status
 from tickets.queries import count_up_to
 from tickets.selectors import tickets_for_user
-from tickets.visibility import hidden_team_ids
+from tickets.visibility import of_visible_tickets
 
 DAYS = 30
 
@@ -53,8 +53,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     compliance = {row["day"]: row for row in compliance_by_day(start=start, end=now, team=team_id, now=now)}
     # Counts of the tickets the reader may see (tickets.visibility): supervisors and admins,
     # who alone open this page today, see every team's.
-    hidden = sorted(hidden_team_ids(request.user))
-    violations = SLAViolation.objects.filter(detected_at__gte=start).exclude(ticket__team_id__in=hidden)
+    violations = of_visible_tickets(SLAViolation.objects.filter(detected_at__gte=start), request.user)
     open_tickets = tickets_for_user(request.user).filter(status__in=ACTIVE_STATUSES).order_by()
     load = Agent.objects.annotate(open=open_load()).order_by("name")
     if team is not None:
