@@ -1,21 +1,20 @@
-"""What automation reads once per process: triggers, the webhooks' subscriptions.
+"""What automation reads once per process: its triggers.
 
-Kept under a version in the shared cache (as sla.services keeps policies): a save or
+Kept under a version in the shared cache (core.versioned, as sla keeps policies): a save or
 deletion of a trigger, a condition or an action sets a new version (automation.receivers),
 and every process reads again on its next use. The version expires after
 AUTOMATION_CACHE_SECONDS, so a change made behind the ORM's back is seen within minutes.
-Without a shared cache (it is down), everything is read every time.
+Without a shared cache (it answers nothing), everything is read every time.
 """
 
 from __future__ import annotations
 
-import contextlib
-import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
 from django.conf import settings
-from django.core.cache import cache
+
+from core.versioned import SharedVersion
 
 VERSION_KEY = "automation:version"
 T = TypeVar("T")
@@ -23,19 +22,12 @@ T = TypeVar("T")
 _kept: dict[str, tuple[str, object]] = {}
 
 
-def _version() -> str | None:
-    try:
-        version = cache.get(VERSION_KEY)
-        if version is None:
-            cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=settings.AUTOMATION_CACHE_SECONDS)
-            version = cache.get(VERSION_KEY)
-    except Exception:  # the cache is down: read from the database
-        return None
-    return version
+def _shared() -> SharedVersion:
+    return SharedVersion(VERSION_KEY, settings.AUTOMATION_CACHE_SECONDS)
 
 
 def kept(name: str, read: Callable[[], T]) -> T:
-    version = _version()
+    version = _shared().current()
     if version is None:
         return read()
     held = _kept.get(name)
@@ -47,7 +39,7 @@ def kept(name: str, read: Callable[[], T]) -> T:
 
 
 def changed() -> None:
-    """Something automation keeps was changed: every process reads it again."""
-    with contextlib.suppress(Exception):  # the cache is down: nobody keeps anything
-        cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=settings.AUTOMATION_CACHE_SECONDS)
+    """Something automation keeps was changed: every process reads it again (now, and
+    again when the change commits)."""
+    _shared().bump()
     _kept.clear()

@@ -101,10 +101,7 @@ def _queue_sla_events(scan_id: str) -> None:
 
 
 def on_rules_changed(sender, **kwargs) -> None:
-    # Now, for this transaction's own later reads, and again on commit: a process that read
-    # in between read the rows as they were before, under the first new version.
-    cache.changed()
-    transaction.on_commit(cache.changed)
+    cache.changed()  # now, and again on commit (core.versioned)
 
 
 def connect() -> None:

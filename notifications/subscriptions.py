@@ -11,12 +11,9 @@ ORM's back (a queryset update) is seen within WEBHOOKS_VERSION_SECONDS.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 
-from django.core.cache import cache
-from django.db import transaction
-
+from core.versioned import SharedVersion
 from notifications.models import Webhook
 
 WEBHOOKS_VERSION_KEY = "notifications:webhooks:version"
@@ -42,23 +39,17 @@ class _Kept:
 _read: dict[str, _Kept] = {}
 
 
+_shared = SharedVersion(WEBHOOKS_VERSION_KEY, WEBHOOKS_VERSION_SECONDS)
+
+
 def webhooks_changed(**_signal_arguments) -> None:
     """Retire every process's webhooks (notifications.apps connects it to Webhook's saves
     and deletes)."""
-
-    def bump() -> None:
-        cache.set(WEBHOOKS_VERSION_KEY, uuid.uuid4().hex, timeout=WEBHOOKS_VERSION_SECONDS)
-
-    bump()
-    transaction.on_commit(bump)
+    _shared.bump()
 
 
 def _version() -> str | None:
-    version = cache.get(WEBHOOKS_VERSION_KEY)
-    if version is None:
-        cache.add(WEBHOOKS_VERSION_KEY, uuid.uuid4().hex, timeout=WEBHOOKS_VERSION_SECONDS)
-        version = cache.get(WEBHOOKS_VERSION_KEY)
-    return version
+    return _shared.current()
 
 
 def _load() -> _Kept:

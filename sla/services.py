@@ -12,17 +12,15 @@ the priority, category, team, customer or channel (and so the policy) changes.
 from __future__ import annotations
 
 import copy
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import reduce
 from operator import add
 
-from django.core.cache import cache
-from django.db import transaction
 from django.db.models import Case, Q, Value, When, prefetch_related_objects
 from django.utils import timezone
 
+from core.versioned import SharedVersion
 from sla.business_time import TWENTY_FOUR_SEVEN, Schedule, add_business_minutes, business_minutes_between
 from sla.models import RUNNING_STATUSES, SLAPolicy
 from tickets.models import Ticket
@@ -61,22 +59,16 @@ class _Kept:
 _read: dict[str, _Kept] = {}
 
 
+_version = SharedVersion(POLICIES_VERSION_KEY, POLICIES_VERSION_SECONDS)
+
+
 def policies_changed() -> None:
     """Retire every process's policies (sla.apps connects it to the models' changes)."""
-
-    def bump() -> None:
-        cache.set(POLICIES_VERSION_KEY, uuid.uuid4().hex, timeout=POLICIES_VERSION_SECONDS)
-
-    bump()
-    transaction.on_commit(bump)
+    _version.bump()
 
 
 def _policies_version() -> str | None:
-    version = cache.get(POLICIES_VERSION_KEY)
-    if version is None:
-        cache.add(POLICIES_VERSION_KEY, uuid.uuid4().hex, timeout=POLICIES_VERSION_SECONDS)
-        version = cache.get(POLICIES_VERSION_KEY)
-    return version
+    return _version.current()
 
 
 def policy_for(
