@@ -150,7 +150,8 @@ def sla_record_if_late(*, ticket, kind: str, done_at: datetime) -> bool:
     if ticket.sla_policy_id is None or due is None or clock <= due:
         return False
     now = timezone.now()
-    params = _params(now, uuid.uuid4())
+    scan_id = uuid.uuid4()
+    params = _params(now, scan_id)
     params.update(
         {
             "ticket": ticket.pk,
@@ -163,4 +164,5 @@ def sla_record_if_late(*, ticket, kind: str, done_at: datetime) -> bool:
         if not queries.record_late(cursor, params):
             return False  # the scan had recorded it already
     transaction.on_commit(dispatch_due)
+    events_recorded.send(sender=None, scan_id=scan_id, violations=1, warnings=0)
     return True

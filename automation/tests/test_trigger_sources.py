@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.utils import timezone
 
 from agents.roles import customer_actor
 from automation.tests.factories import make_trigger
@@ -84,3 +85,21 @@ def test_the_ticket_page_lists_the_triggers_that_acted(client, agent, category):
     assert "Trigger “Everything is high” fired" in page
     # The history says who changed the priority: the trigger.
     assert "Trigger “Everything is high”: Priority" in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_target_met_late_fires_the_violation_triggers_too(category, agent):
+    """A first reply after its due time, before any scan saw it overdue, is recorded as a
+    violation when it is made (sla_record_if_late): its triggers fire as for a scan's."""
+    from agents.roles import actor_for
+
+    make_trigger(["sla.violation"], [], [("add_tags", "late")], name="Late")
+    (ticket,) = overdue_tickets(1, category=category, policy=SLAPolicyFactory(), status="new")
+    Ticket.objects.filter(pk=ticket.pk).update(
+        first_response_due_at=timezone.now() - timedelta(minutes=5),
+        resolution_due_at=timezone.now() + timedelta(hours=5),
+    )
+
+    services.message_create(ticket=ticket, body="Sorry for the wait.", actor=actor_for(agent.user))
+
+    assert Ticket.objects.get(pk=ticket.pk).tag_names() == ["late"]
