@@ -65,3 +65,36 @@ def write_parts(instance: models.Model, related_name: str, rows: Sequence[Mappin
     model.objects.bulk_create(
         [model(**{parent: instance, "position": position, **dict(row)}) for position, row in enumerate(rows)]
     )
+
+
+class PartsSerializerMixin:
+    """For a ModelSerializer of a rule with `conditions` and `actions` rows (triggers, time
+    rules): shown as nested lists, and written as a whole with the rule in one transaction.
+    A list left out of an update keeps the rule's rows as they are."""
+
+    PARTS = (("conditions", CONDITION_FIELDS), ("actions", ACTION_FIELDS))
+
+    def to_representation(self, instance: models.Model) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        for related_name, fields in self.PARTS:
+            data[related_name] = read_parts(instance, related_name, fields)
+        return data
+
+    @transaction.atomic
+    def create(self, validated_data: dict[str, Any]) -> models.Model:
+        parts = {name: validated_data.pop(name, []) for name, _ in self.PARTS}
+        instance = self.Meta.model.objects.create(**validated_data)
+        for name, rows in parts.items():
+            write_parts(instance, name, rows)
+        return instance
+
+    @transaction.atomic
+    def update(self, instance: models.Model, validated_data: dict[str, Any]) -> models.Model:
+        parts = {name: validated_data.pop(name, None) for name, _ in self.PARTS}
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
+        instance.save()
+        for name, rows in parts.items():
+            if rows is not None:
+                write_parts(instance, name, rows)
+        return instance

@@ -4,19 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from automation.models import ActionKind, Event, Field, Group, Operator, Trigger
-from automation.parts import (
-    ACTION_FIELDS,
-    CONDITION_FIELDS,
-    action_rows_errors,
-    condition_rows_errors,
-    read_parts,
-    write_parts,
-)
+from automation.parts import PartsSerializerMixin, action_rows_errors, condition_rows_errors
 
 # At most this many conditions and actions per rule: enough for any desk's rule, and a bound
 # on what one ticket write checks.
@@ -37,7 +29,7 @@ class ActionSerializer(serializers.Serializer):
     body = serializers.CharField(max_length=10000, allow_blank=True, required=False, default="")
 
 
-class TriggerSerializer(serializers.ModelSerializer):
+class TriggerSerializer(PartsSerializerMixin, serializers.ModelSerializer):
     events = serializers.ListField(
         child=serializers.ChoiceField(choices=Event.choices), min_length=1, max_length=len(Event.values)
     )
@@ -60,12 +52,6 @@ class TriggerSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
 
-    def to_representation(self, instance: Trigger) -> dict[str, Any]:
-        data = super().to_representation(instance)
-        data["conditions"] = read_parts(instance, "conditions", CONDITION_FIELDS)
-        data["actions"] = read_parts(instance, "actions", ACTION_FIELDS)
-        return data
-
     def validate_events(self, events: list[str]) -> list[str]:
         return list(dict.fromkeys(events))
 
@@ -77,25 +63,3 @@ class TriggerSerializer(serializers.ModelSerializer):
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
-
-    @transaction.atomic
-    def create(self, validated_data: dict[str, Any]) -> Trigger:
-        conditions = validated_data.pop("conditions", [])
-        actions = validated_data.pop("actions", [])
-        trigger = Trigger.objects.create(**validated_data)
-        write_parts(trigger, "conditions", conditions)
-        write_parts(trigger, "actions", actions)
-        return trigger
-
-    @transaction.atomic
-    def update(self, instance: Trigger, validated_data: dict[str, Any]) -> Trigger:
-        conditions = validated_data.pop("conditions", None)
-        actions = validated_data.pop("actions", None)
-        for name, value in validated_data.items():
-            setattr(instance, name, value)
-        instance.save()
-        if conditions is not None:
-            write_parts(instance, "conditions", conditions)
-        if actions is not None:
-            write_parts(instance, "actions", actions)
-        return instance

@@ -3,19 +3,11 @@ and actions, written as a whole and checked by the vocabulary (automation.vocabu
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from automation.models import ActionKind, Clock, Field, Group, Operator, TimeRule
-from automation.parts import (
-    ACTION_FIELDS,
-    CONDITION_FIELDS,
-    action_rows_errors,
-    condition_rows_errors,
-    read_parts,
-    write_parts,
-)
+from automation.parts import PartsSerializerMixin, action_rows_errors, condition_rows_errors
 from automation.vocabulary import time_rule_condition_errors, time_rule_errors
 from sla.models import BusinessCalendar
 
@@ -37,7 +29,7 @@ class TimeRuleActionSerializer(serializers.Serializer):
     body = serializers.CharField(max_length=10000, allow_blank=True, default="")
 
 
-class TimeRuleSerializer(serializers.ModelSerializer):
+class TimeRuleSerializer(PartsSerializerMixin, serializers.ModelSerializer):
     clock = serializers.ChoiceField(choices=Clock.choices, help_text="What the hours are counted from")
     hours = serializers.IntegerField(min_value=1, max_value=MAX_HOURS)
     calendar = serializers.PrimaryKeyRelatedField(
@@ -89,31 +81,3 @@ class TimeRuleSerializer(serializers.ModelSerializer):
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
-
-    def to_representation(self, instance: TimeRule) -> dict:
-        data = super().to_representation(instance)
-        data["conditions"] = read_parts(instance, "conditions", CONDITION_FIELDS)
-        data["actions"] = read_parts(instance, "actions", ACTION_FIELDS)
-        return data
-
-    @transaction.atomic
-    def create(self, validated_data: dict) -> TimeRule:
-        conditions = validated_data.pop("conditions", [])
-        actions = validated_data.pop("actions", [])
-        rule = TimeRule.objects.create(**validated_data)
-        write_parts(rule, "conditions", conditions)
-        write_parts(rule, "actions", actions)
-        return rule
-
-    @transaction.atomic
-    def update(self, instance: TimeRule, validated_data: dict) -> TimeRule:
-        conditions = validated_data.pop("conditions", None)
-        actions = validated_data.pop("actions", None)
-        for name, value in validated_data.items():
-            setattr(instance, name, value)
-        instance.save()
-        if conditions is not None:
-            write_parts(instance, "conditions", conditions)
-        if actions is not None:
-            write_parts(instance, "actions", actions)
-        return instance
