@@ -36,35 +36,36 @@ from automation.vocabulary import (
 # --- Triggers (issue 23, point 1) --------------------------------------------------------
 
 
+def add_errors(form: forms.ModelForm, errors: dict[str, list[str]]) -> None:
+    """The vocabulary's errors under the form's fields they name (the form's own otherwise)."""
+    for part, messages in errors.items():
+        form.add_error(part if part in form.fields else None, messages)
+
+
 class ConditionForm(forms.ModelForm):
+    """One condition row, checked by the vocabulary as the API checks it."""
+
     condition_check = staticmethod(condition_errors)
 
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("DELETE") or not cleaned.get("field") or not cleaned.get("operator"):
             return cleaned
-        for part, messages in self.condition_check(
-            cleaned["field"], cleaned["operator"], cleaned.get("value", "")
-        ).items():
-            for message in messages:
-                self.add_error(part if part in self.fields else None, message)
+        add_errors(self, self.condition_check(cleaned["field"], cleaned["operator"], cleaned.get("value", "")))
         return cleaned
 
 
 class ActionForm(forms.ModelForm):
+    """One action row, checked by the vocabulary as the API checks it."""
+
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("DELETE") or not cleaned.get("kind"):
             return cleaned
         found = action_errors(
-            cleaned["kind"],
-            cleaned.get("value", ""),
-            cleaned.get("subject", ""),
-            cleaned.get("body", ""),
+            cleaned["kind"], cleaned.get("value", ""), cleaned.get("subject", ""), cleaned.get("body", "")
         )
-        for part, messages in found.items():
-            for message in messages:
-                self.add_error(part if part in self.fields else None, message)
+        add_errors(self, found)
         return cleaned
 
 
@@ -110,12 +111,6 @@ class TriggerAdmin(admin.ModelAdmin):
         return ", ".join(str(labels.get(event, event)) for event in trigger.events)
 
 
-def add_errors(form: forms.ModelForm, errors: dict[str, list[str]]) -> None:
-    """The vocabulary's errors under the form's fields they name (the form's own otherwise)."""
-    for part, messages in errors.items():
-        form.add_error(part if part in form.fields else None, messages)
-
-
 # --- Time rules (issue 23, point 2) ------------------------------------------------------
 
 
@@ -130,7 +125,9 @@ class TimeRuleForm(forms.ModelForm):
         return data
 
 
-class TimeRuleConditionForm(forms.ModelForm):
+class TimeRuleConditionForm(ConditionForm):
+    condition_check = staticmethod(time_rule_condition_errors)
+
     class Meta:
         model = TimeRuleCondition
         fields = ["group", "field", "operator", "value", "position"]
@@ -142,29 +139,11 @@ class TimeRuleConditionForm(forms.ModelForm):
             (value, label) for value, label in Field.choices if value in TIME_RULE_FIELDS
         ]
 
-    def clean(self) -> dict:
-        data = super().clean()
-        if data.get("field") and data.get("operator"):
-            add_errors(self, time_rule_condition_errors(data["field"], data["operator"], data.get("value", "")))
-        return data
 
-
-class TimeRuleActionForm(forms.ModelForm):
+class TimeRuleActionForm(ActionForm):
     class Meta:
         model = TimeRuleAction
         fields = ["kind", "value", "subject", "body", "position"]
-
-    def clean(self) -> dict:
-        data = super().clean()
-        if data.get("kind"):
-            found = action_errors(
-                data["kind"],
-                data.get("value", ""),
-                data.get("subject", ""),
-                data.get("body", ""),
-            )
-            add_errors(self, found)
-        return data
 
 
 class AtLeastOneActionFormSet(forms.BaseInlineFormSet):
@@ -247,9 +226,7 @@ class MacroActionForm(forms.ModelForm):
         if kind == ActionKind.CALL_WEBHOOK:
             self.add_error("kind", _("Macros do not call webhooks; triggers and time rules do."))
             return data
-        errors = action_errors(kind, data.get("value", ""), data.get("subject", ""), data.get("body", ""))
-        for part, messages in errors.items():
-            self.add_error(part if part in self.fields else None, messages)
+        add_errors(self, action_errors(kind, data.get("value", ""), data.get("subject", ""), data.get("body", "")))
         return data
 
 
