@@ -95,6 +95,13 @@ class Condition(models.Model):
         ordering = ["position", "id"]
         verbose_name = _("condition")
         verbose_name_plural = _("conditions")
+        # The vocabulary checks a row on save (API and admin); the database refuses what is no
+        # word of it at all, however the row was written.
+        constraints = [
+            models.CheckConstraint(condition=Q(group__in=Group.values), name="%(class)s_group_known"),
+            models.CheckConstraint(condition=Q(field__in=Field.values), name="%(class)s_field_known"),
+            models.CheckConstraint(condition=Q(operator__in=Operator.values), name="%(class)s_operator_known"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_field_display()} {self.get_operator_display()} {self.value}".strip()
@@ -124,6 +131,7 @@ class Action(models.Model):
         ordering = ["position", "id"]
         verbose_name = _("action")
         verbose_name_plural = _("actions")
+        constraints = [models.CheckConstraint(condition=Q(kind__in=ActionKind.values), name="%(class)s_kind_known")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.value}" if self.value else str(self.get_kind_display())
@@ -151,7 +159,12 @@ class Trigger(models.Model):
         ordering = ["position", "id"]
         verbose_name = _("trigger")
         verbose_name_plural = _("triggers")
-        constraints = [models.CheckConstraint(condition=~Q(name=""), name="trigger_name_not_empty")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(name=""), name="trigger_name_not_empty"),
+            models.CheckConstraint(
+                condition=Q(events__contained_by=Event.values) & ~Q(events=[]), name="trigger_events_known"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -212,6 +225,7 @@ class TimeRule(models.Model):
         constraints = [
             models.CheckConstraint(condition=~Q(name=""), name="time_rule_name_not_empty"),
             models.CheckConstraint(condition=Q(hours__gte=1), name="time_rule_hours_positive"),
+            models.CheckConstraint(condition=Q(clock__in=Clock.values), name="time_rule_clock_known"),
         ]
 
     def __str__(self) -> str:
