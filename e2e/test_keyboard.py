@@ -108,6 +108,11 @@ def test_j_and_k_move_along_the_queue_and_enter_opens_the_ticket(new_page, ticke
     assert_focus_is_visible(page)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"queue-row-{width}.png"))
+    # The queue's 30-second refresh (htmx) replaces the table and keeps the chosen row focused.
+    page.evaluate("document.querySelectorAll('#queue tr').forEach(row => row.dataset.stale = '1')")
+    page.evaluate("htmx.ajax('GET', location.pathname + location.search, {target: '#queue', swap: 'innerHTML'})")
+    page.wait_for_function(f"document.activeElement.matches('tr[data-ticket-id=\"{second.pk}\"]:not([data-stale])')")
+    expect(page.locator("tr.keyboard-current")).to_have_count(1)
     # Past the end: the focus stays, and a message says why nothing happened.
     page.keyboard.press("j")
     page.keyboard.press("j")
