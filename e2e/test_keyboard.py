@@ -1,11 +1,10 @@
 """The agents' keyboard shortcuts in chromium (issue 24, point 7; static/js/keyboard.js): the
 help overlay on "?", j / k along the queue and between its tickets, r / n / t / s / / on the
 ticket page, keys left alone while typing, and a focus that can always be seen.
-Screenshots: /tmp/shots-keys/ (or KEYBOARD_SHOTS)."""
+Screenshots: docs/screenshots/keyboard-*.png."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ from tickets.tests.factories import CategoryFactory, TicketFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-SHOTS = Path(os.environ.get("KEYBOARD_SHOTS", "/tmp/shots-keys"))
+SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 QUEUE = "/agent/?view=open&sort=oldest"
 
 
@@ -71,8 +70,7 @@ def test_question_mark_opens_the_help_and_escape_closes_it_returning_the_focus(n
     expect(dialog.locator("kbd", has_text="j")).to_be_visible()
     expect(dialog).to_contain_text("Write an internal note")
     assert page.evaluate("document.documentElement.scrollWidth") <= width
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"overlay-{width}.png"))
+    page.screenshot(path=str(SHOTS / f"keyboard-help-{width}.png"))
     # Keys are the dialog's while it is open: j does not move the queue behind it.
     page.keyboard.press("j")
     assert focused(page, "#keyboard-help *")
@@ -106,8 +104,7 @@ def test_j_and_k_move_along_the_queue_and_enter_opens_the_ticket(new_page, ticke
     expect(row).to_have_class("keyboard-current")
     expect(page.locator("tr.keyboard-current")).to_have_count(1)
     assert_focus_is_visible(page)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"queue-row-{width}.png"))
+    page.screenshot(path=str(SHOTS / f"keyboard-row-{width}.png"))
     # The queue's 30-second refresh (htmx) replaces the table and keeps the chosen row focused.
     page.evaluate("document.querySelectorAll('#queue tr').forEach(row => row.dataset.stale = '1')")
     page.evaluate("htmx.ajax('GET', location.pathname + location.search, {target: '#queue', swap: 'innerHTML'})")
