@@ -211,3 +211,20 @@ def test_the_letter_keys_work_with_a_russian_layout(new_page, tickets):
         """() => document.dispatchEvent(new KeyboardEvent("keydown", {key: "о", code: "KeyJ", bubbles: true}))"""
     )
     assert focused(page, f'tr[data-ticket-id="{tickets[0].pk}"]')
+
+
+def test_the_help_in_russian_fits_a_phone(new_page, tickets, tmp_path):
+    AgentFactory(user__username="olga", name="Ольга Смирнова", language="ru")
+    page = new_page(375)
+    sign_in(page, "olga")
+    page.goto(f"/agent/tickets/{tickets[0].pk}")
+    page.screenshot(path=str(tmp_path / "ru-ticket-375.png"))
+    page.get_by_role("button", name="Горячие клавиши").click()
+
+    dialog = page.get_by_role("dialog", name="Горячие клавиши")
+    expect(dialog).to_contain_text("Написать внутреннюю заметку")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    box = dialog.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 375
+    page.screenshot(path=str(tmp_path / "ru-keyboard-help-375.png"))
+    print(tmp_path)
