@@ -15,7 +15,7 @@
     var caret = (before + glue + text).length;
     box.focus();
     box.setSelectionRange(caret, caret);
-    if (status) status.textContent = "Inserted into your message.";
+    if (status) status.textContent = status.dataset.inserted || "";
   }
 
   function fetchText(url) {
