@@ -168,6 +168,8 @@ class Ticket(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="tickets",
+        # Indexed with the status (ticket_team_status_idx), which serves a lookup by team too.
+        db_index=False,
         verbose_name=_("team"),
     )
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("category"))
@@ -273,6 +275,9 @@ class Ticket(models.Model):
             models.Index(fields=["status", "-updated_at"], name="ticket_status_updated_idx"),
             # An agent's load (capacity checks) and "my tickets".
             models.Index(fields=["assigned_agent", "status"], name="ticket_agent_status_idx"),
+            # A team's queue and "my teams" (and their saved views' counts): the team's active
+            # tickets without ANDing a bitmap of every active ticket (100 ms at 1M tickets).
+            models.Index(fields=["team", "status"], name="ticket_team_status_idx"),
             # The customer's other tickets and the "email me my links" lookup.
             models.Index(fields=["customer_email"], name="ticket_customer_email_idx"),
             # The API's case-insensitive ?customer_email= filter (iexact compares UPPER()).

@@ -19,12 +19,13 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
 from agents.roles import is_supervisor
+from core.rows import unprepared
 from tickets import selectors
 from tickets.models import QUEUE_COLUMNS, SavedView
 
@@ -72,7 +73,11 @@ def count_capped(tickets: QuerySet, limit: int) -> tuple[int, bool]:
     """How many rows `tickets` has, reading at most `limit` + 1 of them: (the count capped at
     `limit`, whether it is exact). Only the ids are read, unordered: no ranking, sort or
     joined columns to compute."""
-    counted = tickets.order_by().values("pk")[: limit + 1].count()
+    # Planned for its own values every time: which index is right depends on them (a team's
+    # or a priority's share of the tickets), and a generic plan, settled on after 5 runs of a
+    # prepared statement, ANDed a bitmap of every active ticket for each (60-140 ms at 1M).
+    with unprepared(connection):
+        counted = tickets.order_by().values("pk")[: limit + 1].count()
     return min(counted, limit), counted <= limit
 
 

@@ -133,6 +133,7 @@ class ListedView:
     view: SavedView
     url: str
     count: str | None  # "1,234" / "1,000+"; None until the counts are loaded
+    editable: bool  # the person may rename it, choose its columns, delete it
 
 
 def _url(view: SavedView) -> str:
@@ -148,12 +149,13 @@ def queue_context(request: HttpRequest, *, view: str, filters: dict[str, str]) -
     """What the queue page shows of saved views: the list (without counts: the fragment
     brings them), the one opened (?saved=) and its columns, the form that saves the current
     filters. One statement: the list (the opened view is in it)."""
-    listed = list(service.saved_views_for(request.user))
+    user = request.user
+    listed = list(service.saved_views_for(user))
     chosen = request.GET.get("saved", "")
     current = next((item for item in listed if str(item.pk) == chosen), None)
     columns = list(current.columns) if current else list(DEFAULT_QUEUE_COLUMNS)
     return {
-        "saved_views": [ListedView(item, _url(item), None) for item in listed],
+        "saved_views": [ListedView(item, _url(item), None, service.may_change(user, item)) for item in listed],
         "saved_view": current,
         "saved_views_counted": False,
         "columns": columns,
@@ -168,9 +170,13 @@ def queue_context(request: HttpRequest, *, view: str, filters: dict[str, str]) -
 @agent_required
 def saved_view_counts(request: HttpRequest) -> HttpResponse:
     """The list of saved views with their counts (the fragment the queue page refreshes)."""
-    counted = service.saved_view_counts(request.user)
+    user = request.user
+    counted = service.saved_view_counts(user)
     context = {
-        "saved_views": [ListedView(c.view, _url(c.view), _count_label(c.count, c.exact)) for c in counted],
+        "saved_views": [
+            ListedView(c.view, _url(c.view), _count_label(c.count, c.exact), service.may_change(user, c.view))
+            for c in counted
+        ],
         "saved_view": next((c.view for c in counted if str(c.view.pk) == request.GET.get("current")), None),
         "saved_views_counted": True,
         "count_limit": _count_label(settings.API_COUNT_LIMIT, True),
