@@ -15,6 +15,8 @@ read half a million index entries on every refresh; the capped one reads at most
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -103,9 +105,25 @@ def count_view(user, view: SavedView) -> ViewCount:
     return ViewCount(view, count, exact)
 
 
+@contextlib.contextmanager
+def counting() -> Iterator[None]:
+    """A transaction whose statements PostgreSQL runs without parallel workers: a count reads
+    at most API_COUNT_LIMIT + 1 rows, and starting two workers for it took 20-180 ms on a busy
+    two-core host (a tag's count: 5 ms of work in the workers, 182 ms at the Gather;
+    docs/performance.md, "Saved views")."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        yield
+
+
 def saved_view_counts(user) -> list[ViewCount]:
-    """Every view `user` sees with its count: one statement per view, and one to list them."""
-    return [count_view(user, view) for view in saved_views_for(user)]
+    """Every view `user` sees with its count: one statement per view (two for a search), one
+    to list them and one to keep the counts serial (`counting`)."""
+    views = list(saved_views_for(user))
+    if not views:
+        return []
+    with counting():
+        return [count_view(user, view) for view in views]
 
 
 def _check_columns(columns: list[str]) -> list[str]:
