@@ -53,7 +53,7 @@ def test_an_agent_saves_a_view_sees_its_count_opens_it_and_changes_its_columns(n
 
     view = SavedView.objects.get(owner=agnes.user)
     views = page.locator("#saved-views")
-    expect(views.get_by_role("link", name="Urgent ones")).to_have_attribute("aria-current", "page")
+    expect(views.get_by_role("link", name="Urgent ones", exact=True)).to_have_attribute("aria-current", "page")
     # The counts arrive with the fragment, after the page.
     expect(views.locator("li", has_text="Urgent ones").locator(".view-count")).to_have_text("3")
     expect(views.locator("li", has_text="Whole open queue").locator(".view-count")).to_have_text("4")
@@ -74,7 +74,7 @@ def test_an_agent_saves_a_view_sees_its_count_opens_it_and_changes_its_columns(n
     # Another view, then back to the saved one by its link.
     page.goto("/agent/?view=all")
     expect(page.locator("table.queue")).to_contain_text("Typo on the pricing page")
-    page.locator("#saved-views").get_by_role("link", name="Urgent ones").click()
+    page.locator("#saved-views").get_by_role("link", name="Urgent ones", exact=True).click()
     expect(page.locator("table.queue")).not_to_contain_text("Typo on the pricing page")
 
     # Choose other columns on the view's page.

@@ -271,10 +271,15 @@ class Ticket(models.Model):
             # The queue: active tickets by status, newest first.
             models.Index(fields=["status", "-created_at"], name="ticket_status_created_idx"),
             # Queue filters: status with priority (index-only counts), status ordered by last update.
-            models.Index(fields=["status", "priority", "-created_at"], name="ticket_status_priority_idx"),
+            # The team rides along (INCLUDE) so that a count under a restricted team's rule
+            # (team_id NOT IN hidden, tickets.visibility) stays index-only too.
+            models.Index(
+                fields=["status", "priority", "-created_at"], include=["team"], name="ticket_status_priority_idx"
+            ),
             models.Index(fields=["status", "-updated_at"], name="ticket_status_updated_idx"),
-            # An agent's load (capacity checks) and "my tickets".
-            models.Index(fields=["assigned_agent", "status"], name="ticket_agent_status_idx"),
+            # An agent's load (capacity checks), "my tickets" and "unassigned" (with their team, as
+            # above: index-only counts for an agent with restricted teams hidden).
+            models.Index(fields=["assigned_agent", "status"], include=["team"], name="ticket_agent_status_idx"),
             # A team's queue and "my teams" (and their saved views' counts): the team's active
             # tickets without ANDing a bitmap of every active ticket (100 ms at 1M tickets).
             models.Index(fields=["team", "status"], name="ticket_team_status_idx"),
