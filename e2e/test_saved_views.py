@@ -48,6 +48,7 @@ def test_an_agent_saves_a_view_sees_its_count_opens_it_and_changes_its_columns(n
     page.get_by_label("Name", exact=True).fill("Urgent ones")
     page.get_by_role("checkbox", name="Category").check()
     page.get_by_role("checkbox", name="Customer").uncheck()
+    page.locator(".save-view").screenshot(path=str(SHOTS / f"save-view-form-{width}.png"))
     page.get_by_role("button", name="Save view").click()
     page.wait_for_url("**/agent/?saved=*")
 

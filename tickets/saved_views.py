@@ -84,11 +84,11 @@ def count_capped(tickets: QuerySet, limit: int) -> tuple[int, bool]:
 
 
 def view_tickets(user, view: SavedView) -> QuerySet:
-    """The tickets the queue lists for `view`, as `user` may see them."""
+    """The tickets the queue lists for `view`, as `user` may see them (unordered: to count)."""
     query = view.query()
     filters = {key: query.get(key, "") for key in ("status", "priority", "category", "assignee", "team", "tag", "sort")}
     filters["q"] = query.get("q", "")
-    return selectors.tickets_for_queue(user=user, view=view.queue, filters=filters)
+    return selectors.queue_tickets_to_count(user=user, view=view.queue, filters=filters)
 
 
 def count_view(user, view: SavedView) -> ViewCount:

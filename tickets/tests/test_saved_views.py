@@ -164,3 +164,39 @@ def test_counts_stop_at_the_limit_and_say_so(agent, category, settings):
     settings.TICKET_SEARCH_CANDIDATES = 2  # a search reaches the 2 newest matches only: maybe more
     search = service.count_view(user, make(user, "Printers", search="printer"))
     assert (search.count, search.exact) == (2, False)
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"queue": "mine"},
+        {"queue": "teams"},
+        {"queue": "unassigned", "priority": "urgent"},
+        {"queue": "sla"},
+        {"queue": "all", "tag": "refund"},
+        {"queue": "open", "team": "none", "sort": "priority"},
+        {"queue": "open", "search": "refund"},
+    ],
+)
+def test_a_count_is_the_length_of_the_queue_it_opens(agent, category, filters):
+    from tickets.selectors import tickets_for_queue
+
+    team = Team.objects.create(name="Billing")
+    team.members.add(agent)
+    tag = TagFactory(name="refund")
+    kinds = [("open", "urgent"), ("new", "low"), ("closed", "urgent"), ("pending", "high")]
+    for n, (status, priority) in enumerate(kinds):
+        ticket = TicketFactory(
+            category=category,
+            status=status,
+            priority=priority,
+            subject=f"Refund request {n}",
+            team=team if n % 2 else None,
+            assigned_agent=agent if n < 2 else None,
+        )
+        ticket.tags.add(tag)
+    view = SavedView(name="x", **filters)
+
+    listed = tickets_for_queue(user=agent.user, view=view.queue, filters={**view.query(), "q": view.search})
+
+    assert service.count_view(agent.user, view).count == len(listed)
