@@ -223,3 +223,10 @@ def test_the_pages_need_an_agent(client, integration_user):
     client.force_login(integration_user)
     assert client.get(COUNTS).status_code == 403
     assert client.post("/agent/views/new", {"name": "x", "view": "open"}).status_code == 403
+
+
+def test_without_saved_views_the_page_asks_for_no_counts(signed_in):
+    page = signed_in.get("/agent/").content.decode()
+
+    assert "None yet: filter the queue, then save the view." in page
+    assert "/agent/views/counts" not in page
