@@ -693,6 +693,109 @@ def bench_api(scale: Scale, env: dict[str, str]) -> dict[str, object]:
     return figures
 
 
+# --- saved views' counts --------------------------------------------------------------------
+
+VIEW_COUNT_ROUNDS = {"small": 10, "full": 30}
+
+
+def _typical_views(username: str) -> dict[str, object]:
+    """Saved views an agent keeps (unsaved: counting reads only their fields), as the queue
+    URL would spell them: the team and tag are the seed's largest."""
+    from tickets.models import SavedView
+
+    team = _sql(
+        """SELECT t.id FROM agents_team t JOIN tickets_ticket k ON k.team_id = t.id
+            WHERE NOT t.restricted GROUP BY t.id ORDER BY count(*) DESC LIMIT 1"""
+    )
+    tag = _sql(
+        "SELECT g.name FROM tickets_tag g JOIN tickets_ticket_tags x ON x.tag_id = g.id "
+        "GROUP BY g.name ORDER BY count(*) DESC LIMIT 1"
+    )
+    views = {
+        "mine": SavedView(name="My open", queue="mine"),
+        "my_teams": SavedView(name="My teams", queue="teams"),
+        "unassigned": SavedView(name="Unassigned", queue="unassigned"),
+        "urgent": SavedView(name="Urgent", queue="open", priority="urgent"),
+        "team": SavedView(name="A team", queue="open", team=str(team[0][0]) if team else ""),
+        "tag": SavedView(name="A tag", queue="all", tag=tag[0][0] if tag else ""),  # as the API's ?tag=
+        "search": SavedView(name="A search", queue="open", search="invoice"),
+        "breached": SavedView(name="Breached / at risk", queue="sla"),
+        "all": SavedView(name="All tickets", queue="all"),
+    }
+    print(f"  as {username}: team {views['team'].team}, tag {views['tag'].tag!r}", flush=True)
+    return views
+
+
+def bench_views(scale: Scale, env: dict[str, str]) -> dict[str, object]:
+    """Each saved view's count as the queue page's fragment computes it
+    (tickets.saved_views.count_view), timed in this process against the database, as an
+    agent of a restricted team (the other restricted team hidden from them, so each count
+    carries the visibility filter): VIEW_COUNT_ROUNDS rounds over every view, p95 over all.
+    Also the queue page's own count (core.paging.CappedPaginator) beside the exact count the
+    Django Paginator made, and each count's plan (EXPLAIN ANALYZE)."""
+    from django.contrib.auth.models import User
+    from django.core.paginator import Paginator
+    from django.test.utils import CaptureQueriesContext
+
+    from core.paging import CappedPaginator
+    from tickets.models import SavedView
+    from tickets.saved_views import count_view, counting
+    from tickets.selectors import tickets_for_queue
+
+    member = _sql(
+        """SELECT u.username FROM agents_team t JOIN agents_team_members m ON m.team_id = t.id
+             JOIN agents_agent a ON a.id = m.agent_id JOIN auth_user u ON u.id = a.user_id
+            WHERE t.restricted AND a.role = 'agent' AND u.username LIKE 'bench%' ORDER BY a.id LIMIT 1"""
+    )
+    username = member[0][0] if member else "alice"
+    user = User.objects.get(username=username)
+    views = _typical_views(username)
+    figures: dict[str, object] = {}
+    # Not among the typical ones: a tag among the active tickets. A common tag sits mostly on
+    # closed tickets, so 1,000 active ones are found only by probing tens of thousands.
+    extra = {"open_tag": SavedView(name="A tag, open", queue="open", tag=views["tag"].tag)}
+    timings: dict[str, list[float]] = {name: [] for name in [*views, *extra]}
+    counts = {}
+    for name, view in {**views, **extra}.items():  # warm: caches as a running server has them
+        counts[name] = count_view(user, view)
+    for _round in range(VIEW_COUNT_ROUNDS[scale.name]):
+        with counting():  # as the page's fragment counts them (tickets.saved_views.saved_view_counts)
+            for name, view in {**views, **extra}.items():
+                started = time.perf_counter()
+                count_view(user, view)
+                timings[name].append((time.perf_counter() - started) * 1000)
+    everything = [ms for name, values in timings.items() if name in views for ms in values]
+    figures["views_count_ms"] = summary(everything, 2)
+    figures["views_count_p95_ms"] = {"median": figures["views_count_ms"]["p95"], "runs": len(everything)}
+    plans = {}
+    for name, view in {**views, **extra}.items():
+        figures[f"views_count_{name}_ms"] = {**summary(timings[name], 2), "count": counts[name].count}
+        figures[f"views_count_{name}_ms"]["exact"] = counts[name].exact
+        print(
+            f"  {name:<11} {counts[name].count:>6}{'' if counts[name].exact else '+'} tickets: "
+            f"median {figures[f'views_count_{name}_ms']['median']} ms, p95 {figures[f'views_count_{name}_ms']['p95']} ms",
+            flush=True,
+        )
+        with counting():
+            with CaptureQueriesContext(connection) as queries:
+                count_view(user, view)
+            counted = queries.captured_queries[-1]["sql"]
+            plan = _sql("EXPLAIN (ANALYZE, BUFFERS) " + counted)
+        plans[name] = counted + "\n\n" + "\n".join(row[0] for row in plan)
+    figures["views_count_plans"] = plans
+    # The queue page's own count, "All open" as the member opens it: capped, and exact.
+    queue = tickets_for_queue(user=user, view="open", filters={})
+    for label, paginator_class in (("capped", CappedPaginator), ("exact", Paginator)):
+        runs = []
+        for _round in range(VIEW_COUNT_ROUNDS[scale.name] // 2):
+            started = time.perf_counter()
+            paginator_class(queue, 25).count  # noqa: B018 - counting is what is timed
+            runs.append((time.perf_counter() - started) * 1000)
+        figures[f"views_queue_count_{label}_ms"] = summary(runs, 2)
+        print(f"  queue count, {label}: median {figures[f'views_queue_count_{label}_ms']['median']} ms", flush=True)
+    return figures
+
+
 # --- where each request's CPU goes ----------------------------------------------------------
 
 
@@ -815,6 +918,7 @@ def run_all(scale: Scale, env: dict[str, str], only: list[str] | None = None) ->
         "mail": bench_mail,
         "migration": bench_migration,
         "triggers": bench_triggers,
+        "views": bench_views,
     }
     # Run only when asked for (--only): the CPU profile always; the migration at full scale,
     # where it seeds a second million tickets.
@@ -867,6 +971,8 @@ TARGETS = {
     "thread_lookup_ms": ("<=", 2),
     "mail_ingest_per_second": (">=", 50),
     "mail_idle_poll_ms": ("<=", 50),
+    # Saved views (issue 24, point 2): each view's count, p95 over typical views.
+    "views_count_p95_ms": ("<=", 30),
 }
 CHECK_P95 = ("api_", "thread_")
 

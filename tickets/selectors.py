@@ -46,11 +46,15 @@ def may_see(user, ticket: Ticket) -> bool:
 def tickets_for_user(user) -> QuerySet[Ticket]:
     """Tickets `user` may work: for agents and integrations all but those of the restricted
     teams hidden from them (tickets.visibility), none for anyone else."""
-    if not works_tickets(user):
-        return Ticket.objects.none()
     # The search vector is for the database's eyes only: never read it into Python.
     # A page's tags and own attachments: queries.read_lists, once the page is read.
-    tickets = Ticket.objects.defer("search_vector").select_related("category", "assigned_agent", "team")
+    return _visible(user, Ticket.objects.defer("search_vector").select_related("category", "assigned_agent", "team"))
+
+
+def _visible(user, tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """`tickets_for_user`'s rule on `tickets`."""
+    if not works_tickets(user):
+        return Ticket.objects.none()
     hidden = hidden_team_ids(user)
     # Only when there is something to hide: the list's plan is untouched for everyone else.
     return tickets.exclude(team_id__in=sorted(hidden)) if hidden else tickets
@@ -230,8 +234,37 @@ def tickets_for_queue(*, user, view: str, filters: dict, now=None):
     """The agent queue: one of QUEUE_VIEWS, narrowed by filters (`team`: an id, or "none"),
     in the chosen order. Each ticket carries `customer_vip`: whether its customer's
     organisation is a VIP one (two LEFT JOINs on primary keys, not a statement per row)."""
-    now = now or timezone.now()
     tickets = tickets_for_user(user).annotate(customer_vip=Coalesce(F("customer__organization__vip"), False))
+    tickets = _narrowed(tickets, user=user, view=view, filters=filters, now=now or timezone.now())
+    query = (filters.get("q") or "").strip()
+    if query.lstrip("#").isdigit() and len(query) <= 9:  # a ticket number
+        return tickets.filter(pk=int(query.lstrip("#")))
+    sort = filters.get("sort")
+    if query:
+        tickets = search_tickets(tickets, query, hidden=hidden_team_ids(user))
+        if not sort:  # best match first unless the agent chose an order
+            return tickets
+    sort = sort or "newest"
+    if sort == "priority":
+        return tickets.annotate(priority_rank=priority_rank()).order_by("-priority_rank", "-created_at", "-id")
+    return tickets.order_by(*QUEUE_SORTS.get(sort, QUEUE_SORTS["newest"]))
+
+
+def queue_tickets_to_count(*, user, view: str, filters: dict, now=None) -> QuerySet[Ticket]:
+    """The tickets `tickets_for_queue` lists, unordered and without what the page shows of
+    them (joins, annotations): what a count needs, compiled in half the time."""
+    tickets = _narrowed(_visible(user, Ticket.objects.all()), user=user, view=view, filters=filters, now=now)
+    query = (filters.get("q") or "").strip()
+    if query.lstrip("#").isdigit() and len(query) <= 9:
+        return tickets.filter(pk=int(query.lstrip("#")))
+    if query:
+        return search_tickets(tickets, query, hidden=hidden_team_ids(user)).order_by()
+    return tickets
+
+
+def _narrowed(tickets: QuerySet[Ticket], *, user, view: str, filters: dict, now=None) -> QuerySet[Ticket]:
+    """`tickets` in queue view `view`, narrowed by the queue's filters (all but the search)."""
+    now = now or timezone.now()
     if view == "mine":
         tickets = tickets.filter(assigned_agent=agent_for(user), status__in=ACTIVE_STATUSES)
     elif view == "teams":  # the queues of the teams the agent is a member of
@@ -257,15 +290,4 @@ def tickets_for_queue(*, user, view: str, filters: dict, now=None):
         tickets = tickets.filter(team_id=filters["team"])
     if filters.get("tag"):
         tickets = tickets.filter(tags__name=filters["tag"])
-    query = (filters.get("q") or "").strip()
-    if query.lstrip("#").isdigit() and len(query) <= 9:  # a ticket number
-        return tickets.filter(pk=int(query.lstrip("#")))
-    sort = filters.get("sort")
-    if query:
-        tickets = search_tickets(tickets, query, hidden=hidden_team_ids(user))
-        if not sort:  # best match first unless the agent chose an order
-            return tickets
-    sort = sort or "newest"
-    if sort == "priority":
-        return tickets.annotate(priority_rank=priority_rank()).order_by("-priority_rank", "-created_at", "-id")
-    return tickets.order_by(*QUEUE_SORTS.get(sort, QUEUE_SORTS["newest"]))
+    return tickets

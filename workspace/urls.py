@@ -1,13 +1,17 @@
 from django.urls import path
 
 from notifications import views as notification_views
-from workspace import customers, dashboard, people
+from workspace import customers, dashboard, people, saved_views
 from workspace import views as workspace
 
 app_name = "agent"
 
 urlpatterns = [
     path("", workspace.queue, name="queue"),
+    path("views/counts", saved_views.saved_view_counts, name="saved-view-counts"),
+    path("views/new", saved_views.saved_view_new, name="saved-view-new"),
+    path("views/<int:pk>/edit", saved_views.saved_view_edit, name="saved-view-edit"),
+    path("views/<int:pk>/delete", saved_views.saved_view_delete, name="saved-view-delete"),
     path("tickets/<int:pk>", workspace.ticket_page, name="ticket"),
     path("tickets/<int:pk>/reply", workspace.ticket_reply, name="reply"),
     path("tickets/<int:pk>/change", workspace.ticket_change, name="change"),

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
@@ -21,6 +20,7 @@ from agents.roles import actor_for, agent_for, is_supervisor
 from automation.macros import macro_apply, macro_preview, macros_for, offered_macro
 from automation.models import Macro
 from automation.placeholders import render as render_placeholders
+from core.paging import CappedPaginator
 from customers.models import Customer
 from knowledge.models import Article
 from knowledge.views import suggestions_for
@@ -35,6 +35,7 @@ from tickets.visibility import agents_who_may_see, may_see_team
 from workspace.customer_forms import TicketCustomerForm
 from workspace.forms import AssignForm, ReplyForm, TicketChangeForm
 from workspace.people import people_context
+from workspace.saved_views import queue_context as saved_views_context
 
 QUEUE_PAGE_SIZE = 25
 
@@ -54,7 +55,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         if not (filters[key].isdigit() and len(filters[key]) <= 9) and not (key == "team" and filters[key] == "none"):
             filters[key] = ""
     tickets = selectors.tickets_for_queue(user=request.user, view=view, filters=filters)
-    page = Paginator(tickets, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(tickets, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = selectors.read_lists(list(page.object_list))
     rows = [(ticket, ticket_clock(ticket)) for ticket in page]
     query = request.GET.copy()
@@ -79,6 +80,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             ("priority", _("Priority")),
             ("due", _("Due soonest")),
         ],
+        **saved_views_context(request, view=view, filters=filters),
     }
     template = "tickets/agent/_queue_table.html" if is_htmx(request) else "tickets/agent/queue.html"
     return render(request, template, context)

@@ -430,6 +430,22 @@ MATRIX: list[Row] = [
     page("agent:organization-edit", "POST",         (LOGIN,      LOGIN,       403,   403,   302,   302,   403),
         body={"organization-name": "Initech", "organization-vip": "on"}),
     page("agent:organization-delete", "POST",       (LOGIN,      LOGIN,       403,   403,   302,   302,   403)),
+    # Saved views (issue 24): personal ones are their owner's alone (404 for anyone else);
+    # shared ones are seen by every agent and changed by supervisors and admins.
+    page("agent:saved-view-counts", "GET",          (LOGIN,      LOGIN,       200,   200,   200,   200,   403)),
+    page("agent:saved-view-new", "GET",             (LOGIN,      LOGIN,       200,   200,   200,   200,   403)),
+    page("agent:saved-view-new", "POST",            (LOGIN,      LOGIN,       302,   302,   302,   302,   403),
+        body={"name": "Urgent ones", "view": "open", "priority": "urgent"}),
+    page("agent:saved-view-edit", "GET",            (LOGIN,      LOGIN,       200,   404,   404,   404,   403)),
+    page("agent:saved-view-edit", "POST",           (LOGIN,      LOGIN,       302,   404,   404,   404,   403),
+        body={"name": "Renamed", "position": 1}),
+    page("agent:saved-view-delete", "POST",         (LOGIN,      LOGIN,       302,   404,   404,   404,   403)),
+    page("agent:saved-view-edit", "GET",            (LOGIN,      LOGIN,       403,   403,   200,   200,   403),
+        variant="shared view"),
+    page("agent:saved-view-edit", "POST",           (LOGIN,      LOGIN,       403,   403,   302,   302,   403),
+        variant="shared view", body={"name": "Renamed", "position": 1}),
+    page("agent:saved-view-delete", "POST",         (LOGIN,      LOGIN,       403,   403,   302,   302,   403),
+        variant="shared view"),
     # An email's original (.eml), for agents: it is what their tickets and notes came from.
     page("mail:original", "GET",                    (LOGIN,      LOGIN,       200,   200,   200,   200,   403)),
 
@@ -505,7 +521,7 @@ def world(db, settings, category, agent, other_agent, supervisor, admin_user, in
     from notifications.tests.factories import NotificationFactory
     from sla.tests.factories import SLAPolicyFactory, SLAViolationFactory
     from tickets.links import cc_token, private_token
-    from tickets.models import Ticket, TicketCC, TicketEvent
+    from tickets.models import SavedView, Ticket, TicketCC, TicketEvent
     from tickets.tests.factories import AttachmentFactory, MessageFactory, TicketEventFactory, TicketFactory
 
     for rate in ("PORTAL_TICKET_RATE", "PORTAL_LOOKUP_RATE", "PORTAL_REPLY_RATE", "PORTAL_SURVEY_RATE"):
@@ -604,6 +620,8 @@ def world(db, settings, category, agent, other_agent, supervisor, admin_user, in
             "delivery": delivery.pk,
             "macro": make_macro("Thanks", reply="Thanks, {customer_name}!", actions=[("add_tags", "thanked")]).pk,
             "personal macro": make_macro("Agnes's own", owner=agent, reply="Done.").pk,
+            "saved view": SavedView.objects.create(name="Agnes's urgent", owner=agent.user, priority="urgent").pk,
+            "shared view": SavedView.objects.create(name="Everyone's", shared=True, created_by=supervisor.user).pk,
         },
         "slugs": {"article": article.slug, "draft": draft.slug},
         "tokens": {
@@ -657,7 +675,8 @@ def path_for(pattern: Pattern, row: Row | None, persona: str, world: dict) -> st
         elif kwarg == "pk":
             resource = PK_OBJECT_BY_NAME.get(name) or PK_OBJECT.get(name.split(":")[-1].rsplit("-", 1)[0], "ticket")
             values[kwarg] = ids[resource]
-            if variant in ("draft", "unpublished") or (variant == "personal macro" and resource == "macro"):
+            named = variant in ("draft", "unpublished", "shared view")
+            if named or (variant == "personal macro" and resource == "macro"):
                 values[kwarg] = ids[variant]
         elif kwarg == "attachment_id":
             values[kwarg] = ids[variant if variant.endswith("file") else "public file"]
@@ -721,6 +740,7 @@ PK_OBJECT = {
     "webhook": "webhook",
     "webhook-rotate": "webhook",  # webhook-rotate-secret
     "macro": "macro",
+    "saved-view": "saved view",
 }
 
 

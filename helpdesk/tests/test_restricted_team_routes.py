@@ -107,6 +107,7 @@ LISTS_TICKETS = {
     "agent:notifications",
     "agent:notifications-read",  # marks read only what the inbox lists
     "agent:dashboard",
+    "agent:saved-view-counts",  # each saved view's count, of the tickets the reader may see
 }
 NO_TICKET = {
     "home": "a redirect",
@@ -160,6 +161,9 @@ NO_TICKET = {
     "api:webhook-redeliver": "admins only, who see every team",
     "api:macro-list": "macros; ?ticket= orders them by a ticket's category (one the caller may not see: as if none)",
     "api:macro-detail": "a macro",
+    "agent:saved-view-new": "a saved view's form: filters, no ticket",
+    "agent:saved-view-edit": "a saved view's name, columns and place",
+    "agent:saved-view-delete": "a saved view (the tickets stay)",
 }
 NO_TICKET_PREFIXES = ("account_", "mfa_", "openid_connect_", "socialaccount_", "password_reset", "mail-inbound:")
 
@@ -198,6 +202,8 @@ def test_a_route_with_an_object_in_its_url_is_not_waved_through():
     objects_not_of_tickets |= {"api:webhook-detail", "api:webhook-rotate-secret", "api:webhook-test"}
     objects_not_of_tickets |= {"api:webhook-deliveries", "api:webhook-redeliver"}
     objects_not_of_tickets |= {"api:macro-detail"}
+    # A saved view: its pk is the view's; its counts obey the rule (tickets/tests/test_saved_views.py).
+    objects_not_of_tickets |= {"agent:saved-view-edit", "agent:saved-view-delete"}
     for pattern in url_patterns():
         if is_admin(pattern) or not pattern.kwargs & {"pk", "ticket_id", "token", "attachment_id", "message_id"}:
             continue

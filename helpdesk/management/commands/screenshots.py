@@ -81,6 +81,7 @@ PAGES = [
     Page("password-reset", "visitor", "/accounts/password_reset/"),
     Page("queue", "agent", "/agent/?view=open"),
     Page("queue-my-teams", "agent", "/agent/"),  # the default of an agent in a team
+    Page("saved-view-new", "agent", "/agent/views/new?view=open&priority=urgent"),
     Page("ticket", "agent", "/agent/tickets/{ticket}"),
     Page("notifications", "agent", "/agent/notifications"),
     Page("dashboard", "agent", "/agent/dashboard"),
