@@ -1,14 +1,17 @@
 from django.urls import path
 
 from notifications import views as notification_views
-from workspace import customers, dashboard, people
+from workspace import customers, dashboard, new_ticket, people, presence
 from workspace import views as workspace
 
 app_name = "agent"
 
 urlpatterns = [
     path("", workspace.queue, name="queue"),
+    path("tickets/new", new_ticket.new_ticket, name="new-ticket"),
+    path("tickets/new/customers", new_ticket.customer_choices, name="new-ticket-customers"),
     path("tickets/<int:pk>", workspace.ticket_page, name="ticket"),
+    path("tickets/<int:pk>/typing", presence.ticket_typing, name="typing"),
     path("tickets/<int:pk>/reply", workspace.ticket_reply, name="reply"),
     path("tickets/<int:pk>/change", workspace.ticket_change, name="change"),
     path("tickets/<int:pk>/customer", workspace.ticket_customer_view, name="ticket-customer"),
