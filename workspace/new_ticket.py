@@ -67,10 +67,12 @@ class NewTicketForm(forms.Form):
     )
 
     def __init__(self, *args, user, **kwargs):
+        kwargs.setdefault("label_suffix", "")  # labels sit above their fields, as the legends do
         super().__init__(*args, **kwargs)
         self.user = user
         hidden = hidden_team_ids(user)
-        self.teams = {team.pk: team for team in Team.objects.order_by("name").only("id", "name") if team.pk not in hidden}
+        teams = Team.objects.order_by("name").only("id", "name")
+        self.teams = {team.pk: team for team in teams if team.pk not in hidden}
         self.fields["team"].choices = [
             (ROUTED_TEAM, pgettext_lazy("new ticket's team", "The category's team")),
             (NO_TEAM, pgettext_lazy("new ticket's team", "No team")),
@@ -98,7 +100,7 @@ class NewTicketForm(forms.Form):
             raise forms.ValidationError(_("That customer no longer exists; search again or enter a new one."))
         return customer
 
-    def clean_team(self) -> Team | None | str:
+    def clean_team(self) -> Team | str | None:
         chosen = self.cleaned_data["team"]
         if chosen == ROUTED_TEAM:
             return ROUTED_TEAM
@@ -114,12 +116,12 @@ class NewTicketForm(forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
-        if "customer" in data and data["customer"] is None:  # a new customer: their address is needed
-            if not data.get("customer_email") and "customer_email" not in self.errors:
-                self.add_error(
-                    "customer_email",
-                    _("Enter the new customer's email address, or choose an existing customer above."),
-                )
+        new_customer = "customer" in data and data["customer"] is None
+        if new_customer and not data.get("customer_email") and "customer_email" not in self.errors:
+            self.add_error(
+                "customer_email",
+                _("Enter the new customer's email address, or choose an existing customer above."),
+            )
         return data
 
     def service_arguments(self) -> dict:
@@ -194,13 +196,15 @@ def _opened(request: HttpRequest, ticket) -> HttpResponse:
         # Routed by its category to a restricted team the agent is not in: its page would be a 404.
         messages.success(
             request,
-            _("Ticket %(number)s opened for %(customer)s, in the team %(team)s; you are not in it, so you do not see it.")
+            _(
+                "Ticket %(number)s opened for %(customer)s, in the team %(team)s; "
+                "you are not in it, so you do not see it."
+            )
             % {"number": ticket.number, "customer": ticket.customer_email, "team": ticket.team.name},
         )
         return redirect("agent:queue")
-    messages.success(
-        request, _("Ticket %(number)s opened for %(customer)s.") % {"number": ticket.number, "customer": ticket.customer_email}
-    )
+    opened = _("Ticket %(number)s opened for %(customer)s.")
+    messages.success(request, opened % {"number": ticket.number, "customer": ticket.customer_email})
     return redirect("agent:ticket", pk=ticket.pk)
 
 

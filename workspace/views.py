@@ -32,9 +32,9 @@ from tickets.models import BODY_MAX, Category, Message, Priority, Status, Ticket
 from tickets.services import TicketClosed, ticket_rotate_link
 from tickets.state_machine import IllegalTransition, allowed_targets
 from tickets.visibility import agents_who_may_see, may_see_team
+from workspace import presence
 from workspace.customer_forms import TicketCustomerForm
 from workspace.forms import AssignForm, ReplyForm, TicketChangeForm
-from workspace import presence
 from workspace.people import people_context
 
 QUEUE_PAGE_SIZE = 25

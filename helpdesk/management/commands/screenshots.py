@@ -82,6 +82,7 @@ PAGES = [
     Page("queue", "agent", "/agent/?view=open"),
     Page("queue-my-teams", "agent", "/agent/"),  # the default of an agent in a team
     Page("ticket", "agent", "/agent/tickets/{ticket}"),
+    Page("new-ticket", "agent", "/agent/tickets/new?q=customer+1"),  # a ticket by phone, customers found
     Page("notifications", "agent", "/agent/notifications"),
     Page("dashboard", "agent", "/agent/dashboard"),
     Page("email-ticket", "agent", "/agent/tickets/{email_ticket}"),
