@@ -120,3 +120,13 @@ def test_the_api_accepts_the_new_channels(agent_api, category):
 
     assert created.status_code == 201, created.content
     assert created.json()["channel"] == "walk_in"
+
+
+@pytest.mark.parametrize("channel", ["phone", "walk_in"])
+def test_automation_and_sla_policies_take_the_new_channels(channel, category):
+    from automation.vocabulary import condition_errors
+
+    assert condition_errors("channel", "is", channel) == {}
+    assert "value" in condition_errors("channel", "is", "fax")
+    policy = SLAPolicyFactory(channel=channel)
+    policy.full_clean()

@@ -7,6 +7,8 @@ import logging
 import os
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django_redis import get_redis_connection
 
 from agents.models import Team
@@ -169,3 +171,19 @@ def test_without_redis_presence_is_off(client, agent, settings):
 
     assert presence_mark(ticket_id=ticket.pk, user_id=agent.user_id, state=VIEWING) is None
     assert "is viewing" not in poll(as_user(client, agent), ticket)
+
+
+def test_the_poll_costs_the_same_for_one_and_ten_others_present(client, agent):
+    ticket = TicketFactory()
+    first = AgentFactory()
+    presence_mark(ticket_id=ticket.pk, user_id=first.user_id, state=VIEWING)
+    as_user(client, agent)
+    poll(client, ticket)  # the session and the agent's profile are read once
+    with CaptureQueriesContext(connection) as one:
+        assert "is viewing" in poll(client, ticket)
+    for _ in range(9):
+        presence_mark(ticket_id=ticket.pk, user_id=AgentFactory().user_id, state=TYPING)
+    with CaptureQueriesContext(connection) as ten:
+        assert poll(client, ticket).count("is typing a reply") == 9
+
+    assert len(ten) == len(one)
