@@ -180,3 +180,13 @@ def test_a_superuser_without_an_agent_profile_opens_a_ticket_for_nobody(client, 
 
     assert response.status_code == 302
     assert Ticket.objects.get(subject=FORM["subject"]).assigned_agent is None
+
+
+def test_the_customer_page_opens_the_form_with_the_customer_chosen(signed_in, ann):
+    profile = signed_in.get(f"/agent/customers/{ann.pk}/").content.decode()
+    assert f'href="/agent/tickets/new?customer={ann.pk}"' in profile
+
+    page = signed_in.get("/agent/tickets/new", {"customer": ann.pk}).content.decode()
+
+    assert f'value="{ann.pk}" id="customer-{ann.pk}" checked' in page
+    assert 'value="new" id="customer-new">' in page  # not checked
