@@ -136,6 +136,9 @@ class Channel(models.TextChoices):
     API = "api", pgettext_lazy("ticket channel", "Api")
     AGENT = "agent", pgettext_lazy("ticket channel", "Agent")
     EMAIL = "email", pgettext_lazy("ticket channel", "Email")
+    # Opened by an agent for a customer who called or came to the desk (workspace.new_ticket).
+    PHONE = "phone", pgettext_lazy("ticket channel", "Phone")
+    WALK_IN = "walk_in", pgettext_lazy("ticket channel", "Walk-in")
 
 
 class Ticket(models.Model):

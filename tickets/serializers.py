@@ -320,7 +320,9 @@ class TicketCreateSerializer(serializers.Serializer):
     category = SlugRelatedField(slug_field="slug", queryset=Category.objects.all())
     priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.NORMAL)
     channel = serializers.ChoiceField(
-        choices=[Channel.API, Channel.AGENT, Channel.EMAIL], default=Channel.API, required=False
+        choices=[Channel.API, Channel.AGENT, Channel.EMAIL, Channel.PHONE, Channel.WALK_IN],
+        default=Channel.API,
+        required=False,
     )
     tags = TagListField(required=False, default=list)
     team = serializers.PrimaryKeyRelatedField(

@@ -18,14 +18,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agents.models import Team
+from agents.models import Agent, Team
 from agents.roles import SYSTEM, Actor
 from core.metrics import tickets_created
 from core.refusals import Refusal
 from customers.models import Customer, normalize_email
 from customers.services import customer_for_contact
 from tickets import lifecycle
-from tickets.assignment import keep_within_capacity, ticket_auto_assign, ticket_unassign
+from tickets.assignment import keep_within_capacity, ticket_assign, ticket_auto_assign, ticket_unassign
 from tickets.attachments import attachments_save
 from tickets.ccs import ticket_cc_add, ticket_cc_remove
 from tickets.following import notify_followers, notify_mentions
@@ -172,6 +172,51 @@ def ticket_create(
     assign = settings.TICKETS_AUTO_ASSIGN if auto_assign is None else auto_assign
     if assign and ticket_auto_assign(ticket=ticket, actor=SYSTEM) is not None:
         ticket.refresh_from_db()
+    return ticket
+
+
+# The channels of a ticket an agent opens for a customer who is talking to them.
+IN_PERSON_CHANNELS = (Ticket.Channel.PHONE, Ticket.Channel.WALK_IN)
+
+
+@reported
+def ticket_open_for_customer(
+    *,
+    customer_email: str,
+    customer_name: str,
+    channel: str,
+    subject: str,
+    description: str,
+    category: Category,
+    priority: str,
+    team: Team | None = ROUTED,
+    assignee: Agent | None,
+    acknowledge: bool,
+    actor: Actor,
+) -> Ticket:
+    """An agent opens a ticket for a customer on the phone or at the desk: ticket_create (the
+    profile found or made by the address, due times, history, triggers) and then the assignee
+    chosen on the form, in one transaction, so triggers see the ticket once, assigned, and a
+    refused assignment (capacity, a restricted team) leaves no ticket behind. No automatic
+    assignment: the agent chose. The customer is emailed an acknowledgement only when
+    `acknowledge` (they know about the ticket already: they just asked for it)."""
+    if channel not in IN_PERSON_CHANNELS:
+        raise ValueError(f"not an in-person channel: {channel!r}")
+    ticket = ticket_create(
+        subject=subject,
+        description=description,
+        customer_email=customer_email,
+        customer_name=customer_name,
+        category=category,
+        priority=priority,
+        channel=channel,
+        team=team,
+        auto_assign=False,
+        acknowledge=acknowledge,
+        actor=actor,
+    )
+    if assignee is not None:
+        ticket = ticket_assign(ticket=ticket, agent=assignee, actor=actor)
     return ticket
 
 

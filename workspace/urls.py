@@ -1,7 +1,7 @@
 from django.urls import path
 
 from notifications import views as notification_views
-from workspace import customers, dashboard, people, saved_views
+from workspace import customers, dashboard, new_ticket, people, presence, saved_views
 from workspace import views as workspace
 
 app_name = "agent"
@@ -12,7 +12,10 @@ urlpatterns = [
     path("views/new", saved_views.saved_view_new, name="saved-view-new"),
     path("views/<int:pk>/edit", saved_views.saved_view_edit, name="saved-view-edit"),
     path("views/<int:pk>/delete", saved_views.saved_view_delete, name="saved-view-delete"),
+    path("tickets/new", new_ticket.new_ticket, name="new-ticket"),
+    path("tickets/new/customers", new_ticket.customer_choices, name="new-ticket-customers"),
     path("tickets/<int:pk>", workspace.ticket_page, name="ticket"),
+    path("tickets/<int:pk>/typing", presence.ticket_typing, name="typing"),
     path("tickets/<int:pk>/reply", workspace.ticket_reply, name="reply"),
     path("tickets/<int:pk>/change", workspace.ticket_change, name="change"),
     path("tickets/<int:pk>/customer", workspace.ticket_customer_view, name="ticket-customer"),

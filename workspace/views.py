@@ -32,6 +32,7 @@ from tickets.models import BODY_MAX, Category, Message, Priority, Status, Ticket
 from tickets.services import TicketClosed, ticket_rotate_link
 from tickets.state_machine import IllegalTransition, allowed_targets
 from tickets.visibility import agents_who_may_see, may_see_team
+from workspace import presence
 from workspace.customer_forms import TicketCustomerForm
 from workspace.forms import AssignForm, ReplyForm, TicketChangeForm
 from workspace.people import people_context
@@ -413,7 +414,8 @@ def ticket_rotate_link_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @agent_required
 def ticket_activity(request: HttpRequest, pk: int) -> HttpResponse:
-    """Polled by the ticket page: did someone else reply since it was opened?"""
+    """Polled by the ticket page: did someone else reply since it was opened, and who else
+    is viewing it or typing a reply (workspace.presence)?"""
     ticket = selectors.get_ticket_for_user(request.user, pk)
     since = request.GET.get("since", "0")
     since_id = int(since) if since.isdigit() else 0
@@ -429,7 +431,12 @@ def ticket_activity(request: HttpRequest, pk: int) -> HttpResponse:
         _("%(name)s (%(role)s)") % {"name": m.author_name, "role": m.get_author_type_display().lower()}
         for m in newer
     )
-    return render(request, "tickets/agent/_activity.html", {"ticket": ticket, "newer": newer, "authors": authors})
+    present = presence.present_on(ticket=ticket, viewer=request.user)  # marks the reader as viewing, too
+    return render(
+        request,
+        "tickets/agent/_activity.html",
+        {"ticket": ticket, "newer": newer, "authors": authors, "present": present, "presence_oob": True},
+    )
 
 
 @require_POST

@@ -397,6 +397,15 @@ MATRIX: list[Row] = [
     page("agent:rotate-link", "POST",               (LOGIN,      LOGIN,       302,   302,   302,   302,   403)),
     page("agent:activity", "GET",                   (LOGIN,      LOGIN,       200,   200,   200,   200,   403)),
     page("agent:insert", "GET",                     (LOGIN,      LOGIN,       200,   200,   200,   200,   403)),
+    # Presence: the reply box's "typing" ping (workspace.presence).
+    page("agent:typing", "POST",                    (LOGIN,      LOGIN,       204,   204,   204,   204,   403)),
+    # A ticket opened by an agent for a customer on the phone (workspace.new_ticket).
+    page("agent:new-ticket", "GET",                 (LOGIN,      LOGIN,       200,   200,   200,   200,   403)),
+    page("agent:new-ticket", "POST",                (LOGIN,      LOGIN,       302,   302,   302,   302,   403),
+        body={"customer": "new", "customer_email": "dora@example.org", "customer_name": "Dora", "channel": "phone",
+              "subject": "Called about the printer", "description": "The printer is on fire again.",
+              "category": "general", "priority": "normal", "team": "", "assignee": ""}),
+    page("agent:new-ticket-customers", "GET",       (LOGIN,      LOGIN,       200,   200,   200,   200,   403)),
     page("agent:cc", "POST",                        (LOGIN,      LOGIN,       302,   302,   302,   302,   403),
         body={"cc": "dora@example.org"}),
     page("agent:cc-remove", "POST",                 (LOGIN,      LOGIN,       302,   302,   302,   302,   403)),

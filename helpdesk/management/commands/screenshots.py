@@ -83,6 +83,7 @@ PAGES = [
     Page("queue-my-teams", "agent", "/agent/"),  # the default of an agent in a team
     Page("saved-view-new", "agent", "/agent/views/new?view=open&priority=urgent"),
     Page("ticket", "agent", "/agent/tickets/{ticket}"),
+    Page("new-ticket", "agent", "/agent/tickets/new?q=customer+1"),  # a ticket by phone, customers found
     Page("notifications", "agent", "/agent/notifications"),
     Page("dashboard", "agent", "/agent/dashboard"),
     Page("email-ticket", "agent", "/agent/tickets/{email_ticket}"),
