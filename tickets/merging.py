@@ -75,7 +75,7 @@ def merge_refusal(*, source: Ticket, target: Ticket, user=None) -> str | None:
     if source.pk == target.pk:
         return _("A ticket cannot be merged into itself.")
     if user is not None and not (may_see(user, source) and may_see(user, target)):
-        return _("No ticket %(number)s that you can see.") % {"number": target.number}
+        return _("No ticket #%(number)s that you can see.") % {"number": target.pk}
     if source.merged_into_id is not None:
         return _("Ticket %(number)s was merged into #%(other)s already.") % {
             "number": source.number,
@@ -152,7 +152,7 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor: Actor) -> Ticket:
         Message.objects.filter(ticket=source, author_type=AuthorType.CUSTOMER, author_email="").update(
             author_email=normalize_email(source.customer_email)
         )
-    moved = Message.objects.filter(ticket=source).update(ticket=target, merged_from=source)
+    Message.objects.filter(ticket=source).update(ticket=target, merged_from=source)
     Attachment.objects.filter(ticket=source).update(ticket=target)
     # 4.
     record_event(ticket=source, kind=EventKind.MERGE, actor=actor, new=f"into {target.pk}")

@@ -686,4 +686,4 @@ class TicketLink(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.low_id} – #{self.high_id}"
+        return f"#{self.low_id} - #{self.high_id}"

@@ -21,6 +21,7 @@ from tickets.merging import MergeRefused, SplitRefused, message_split, ticket_me
 from tickets.models import AuthorType, EventKind, Message, Status, Ticket, TicketCC, TicketLink
 from tickets.related import LinkRefused, linked_ticket_ids, linked_tickets_for_user, ticket_link_add, ticket_link_remove
 from tickets.tests.factories import AttachmentFactory, MessageFactory, TicketFactory
+from tickets.threading import reply_address
 
 pytestmark = pytest.mark.django_db
 
@@ -124,7 +125,8 @@ def test_it_tells_the_customer_in_their_language_threaded_on_the_duplicate(pair,
     assert email.kind == "ticket.merged"
     assert email.payload["subject"].startswith(f"[#{source.pk}] Ваше обращение продолжается в #{target.pk}")
     assert f"#{target.pk}" in email.payload["text"] and "/portal/tickets/" in email.payload["text"]
-    assert email.payload["headers"]["Reply-To"].startswith(f"support+t{source.pk}-")
+    assert email.payload["headers"]["Reply-To"] == reply_address(source.pk)
+    assert email.payload["headers"]["Auto-Submitted"] == "auto-replied"
     assert not emails_to("boss@example.org")  # the CCs are copied quietly
 
 
