@@ -66,6 +66,8 @@ def ticket_link_add(*, ticket: Ticket, other: Ticket, actor: Actor) -> bool:
 @reported
 def ticket_link_remove(*, ticket: Ticket, other_id: int, actor: Actor) -> bool:
     """Unlink the ticket from ticket `other_id`; False if they were not linked."""
+    if not 0 < other_id < 2**63:  # no ticket has it, and it cannot be bound as a bigint
+        return False
     low, high = sorted((ticket.pk, other_id))
     deleted, _rows = TicketLink.objects.filter(low_id=low, high_id=high).delete()
     if not deleted:
