@@ -126,7 +126,7 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor: Actor) -> Ticket:
     """
     locked = _lock_in_id_order(source, target)
     source, target = locked[source.pk], locked[target.pk]
-    refusal = merge_refusal(source=source, target=target, user=actor.user if actor.user is not None else None)
+    refusal = merge_refusal(source=source, target=target, user=actor.user)
     if refusal is not None:
         raise MergeRefused(refusal)
     now = timezone.now()
@@ -178,14 +178,20 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor: Actor) -> Ticket:
     return target
 
 
+def continuation_link(target: Ticket, address: str) -> str:
+    """The link that opens `target` for `address`, someone of a ticket merged into it: the
+    private link when it is the target customer's address, else the link of its CC on the
+    target ("" when it is neither: a CC past the bound was not copied)."""
+    if normalize_email(address) in customer_addresses(target.customer_email, target.customer):
+        return private_url(target)
+    cc = cc_of(target, address)
+    return cc_url(cc) if cc is not None else ""
+
+
 def notify_customer_of_merge(*, source: Ticket, target: Ticket) -> None:
-    """The source's customer: their request continues on the target, whose page opens with
-    their private link (the same customer) or the link of their CC on it (another one)."""
-    if same_customer(source, target):
-        link = private_url(target)
-    else:
-        cc = cc_of(target, source.customer_email)
-        link = cc_url(cc) if cc is not None else ""
+    """The source's customer: their request continues on the target, with the link that
+    opens it for them (continuation_link)."""
+    link = continuation_link(target, source.customer_email)
     ticket_email(
         ticket=source,
         to=source.customer_email,

@@ -313,3 +313,16 @@ def test_it_refuses_to_split_what_cannot_be_a_ticket(category, agent, author_typ
         message_split(message=message, subject="", actor=actor_for(agent.user))
 
     assert Ticket.objects.count() == 1 and Message.objects.filter(pk=message.pk).exists()
+
+
+def test_the_duplicates_private_page_sends_its_customer_on(client, settings, pair, agent):
+    from tickets.links import private_url
+
+    source, target = pair
+    old_link = private_url(source)
+    ticket_merge(source=source, target=target, actor=actor_for(agent.user))
+
+    page = client.get(old_link.removeprefix(settings.SITE_URL)).content.decode()
+
+    assert f"This request was joined with #{target.pk}" in page
+    assert f'<a href="{private_url(target)}">Open #{target.pk}</a>' in page
