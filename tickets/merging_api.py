@@ -71,7 +71,11 @@ class MergeActions:
         return self._detail(merged.pk)
 
     @extend_schema(methods=["GET"], responses={200: LinkedTicketSerializer(many=True)})
-    @extend_schema(methods=["POST"], request=LinkCreateSerializer, responses={201: LinkedTicketSerializer(many=True)})
+    @extend_schema(
+        methods=["POST"],
+        request=LinkCreateSerializer,
+        responses={201: LinkedTicketSerializer(many=True), 200: LinkedTicketSerializer(many=True)},
+    )
     @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None)
     def links(self, request, pk=None):
         """The related tickets the caller may see; POST `{"ticket": id}` links one more (201; 200
