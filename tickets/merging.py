@@ -236,7 +236,10 @@ def message_split(*, message: Message, subject: str, actor: Actor) -> Ticket:
     4. The two tickets are linked (tickets.related), and each records a SPLIT event.
     """
     original = Ticket.objects.select_for_update(of=("self",)).get(pk=message.ticket_id)
-    message = Message.objects.select_for_update().get(pk=message.pk, ticket=original)
+    found = Message.objects.select_for_update().filter(pk=message.pk, ticket=original).first()
+    if found is None:  # merged or split off meanwhile, by someone else
+        raise SplitRefused(_("The message is no longer on ticket %(number)s.") % {"number": original.number})
+    message = found
     message.ticket = original
     refusal = split_refusal(message)
     if refusal is not None:

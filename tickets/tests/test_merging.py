@@ -326,3 +326,12 @@ def test_the_duplicates_private_page_sends_its_customer_on(client, settings, pai
 
     assert f"This request was joined with #{target.pk}" in page
     assert f'<a href="{private_url(target)}">Open #{target.pk}</a>' in page
+
+
+def test_a_message_split_off_meanwhile_is_refused_not_an_error(category, agent):
+    original = TicketFactory(category=category, status=Status.OPEN)
+    message = MessageFactory(ticket=original, author_type=AuthorType.CUSTOMER, body="A second question here.")
+    message_split(message=message, subject="", actor=actor_for(agent.user))
+
+    with pytest.raises(SplitRefused, match="no longer on ticket"):
+        message_split(message=message, subject="", actor=actor_for(agent.user))
