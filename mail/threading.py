@@ -7,6 +7,9 @@
 3. `[#<id>]` in the subject, only when the sender is that ticket's customer (any address of
    their profile, tickets.profiles): anyone can type a number.
 
+A ticket merged into another (tickets.merging) stands for the ticket it was merged into: the
+customer's answer to an email of the duplicate lands where the conversation went on.
+
 Matching says nothing of who may write in the ticket's public thread: mail.ingest adds mail
 from anyone but the customer as an internal note.
 """
@@ -24,6 +27,11 @@ from tickets.threading import ticket_for_message_ids, ticket_id_from_address
 _SUBJECT_TAG = re.compile(r"\[#(\d{1,12})\]")
 
 
+# At most this many merges followed (a chain of duplicates; the merge refuses loops, this
+# only bounds the reads).
+MERGES_FOLLOWED = 10
+
+
 @dataclass(frozen=True)
 class Match:
     ticket: Ticket
@@ -31,6 +39,21 @@ class Match:
 
 
 def find_ticket(email: ParsedEmail) -> Match | None:
+    match = _find_ticket(email)
+    if match is None or match.ticket.merged_into_id is None:
+        return match
+    ticket = match.ticket
+    for _ in range(MERGES_FOLLOWED):
+        if ticket.merged_into_id is None:
+            break
+        survivor = Ticket.objects.filter(pk=ticket.merged_into_id).first()
+        if survivor is None:
+            break
+        ticket = survivor
+    return Match(ticket, match.how)
+
+
+def _find_ticket(email: ParsedEmail) -> Match | None:
     for address in email.recipients:
         ticket_id = ticket_id_from_address(address)
         if ticket_id is not None:

@@ -20,6 +20,7 @@ from tickets import services
 from tickets.api import attachment_response
 from tickets.forms import LookupForm, RatingForm, ReplyForm, TicketForm
 from tickets.links import Reader, private_token, private_url, reader_for_token
+from tickets.merging import continuation_link
 from tickets.models import Attachment, AuthorType, Status, Ticket
 from tickets.threading import automatic_headers
 
@@ -62,8 +63,18 @@ def _customer_page(request: HttpRequest, reader: Reader, reply_form: ReplyForm |
         "reply_form": reply_form or ReplyForm(),
         "rating_form": RatingForm(),
         "closed": ticket.status == Status.CLOSED,
+        **_merged_context(reader),
     }
     return render(request, "portal/ticket_detail.html", context, status=status)
+
+
+def _merged_context(reader: Reader) -> dict:
+    """A request merged into another: its number, and the link that opens it for this reader."""
+    target = reader.ticket.merged_into
+    if target is None:
+        return {}
+    address = reader.cc.email if reader.cc is not None else reader.ticket.customer_email
+    return {"merged_into": target, "merged_link": continuation_link(target, address)}
 
 
 @ratelimit(key="ip", rate=lambda group, request: settings.PORTAL_TICKET_RATE, method="POST", block=True)

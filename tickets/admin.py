@@ -37,6 +37,7 @@ class ReadOnlyInline(admin.TabularInline):
 
 class MessageInline(ReadOnlyInline):
     model = Message
+    fk_name = "ticket"  # not merged_from
     fields = ["created_at", "author_type", "author_name", "internal", "body", "rating"]
 
 

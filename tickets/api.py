@@ -24,6 +24,7 @@ from tickets.assignment import ticket_assign, ticket_auto_assign
 from tickets.ccs import CCRefused, ticket_cc_add, ticket_cc_remove, ticket_ccs
 from tickets.filters import TicketFilter, TicketOrdering, TicketSearchFilter
 from tickets.following import followers_of, ticket_follow, ticket_unfollow
+from tickets.merging_api import MergeActions
 from tickets.models import Attachment, Message, TicketCC
 from tickets.serializers import (
     AssignSerializer,
@@ -44,6 +45,7 @@ CONFLICT = OpenApiResponse(description="The change is not allowed in the ticket'
 
 
 class TicketViewSet(
+    MergeActions,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,

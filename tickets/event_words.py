@@ -24,6 +24,9 @@ _MESSAGE = re.compile(r"^message (\d+)$")
 _AUTOMATION = re.compile(r"^(trigger|rule|macro) (.+)$", re.DOTALL)
 _CC = re.compile(r"^(added|removed) (\S+@\S+)$")
 _RATING = re.compile(r"^(\d+) for message (\d+)$")
+_MERGE = re.compile(r"^(into|from) (\d+)$")
+_LINK = re.compile(r"^(added|removed) (\d+)$")
+_SPLIT = re.compile(r"^(?:to (\d+)|from (\d+), message (\d+))$")
 _DUE = re.compile(
     r"^(?P<policy>.+): first response by (?P<first>\d{4}-\d\d-\d\d \d\d:\d\d) UTC, "
     r"resolution by (?P<resolution>\d{4}-\d\d-\d\d \d\d:\d\d) UTC$"
@@ -81,6 +84,22 @@ def value_words(kind: str, value: str) -> str:
         # "ticket history") and agree with it.
         words = _("added %(address)s") if match[1] == "added" else _("removed %(address)s")
         return words % {"address": match[2]}
+    if kind == EventKind.MERGE and (match := _MERGE.match(value)):
+        # Translators: a ticket's history: the line reads "Merge: merged into #12" on the
+        # duplicate, "Merge: #11 merged into this ticket" on the ticket that goes on.
+        if match[1] == "into":
+            return _("merged into #%(number)s") % {"number": match[2]}
+        return _("#%(number)s merged into this ticket") % {"number": match[2]}
+    if kind == EventKind.LINK and (match := _LINK.match(value)):
+        # Translators: a ticket's history: a related ticket was linked to it or unlinked.
+        if match[1] == "added":
+            return _("linked to #%(number)s") % {"number": match[2]}
+        return _("unlinked from #%(number)s") % {"number": match[2]}
+    if kind == EventKind.SPLIT and (match := _SPLIT.match(value)):
+        # Translators: a ticket's history: a customer's message was split off into a new ticket.
+        if match[1]:
+            return _("a message split off into #%(number)s") % {"number": match[1]}
+        return _("split off #%(number)s (message %(message)s)") % {"number": match[2], "message": match[3]}
     if kind == EventKind.AUTOMATION and (match := _AUTOMATION.match(value)):
         # Translators: a ticket's history: which automation acted on it; the name is the admin's.
         if match[1] == "trigger":

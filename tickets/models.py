@@ -240,6 +240,17 @@ class Ticket(models.Model):
         db_index=False,
         verbose_name=_("follow up of"),
     )
+    # A duplicate merged into another ticket (tickets.merging.ticket_merge): closed, its
+    # conversation moved there; its page and emails point at the ticket that goes on.
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="merged_tickets",
+        db_index=False,
+        verbose_name=_("merged into"),
+    )
     # Weighted subject (A), description (B) and public messages (C); PostgreSQL only, kept
     # current by tickets.queries.refresh_search_vector, GIN-indexed in migration 0002.
     search_vector = SearchVectorField(_("search vector"), null=True, editable=False)
@@ -271,6 +282,8 @@ class Ticket(models.Model):
         indexes = [
             # Deleting a ticket clears its follow-ups' link (SET NULL) through this.
             models.Index(fields=["follow_up_of"], name="ticket_follow_up_idx", condition=Q(follow_up_of__isnull=False)),
+            # Deleting a ticket clears the link of those merged into it (SET NULL) through this.
+            models.Index(fields=["merged_into"], name="ticket_merged_into_idx", condition=Q(merged_into__isnull=False)),
             # The queue: active tickets by status, newest first.
             models.Index(fields=["status", "-created_at"], name="ticket_status_created_idx"),
             # Queue filters: status with priority (index-only counts), status ordered by last update.
@@ -443,6 +456,17 @@ class Message(models.Model):
     email_date = models.DateTimeField(_("email date"), null=True, blank=True)
     # The sanitized HTML of an email, for display beside the plain text in `body`.
     body_html = models.TextField(_("body html"), blank=True)
+    # The ticket this message was written on before that ticket was merged into this one
+    # (tickets.merging): the page says "from #S". Empty for the ticket's own messages.
+    merged_from = models.ForeignKey(
+        Ticket,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("merged from"),
+    )
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -469,6 +493,10 @@ class Message(models.Model):
         ]
         indexes = [
             models.Index(fields=["ticket", "created_at"], name="message_ticket_created_idx"),
+            # Deleting a ticket clears the mark of messages merged from it (SET NULL) through this.
+            models.Index(
+                fields=["merged_from"], name="message_merged_from_idx", condition=Q(merged_from__isnull=False)
+            ),
             # Reply-quality figures of a period (feedback.summary): only rated replies are in it.
             models.Index(
                 fields=["rated_at"],
@@ -582,6 +610,11 @@ class EventKind(models.TextChoices):
     CC = "cc", pgettext_lazy("ticket history", "CC")
     # A trigger, time rule or macro acted on the ticket (automation); its changes follow.
     AUTOMATION = "automation", pgettext_lazy("ticket history", "Automation")
+    # tickets.merging and tickets.related: "into 12" / "from 11"; "added 12" / "removed 12";
+    # "to 13" / "from 12".
+    MERGE = "merge", pgettext_lazy("ticket history", "Merge")
+    LINK = "link", pgettext_lazy("ticket history", "Linked tickets")
+    SPLIT = "split", pgettext_lazy("ticket history", "Split")
 
 
 class TicketEvent(models.Model):
@@ -754,3 +787,38 @@ class SavedView(models.Model):
             "sort": self.sort,
         }
         return {key: value for key, value in values.items() if value}
+
+
+class TicketLink(models.Model):
+    """Two related tickets (tickets.related): one row per pair, stored lower id first, so
+    that the pair is unique whichever side it was added from and a ticket never links to
+    itself. Both tickets' pages list it."""
+
+    low = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+", verbose_name=_("ticket"))
+    high = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+", verbose_name=_("related ticket"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("ticket link")
+        verbose_name_plural = _("ticket links")
+        constraints = [
+            # The pair's index also serves "the links of ticket X" from the low side.
+            models.UniqueConstraint(fields=["low", "high"], name="ticket_link_unique_pair"),
+            models.CheckConstraint(condition=Q(low__lt=models.F("high")), name="ticket_link_low_first"),
+        ]
+        indexes = [
+            # "The links of ticket X" from the high side.
+            models.Index(fields=["high"], name="ticket_link_high_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.low_id} - #{self.high_id}"

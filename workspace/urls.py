@@ -1,7 +1,7 @@
 from django.urls import path
 
 from notifications import views as notification_views
-from workspace import customers, dashboard, new_ticket, people, presence, saved_views
+from workspace import customers, dashboard, merging, new_ticket, people, presence, saved_views
 from workspace import views as workspace
 
 app_name = "agent"
@@ -28,6 +28,10 @@ urlpatterns = [
     path("tickets/<int:pk>/cc", people.ticket_cc_add_view, name="cc"),
     path("tickets/<int:pk>/cc/<int:cc_id>/remove", people.ticket_cc_remove_view, name="cc-remove"),
     path("tickets/<int:pk>/follow", people.ticket_follow_view, name="follow"),
+    path("tickets/<int:pk>/merge", merging.ticket_merge_view, name="merge"),
+    path("tickets/<int:pk>/links", merging.ticket_link_add_view, name="link-add"),
+    path("tickets/<int:pk>/links/<int:other>/remove", merging.ticket_link_remove_view, name="link-remove"),
+    path("tickets/<int:pk>/messages/<int:message_id>/split", merging.message_split_view, name="split"),
     path("notifications/preferences", notification_views.notification_preferences, name="notifications-preferences"),
     path("notifications", notification_views.notification_list, name="notifications"),
     path("notifications/read", notification_views.notification_read, name="notifications-read"),

@@ -35,6 +35,7 @@ from tickets.visibility import agents_who_may_see, may_see_team
 from workspace import presence
 from workspace.customer_forms import TicketCustomerForm
 from workspace.forms import AssignForm, ReplyForm, TicketChangeForm
+from workspace.merging import merging_context
 from workspace.people import people_context
 from workspace.saved_views import queue_context as saved_views_context
 
@@ -128,6 +129,7 @@ def _ticket_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:
         "my_agent_id": agent.pk if agent else None,
         **_email_context(ticket, conversation),
         **people_context(ticket, agent, conversation),
+        **merging_context(user, ticket),
         **extra,
     }
 

@@ -113,6 +113,13 @@ MATRIX: list[Row] = [
     api("api:ticket-cc", "POST",                    (401,        401,         201,   201,   201,   201,   201),
         body={"email": "dora@example.org"}),
     api("api:ticket-cc-detail", "DELETE",           (401,        401,         204,   204,   204,   204,   204)),
+    # Merge and related tickets: whoever works both tickets (tickets.merging_api).
+    api("api:ticket-merge", "POST",                 (401,        401,         200,   200,   200,   200,   200),
+        body={"into": "other ticket"}),
+    api("api:ticket-links", "GET",                  (401,        401,         200,   200,   200,   200,   200)),
+    api("api:ticket-links", "POST",                 (401,        401,         200,   200,   200,   200,   200),
+        body={"ticket": "other ticket"}),  # linked already: 200 (201 in tickets/tests/test_merging_api.py)
+    api("api:ticket-link-detail", "DELETE",         (401,        401,         204,   204,   204,   204,   204)),
     # Following: agents with a profile (the admin persona has none; integrations are no one's).
     api("api:ticket-follow", "GET",                 (401,        401,         200,   200,   200,   200,   200)),
     api("api:ticket-follow", "POST",                (401,        401,         200,   200,   200,   403,   403)),
@@ -409,6 +416,18 @@ MATRIX: list[Row] = [
     page("agent:cc", "POST",                        (LOGIN,      LOGIN,       302,   302,   302,   302,   403),
         body={"cc": "dora@example.org"}),
     page("agent:cc-remove", "POST",                 (LOGIN,      LOGIN,       302,   302,   302,   302,   403)),
+    # Merge (its confirmation step, then the merge), related tickets, splitting a message off.
+    page("agent:merge", "GET",                      (LOGIN,      LOGIN,       200,   200,   200,   200,   403),
+        query={"ticket": "other ticket"}),
+    page("agent:merge", "POST",                     (LOGIN,      LOGIN,       302,   302,   302,   302,   403),
+        body={"ticket": "other ticket"}),
+    page("agent:link-add", "POST",                  (LOGIN,      LOGIN,       302,   302,   302,   302,   403),
+        body={"ticket": "other ticket"}),
+    page("agent:link-remove", "POST",               (LOGIN,      LOGIN,       302,   302,   302,   302,   403)),
+    page("agent:split", "GET",                      (LOGIN,      LOGIN,       200,   200,   200,   200,   403),
+        variant="customer message"),
+    page("agent:split", "POST",                     (LOGIN,      LOGIN,       302,   302,   302,   302,   403),
+        variant="customer message", body={"subject": "The scanner"}),
     # Macros: the preview (without htmx, a redirect to the page showing it) and applying one.
     page("agent:macro-preview", "GET",              (LOGIN,      LOGIN,       302,   302,   302,   302,   403),
         query={"macro": "macro"}),
@@ -530,7 +549,7 @@ def world(db, settings, category, agent, other_agent, supervisor, admin_user, in
     from notifications.tests.factories import NotificationFactory
     from sla.tests.factories import SLAPolicyFactory, SLAViolationFactory
     from tickets.links import cc_token, private_token
-    from tickets.models import SavedView, Ticket, TicketCC, TicketEvent
+    from tickets.models import SavedView, Ticket, TicketCC, TicketEvent, TicketLink
     from tickets.tests.factories import AttachmentFactory, MessageFactory, TicketEventFactory, TicketFactory
 
     for rate in ("PORTAL_TICKET_RATE", "PORTAL_LOOKUP_RATE", "PORTAL_REPLY_RATE", "PORTAL_SURVEY_RATE"):
@@ -547,6 +566,8 @@ def world(db, settings, category, agent, other_agent, supervisor, admin_user, in
     note_file = AttachmentFactory(ticket=ticket, message=note)
     other_ticket = TicketFactory(category=category, customer_email="someone.else@example.org")
     other_reply = MessageFactory(ticket=other_ticket, author_agent=agent)
+    customer_message = MessageFactory(ticket=ticket, author_type="customer", body="And the scanner is broken too.")
+    TicketLink.objects.create(low_id=min(ticket.pk, other_ticket.pk), high_id=max(ticket.pk, other_ticket.pk))
     other_file = AttachmentFactory(ticket=other_ticket, message=other_reply)
     resolved = TicketFactory(category=category, assigned_agent=agent, status="resolved", customer_email=customer_email)
     survey = SurveyInvitationFactory(ticket=resolved, agent=agent)
@@ -601,6 +622,8 @@ def world(db, settings, category, agent, other_agent, supervisor, admin_user, in
         "ids": {
             "ticket": ticket.pk,
             "reply": reply.pk,
+            "customer message": customer_message.pk,
+            "other ticket": other_ticket.pk,
             "other ticket's reply": other_reply.pk,
             "public file": public_file.pk,
             "internal note's file": note_file.pk,
@@ -691,6 +714,8 @@ def path_for(pattern: Pattern, row: Row | None, persona: str, world: dict) -> st
             values[kwarg] = ids[variant if variant.endswith("file") else "public file"]
         elif kwarg == "cc_id":
             values[kwarg] = ids["cc"]
+        elif kwarg == "other":  # a linked ticket
+            values[kwarg] = ids["other ticket"]
         elif kwarg == "delivery_id":
             values[kwarg] = ids["delivery"]
         elif kwarg == "message_id":

@@ -85,6 +85,17 @@ NAMES_TICKET: dict[str, Call] = {
     "agent:macro-apply":        Call({"pk": "ticket"}, {"POST": {"macro": "macro"}}, json=False),
     "api:macro-preview":        Call({"pk": "macro"}, {"GET": {}}, query={"ticket": "ticket"}),
     "api:macro-apply":          Call({"pk": "macro"}, {"POST": {"ticket": "ticket"}}),
+    # Merge, related tickets, split: the restricted ticket is the one in the URL (merged into
+    # the plain one, linked to it); the other way round, see test_merging*.py.
+    "agent:merge":              Call({"pk": "ticket"}, {"GET": {}, "POST": {"ticket": "plain"}}, json=False,
+                                     query={"ticket": "plain"}),
+    "agent:link-add":           Call({"pk": "ticket"}, {"POST": {"ticket": "plain"}}, json=False),
+    "agent:link-remove":        Call({"pk": "ticket", "other": "plain"}, {"POST": {}}, json=False),
+    "agent:split":              Call({"pk": "ticket", "message_id": "customer message"},
+                                     {"GET": {}, "POST": {"subject": "Split off"}}, json=False),
+    "api:ticket-merge":         Call({"pk": "ticket"}, {"POST": {"into": "plain"}}),
+    "api:ticket-links":         Call({"pk": "ticket"}, {"GET": {}, "POST": {"ticket": "plain"}}),
+    "api:ticket-link-detail":   Call({"pk": "ticket", "other": "plain"}, {"DELETE": {}}),
 }
 # fmt: on
 
@@ -263,12 +274,16 @@ def world(db, settings, category, agent, other_agent, supervisor):
         "email": email.pk,
         "unrated": unrated.pk,
         "plain": plain.pk,
+        "customer message": MessageFactory(ticket=ticket, author_type="customer", body="And the payslip too.").pk,
         "member": agent.pk,
         "cc": TicketCC.objects.create(ticket=ticket, email="lee@example.org").pk,
         "customer": profile.pk,
         "organization": profile.organization_id,
         "macro": make_macro("Thanks", reply="Thanks!", actions=[("add_tags", "thanked")]).pk,
     }
+    from tickets.models import TicketLink
+
+    TicketLink.objects.create(low_id=min(ticket.pk, plain.pk), high_id=max(ticket.pk, plain.pk))
     notices = {"member": notice(agent).pk, "outsider": notice(other_agent).pk}
     return {"users": {"member": agent.user, "outsider": other_agent.user}, "ids": ids, "notices": notices}
 
@@ -306,9 +321,9 @@ def send(client: Client, method: str, path: str, body: dict, as_json: bool):
 
 
 def resolved(body: dict, world: dict) -> dict:
-    """The body with "member" (the agent to assign), a "ticket" or a "macro" named replaced by
-    its id."""
-    names = {"member": "member", "ticket": "ticket", "macro": "macro"}
+    """The body with "member" (the agent to assign), a "ticket", the "plain" ticket or a "macro"
+    named replaced by its id."""
+    names = {"member": "member", "ticket": "ticket", "macro": "macro", "plain": "plain"}
     return {key: world["ids"][names[value]] if value in names else value for key, value in body.items()}
 
 

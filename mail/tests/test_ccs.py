@@ -143,3 +143,24 @@ def test_the_customers_reply_copies_new_people_within_the_bound():
     found = ccs(ticket)
     assert len(found) == CC_MAX
     assert "dora@example.org" in found and "emil@example.org" not in found
+
+
+def test_an_answer_to_a_merged_tickets_email_lands_on_the_ticket_it_was_merged_into(agent):
+    from agents.roles import actor_for
+    from tickets.merging import ticket_merge
+    from tickets.models import Message, Status
+    from tickets.tests.factories import TicketFactory
+
+    duplicate = TicketFactory(customer_email=CUSTOMER, status=Status.OPEN)
+    survivor = TicketFactory(customer_email=CUSTOMER, status=Status.OPEN)
+    ticket_merge(source=duplicate, target=survivor, actor=actor_for(agent.user))
+    notice = Notification.objects.get(kind="ticket.merged")
+
+    row = ingest(
+        email(to=reply_address(duplicate.pk), text="Thanks, see you there.", message_id="<m9@mail.example.org>",
+              headers={"In-Reply-To": notice.payload["headers"]["Message-ID"]}),
+        route="pipe",
+    )  # fmt: skip
+
+    assert (row.outcome, row.ticket_id) == (Outcome.REPLY, survivor.pk)
+    assert Message.objects.filter(ticket=survivor, body__startswith="Thanks, see you there.").exists()

@@ -24,6 +24,7 @@ from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.wsgi import get_wsgi_application
+from django.urls import reverse
 
 from agents.models import Team
 from automation.models import Macro, TimeRule, Trigger
@@ -32,7 +33,7 @@ from feedback.services import survey_url
 from helpdesk.management.commands.seed_demo import DEMO_EMAIL_SUBJECT
 from knowledge.models import Article
 from tickets.links import private_url
-from tickets.models import Ticket
+from tickets.models import AuthorType, Ticket
 
 WIDTHS = (1280, 375)
 DEMO_TICKET = "Charged twice for the annual plan"
@@ -87,6 +88,8 @@ PAGES = [
     Page("notifications", "agent", "/agent/notifications"),
     Page("dashboard", "agent", "/agent/dashboard"),
     Page("email-ticket", "agent", "/agent/tickets/{email_ticket}"),
+    Page("merge-confirm", "agent", "/agent/tickets/{email_ticket}/merge?ticket={ticket}"),
+    Page("split", "agent", "{split}"),
     Page("security", "agent", "/accounts/2fa/"),
 ]
 
@@ -111,6 +114,7 @@ def demo_paths() -> dict[str, str]:
     return {
         "ticket": str(ticket.pk),
         "email_ticket": str(email_ticket.pk),
+        "split": _split_path(email_ticket),
         "article": Article.objects.filter(status="published").order_by("id").values_list("slug", flat=True)[0],
         "private": private_url(ticket).removeprefix(site),
         "survey": survey_url(invitation).removeprefix(site),
@@ -119,6 +123,14 @@ def demo_paths() -> dict[str, str]:
         "time_rule": str(TimeRule.objects.filter(name=DEMO_TIME_RULE).values_list("pk", flat=True).first()),
         "macro": str(Macro.objects.filter(name=DEMO_MACRO, owner=None).values_list("pk", flat=True).first()),
     }
+
+
+def _split_path(ticket: Ticket) -> str:
+    """The split page of the ticket's first customer message (the ticket page without one)."""
+    message = ticket.messages.filter(author_type=AuthorType.CUSTOMER).order_by("created_at", "id").first()
+    if message is None:
+        return reverse("agent:ticket", args=[ticket.pk])
+    return reverse("agent:split", args=[ticket.pk, message.pk])
 
 
 DEMO_SUPERVISOR = ("alice", "agent")  # seed_demo's supervisor and its demo password
