@@ -1,13 +1,14 @@
 from django.urls import path
 
 from notifications import views as notification_views
-from workspace import customers, dashboard, people
+from workspace import customers, dashboard, export, people
 from workspace import views as workspace
 
 app_name = "agent"
 
 urlpatterns = [
     path("", workspace.queue, name="queue"),
+    path("export.csv", export.queue_export, name="queue-export"),
     path("tickets/<int:pk>", workspace.ticket_page, name="ticket"),
     path("tickets/<int:pk>/reply", workspace.ticket_reply, name="reply"),
     path("tickets/<int:pk>/change", workspace.ticket_change, name="change"),
