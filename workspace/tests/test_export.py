@@ -161,3 +161,17 @@ def test_the_queue_links_to_the_export_of_what_it_shows(signed_in):
     page = signed_in.get("/agent/?view=all&priority=high").content.decode()
 
     assert 'href="/agent/export.csv?view=all&amp;priority=high"' in page
+
+
+def test_the_rows_are_read_in_a_transaction_of_their_own_without_jit(agent, category):
+    from django.db import connection
+
+    from workspace.export import export_rows
+
+    TicketFactory(category=category)
+    rows = export_rows(user=agent.user, view="all", filters={})
+    next(rows)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
+    rows.close()
