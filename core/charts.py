@@ -32,6 +32,7 @@ TOP = 44  # room above the tallest bar for its value label at FONT_MAX
 AXIS = 44  # room under the baseline for the bars' names at FONT_MAX
 LABEL_EVERY_BAR = 6  # up to this many bars each is named and valued; more, the first and last named
 VALUE_OFFSET = 12  # a value label's baseline this far above its bar: its descent stays off the bar
+CHAR_WIDTH = 0.7  # a character's width (Cyrillic's are the widest) in the labels' font, at most, as a share of its size
 
 
 def _number(value: float, unit: str = "") -> str:
@@ -59,12 +60,13 @@ class Bar:
     height: float
     text: str
     segments: list[Segment] = field(default_factory=list)
+    short: str = ""  # the name under the bar, when shorter than its label
 
     @property
     def short_label(self) -> str:
-        """The label under the bar: without its explanation in brackets ("Pending"), which
-        the table and the bar's title keep."""
-        return self.label.split(" (")[0]
+        """The label under the bar: its short name, or its label without the explanation in
+        brackets ("Pending"), which the table and the bar's title keep."""
+        return self.short or self.label.split(" (")[0]
 
     @property
     def middle(self) -> float:
@@ -82,6 +84,14 @@ class Tick:
 
 
 @dataclass(frozen=True)
+class AxisLabel:
+    text: str
+    x: float
+    y: float
+    anchor: str  # SVG text-anchor: start, middle or end
+
+
+@dataclass(frozen=True)
 class Chart:
     title: str
     unit: str
@@ -90,7 +100,6 @@ class Chart:
     group: str = ""  # what the bars stand for ("Day"), the table's first heading; empty: "Group"
     series: list[str] = field(default_factory=list)  # a stacked chart's series, in stacking order
     width: int = WIDTH
-    height: int = TOP + HEIGHT + AXIS
     left: int = LEFT
     top: int = TOP
     baseline: int = TOP + HEIGHT
@@ -121,8 +130,46 @@ class Chart:
         ]
 
     @property
+    def staggered(self) -> bool:
+        """Whether the bars' names, each under its bar, would run into each other at FONT_MAX:
+        then every other one goes on a second line (and has two slots' width)."""
+        slot = _slots(len(self.bars))
+        return len(self.bars) <= LABEL_EVERY_BAR and any(
+            len(bar.short_label) * FONT_MAX * CHAR_WIDTH > slot - GAP for bar in self.bars
+        )
+
+    @property
+    def height(self) -> int:
+        return TOP + HEIGHT + AXIS * (2 if self.staggered else 1)
+
+    @property
     def label_y(self) -> int:
-        return self.height - 12
+        return TOP + HEIGHT + AXIS - 12
+
+    @property
+    def axis_labels(self) -> list[AxisLabel]:
+        """The bars' names under the baseline: each under its bar when they are few
+        (staggered on two lines if they would touch), else the first and the last at the
+        plot's ends."""
+        if len(self.bars) <= LABEL_EVERY_BAR:
+            second = AXIS if self.staggered else 0
+            return [
+                self._under(bar, self.label_y + (second if index % 2 else 0)) for index, bar in enumerate(self.bars)
+            ]
+        first, last = self.bars[0], self.bars[-1]
+        return [
+            AxisLabel(first.short_label, self.left, self.label_y, "start"),
+            AxisLabel(last.short_label, self.width, self.label_y, "end"),
+        ]
+
+    def _under(self, bar: Bar, y: int) -> AxisLabel:
+        """A bar's name centred under it, or ending at the plot's edge when it would pass it."""
+        half = len(bar.short_label) * FONT_MAX * CHAR_WIDTH / 2
+        if bar.middle + half > self.width:
+            return AxisLabel(bar.short_label, self.width, y, "end")
+        if bar.middle - half < self.left:
+            return AxisLabel(bar.short_label, self.left, y, "start")
+        return AxisLabel(bar.short_label, bar.middle, y, "middle")
 
     @property
     def rows(self) -> list[tuple[str, list[str], str]]:
@@ -147,7 +194,9 @@ def bar_chart(
     unit: str = "",
     maximum: float | None = None,
     group: str = "",
+    short_labels: list[str] | None = None,
 ) -> Chart:
+    """A bar per point (label, value); `short_labels`, if given, name the bars under them."""
     top = _scale([value for _, value in points if value is not None], maximum)
     slot = _slots(len(points))
     bars = []
@@ -156,7 +205,8 @@ def bar_chart(
         # Translators: a chart's bar (and table cell) for a day or week without any figure.
         text = _("no data") if value is None else _number(value, unit)
         x = LEFT + index * slot + GAP / 2
-        bars.append(Bar(label, value, x, TOP + HEIGHT - height, max(slot - GAP, 1), height, text))
+        short = short_labels[index] if short_labels else ""
+        bars.append(Bar(label, value, x, TOP + HEIGHT - height, max(slot - GAP, 1), height, text, short=short))
     return Chart(title, unit, bars, top, group=group)
 
 

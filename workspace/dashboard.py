@@ -20,6 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET
@@ -32,7 +33,7 @@ from sla.compliance import compliance_by_day
 from sla.models import SLAViolation
 from tickets.assignment import open_load
 from tickets.assignment import open_tickets as open_tickets_of
-from tickets.models import ACTIVE_STATUSES, PRIORITY_RANK, Priority, Status
+from tickets.models import ACTIVE_STATUSES, PRIORITY_RANK, STATUS_WORDS, Priority, Status
 from tickets.queries import count_up_to
 from tickets.selectors import tickets_for_user
 from tickets.visibility import of_visible_tickets
@@ -125,7 +126,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "breaches": bar_chart(
             _("SLA breaches per day"), [(day_label(d), breaches.get(d, 0)) for d in days], group=day_heading
         ),
-        "status": bar_chart(_("Open tickets by status"), [(labels[s], by_status.get(s, 0)) for s in ACTIVE_STATUSES]),
+        "status": bar_chart(
+            _("Open tickets by status"),
+            [(labels[s], by_status.get(s, 0)) for s in ACTIVE_STATUSES],
+            # Under the bars, the status's word ("pending"), the table and the titles its label.
+            short_labels=[capfirst(str(STATUS_WORDS[s])) for s in ACTIVE_STATUSES],
+        ),
         "priority": bar_chart(
             _("Open tickets by priority"),
             [(str(p.label), by_priority.get(p.value, 0)) for p in sorted(Priority, key=lambda p: PRIORITY_RANK[p])],

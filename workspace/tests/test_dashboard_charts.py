@@ -43,6 +43,20 @@ def test_no_label_can_sit_on_a_bar():
     assert chart.rows[2] == ("c", [], "no data")
 
 
+def test_names_too_long_for_their_bars_go_on_two_lines_and_short_names_replace_long_labels():
+    short = bar_chart("Age", [("<1 h", 1), ("1–4 h", 2)])
+    long = bar_chart("Status", [("Pending (waiting)", 1), ("On hold (waiting)", 2), ("New", 3), ("Open", 4)])
+    named = bar_chart("Status", [("Pending (waiting on customer)", 1)], short_labels=["Pending"])
+
+    assert not short.staggered and {label.y for label in short.axis_labels} == {short.label_y}
+    long_names = [f"A rather long name {n}" for n in range(4)]
+    crowded = bar_chart("Crowded", [(name, 1) for name in long_names])
+    assert crowded.staggered and crowded.height == short.height + AXIS
+    assert [label.y for label in crowded.axis_labels] == [crowded.label_y, crowded.label_y + AXIS] * 2
+    assert [label.text for label in long.axis_labels][:2] == ["Pending", "On hold"]
+    assert named.axis_labels[0].text == "Pending" and named.rows[0][0] == "Pending (waiting on customer)"
+
+
 def test_a_stacked_chart_stacks_its_series_and_tabulates_them():
     chart = stacked_chart("Age", ["Low", "High"], [("<1 h", [1, 3]), (">7 d", [0, 2])])
 
