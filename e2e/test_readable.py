@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from tickets.tests.factories import CategoryFactory, TicketFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-SHOTS = Path(os.environ.get("READABLE_SHOTS", "/tmp/shots-export"))
+SHOTS = Path(os.environ.get("READABLE_SHOTS") or Path(tempfile.gettempdir()) / "shots-export")
 ISO = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d|\d\d:\d\d:\d\d|\.\d{6}")
 
 # Every pair of a chart's text and bar whose boxes intersect by more than a rounding error.
@@ -56,7 +57,11 @@ def history_of_every_kind(ticket, actor) -> None:
     lines = [
         ("created", "", "portal, normal, general"),
         ("team", "", "Billing"),
-        ("due_times", "", f"Standard: first response by {now:%Y-%m-%d %H:%M} UTC, resolution by {now:%Y-%m-%d %H:%M} UTC"),
+        (
+            "due_times",
+            "",
+            f"Standard: first response by {now:%Y-%m-%d %H:%M} UTC, resolution by {now:%Y-%m-%d %H:%M} UTC",
+        ),
         ("assignee", "", "Sue Supervisor"),
         ("status", "new", "open"),
         ("priority", "normal", "high"),
@@ -75,7 +80,13 @@ def history_of_every_kind(ticket, actor) -> None:
     ]
     for kind, old, new in lines:
         TicketEvent.objects.create(
-            ticket=ticket, kind=kind, actor_type="agent", actor_user=actor, actor_name="Sue", old_value=old, new_value=new
+            ticket=ticket,
+            kind=kind,
+            actor_type="agent",
+            actor_user=actor,
+            actor_name="Sue",
+            old_value=old,
+            new_value=new,
         )
 
 

@@ -39,14 +39,15 @@ from tickets.selectors import tickets_for_user
 from tickets.visibility import of_visible_tickets
 
 DAYS = 30
-# The open queue's age buckets: (label, the youngest age, the oldest age excluded).
+# The open queue's age buckets: (label, the youngest age, the oldest age excluded). The labels'
+# ranges take an en dash, as ranges do in print (RUF001).
 AGE_BUCKETS = [
     # Translators: the age of open tickets on the dashboard's age profile: under an hour.
     (pgettext_lazy("ticket age", "<1 h"), timedelta(0), timedelta(hours=1)),
-    (pgettext_lazy("ticket age", "1–4 h"), timedelta(hours=1), timedelta(hours=4)),
-    (pgettext_lazy("ticket age", "4–24 h"), timedelta(hours=4), timedelta(days=1)),
-    (pgettext_lazy("ticket age", "1–3 d"), timedelta(days=1), timedelta(days=3)),
-    (pgettext_lazy("ticket age", "3–7 d"), timedelta(days=3), timedelta(days=7)),
+    (pgettext_lazy("ticket age", "1–4 h"), timedelta(hours=1), timedelta(hours=4)),  # noqa: RUF001
+    (pgettext_lazy("ticket age", "4–24 h"), timedelta(hours=4), timedelta(days=1)),  # noqa: RUF001
+    (pgettext_lazy("ticket age", "1–3 d"), timedelta(days=1), timedelta(days=3)),  # noqa: RUF001
+    (pgettext_lazy("ticket age", "3–7 d"), timedelta(days=3), timedelta(days=7)),  # noqa: RUF001
     (pgettext_lazy("ticket age", ">7 d"), timedelta(days=7), None),
 ]
 AGE_PROFILE_TITLE = gettext_lazy("Open tickets by age and priority")

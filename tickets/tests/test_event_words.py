@@ -83,7 +83,12 @@ def test_due_times_and_first_response_are_short_dates_in_the_readers_zone_and_la
             "Private link replaced: (the customer was emailed the new one)",
         ),
         (EventKind.TEAM, "Billing", "", "Team Billing → no team"),
-        (EventKind.CUSTOMER, "Ann <ann@example.org>", "Bo <bo@example.org>", "Customer Ann <ann@example.org> → Bo <bo@example.org>"),
+        (
+            EventKind.CUSTOMER,
+            "Ann <ann@example.org>",
+            "Bo <bo@example.org>",
+            "Customer Ann <ann@example.org> → Bo <bo@example.org>",
+        ),
         (EventKind.CC, "", "added cc@example.org", "CC added cc@example.org"),
         (EventKind.AUTOMATION, "", "trigger VIP", "Automation: trigger “VIP” fired"),
     ],

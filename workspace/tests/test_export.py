@@ -98,8 +98,8 @@ def test_formulas_newlines_and_quotes_survive_as_text(signed_in, category):
     _response, rows = export(signed_in, "?view=all")
 
     row = dict(zip(rows[0], rows[1], strict=True))
-    assert row["Subject"] == "'=HYPERLINK(\"http://evil\")"
-    assert row["Customer name"] == "'@SUM(1)\nsecond \"line\""
+    assert row["Subject"] == '\'=HYPERLINK("http://evil")'
+    assert row["Customer name"] == '\'@SUM(1)\nsecond "line"'
 
 
 def test_a_restricted_teams_ticket_is_not_in_an_outsiders_file(signed_in, category):
