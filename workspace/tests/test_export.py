@@ -76,7 +76,7 @@ def test_its_header_and_labels_are_in_the_agents_language(signed_in, agent, cate
     agent.save()
     TicketFactory(category=category, status="open", priority="urgent")
 
-    _response, rows = export(signed_in)
+    _response, rows = export(signed_in, "?view=open")
 
     assert rows[0][0] == "Номер"
     assert rows[1][3] == "Срочный"
@@ -140,6 +140,7 @@ def test_it_reads_the_rows_in_a_constant_number_of_statements(signed_in, categor
 def test_a_second_export_at_once_is_refused_and_the_lock_is_freed_after(signed_in, agent, category):
     TicketFactory(category=category)
     first = signed_in.get("/agent/export.csv")
+    assert first.status_code == 200
     assert signed_in.get("/agent/export.csv").status_code == 429
 
     b"".join(first.streaming_content)  # the test client closes the response at its end
@@ -155,6 +156,15 @@ def test_customers_and_anonymous_visitors_are_refused(client, category):
     assert anonymous.status_code == 302
     client.force_login(UserFactory(username="customer"))
     assert client.get("/agent/export.csv").status_code == 403
+
+
+def test_an_agent_exports_their_default_view_when_the_link_names_none(signed_in, agent, category):
+    TicketFactory(category=category, subject="Mine", assigned_agent=agent, status="open")
+    TicketFactory(category=category, subject="Someone else's", status="open")
+
+    _response, rows = export(signed_in)
+
+    assert [row[1] for row in rows[1:]] == ["Mine"]  # "My tickets", as the queue opens on
 
 
 def test_the_queue_links_to_the_export_of_what_it_shows(signed_in):
