@@ -194,7 +194,9 @@ class _Locked:
 def queue_export(request: HttpRequest) -> HttpResponse:
     view, filters = queue_arguments(request)
     key = f"queue-export:{request.user.pk}"
-    if not cache.add(key, 1, LOCK_SECONDS):
+    # False: the key is there, an export runs. None: the cache is down (its errors are
+    # ignored, settings.CACHES), and the export goes ahead rather than being refused.
+    if cache.add(key, 1, LOCK_SECONDS) is False:
         return HttpResponse(
             _("An export of yours is still running; try again when it has finished."),
             status=429,
