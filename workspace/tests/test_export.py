@@ -170,7 +170,7 @@ def test_an_agent_exports_their_default_view_when_the_link_names_none(signed_in,
 def test_the_queue_links_to_the_export_of_what_it_shows(signed_in):
     page = signed_in.get("/agent/?view=all&priority=high").content.decode()
 
-    assert 'href="/agent/export.csv?view=all&amp;priority=high"' in page
+    assert 'href="/agent/export.csv?view=all&amp;priority=high" download>Export CSV' in page
 
 
 def test_the_rows_are_read_in_a_transaction_of_their_own_without_jit(agent, category):
