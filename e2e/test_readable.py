@@ -126,6 +126,11 @@ def test_the_history_and_the_dashboard_read_well(new_page, width, language):
     page.locator("#history-heading").scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / f"history-{language}-{width}.png"), full_page=True)
 
+    page.goto("/agent/?view=all&priority=high")
+    link = page.get_by_role("link", name="Export CSV" if language == "en" else "Выгрузить в CSV")
+    assert link.get_attribute("href") == "/agent/export.csv?view=all&priority=high"
+    page.screenshot(path=str(SHOTS / f"queue-{language}-{width}.png"))
+
     page.goto("/agent/dashboard")
     assert page.locator("svg.bars").count() >= 3  # status, priority, age (no SLA or CSAT data here)
     assert page.evaluate(OVERLAPS) == []
