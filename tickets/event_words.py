@@ -37,8 +37,19 @@ def _label(choices, value: str) -> str:
     return str(choices(value).label) if value in choices.values else value
 
 
-def _when(value: datetime) -> str:
-    return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
+def when_words(moment: datetime) -> str:
+    """A moment as the history says it, in the reader's time zone and language: "5 Dec, 14:32"
+    ("5 декабря, 14:32"), with the year when it is not this year's; never seconds."""
+    local = timezone.localtime(moment)
+    if local.year == timezone.localdate().year:
+        # Translators: a moment in a ticket's history, in Django's date format ("5 Dec, 14:32");
+        # Russian: "j E, H:i" (the month's name in the genitive, "5 декабря, 14:32").
+        return formats.date_format(local, pgettext("history time, Django date format", "j M, H:i"))
+    # Translators: a moment of another year in a ticket's history ("5 Dec 2025, 14:32"); Russian: "j E Y, H:i".
+    return formats.date_format(local, pgettext("history time of another year, Django date format", "j M Y, H:i"))
+
+
+_when = when_words
 
 
 def _utc(text: str) -> str:
@@ -58,11 +69,13 @@ def value_words(kind: str, value: str) -> str:
             return pgettext("ticket history", "no team")
         if kind == EventKind.ASSIGNEE:
             return pgettext("ticket history", "nobody")
+        if kind == EventKind.TAGS:
+            return pgettext("ticket history", "no tags")
         return value
     if kind == EventKind.STATUS:
         return str(STATUS_WORDS.get(value, value))
-    if kind == EventKind.PRIORITY:
-        return _label(Priority, value)
+    if kind == EventKind.PRIORITY:  # in a sentence: "Priority normal → high"
+        return _label(Priority, value).lower()
     if kind == EventKind.CREATED:
         parts = [part.strip() for part in value.split(",")]
         if len(parts) == 3:
@@ -132,3 +145,31 @@ def actor_words(actor_type: str, name: str) -> str:
         # Translators: who changed a ticket, in its history: one of the desk's time rules.
         return _("Time rule “%(name)s”") % {"name": name}
     return name
+
+
+def _kind_words(kind: str) -> str:
+    """What changed, at the start of a history sentence ("First response")."""
+    if kind == EventKind.FIRST_RESPONSE:
+        return pgettext("ticket history, in a sentence", "First response")
+    if kind == EventKind.CUSTOMER_REPLY:
+        return pgettext("ticket history, in a sentence", "Customer reply")
+    if kind == EventKind.DUE_TIMES:
+        return pgettext("ticket history, in a sentence", "Due times")
+    return str(EventKind(kind).label) if kind in EventKind.values else kind
+
+
+def event_sentence(kind: str, old: str, new: str) -> str:
+    """A history line's change as a sentence: "Priority normal → high" for a change,
+    "First response: 5 Dec, 14:32" for a single value."""
+    what = _kind_words(kind)
+    if old:
+        # Translators: a change in a ticket's history: "Priority normal → high".
+        return _("%(what)s %(old)s → %(new)s") % {
+            "what": what,
+            "old": value_words(kind, old),
+            "new": value_words(kind, new),
+        }
+    if kind == EventKind.CC:  # "CC added <address>": the words agree with "CC" (value_words)
+        return f"{what} {value_words(kind, new)}"
+    # Translators: a ticket's history line with one value: "First response: 5 Dec, 14:32".
+    return _("%(what)s: %(new)s") % {"what": what, "new": value_words(kind, new)}

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from notifications import views as notification_views
-from workspace import customers, dashboard, merging, new_ticket, people, presence, saved_views
+from workspace import customers, dashboard, export, merging, new_ticket, people, presence, saved_views
 from workspace import views as workspace
 
 app_name = "agent"
@@ -14,6 +14,7 @@ urlpatterns = [
     path("views/<int:pk>/delete", saved_views.saved_view_delete, name="saved-view-delete"),
     path("tickets/new", new_ticket.new_ticket, name="new-ticket"),
     path("tickets/new/customers", new_ticket.customer_choices, name="new-ticket-customers"),
+    path("export.csv", export.queue_export, name="queue-export"),
     path("tickets/<int:pk>", workspace.ticket_page, name="ticket"),
     path("tickets/<int:pk>/typing", presence.ticket_typing, name="typing"),
     path("tickets/<int:pk>/reply", workspace.ticket_reply, name="reply"),

@@ -392,6 +392,7 @@ MATRIX: list[Row] = [
 
     # --- Agent workspace: agents; the dashboard for supervisors ---------------------------
     page("agent:queue", "GET",                      (LOGIN,      LOGIN,       200,   200,   200,   200,   403)),
+    page("agent:queue-export", "GET",               (LOGIN,      LOGIN,       200,   200,   200,   200,   403)),
     page("agent:ticket", "GET",                     (LOGIN,      LOGIN,       200,   200,   200,   200,   403)),
     page("agent:reply", "POST",                     (LOGIN,      LOGIN,       302,   302,   302,   302,   403),
         body={"body": "On it."}),

@@ -116,6 +116,7 @@ LISTS_TICKETS = {
     "api:survey-list",
     "api:notification-list",
     "agent:queue",
+    "agent:queue-export",
     "agent:notifications",
     "agent:notifications-read",  # marks read only what the inbox lists
     "agent:dashboard",
@@ -411,6 +412,9 @@ def test_lists_searches_and_counts_leave_it_out(world, supervisor):
     for query in ("?view=all", "?view=all&q=quokka", f"?view=all&q={hidden}", "?view=mine"):
         assert "Payroll quokka" not in outsider.get(f"/agent/{query}").content.decode(), query
     assert "Payroll quokka" in member.get("/agent/?view=all&q=quokka").content.decode()
+    for query in ("?view=all", "?view=all&q=quokka"):  # the queue's CSV export (workspace.export)
+        assert "Payroll quokka" not in b"".join(outsider.get(f"/agent/export.csv{query}").streaming_content).decode()
+    assert "Payroll quokka" in b"".join(member.get("/agent/export.csv?view=all").streaming_content).decode()
     page = outsider.get("/agent/notifications").content.decode()
     assert "NOTICE-5e1" not in page
     assert "NOTICE-5e1" in member.get("/agent/notifications").content.decode()

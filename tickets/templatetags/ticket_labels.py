@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django import template
 
-from tickets.event_words import actor_words, value_words
+from tickets.event_words import actor_words, event_sentence, value_words, when_words
 from tickets.following import highlight_mentions
 from tickets.models import Priority
 
@@ -22,6 +22,18 @@ def priority_label(value: str) -> str:
 def event_words(value: str, kind: str) -> str:
     """A history value in the reader's words (tickets.event_words): {{ event.new_value|event_words:event.kind }}."""
     return value_words(kind, value)
+
+
+@register.filter
+def history_sentence(event) -> str:
+    """A history line's change as a sentence (tickets.event_words): {{ event|history_sentence }}."""
+    return event_sentence(event.kind, event.old_value, event.new_value)
+
+
+@register.filter
+def history_time(moment) -> str:
+    """A moment as the history says it, "5 Dec, 14:32" (tickets.event_words): {{ event.created_at|history_time }}."""
+    return when_words(moment) if moment else ""
 
 
 @register.filter
