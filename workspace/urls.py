@@ -1,13 +1,16 @@
 from django.urls import path
 
 from notifications import views as notification_views
-from workspace import customers, dashboard, people
+from workspace import bulk, customers, dashboard, people
 from workspace import views as workspace
 
 app_name = "agent"
 
 urlpatterns = [
     path("", workspace.queue, name="queue"),
+    path("bulk", bulk.bulk_apply_view, name="bulk"),
+    path("bulk/<int:pk>", bulk.bulk_job_view, name="bulk-job"),
+    path("bulk/<int:pk>/resume", bulk.bulk_job_resume_view, name="bulk-resume"),
     path("tickets/<int:pk>", workspace.ticket_page, name="ticket"),
     path("tickets/<int:pk>/reply", workspace.ticket_reply, name="reply"),
     path("tickets/<int:pk>/change", workspace.ticket_change, name="change"),
