@@ -38,16 +38,18 @@ from workspace.bulk_jobs import (
 )
 from workspace.tasks import run_bulk_job
 
+QUEUE_PREFIX = "queue-"
 FILTER_KEYS = ("status", "priority", "category", "assignee", "team", "tag", "q", "sort")
 SUMMARY_LINES = 500  # refused (and changed) tickets listed on the summary; the counts say the rest
 
 
-def queue_criteria(params: QueryDict, user) -> tuple[str, dict[str, str]]:
+def queue_criteria(params: QueryDict, user, *, prefix: str = "") -> tuple[str, dict[str, str]]:
     """The queue view and filters `params` ask for, cleaned as the queue reads them: what
-    "all that match" means for a bulk change is what the queue page showed."""
-    view = params.get("view") or selectors.default_queue_view(user)
+    "all that match" means for a bulk change is what the queue page showed. The bulk bar
+    sends them with QUEUE_PREFIX, apart from its own fields of the same names."""
+    view = params.get(f"{prefix}view") or selectors.default_queue_view(user)
     view = view if view in selectors.QUEUE_VIEWS else "open"
-    filters = {key: params.get(key, "").replace("\x00", "").strip()[:200] for key in FILTER_KEYS}
+    filters = {key: params.get(f"{prefix}{key}", "").replace("\x00", "").strip()[:200] for key in FILTER_KEYS}
     for key in ("assignee", "team"):
         if not (filters[key].isdigit() and len(filters[key]) <= 9) and not (key == "team" and filters[key] == "none"):
             filters[key] = ""
@@ -62,7 +64,7 @@ def queue_url(view: str, filters: dict[str, str]) -> str:
 def bulk_context(request: HttpRequest) -> dict:
     """What the queue page's bulk bar offers besides the queue's own choices: the agent's macros."""
     return {
-        "bulk_macros": list(macros_for(agent_for(request.user)).only("id", "name")),
+        "bulk_macros": list(macros_for(agent_for(request.user)).select_related(None).only("id", "name")),
         "bulk_max": settings.BULK_MAX_TICKETS,
     }
 
@@ -184,7 +186,7 @@ class BulkForm(forms.Form):
 def bulk_apply_view(request: HttpRequest) -> HttpResponse:
     """Make the bulk change: run in the request up to BULK_INLINE_MAX tickets, else queued
     as one task; either way on to its page (the summary, or the progress until then)."""
-    view, filters = queue_criteria(request.POST, request.user)
+    view, filters = queue_criteria(request.POST, request.user, prefix=QUEUE_PREFIX)
     form = BulkForm(request.POST, user=request.user, view=view, filters=filters)
     if not form.is_valid():
         context = {"form": form, "back": queue_url(view, filters)}
@@ -213,7 +215,9 @@ def bulk_job_view(request: HttpRequest, pk: int) -> HttpResponse:
     progress = bulk_job_progress(job)
     results = []
     if job.state == job.State.DONE:
-        results = list(job.results.exclude(outcome=BulkResult.Outcome.UNCHANGED).order_by("outcome", "id")[:SUMMARY_LINES])
+        results = list(
+            job.results.exclude(outcome=BulkResult.Outcome.UNCHANGED).order_by("outcome", "id")[:SUMMARY_LINES]
+        )
         # Subjects of the tickets the agent may still see; the others are listed by number only.
         subjects = dict(
             selectors.tickets_for_user(request.user)

@@ -27,7 +27,7 @@ from agents.roles import actor_for, agent_for
 from automation.macros import macro_apply, offered_macro
 from automation.models import Macro
 from core.refusals import Refusal
-from tickets.bulk import BulkChanges, Targets, TargetGone, bulk_targets, ticket_bulk_change
+from tickets.bulk import BulkChanges, TargetGone, Targets, bulk_targets, ticket_bulk_change
 from tickets.history import reported
 from tickets.models import BulkJob, BulkResult, Ticket
 

@@ -38,7 +38,12 @@ def test_it_changes_priority_category_team_and_assignee_with_the_agent_in_the_hi
     assert change(ticket, changes, agent) is True
 
     ticket.refresh_from_db()
-    assert (ticket.priority, ticket.category, ticket.team, ticket.assigned_agent) == ("high", billing, team, other_agent)
+    assert (ticket.priority, ticket.category, ticket.team, ticket.assigned_agent) == (
+        "high",
+        billing,
+        team,
+        other_agent,
+    )
     events = {event.kind: event for event in TicketEvent.objects.filter(ticket=ticket)}
     assert set(events) >= {EventKind.PRIORITY, EventKind.CATEGORY, EventKind.TEAM, EventKind.ASSIGNEE}
     assert {event.actor_name for event in events.values()} == {"Agnes Agent"}

@@ -56,6 +56,17 @@ def _submitted(page) -> None:
     page.wait_for_url("**/submitted")
 
 
+def _bulk_change(page) -> None:
+    page.goto("/agent/?view=open")
+    boxes = page.locator('input[name="ticket"]')
+    boxes.nth(0).check()
+    boxes.nth(1).check()
+    bar = page.locator("#bulk-form")
+    bar.get_by_label("Add tags").fill("reviewed")
+    bar.get_by_role("button", name="Apply").click()
+    page.wait_for_url("**/agent/bulk/*")
+
+
 @dataclass(frozen=True)
 class Page:
     name: str
@@ -86,6 +97,7 @@ PAGES = [
     Page("dashboard", "agent", "/agent/dashboard"),
     Page("email-ticket", "agent", "/agent/tickets/{email_ticket}"),
     Page("security", "agent", "/accounts/2fa/"),
+    Page("bulk-change", "agent", open=_bulk_change),  # last: it tags two of the demo tickets
 ]
 
 ADMIN_PAGES = [
