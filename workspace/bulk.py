@@ -25,6 +25,7 @@ from agents.decorators import agent_required
 from agents.models import Agent, Team
 from agents.roles import agent_for
 from automation.macros import macros_for
+from automation.models import Macro
 from tickets import selectors
 from tickets.bulk import KEEP, NOBODY, BulkChanges
 from tickets.models import BulkResult, Category, Priority, Status
@@ -206,6 +207,33 @@ def bulk_apply_view(request: HttpRequest) -> HttpResponse:
     return redirect(f"{reverse('agent:bulk-job', args=[job.pk])}?{back}")
 
 
+def asked(job) -> list[str]:
+    """What the job was asked to do, in words: "Priority: High", "Team: No team"..."""
+    changes = BulkChanges.from_json(job.changes)
+    said: list[tuple[str, str]] = []
+    if changes.status:
+        said.append((_("Status"), Status(changes.status).label))
+    if changes.priority:
+        said.append((_("Priority"), Priority(changes.priority).label))
+    if changes.category:
+        category = Category.objects.filter(slug=changes.category).first()
+        said.append((_("Category"), category.name if category else changes.category))
+    if changes.team:
+        team = Team.objects.filter(pk=int(changes.team)).first() if changes.team != NOBODY else None
+        said.append((_("Team"), team.name if team else _("No team")))
+    if changes.assignee:
+        agent = Agent.objects.filter(pk=int(changes.assignee)).first() if changes.assignee != NOBODY else None
+        said.append((_("Assignee"), agent.name if agent else _("Nobody (unassign)")))
+    if changes.add_tags:
+        said.append((_("Add tags"), ", ".join(changes.add_tags)))
+    if changes.remove_tags:
+        said.append((_("Remove tags"), ", ".join(changes.remove_tags)))
+    if job.changes.get("macro"):
+        name = Macro.objects.filter(pk=job.changes["macro"]).values_list("name", flat=True).first()
+        said.append((_("Macro"), name or "—"))
+    return [_("%(field)s: %(value)s") % {"field": field, "value": value} for field, value in said]
+
+
 @require_GET
 @agent_required
 def bulk_job_view(request: HttpRequest, pk: int) -> HttpResponse:
@@ -228,6 +256,7 @@ def bulk_job_view(request: HttpRequest, pk: int) -> HttpResponse:
             result.subject = subjects.get(result.ticket_id)
     context = {
         "job": job,
+        "asked": asked(job),
         "progress": progress,
         "percent": round(100 * progress["done"] / job.total) if job.total else 100,
         "refused": [result for result in results if result.outcome == BulkResult.Outcome.REFUSED],

@@ -88,6 +88,7 @@ def test_changing_the_priority_of_two_tickets_shows_the_summary(signed_in, agent
     assert (event.actor_name, event.new_value) == ("Agnes Agent", "high")
     summary = signed_in.get(response["Location"]).content.decode()
     assert "<strong>2</strong> changed" in summary and "<strong>0</strong> refused" in summary
+    assert "Asked: Priority: High</p>" in summary
     assert "hx-trigger" not in summary  # done: no more polling
 
 
