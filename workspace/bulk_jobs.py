@@ -123,8 +123,11 @@ def _run_one(job, ticket_id, *, changes, targets, macro, actor, refusal: str | N
         return
     except IntegrityError:
         # Another run recorded this ticket first (the unique result): its change stands, ours
-        # rolled back with the failed insert.
-        return
+        # rolled back with the failed insert. Any other constraint is the ticket's failure.
+        if job.results.filter(ticket_id=ticket_id).exists():
+            return
+        logger.exception("bulk change %s: ticket %s failed", job.pk, ticket_id)
+        reason = _("Something went wrong; nothing was changed on this ticket.")
     except Refusal as refused:
         reason = str(refused)
     except Exception:
