@@ -178,6 +178,13 @@ def bulk_job_progress(job: BulkJob) -> dict:
     return {"counts": counts, "done": done, "stalled": stalled}
 
 
+def bulk_jobs_stalled() -> list[int]:
+    """Jobs not done that made no progress for STALLED_AFTER (a lost worker, a lost task):
+    few at any time, each checked by its own results."""
+    jobs = BulkJob.objects.exclude(state=BulkJob.State.DONE).filter(created_at__lte=timezone.now() - STALLED_AFTER)
+    return [job.pk for job in jobs if bulk_job_resumable(job)]
+
+
 def bulk_job_resumable(job: BulkJob) -> bool:
     """Whether the job stopped making progress (its worker was lost) and may be queued again."""
     return job.state != BulkJob.State.DONE and bulk_job_progress(job)["stalled"]

@@ -14,7 +14,7 @@ from automation.tests.factories import make_macro
 from tickets.models import BulkJob, BulkResult, EventKind, Message, Ticket, TicketEvent
 from tickets.tests.factories import TicketFactory
 from workspace.bulk_jobs import bulk_job_run
-from workspace.tasks import run_bulk_job
+from workspace.tasks import resume_stalled_bulk_jobs, run_bulk_job
 
 pytestmark = pytest.mark.django_db
 
@@ -340,3 +340,19 @@ def test_an_agent_deleted_since_refuses_the_remaining_tickets(agent):
     bulk_job_run(job_id=job.pk)
 
     assert outcomes(job) == {ticket.pk: ("refused", "The agent chosen no longer exists.")}
+
+
+def test_beat_resumes_a_job_whose_worker_was_lost_and_leaves_a_moving_one(agent):
+    lost, moving = TicketFactory(status="open"), TicketFactory(status="open")
+    long_ago = timezone.now() - timedelta(minutes=30)
+    stuck = BulkJob.objects.create(
+        user=agent.user, changes={"priority": "high"}, ticket_ids=[lost.pk], total=1, created_at=long_ago
+    )
+    fresh = BulkJob.objects.create(user=agent.user, changes={"priority": "high"}, ticket_ids=[moving.pk], total=1)
+
+    assert resume_stalled_bulk_jobs() == 1
+
+    stuck.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (stuck.state, fresh.state) == ("done", "queued")
+    assert Ticket.objects.get(pk=lost.pk).priority == "high" and Ticket.objects.get(pk=moving.pk).priority == "normal"
