@@ -356,3 +356,22 @@ def test_beat_resumes_a_job_whose_worker_was_lost_and_leaves_a_moving_one(agent)
     fresh.refresh_from_db()
     assert (stuck.state, fresh.state) == ("done", "queued")
     assert Ticket.objects.get(pk=lost.pk).priority == "high" and Ticket.objects.get(pk=moving.pk).priority == "normal"
+
+
+def test_the_bar_offers_all_that_match_when_the_queue_count_is_capped(rf, agent):
+    """A queue counted up to a cap (a paginator with `exact` false) shows "more than N": the
+    bar offers them all without a number, and the server counts again (up to the maximum)."""
+    from types import SimpleNamespace
+
+    from django.template.loader import render_to_string
+
+    request = rf.get("/agent/")
+    request.user = agent.user
+    capped = SimpleNamespace(paginator=SimpleNamespace(count=1000, exact=False))
+    context = {"page": capped, "rows": [1] * 25, "bulk_max": 10000, "view": "open", "filters": {}}
+
+    html = render_to_string("tickets/agent/_bulk_bar.html", context, request=request)
+
+    assert 'data-count="more than 1000"' in html
+    assert "Select all tickets that match (more than 1000; at most 10000 at once)" in html
+    assert "Select all 1000 tickets" not in html
