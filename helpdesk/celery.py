@@ -58,6 +58,12 @@ def beat_schedule() -> dict:
             "task": "agents.tasks.purge_expired_tokens",
             "schedule": crontab(minute=27, hour=3),
         },
+        # Queues again the bulk changes whose worker or task was lost (no progress for 5 minutes).
+        "resume-stalled-bulk-jobs": {
+            "task": "workspace.tasks.resume_stalled_bulk_jobs",
+            "schedule": 5 * 60.0,
+            "options": {"expires": 5 * 60},
+        },
         "clear-expired-sessions": {
             "task": "helpdesk.tasks.clear_expired_sessions",
             "schedule": crontab(minute=17, hour=3),

@@ -342,6 +342,10 @@ NOTIFICATION_PARALLEL_SWEEPS = env.int("NOTIFICATION_PARALLEL_SWEEPS", default=4
 # --- Tickets ---
 # Assign new tickets to an available agent as they arrive.
 TICKETS_AUTO_ASSIGN = env_bool("TICKETS_AUTO_ASSIGN", default=True)
+# The most tickets one bulk change in the queue may take ("all that match" past it: the page
+# asks to narrow the filters), and up to how many run in the request; more run as a task.
+BULK_MAX_TICKETS = env.int("BULK_MAX_TICKETS", default=10000)
+BULK_INLINE_MAX = env.int("BULK_INLINE_MAX", default=100)
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 ATTACHMENT_MAX_FILES = env.int("ATTACHMENT_MAX_FILES", default=5)
 ATTACHMENT_ALLOWED_TYPES = env.list(

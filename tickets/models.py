@@ -822,3 +822,66 @@ class TicketLink(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.low_id} - #{self.high_id}"
+
+
+class BulkJob(models.Model):
+    """Many tickets changed at once by an agent from the queue (workspace.bulk): what to do
+    (`changes`, tickets.bulk.BulkChanges as JSON, and perhaps a macro), to which tickets,
+    and how far it got. Each ticket's result is a BulkResult written in the transaction of
+    that ticket's change, so a run picked up again (a worker lost) skips the tickets done."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
+    changes = models.JSONField(_("changes"), default=dict)
+    ticket_ids = ArrayField(models.BigIntegerField(), verbose_name=_("tickets"))
+    total = models.PositiveIntegerField(_("total"))
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
+    # The agent's language when they asked: refusals are worded in it, even by a worker.
+    language = models.CharField(_("language"), max_length=16, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("bulk change")
+        verbose_name_plural = _("bulk changes")
+
+    def __str__(self) -> str:
+        return f"bulk change {self.pk} ({self.total} tickets, {self.state})"
+
+
+class BulkResult(models.Model):
+    """What a bulk change did to one ticket: changed, unchanged, or refused (and why, worded
+    in the agent's language). The ticket is kept by its id: a ticket erased since (privacy)
+    leaves its line."""
+
+    class Outcome(models.TextChoices):
+        CHANGED = "changed", _("changed")
+        UNCHANGED = "unchanged", _("unchanged")
+        REFUSED = "refused", _("refused")
+
+    job = models.ForeignKey(BulkJob, on_delete=models.CASCADE, related_name="results", verbose_name=_("bulk change"))
+    ticket_id = models.BigIntegerField(_("ticket"))
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
+    reason = models.TextField(_("reason"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("bulk change result")
+        verbose_name_plural = _("bulk change results")
+        constraints = [
+            # One result per ticket and job: a second run of the job (or a second worker) that
+            # reaches a ticket already done fails here, and its change rolls back with it.
+            models.UniqueConstraint(fields=["job", "ticket_id"], name="bulk_result_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.ticket_id} {self.outcome}"

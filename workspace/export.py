@@ -1,7 +1,7 @@
 """The queue as a CSV file: any view, its filters and its order, streamed.
 
 1. The view, filters and order are read from the query string exactly as the queue page
-   reads them (`queue_arguments`), and the tickets come from the same selector
+   reads them (`workspace.criteria.queue_criteria`), and the tickets come from the same selector
    (tickets.selectors.tickets_for_queue), so the file holds what the page lists: the same
    restricted teams hidden.
 2. Only the exported columns are read (`values_list`), the tags aggregated in the database
@@ -41,10 +41,10 @@ from django.views.decorators.http import require_GET
 from agents.decorators import agent_required
 from tickets import queries, selectors
 from tickets.models import Channel, Priority, Status, Ticket
+from workspace.criteria import queue_criteria
 
 CHUNK = 2000  # rows per fetch from the server-side cursor, and per piece of the response
 LOCK_SECONDS = 600  # a lost lock (a killed worker) frees itself after this
-FILTER_KEYS = ("status", "priority", "category", "assignee", "team", "tag", "q", "sort")
 COLUMNS = (
     "id",
     "subject",
@@ -66,18 +66,6 @@ COLUMNS = (
     "closed_at",
 )
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def queue_arguments(request: HttpRequest) -> tuple[str, dict[str, str]]:
-    """The queue's view and filters from the query string, as workspace.views.queue reads
-    them: an unknown view is "open", an id that is not one is no filter."""
-    view = request.GET.get("view") or selectors.default_queue_view(request.user)
-    view = view if view in selectors.QUEUE_VIEWS else "open"
-    filters = {key: request.GET.get(key, "").replace("\x00", "").strip()[:200] for key in FILTER_KEYS}
-    for key in ("assignee", "team"):
-        if not (filters[key].isdigit() and len(filters[key]) <= 9) and not (key == "team" and filters[key] == "none"):
-            filters[key] = ""
-    return view, filters
 
 
 def export_rows(*, user, view: str, filters: dict) -> Iterator[tuple]:
@@ -192,7 +180,7 @@ class _Locked:
 @require_GET
 @agent_required
 def queue_export(request: HttpRequest) -> HttpResponse:
-    view, filters = queue_arguments(request)
+    view, filters = queue_criteria(request.GET, request.user)
     key = f"queue-export:{request.user.pk}"
     # False: the key is there, an export runs. None: the cache is down (its errors are
     # ignored, settings.CACHES), and the export goes ahead rather than being refused.

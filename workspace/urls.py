@@ -1,7 +1,7 @@
 from django.urls import path
 
 from notifications import views as notification_views
-from workspace import customers, dashboard, export, merging, new_ticket, people, presence, saved_views
+from workspace import bulk, customers, dashboard, export, merging, new_ticket, people, presence, saved_views
 from workspace import views as workspace
 
 app_name = "agent"
@@ -15,6 +15,9 @@ urlpatterns = [
     path("tickets/new", new_ticket.new_ticket, name="new-ticket"),
     path("tickets/new/customers", new_ticket.customer_choices, name="new-ticket-customers"),
     path("export.csv", export.queue_export, name="queue-export"),
+    path("bulk", bulk.bulk_apply_view, name="bulk"),
+    path("bulk/<int:pk>", bulk.bulk_job_view, name="bulk-job"),
+    path("bulk/<int:pk>/resume", bulk.bulk_job_resume_view, name="bulk-resume"),
     path("tickets/<int:pk>", workspace.ticket_page, name="ticket"),
     path("tickets/<int:pk>/typing", presence.ticket_typing, name="typing"),
     path("tickets/<int:pk>/reply", workspace.ticket_reply, name="reply"),

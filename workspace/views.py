@@ -33,6 +33,8 @@ from tickets.services import TicketClosed, ticket_rotate_link
 from tickets.state_machine import IllegalTransition, allowed_targets
 from tickets.visibility import agents_who_may_see, may_see_team
 from workspace import presence
+from workspace.bulk import bulk_context
+from workspace.criteria import queue_criteria
 from workspace.customer_forms import TicketCustomerForm
 from workspace.forms import AssignForm, ReplyForm, TicketChangeForm
 from workspace.merging import merging_context
@@ -49,13 +51,7 @@ def is_htmx(request: HttpRequest) -> bool:
 @require_GET
 @agent_required
 def queue(request: HttpRequest) -> HttpResponse:
-    view = request.GET.get("view") or selectors.default_queue_view(request.user)
-    view = view if view in selectors.QUEUE_VIEWS else "open"
-    keys = ("status", "priority", "category", "assignee", "team", "tag", "q", "sort")
-    filters = {key: request.GET.get(key, "").replace("\x00", "").strip()[:200] for key in keys}
-    for key in ("assignee", "team"):
-        if not (filters[key].isdigit() and len(filters[key]) <= 9) and not (key == "team" and filters[key] == "none"):
-            filters[key] = ""
+    view, filters = queue_criteria(request.GET, request.user)
     tickets = selectors.tickets_for_queue(user=request.user, view=view, filters=filters)
     page = CappedPaginator(tickets, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = selectors.read_lists(list(page.object_list))
@@ -84,8 +80,9 @@ def queue(request: HttpRequest) -> HttpResponse:
         ],
         **saved_views_context(request, view=view, filters=filters),
     }
-    template = "tickets/agent/_queue_table.html" if is_htmx(request) else "tickets/agent/queue.html"
-    return render(request, template, context)
+    if is_htmx(request):
+        return render(request, "tickets/agent/_queue_table.html", context)
+    return render(request, "tickets/agent/queue.html", {**context, **bulk_context(request)})
 
 
 def _ticket_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:

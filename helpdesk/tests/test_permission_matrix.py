@@ -436,6 +436,11 @@ MATRIX: list[Row] = [
         body={"macro": "macro"}),
     page("agent:macro-apply", "POST",               (LOGIN,      LOGIN,       302,   404,   404,   404,   403),
         variant="personal macro", body={"macro": "personal macro"}),
+    # Bulk changes: any agent changes the tickets they may see; a job's page is its agent's.
+    page("agent:bulk", "POST",                      (LOGIN,      LOGIN,       302,   302,   302,   302,   403),
+        body={"ticket": "ticket", "priority": "high"}),
+    page("agent:bulk-job", "GET",                   (LOGIN,      LOGIN,       200,   404,   404,   404,   403)),
+    page("agent:bulk-resume", "POST",               (LOGIN,      LOGIN,       302,   404,   404,   404,   403)),
     # The admin persona, without an agent profile, is sent back with a message.
     page("agent:follow", "POST",                    (LOGIN,      LOGIN,       302,   302,   302,   302,   403)),
     page("agent:notifications-preferences", "POST", (LOGIN,      LOGIN,       302,   302,   302,   302,   403),
@@ -550,7 +555,7 @@ def world(db, settings, category, agent, other_agent, supervisor, admin_user, in
     from notifications.tests.factories import NotificationFactory
     from sla.tests.factories import SLAPolicyFactory, SLAViolationFactory
     from tickets.links import cc_token, private_token
-    from tickets.models import SavedView, Ticket, TicketCC, TicketEvent, TicketLink
+    from tickets.models import BulkJob, SavedView, Ticket, TicketCC, TicketEvent, TicketLink
     from tickets.tests.factories import AttachmentFactory, MessageFactory, TicketEventFactory, TicketFactory
 
     for rate in ("PORTAL_TICKET_RATE", "PORTAL_LOOKUP_RATE", "PORTAL_REPLY_RATE", "PORTAL_SURVEY_RATE"):
@@ -622,6 +627,8 @@ def world(db, settings, category, agent, other_agent, supervisor, admin_user, in
         "integration_token": _token(integration_user),
         "ids": {
             "ticket": ticket.pk,
+            # The agent's own bulk change (done): nobody else reads or resumes it.
+            "bulk job": BulkJob.objects.create(user=agent.user, ticket_ids=[ticket.pk], total=1, state="done").pk,
             "reply": reply.pk,
             "customer message": customer_message.pk,
             "other ticket": other_ticket.pk,
@@ -776,6 +783,7 @@ PK_OBJECT = {
     "webhook-rotate": "webhook",  # webhook-rotate-secret
     "macro": "macro",
     "saved-view": "saved view",
+    "bulk": "bulk job",  # bulk-job, bulk-resume
 }
 
 

@@ -99,7 +99,7 @@ NAMES_TICKET: dict[str, Call] = {
 }
 # fmt: on
 
-NAMES_TICKET_IN_BODY = {"sla-check", "api:feedback-list"}
+NAMES_TICKET_IN_BODY = {"sla-check", "api:feedback-list", "agent:bulk"}
 CUSTOMER_LINK = {"portal:submitted", "portal:ticket", "portal:rate", "portal:attachment", "survey:answer"}
 LISTS_TICKETS = {
     "api:ticket-list",
@@ -179,6 +179,9 @@ NO_TICKET = {
     "agent:saved-view-new": "a saved view's form: filters, no ticket",
     "agent:saved-view-edit": "a saved view's name, columns and place",
     "agent:saved-view-delete": "a saved view (the tickets stay)",
+    # A bulk change's page is its agent's own; it names a ticket hidden from them by number only.
+    "agent:bulk-job": "the agent's own bulk change (its tickets' subjects read through tickets_for_user)",
+    "agent:bulk-resume": "the agent's own bulk change, queued again",
 }
 NO_TICKET_PREFIXES = ("account_", "mfa_", "openid_connect_", "socialaccount_", "password_reset", "mail-inbound:")
 
@@ -219,6 +222,7 @@ def test_a_route_with_an_object_in_its_url_is_not_waved_through():
     objects_not_of_tickets |= {"api:macro-detail"}
     # A saved view: its pk is the view's; its counts obey the rule (tickets/tests/test_saved_views.py).
     objects_not_of_tickets |= {"agent:saved-view-edit", "agent:saved-view-delete"}
+    objects_not_of_tickets |= {"agent:bulk-job", "agent:bulk-resume"}  # a bulk change, the agent's own
     for pattern in url_patterns():
         if is_admin(pattern) or not pattern.kwargs & {"pk", "ticket_id", "token", "attachment_id", "message_id"}:
             continue
@@ -368,6 +372,18 @@ def test_the_ticket_named_in_a_body_is_as_if_it_did_not_exist(world):
     assert status == missing_status == 400
     assert said == [missing_said[0].replace(str(missing), str(unrated))]
     assert feedback(member, world["ids"]["unrated"])[0] == 201
+
+    # A bulk change that names it: refused in the same words as a ticket that does not exist.
+    from tickets.models import BulkJob, Ticket
+
+    def bulk(client, ticket_id):
+        client.post(reverse("agent:bulk"), {"ticket": [str(ticket_id)], "priority": "urgent"})
+        return BulkJob.objects.latest("id").results.get()
+
+    hidden_result, missing_result = bulk(outsider, hidden), bulk(outsider, missing)
+    assert (hidden_result.outcome, hidden_result.reason) == (missing_result.outcome, missing_result.reason)
+    assert hidden_result.outcome == "refused" and Ticket.objects.get(pk=hidden).priority != "urgent"
+    assert bulk(member, hidden).outcome == "changed"
 
 
 @pytest.mark.parametrize("name", sorted(CUSTOMER_LINK))

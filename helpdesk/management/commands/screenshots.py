@@ -57,6 +57,17 @@ def _submitted(page) -> None:
     page.wait_for_url("**/submitted")
 
 
+def _bulk_change(page) -> None:
+    page.goto("/agent/?view=open")
+    boxes = page.locator('input[name="ticket"]')
+    boxes.nth(0).check()
+    boxes.nth(1).check()
+    bar = page.locator("#bulk-form")
+    bar.get_by_label("Add tags").fill("reviewed")
+    bar.get_by_role("button", name="Apply").click()
+    page.wait_for_url("**/agent/bulk/*")
+
+
 @dataclass(frozen=True)
 class Page:
     name: str
@@ -91,6 +102,7 @@ PAGES = [
     Page("merge-confirm", "agent", "/agent/tickets/{email_ticket}/merge?ticket={ticket}"),
     Page("split", "agent", "{split}"),
     Page("security", "agent", "/accounts/2fa/"),
+    Page("bulk-change", "agent", open=_bulk_change),  # last: it tags two of the demo tickets
 ]
 
 ADMIN_PAGES = [
