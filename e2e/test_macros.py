@@ -74,7 +74,7 @@ def test_an_agent_previews_and_applies_a_macro(new_page, width):
     expect(page.locator(f"#message-{reply.pk}")).to_contain_text("your refund is approved.")
     expect(page.locator(".status").first).to_have_text("Pending (waiting on customer)")
     expect(page.get_by_label("Tags")).to_have_value("invoice, refund")
-    expect(page.locator(".timeline")).to_contain_text("Agnes Agent: Automation macro “Refund approved” applied")
+    expect(page.locator(".timeline")).to_contain_text("Agnes Agent: Automation: macro “Refund approved” applied")
     ticket = Ticket.objects.get(pk=ticket.pk)
     assert (ticket.status, sorted(ticket.tag_names())) == ("pending", ["invoice", "refund"])
     assert reply.body == "Hello Jane,\n\nyour refund is approved.\n\nAgnes"

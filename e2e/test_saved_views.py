@@ -64,7 +64,8 @@ def test_an_agent_saves_a_view_sees_its_count_opens_it_and_changes_its_columns(n
     expect(table).not_to_contain_text("Typo on the pricing page")
     if width > 400:  # on a phone the table's head is hidden: each cell says its column
         expect(table.locator("thead th")).to_have_text(
-            ["#", "Subject", "Status", "Priority", "Assignee", "Team", "Age", "SLA", "Category"]
+            # The first column holds the bulk selection's checkboxes (named for screen readers).
+            ["Select", "#", "Subject", "Status", "Priority", "Assignee", "Team", "Age", "SLA", "Category"]
         )
     else:
         expect(table.locator("tbody tr").first.locator("td[data-label=Category]")).to_have_text("Billing")
@@ -92,7 +93,7 @@ def test_an_agent_saves_a_view_sees_its_count_opens_it_and_changes_its_columns(n
 
     expect(page.get_by_text("Saved view “Urgent, updated” changed.")).to_be_visible()
     if width > 400:
-        expect(page.locator("table.queue thead th")).to_have_text(["#", "Subject", "Channel"])
+        expect(page.locator("table.queue thead th")).to_have_text(["Select", "#", "Subject", "Channel"])
     else:
         expect(page.locator("table.queue td[data-label=Channel]")).to_have_count(3)
         expect(page.locator("table.queue td[data-label=Status]")).to_have_count(0)

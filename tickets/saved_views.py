@@ -11,24 +11,28 @@ visibility (tickets.selectors.tickets_for_queue: restricted teams hidden), count
 LIMIT: exact up to API_COUNT_LIMIT tickets, "at least that many" past it, as the API's lists
 count (core.api.Pagination). An exact count of a view matching half a million tickets would
 read half a million index entries on every refresh; the capped one reads at most the limit's.
+A count that would still take longer than SAVED_VIEW_COUNT_BUDGET_MS (a common tag among the
+open tickets: its first thousand open ones may hide among tens of thousands of closed ones) is
+cancelled and answered with the planner's estimate, which the page marks as one.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
 from agents.roles import is_supervisor
 from core.rows import unprepared
-from tickets import selectors
+from tickets import queries, selectors
 from tickets.models import QUEUE_COLUMNS, SavedView
 
 # Each refresh of the list counts every view in it: a bound on the views a person keeps
@@ -43,6 +47,7 @@ class ViewCount:
     view: SavedView
     count: int
     exact: bool  # false: at least `count` tickets (the cap), maybe more
+    estimated: bool = False  # the planner's estimate: counting took longer than its budget
 
 
 def saved_views_for(user) -> QuerySet[SavedView]:
@@ -83,6 +88,18 @@ def count_capped(tickets: QuerySet, limit: int) -> tuple[int, bool]:
     return min(counted, limit), counted <= limit
 
 
+class CountTooSlow(Exception):
+    """A count ran past its time budget (SAVED_VIEW_COUNT_BUDGET_MS) and PostgreSQL cancelled
+    it: the transaction it ran in is aborted."""
+
+
+def estimated_count(tickets: QuerySet) -> int:
+    """The planner's estimate of how many rows `tickets` has: planning only, nothing read."""
+    with unprepared(connection):
+        plan = json.loads(tickets.order_by().values("pk").explain(format="json"))
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
 def view_tickets(user, view: SavedView) -> QuerySet:
     """The tickets the queue lists for `view`, as `user` may see them (unordered: to count)."""
     query = view.query()
@@ -92,38 +109,56 @@ def view_tickets(user, view: SavedView) -> QuerySet:
 
 
 def count_view(user, view: SavedView) -> ViewCount:
-    """One statement (two for a search: its candidates, then the count)."""
+    """One statement (two for a search: its candidates, then the count). Inside `counting`,
+    CountTooSlow when it ran past the budget (`count_views` answers an estimate then)."""
     limit = settings.API_COUNT_LIMIT
     search = view.search.strip()
-    if search and not (search.lstrip("#").isdigit() and len(search) <= 9):
-        # A search reaches only the newest TICKET_SEARCH_CANDIDATES matches (tickets.search):
-        # when they all count, more may match.
-        limit = min(limit, settings.TICKET_SEARCH_CANDIDATES)
-        count, _exact = count_capped(view_tickets(user, view), limit)
-        return ViewCount(view, count, count < limit)
-    count, exact = count_capped(view_tickets(user, view), limit)
-    return ViewCount(view, count, exact)
+    try:
+        if search and not (search.lstrip("#").isdigit() and len(search) <= 9):
+            # A search reaches only the newest TICKET_SEARCH_CANDIDATES matches (tickets.search):
+            # when they all count, more may match.
+            limit = min(limit, settings.TICKET_SEARCH_CANDIDATES)
+            count, _exact = count_capped(view_tickets(user, view), limit)
+            return ViewCount(view, count, count < limit)
+        count, exact = count_capped(view_tickets(user, view), limit)
+        return ViewCount(view, count, exact)
+    except OperationalError as error:
+        if getattr(error.__cause__, "sqlstate", None) == queries.QUERY_CANCELED:
+            raise CountTooSlow(view.pk) from error
+        raise
 
 
 @contextlib.contextmanager
 def counting() -> Iterator[None]:
-    """A transaction whose statements PostgreSQL runs without parallel workers: a count reads
-    at most API_COUNT_LIMIT + 1 rows, and starting two workers for it took 20-180 ms on a busy
-    two-core host (a tag's count: 5 ms of work in the workers, 182 ms at the Gather;
-    docs/performance.md, "Saved views")."""
+    """A transaction for counts: without parallel workers, and each statement cancelled past
+    SAVED_VIEW_COUNT_BUDGET_MS (tickets.queries.counting_settings; docs/performance.md,
+    "Saved views")."""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        queries.counting_settings(cursor, settings.SAVED_VIEW_COUNT_BUDGET_MS)
         yield
 
 
+def count_views(user, views: list[SavedView]) -> list[ViewCount]:
+    """Each view's count, in order, in one `counting` transaction: one statement per view,
+    plus the transaction's settings. A count past its budget aborts the transaction: that
+    view gets the planner's estimate (planning only), and the rest are counted in a new one."""
+    counted: list[ViewCount] = []
+    while len(counted) < len(views):
+        try:
+            with counting():
+                for view in views[len(counted) :]:
+                    counted.append(count_view(user, view))
+        except CountTooSlow:
+            view = views[len(counted)]
+            counted.append(ViewCount(view, estimated_count(view_tickets(user, view)), False, estimated=True))
+    return counted
+
+
 def saved_view_counts(user) -> list[ViewCount]:
-    """Every view `user` sees with its count: one statement per view (two for a search), one
-    to list them and one to keep the counts serial (`counting`)."""
+    """Every view `user` sees with its count (`count_views`): one statement to list them,
+    one for the counting transaction's settings, one per view (two for a search)."""
     views = list(saved_views_for(user))
-    if not views:
-        return []
-    with counting():
-        return [count_view(user, view) for view in views]
+    return count_views(user, views) if views else []
 
 
 def _check_columns(columns: list[str]) -> list[str]:

@@ -140,8 +140,10 @@ def _url(view: SavedView) -> str:
     return f"{reverse('agent:queue')}?{urlencode({'saved': view.pk, **view.query()})}"
 
 
-def _count_label(count: int, exact: bool) -> str:
+def _count_label(count: int, exact: bool, estimated: bool = False) -> str:
     label = number_format(count, force_grouping=True)
+    if estimated:  # the planner's estimate (tickets.saved_views: counting ran past its budget)
+        return f"≈\u202f{label}"
     return label if exact else f"{label}+"
 
 
@@ -174,7 +176,9 @@ def saved_view_counts(request: HttpRequest) -> HttpResponse:
     counted = service.saved_view_counts(user)
     context = {
         "saved_views": [
-            ListedView(c.view, _url(c.view), _count_label(c.count, c.exact), service.may_change(user, c.view))
+            ListedView(
+                c.view, _url(c.view), _count_label(c.count, c.exact, c.estimated), service.may_change(user, c.view)
+            )
             for c in counted
         ],
         "saved_view": next((c.view for c in counted if str(c.view.pk) == request.GET.get("current")), None),

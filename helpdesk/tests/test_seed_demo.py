@@ -4,7 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from agents.models import Agent
-from tickets.models import Category
+from tickets.models import Category, SavedView
 
 
 @pytest.mark.django_db
@@ -12,10 +12,13 @@ def test_it_is_idempotent_and_prints_working_admin_credentials(client, settings,
     settings.DEBUG = True
 
     call_command("seed_demo")
-    first = (Agent.objects.count(), Category.objects.count())
+    first = (Agent.objects.count(), Category.objects.count(), SavedView.objects.count())
     call_command("seed_demo")
 
-    assert (Agent.objects.count(), Category.objects.count()) == first
+    assert (Agent.objects.count(), Category.objects.count(), SavedView.objects.count()) == first
+    # Saved views of the queue: two shared ones every agent sees, and one agent's own.
+    assert SavedView.objects.filter(shared=True).count() == 2
+    assert SavedView.objects.get(name="My billing tickets").owner.username == "dana"
     assert first[0] >= 3
     assert all(agent.specializations.exists() for agent in Agent.objects.all())
     output = capsys.readouterr().out

@@ -200,3 +200,44 @@ def test_a_count_is_the_length_of_the_queue_it_opens(agent, category, filters):
     listed = tickets_for_queue(user=agent.user, view=view.queue, filters={**view.query(), "q": view.search})
 
     assert service.count_view(agent.user, view).count == len(listed)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_count_past_its_time_budget_is_the_planners_estimate_and_the_next_count_goes_on(agent, settings):
+    """PostgreSQL cancels a count that runs past SAVED_VIEW_COUNT_BUDGET_MS (here: one kept
+    waiting by another transaction's lock on the tickets); the view shows the planner's
+    estimate, and the next view in the same refresh is counted exactly."""
+    import threading
+    import time
+
+    from django.db import connections
+
+    settings.SAVED_VIEW_COUNT_BUDGET_MS = 50
+    TicketFactory.create_batch(3, priority="urgent", status="open")
+    make(agent.user, "Urgent", priority="urgent")
+    make(agent.user, "Low", priority="low")
+    locked, release = threading.Event(), 0.6
+
+    def hold_the_lock() -> None:
+        with transaction.atomic(), connections["default"].cursor() as cursor:
+            cursor.execute("LOCK TABLE tickets_ticket IN ACCESS EXCLUSIVE MODE")
+            locked.set()
+            time.sleep(release)
+        connections["default"].close()
+
+    holder = threading.Thread(target=hold_the_lock)
+    holder.start()
+    assert locked.wait(10)
+    started = time.monotonic()
+    counted = service.saved_view_counts(agent.user)
+    waited = time.monotonic() - started
+    holder.join()
+
+    urgent, low = sorted(counted, key=lambda c: c.view.name, reverse=True)
+    assert (urgent.view.name, urgent.estimated, urgent.exact) == ("Urgent", True, False)
+    assert urgent.count >= 0  # the planner's guess: planning waited for the lock, reading did not
+    assert waited >= release / 2
+    assert (low.view.name, low.estimated, low.exact, low.count) == ("Low", False, True, 0)
+    # Without the lock, the same view is counted exactly.
+    again = service.count_view(agent.user, urgent.view)
+    assert (again.count, again.exact, again.estimated) == (3, True, False)

@@ -36,7 +36,7 @@ from sla.models import BusinessCalendar, BusinessHours, SLAPolicy
 from tickets import services
 from tickets.assignment import ticket_assign
 from tickets.languages import of_text
-from tickets.models import AuthorType, Category, Message, Status, Ticket
+from tickets.models import AuthorType, Category, Message, SavedView, Status, Ticket
 
 # Time rules (issue 23): name, clock, hours, conditions (field, operator, value), actions
 # (kind, value, subject, body).
@@ -256,6 +256,7 @@ class Command(BaseCommand):
         self.seed_mail(categories)
         self.seed_triggers()
         seed_time_rules()
+        self.seed_saved_views()
 
         self.stdout.write(
             self.style.SUCCESS(
@@ -335,6 +336,21 @@ class Command(BaseCommand):
                 trigger.conditions.create(group=group, field=field, operator=operator, value=value, position=position)
             for position, (kind, value, subject, body) in enumerate(actions):
                 trigger.actions.create(kind=kind, value=value, subject=subject, body=body, position=position)
+
+    def seed_saved_views(self) -> None:
+        """Two shared views of the queue every agent sees with their counts, and one of dana's
+        own. One left, renamed or deleted by an agent stays as they left it."""
+        for name, owner, fields in [
+            ("Urgent and open", None, {"queue": "open", "priority": "urgent", "sort": "due"}),
+            ("Waiting for someone", None, {"queue": "unassigned", "sort": "oldest"}),
+            ("My billing tickets", "dana", {"queue": "mine", "category": "billing"}),
+        ]:
+            user = get_user_model().objects.filter(username=owner).first() if owner else None
+            if owner and user is None:
+                continue
+            if SavedView.objects.filter(name=name, owner=user).exists():
+                continue
+            SavedView.objects.create(name=name, owner=user, shared=user is None, **fields)
 
     def seed_macros(self, categories: dict) -> None:
         """Shared macros: the texts that were saved replies (a reply only), and two with actions."""
