@@ -123,11 +123,14 @@ class Chart:
 
     @property
     def ticks(self) -> list[Tick]:
-        """The y axis: 0, half the maximum and the maximum."""
-        return [
-            Tick(self.baseline - HEIGHT * share, _number(round(self.maximum * share, 1), self.unit))
-            for share in (0, 0.5, 1)
-        ]
+        """The y axis: 0, the middle and the maximum. A count's middle is a whole number (9
+        tickets: 0, 4, 9, not 4.5), placed where that number is; a count of 1 has no middle."""
+        if self.unit or not float(self.maximum).is_integer():
+            values = [0, round(self.maximum * 0.5, 1), self.maximum]
+        else:
+            whole = int(self.maximum)
+            values = sorted({0, whole // 2, whole})
+        return [Tick(self.baseline - HEIGHT * value / self.maximum, _number(value, self.unit)) for value in values]
 
     @property
     def staggered(self) -> bool:

@@ -31,6 +31,15 @@ def test_a_chart_has_a_y_axis_values_above_few_bars_and_none_above_many():
     assert many.valued_bars == [] and len(many.labelled_bars) == 2
 
 
+def test_a_count_axis_has_whole_numbers_where_they_belong():
+    odd = bar_chart("Open", [("New", 9), ("Open", 7)])
+    one = bar_chart("Open", [("New", 1), ("Open", 0)])
+
+    assert [tick.text for tick in odd.ticks] == ["0", "4", "9"]  # not 4.5 tickets
+    assert round(odd.ticks[1].y) == round(TOP + HEIGHT - HEIGHT * 4 / 9)
+    assert [tick.text for tick in one.ticks] == ["0", "1"]
+
+
 def test_no_label_can_sit_on_a_bar():
     chart = bar_chart("Compliance", [("a", 100), ("b", 50), ("c", None)], unit="%", maximum=100)
 
