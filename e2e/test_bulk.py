@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from agents.tests.factories import AgentFactory
+from e2e.accounts import sign_in
 from tickets.models import Ticket
 from tickets.tests.factories import TicketFactory
 
@@ -24,14 +25,6 @@ def shoot(target, name: str, **options) -> None:
     target.screenshot(path=str(SHOTS / name), **options)
     if EXTRA_SHOTS:
         target.screenshot(path=str(Path(EXTRA_SHOTS) / name), **options)
-
-
-def sign_in(page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("password")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/agent/**")
 
 
 @pytest.mark.parametrize("width", [1280, 375])

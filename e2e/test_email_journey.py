@@ -20,6 +20,7 @@ from django.conf import settings as django_settings
 
 from agents.tests.factories import AgentFactory
 from conftest import production_env, start_worker, stop_worker
+from e2e.accounts import sign_in
 from mail.models import InboundEmail, Mailbox
 from mail.tests.dovecot import PASSWORD, Dovecot, simple_email
 from notifications.models import Notification
@@ -82,14 +83,6 @@ def gmail_reply(original, *, sender: str, text: str) -> bytes:
         subtype="html",
     )
     return reply.as_bytes()
-
-
-def sign_in(page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("password")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/agent/**")
 
 
 def test_an_email_conversation_from_the_inbox_to_the_agent_and_back(

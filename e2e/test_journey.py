@@ -11,20 +11,13 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from agents.tests.factories import AgentFactory
+from e2e.accounts import sign_in
 from knowledge.tests.factories import ArticleFactory
 from sla.tests.factories import SLAPolicyFactory
 from tickets.models import Ticket
 from tickets.tests.factories import CategoryFactory, TicketFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def sign_in(page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("password")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/agent/**")
 
 
 def test_the_whole_journey_from_question_to_survey(new_page):

@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from agents.tests.factories import AgentFactory
+from e2e.accounts import sign_in
 from tickets.models import Ticket
 from tickets.tests.factories import CategoryFactory, TicketFactory
 
@@ -28,14 +29,6 @@ def tickets():
         TicketFactory(subject=subject, category=general, status="open")
         for subject in ("Printer on fire", "Cannot sign in", "Refund please")
     ]
-
-
-def sign_in(page, username: str = "agnes") -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("password")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/agent/**")
 
 
 def focused(page, selector: str) -> bool:
@@ -58,7 +51,7 @@ def assert_focus_is_visible(page) -> None:
 @pytest.mark.parametrize("width", [1280, 375])
 def test_question_mark_opens_the_help_and_escape_closes_it_returning_the_focus(new_page, tickets, width):
     page = new_page(width)
-    sign_in(page)
+    sign_in(page, "agnes")
     page.goto(QUEUE)
     page.keyboard.press("j")
     assert focused(page, f'tr[data-ticket-id="{tickets[0].pk}"]')
@@ -92,7 +85,7 @@ def test_question_mark_opens_the_help_and_escape_closes_it_returning_the_focus(n
 def test_j_and_k_move_along_the_queue_and_enter_opens_the_ticket(new_page, tickets, width):
     first, second, third = tickets
     page = new_page(width)
-    sign_in(page)
+    sign_in(page, "agnes")
     page.goto(QUEUE)
 
     page.keyboard.press("j")
@@ -144,7 +137,7 @@ def test_j_and_k_move_along_the_queue_and_enter_opens_the_ticket(new_page, ticke
 
 def test_a_ticket_opened_from_elsewhere_says_there_is_no_list(new_page, tickets):
     page = new_page()
-    sign_in(page)
+    sign_in(page, "agnes")
     page.goto(f"/agent/tickets/{tickets[0].pk}")
     page.keyboard.press("j")
     expect(page.locator("#keyboard-status")).to_have_text(
@@ -156,7 +149,7 @@ def test_a_ticket_opened_from_elsewhere_says_there_is_no_list(new_page, tickets)
 def test_the_ticket_page_keys_reply_note_take_status_and_search(new_page, tickets):
     ticket = tickets[0]
     page = new_page()
-    sign_in(page)
+    sign_in(page, "agnes")
     page.goto(f"/agent/tickets/{ticket.pk}")
 
     page.keyboard.press("n")
@@ -204,7 +197,7 @@ def test_the_ticket_page_keys_reply_note_take_status_and_search(new_page, ticket
 
 def test_the_letter_keys_work_with_a_russian_layout(new_page, tickets):
     page = new_page()
-    sign_in(page)
+    sign_in(page, "agnes")
     page.goto(QUEUE)
     # The j key with a Russian layout types "о"; its code is still KeyJ.
     page.evaluate(

@@ -11,20 +11,13 @@ from playwright.sync_api import expect
 
 from agents.tests.factories import AgentFactory
 from automation.tests.factories import make_macro
+from e2e.accounts import sign_in
 from tickets.models import Message, Ticket
 from tickets.tests.factories import CategoryFactory, TicketFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
-
-
-def sign_in(page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("password")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/agent/**")
 
 
 @pytest.mark.parametrize("width", [1280, 375])

@@ -13,20 +13,13 @@ import pytest
 from playwright.sync_api import expect
 
 from agents.tests.factories import AgentFactory
+from e2e.accounts import sign_in
 from tickets.models import AuthorType, Message, Status, Ticket, TicketLink
 from tickets.tests.factories import CategoryFactory, MessageFactory, TicketFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SHOTS = Path(os.environ.get("MERGE_SHOTS") or Path(tempfile.gettempdir()) / "shots-merge")
-
-
-def sign_in(page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("password")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/agent/**")
 
 
 def fits(page, width: int) -> None:

@@ -11,20 +11,13 @@ import pytest
 from playwright.sync_api import expect
 
 from agents.tests.factories import AgentFactory
+from e2e.accounts import sign_in
 from tickets.tests.factories import TicketFactory
 from workspace.tests.test_presence import redis_cache  # noqa: F401  (autouse: presence needs Redis)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SHOTS = Path(tempfile.gettempdir()) / "shots-phone"  # looked at, not committed
-
-
-def sign_in(page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("password")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/agent/**")
 
 
 @pytest.mark.parametrize("width", [1280, 375])

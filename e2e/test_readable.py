@@ -14,6 +14,7 @@ import pytest
 from django.utils import timezone
 
 from agents.tests.factories import AgentFactory
+from e2e.accounts import sign_in
 from tickets.models import TicketEvent
 from tickets.tests.factories import CategoryFactory, TicketFactory
 
@@ -41,14 +42,6 @@ OVERLAPS = """
   return found;
 }
 """
-
-
-def sign_in(page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("password")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/agent/**")
 
 
 def history_of_every_kind(ticket, actor) -> None:

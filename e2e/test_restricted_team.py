@@ -7,17 +7,10 @@ from playwright.sync_api import expect
 
 from agents.models import Team
 from agents.tests.factories import AgentFactory
+from e2e.accounts import sign_in
 from tickets.tests.factories import CategoryFactory, TicketFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def sign_in(page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("password")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/agent/**")
 
 
 def test_a_member_works_the_restricted_ticket_and_an_outsider_cannot_find_it(new_page):

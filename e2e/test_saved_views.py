@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from agents.tests.factories import AgentFactory
+from e2e.accounts import sign_in
 from tickets.models import SavedView
 from tickets.saved_views import saved_view_create
 from tickets.tests.factories import CategoryFactory, TicketFactory
@@ -18,14 +19,6 @@ from tickets.tests.factories import CategoryFactory, TicketFactory
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SHOTS = Path(os.environ.get("SAVED_VIEWS_SHOTS", "/tmp/shots-views"))  # noqa: S108 - looked at, not kept
-
-
-def sign_in(page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("password")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/agent/**")
 
 
 @pytest.mark.parametrize("width", [1280, 375])

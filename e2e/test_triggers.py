@@ -10,17 +10,10 @@ from playwright.sync_api import expect
 
 from agents.tests.factories import AgentFactory
 from automation.tests.factories import make_trigger
+from e2e.accounts import sign_in
 from tickets.tests.factories import CategoryFactory, TicketFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def sign_in(page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("password")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/agent/**")
 
 
 @pytest.mark.parametrize("width", [375, 1280])
