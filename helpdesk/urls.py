@@ -14,6 +14,7 @@ from core.api import router
 from customers.api import CustomerViewSet, OrganizationViewSet
 from feedback.api import FeedbackViewSet, SurveyViewSet
 from knowledge.api import ArticleViewSet, FAQViewSet
+from mail.api import MailboxViewSet
 from notifications.api import NotificationViewSet, WebhookViewSet
 from privacy.api import PrivacyEraseView, PrivacyExportView
 from sla.api import ComplianceView, SLACheckView, SLAPolicyViewSet, SLAViolationViewSet
@@ -35,6 +36,7 @@ router.register("triggers", TriggerViewSet, basename="trigger")
 router.register("webhooks", WebhookViewSet, basename="webhook")
 router.register("automations", TimeRuleViewSet, basename="time-rule")
 router.register("macros", MacroViewSet, basename="macro")
+router.register("mailboxes", MailboxViewSet, basename="mailbox")
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -14,15 +14,20 @@ from django.db.models import F, Q
 from mail.models import Auth, Mailbox
 
 
-def failing_mailboxes() -> list[str]:
-    """One sentence per enabled mailbox that needs re-authorization or whose last poll failed
-    (Mailbox.failing, in SQL), by name."""
+def needs_attention() -> Q:
+    """Mailboxes that need re-authorization or whose last poll failed (Mailbox.failing, in SQL);
+    also the API's `failing` filter."""
     needs_reauthorization = Q(auth=Auth.OAUTH2, oauth_needs_reauthorization=True)
     never_succeeded = Q(last_success_at__isnull=True)
     failed = Q(last_error_at__isnull=False) & (never_succeeded | Q(last_error_at__gt=F("last_success_at")))
+    return needs_reauthorization | failed
+
+
+def failing_mailboxes() -> list[str]:
+    """One sentence per enabled mailbox that needs re-authorization or whose last poll failed, by name."""
     rows = (
         Mailbox.objects.filter(enabled=True)
-        .filter(needs_reauthorization | failed)
+        .filter(needs_attention())
         .order_by("name")
         .values_list("name", "auth", "oauth_needs_reauthorization", "oauth_error_at", "last_error_at")
     )

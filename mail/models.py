@@ -13,7 +13,7 @@ import re
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -95,7 +95,12 @@ class Mailbox(models.Model):
     name = models.CharField(gettext_lazy("name"), max_length=100, unique=True)
     enabled = models.BooleanField(gettext_lazy("enabled"), default=True)
     host = models.CharField(gettext_lazy("host"), max_length=255)
-    port = models.PositiveIntegerField(gettext_lazy("port"), default=993)
+    port = models.PositiveIntegerField(
+        gettext_lazy("port"),
+        default=993,
+        # The constraint's range, checked on the field: the error names `port` (admin, API).
+        validators=[MinValueValidator(1), MaxValueValidator(65535)],
+    )
     security = models.CharField(gettext_lazy("security"), max_length=10, choices=Security.choices, default=Security.TLS)
     username = models.CharField(gettext_lazy("username"), max_length=255)
     auth = models.CharField(gettext_lazy("sign-in"), max_length=10, choices=Auth.choices, default=Auth.PASSWORD)

@@ -246,6 +246,23 @@ MATRIX: list[Row] = [
     api("api:webhook-deliveries", "GET",            (401,        401,         403,   403,   403,   200,   403)),
     api("api:webhook-redeliver", "POST",            (401,        401,         403,   403,   403,   202,   403)),
 
+    # --- Mailboxes: whoever manages them in Django admin, i.e. superusers (mail/api.py) ------
+    # The world's mailbox points at a closed local port: a poll fails at once (200, ok false).
+    api("api:mailbox-list", "GET",                  (401,        401,         403,   403,   403,   200,   403),
+        hides={"mailbox-rotated": PERSONAS}),
+    api("api:mailbox-list", "POST",                 (401,        401,         403,   403,   403,   201,   403),
+        body={"name": "Sales", "host": "imap.example.com", "username": "sales@example.com",
+              "password_env": "IMAP_SALES_PASSWORD", "category": "general"}),
+    api("api:mailbox-detail", "GET",                (401,        401,         403,   403,   403,   200,   403),
+        hides={"mailbox-rotated": PERSONAS}),
+    api("api:mailbox-detail", "PATCH",              (401,        401,         403,   403,   403,   200,   403),
+        body={"enabled": False}),
+    api("api:mailbox-detail", "PUT",                (401,        401,         403,   403,   403,   400,   403),
+        body={}),
+    api("api:mailbox-detail", "DELETE",             (401,        401,         403,   403,   403,   204,   403)),
+    api("api:mailbox-poll", "POST",                 (401,        401,         403,   403,   403,   200,   403)),
+    api("api:mailbox-retry-sign-in", "POST",        (401,        401,         403,   403,   403,   200,   403)),
+
     # --- Notifications: only ever the caller's own ----------------------------------------
     api("api:notification-list", "GET",             (401,        401,         200,   200,   200,   200,   200),
         hides={"notification": ("other_agent", "supervisor", "admin", "integration")}),
@@ -538,7 +555,7 @@ def rows_for(pattern: Pattern) -> list[Row]:
 
 
 @pytest.fixture
-def world(db, settings, category, agent, other_agent, supervisor, admin_user, integration_user):
+def world(db, settings, category, agent, other_agent, supervisor, admin_user, integration_user, closed_port):
     import zlib
 
     from django.contrib.auth.models import User
@@ -550,7 +567,7 @@ def world(db, settings, category, agent, other_agent, supervisor, admin_user, in
     from feedback.services import survey_token
     from feedback.tests.factories import FeedbackFactory, SurveyInvitationFactory
     from knowledge.tests.factories import ArticleFactory, FAQFactory
-    from mail.models import InboundEmail
+    from mail.models import InboundEmail, Mailbox
     from notifications.models import Channel
     from notifications.tests.factories import NotificationFactory
     from sla.tests.factories import SLAPolicyFactory, SLAViolationFactory
@@ -658,6 +675,16 @@ def world(db, settings, category, agent, other_agent, supervisor, admin_user, in
             "trigger": make_trigger(["ticket.created"], [], [("add_tags", "seen")], name="Seen").pk,
             "webhook": webhook.pk,
             "delivery": delivery.pk,
+            "mailbox": Mailbox.objects.create(
+                name="Support",
+                host="127.0.0.1",
+                port=closed_port,
+                security="none",
+                username="support",
+                password_env="IMAP_SUPPORT_PASSWORD",
+                category=category,
+                oauth_rotated_refresh_token="MAILBOX-ROTATED-TOKEN-6a1",
+            ).pk,
             "macro": make_macro("Thanks", reply="Thanks, {customer_name}!", actions=[("add_tags", "thanked")]).pk,
             "personal macro": make_macro("Agnes's own", owner=agent, reply="Done.").pk,
             "saved view": SavedView.objects.create(name="Agnes's urgent", owner=agent.user, priority="urgent").pk,
@@ -682,6 +709,7 @@ def world(db, settings, category, agent, other_agent, supervisor, admin_user, in
             "webhook": "WEBHOOK-SECRET-3e1",
             "webhook-url": "WEBHOOK-URL-5d0",
             "webhook-secret": "WEBHOOK-SIGNING-SECRET-77a0c4",
+            "mailbox-rotated": "MAILBOX-ROTATED-TOKEN-6a1",
         },
     }
 
@@ -781,6 +809,8 @@ PK_OBJECT = {
     "trigger": "trigger",
     "webhook": "webhook",
     "webhook-rotate": "webhook",  # webhook-rotate-secret
+    "mailbox": "mailbox",
+    "mailbox-retry-sign": "mailbox",  # mailbox-retry-sign-in
     "macro": "macro",
     "saved-view": "saved view",
     "bulk": "bulk job",  # bulk-job, bulk-resume
