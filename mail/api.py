@@ -21,6 +21,7 @@ import django_filters
 from django.db import IntegrityError
 from django.forms.models import model_to_dict
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -83,7 +84,7 @@ class ManagesMailboxes(BasePermission):
     (AdminSite.has_permission, then ModelAdmin.has_*_permission; view is also granted by
     change)."""
 
-    message = "Only those who manage mailboxes in Django admin (superusers) can do this."
+    message = gettext_lazy("Only those who manage mailboxes in Django admin can do this.")
 
     def has_permission(self, request, view) -> bool:
         user = request.user
