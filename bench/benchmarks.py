@@ -693,6 +693,107 @@ def bench_api(scale: Scale, env: dict[str, str]) -> dict[str, object]:
     return figures
 
 
+# --- incremental sync: cursor pages ----------------------------------------------------------
+
+CURSOR_WALKS = {"small": 10, "full": 40}
+CURSOR_PAGES_PER_WALK = 5
+CURSOR_PAGE_SIZE = 100
+
+
+def _integration_token() -> str:
+    """A token of an integration (a user of the integrations group, no agent profile): the
+    caller a nightly sync job is, which never reads internal notes."""
+    from django.contrib.auth.models import Group, User
+
+    from agents import tokens
+    from agents.roles import INTEGRATIONS_GROUP
+
+    user, _created = User.objects.get_or_create(username="bench-integration")
+    user.groups.add(Group.objects.get_or_create(name=INTEGRATIONS_GROUP)[0])
+    return tokens.issue(user)[1]
+
+
+def _walk(token: str, path: str, first: dict[str, str], pages: int) -> list[float]:
+    """Milliseconds of each page of one cursor walk: the first page by `first`, then `next`."""
+    import urllib.parse
+    import urllib.request
+
+    url = f"http://127.0.0.1:{bench_env.WEB_PORT}{path}?{urllib.parse.urlencode(first)}"
+    times = []
+    for _page in range(pages):
+        request = urllib.request.Request(url, headers={"Authorization": f"Token {token}"})
+        started = time.perf_counter()
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310  # nosec B310 - loopback
+            body = json.loads(response.read())
+        times.append((time.perf_counter() - started) * 1000)
+        if len(body["results"]) != CURSOR_PAGE_SIZE or body["next"] is None:
+            raise RuntimeError(f"{url}: a short page ({len(body['results'])} rows) deep in the list")
+        url = body["next"]
+    return times
+
+
+def bench_cursor(scale: Scale, env: dict[str, str]) -> dict[str, object]:
+    """Cursor pages of incremental sync (issue 25, point 4), through gunicorn, one request at a
+    time, page_size 100. Each walk starts at a random row of the whole table, so deep into
+    the list, and follows `next` for CURSOR_PAGES_PER_WALK pages:
+
+    - tickets by `updated_after` (the random row's updated_at), as an agent (alice) and as an
+      agent of a restricted team (the other team hidden: a `team_id NOT IN` filter);
+    - the messages feed as an integration (internal notes left out, a join to the tickets
+      for visibility), starting from the random message's cursor: the messages older than
+      their updated_at column share one updated_at (tickets 0032), so an `updated_after`
+      would start every walk at the first of them; the cursor seeks into the middle.
+    """
+    from core.api import encode_cursor
+
+    walks = CURSOR_WALKS[scale.name]
+    fixtures = _api_fixtures(_seed_now())
+    integration = _integration_token()
+    ticket_starts = [row[0] for row in _sql(f"SELECT updated_at FROM tickets_ticket ORDER BY random() LIMIT {walks}")]
+    message_starts = [
+        encode_cursor(updated_at, pk)
+        for updated_at, pk in _sql(f"SELECT updated_at, id FROM tickets_message ORDER BY random() LIMIT {walks}")
+    ]
+    # A sync starting before everything: the first pages of the whole feed.
+    message_starts[0] = ""
+    settled = {**env, "API_SYNC_SETTLE_SECONDS": "30"}
+    web = start_gunicorn(settled, int(env.get("WEB_CONCURRENCY", "4")))
+    figures: dict[str, object] = {}
+    try:
+        size = {"page_size": str(CURSOR_PAGE_SIZE)}
+        for _warm in range(8):  # each worker's first request pays for its imports and plans
+            _walk(fixtures["token"], "/api/support/tickets", {**size, "cursor": ""}, 1)
+            _walk(integration, "/api/support/messages", {**size, "cursor": ""}, 1)
+        runs = {
+            "cursor_tickets_ms": (fixtures["token"], "/api/support/tickets", "updated_after", ticket_starts),
+            "cursor_member_tickets_ms": (
+                fixtures["member_token"],
+                "/api/support/tickets",
+                "updated_after",
+                ticket_starts,
+            ),
+            "cursor_messages_ms": (integration, "/api/support/messages", "cursor", message_starts),
+        }
+        for name, (token, path, parameter, starts) in runs.items():
+            times: list[float] = []
+            for start in starts:
+                value = start.isoformat() if isinstance(start, datetime) else start
+                times += _walk(token, path, {**size, parameter: value}, CURSOR_PAGES_PER_WALK)
+            figures[name] = summary(times, digits=2)
+            print(f"  {name}: {figures[name]}", flush=True)
+        figures["cursor_context"] = {
+            "walks": walks,
+            "pages_per_walk": CURSOR_PAGES_PER_WALK,
+            "page_size": CURSOR_PAGE_SIZE,
+            "messages_sharing_one_updated_at": _sql(
+                "SELECT count(*) FROM tickets_message GROUP BY updated_at ORDER BY count(*) DESC LIMIT 1"
+            )[0][0],
+        }
+    finally:
+        _stop(web)
+    return figures
+
+
 # --- saved views' counts --------------------------------------------------------------------
 
 VIEW_COUNT_ROUNDS = {"small": 10, "full": 30}
@@ -974,6 +1075,7 @@ def run_all(scale: Scale, env: dict[str, str], only: list[str] | None = None) ->
         "triggers": bench_triggers,
         "views": bench_views,
         "export": bench_export,
+        "cursor": bench_cursor,
     }
     # Run only when asked for (--only): the CPU profile always; the migration at full scale,
     # where it seeds a second million tickets.
@@ -1030,8 +1132,12 @@ TARGETS = {
     "mail_idle_poll_ms": ("<=", 50),
     # Saved views (issue 24, point 2): each view's count, p95 over typical views.
     "views_count_p95_ms": ("<=", 30),
+    # Incremental sync (issue 25, point 4): a cursor page of 100, deep in the list.
+    "cursor_tickets_ms": ("<=", 30),
+    "cursor_member_tickets_ms": ("<=", 30),
+    "cursor_messages_ms": ("<=", 30),
 }
-CHECK_P95 = ("api_", "thread_")
+CHECK_P95 = ("api_", "thread_", "cursor_")
 
 
 def print_table(report: dict) -> None:

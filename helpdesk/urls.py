@@ -17,9 +17,10 @@ from knowledge.api import ArticleViewSet, FAQViewSet
 from notifications.api import NotificationViewSet, WebhookViewSet
 from privacy.api import PrivacyEraseView, PrivacyExportView
 from sla.api import ComplianceView, SLACheckView, SLAPolicyViewSet, SLAViolationViewSet
-from tickets.api import TicketViewSet
+from tickets.api import MessageFeedViewSet, TicketViewSet
 
 router.register("tickets", TicketViewSet, basename="ticket")
+router.register("messages", MessageFeedViewSet, basename="message")
 router.register("agents", AgentViewSet, basename="agent")
 router.register("teams", TeamViewSet, basename="team")
 router.register("notifications", NotificationViewSet, basename="notification")
