@@ -18,11 +18,14 @@ from agents.models import Team
 from agents.roles import SYSTEM, actor_for, customer_actor
 from conftest import api_client_for
 from core.api import decode_cursor, encode_cursor
+from customers.services import customer_for_contact
 from feedback.tests.factories import FeedbackFactory
+from privacy.services import customer_erase
 from tickets import services
 from tickets.assignment import ticket_assign
 from tickets.merging import ticket_merge
 from tickets.models import Message, Status, Ticket
+from tickets.profiles import move_tickets
 from tickets.tests.factories import MessageFactory, TicketFactory
 
 pytestmark = pytest.mark.django_db
@@ -354,3 +357,23 @@ def test_a_message_written_outside_the_orm_gets_the_databases_time():
         )
         pk = cursor.fetchone()[0]
     assert Message.objects.get(pk=pk).updated_at is not None
+
+
+def test_an_erasure_moves_the_ticket_its_messages_and_its_feedback(agent):
+    ticket = older(TicketFactory(status=Status.RESOLVED, customer_email="gone@example.org"))
+    message = older(MessageFactory(ticket=ticket, author_agent=agent))
+    feedback = older(FeedbackFactory(ticket=ticket))
+
+    customer_erase("gone@example.org")
+
+    assert moved(ticket) and moved(message) and moved(feedback)
+
+
+def test_moving_tickets_to_another_customer_profile_moves_them(agent):
+    source = customer_for_contact(email="old@example.org")
+    target = customer_for_contact(email="new@example.org")
+    ticket = older(TicketFactory(customer=source, customer_email="old@example.org"))
+
+    move_tickets(source=source, target=target, actor=actor_for(agent.user))
+
+    assert moved(ticket) and ticket.customer_id == target.pk
