@@ -693,6 +693,125 @@ def bench_api(scale: Scale, env: dict[str, str]) -> dict[str, object]:
     return figures
 
 
+# --- incremental sync: cursor pages ----------------------------------------------------------
+
+CURSOR_WALKS = {"small": 10, "full": 40}
+CURSOR_PAGES_PER_WALK = 5
+
+
+def _integration_token() -> str:
+    """A token of an integration (a user of the integrations group, no agent profile): the
+    caller a nightly sync job is, which never reads internal notes."""
+    from django.contrib.auth.models import Group, User
+
+    from agents import tokens
+    from agents.roles import INTEGRATIONS_GROUP
+
+    user, _created = User.objects.get_or_create(username="bench-integration")
+    user.groups.add(Group.objects.get_or_create(name=INTEGRATIONS_GROUP)[0])
+    return tokens.issue(user)[1]
+
+
+def _walk(token: str, path: str, first: dict[str, str], pages: int) -> list[float]:
+    """Milliseconds of each page of one cursor walk: the first page by `first`, then `next`."""
+    import urllib.parse
+    import urllib.request
+
+    url = f"http://127.0.0.1:{bench_env.WEB_PORT}{path}?{urllib.parse.urlencode(first)}"
+    times = []
+    for _page in range(pages):
+        request = urllib.request.Request(url, headers={"Authorization": f"Token {token}"})
+        started = time.perf_counter()
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310  # nosec B310 - loopback
+            body = json.loads(response.read())
+        times.append((time.perf_counter() - started) * 1000)
+        if body["next"] is None:
+            raise RuntimeError(f"{url}: the walk ended ({len(body['results'])} rows) deep in the list")
+        url = body["next"]
+    return times
+
+
+def _page_time(token: str, path: str, params: dict[str, str]) -> list[float]:
+    """Milliseconds of one page-number request (the baseline of the cursor pages)."""
+    import urllib.parse
+    import urllib.request
+
+    url = f"http://127.0.0.1:{bench_env.WEB_PORT}{path}?{urllib.parse.urlencode(params)}"
+    request = urllib.request.Request(url, headers={"Authorization": f"Token {token}"})
+    started = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310  # nosec B310 - loopback
+        response.read()
+    return [(time.perf_counter() - started) * 1000]
+
+
+def bench_cursor(scale: Scale, env: dict[str, str]) -> dict[str, object]:
+    """Cursor pages of incremental sync (issue 25, point 4), through gunicorn, one request at a
+    time. Each walk starts at a random row of the whole table, so deep into the list, and
+    follows `next` for CURSOR_PAGES_PER_WALK pages:
+
+    - tickets by `updated_after` (the random row's updated_at), as an agent (alice) and as an
+      agent of a restricted team (the other team hidden: a `team_id NOT IN` filter);
+    - the messages feed as an integration (internal notes left out, a join to the tickets
+      for visibility), starting from the random message's cursor: the messages older than
+      their updated_at column share one updated_at (tickets 0032), so an `updated_after`
+      would start every walk at the first of them; the cursor seeks into the middle.
+
+    At the default page size (25, the target's), and again at 100 (API_MAX_PAGE_SIZE), where
+    building a hundred rows in Python, not the database, is most of the time.
+    """
+    from core.api import encode_cursor
+
+    walks = CURSOR_WALKS[scale.name]
+    fixtures = _api_fixtures(_seed_now())
+    integration = _integration_token()
+    ticket_starts = [row[0] for row in _sql(f"SELECT updated_at FROM tickets_ticket ORDER BY random() LIMIT {walks}")]
+    message_starts = [
+        encode_cursor(updated_at, pk)
+        for updated_at, pk in _sql(f"SELECT updated_at, id FROM tickets_message ORDER BY random() LIMIT {walks}")
+    ]
+    message_starts[0] = ""  # a sync starting before everything: the first pages of the feed
+    web = start_gunicorn({**env, "API_SYNC_SETTLE_SECONDS": "30"}, int(env.get("WEB_CONCURRENCY", "4")))
+    figures: dict[str, object] = {}
+    try:
+        for _warm in range(8):  # each worker's first request pays for its imports and plans
+            _walk(fixtures["token"], "/api/support/tickets", {"cursor": ""}, 1)
+            _walk(integration, "/api/support/messages", {"cursor": ""}, 1)
+        runs = {
+            "tickets": (fixtures["token"], "/api/support/tickets", "updated_after", ticket_starts),
+            "member_tickets": (fixtures["member_token"], "/api/support/tickets", "updated_after", ticket_starts),
+            "messages": (integration, "/api/support/messages", "cursor", message_starts),
+        }
+        for size, suffix in ((None, ""), (100, "_page100")):
+            for name, (token, path, parameter, starts) in runs.items():
+                times: list[float] = []
+                for start in starts:
+                    first = {parameter: start.isoformat() if isinstance(start, datetime) else start}
+                    if size:
+                        first["page_size"] = str(size)
+                    times += _walk(token, path, first, CURSOR_PAGES_PER_WALK)
+                figures[f"cursor_{name}{suffix}_ms"] = summary(times, digits=2)
+                print(f"  cursor_{name}{suffix}_ms: {figures[f'cursor_{name}{suffix}_ms']}", flush=True)
+        # The same machine at the same moment, in page mode: the first page of the ticket
+        # list and of a page deep in it (api_ticket_list_ms is this list under `api`).
+        baseline: list[float] = []
+        for number in range(walks * CURSOR_PAGES_PER_WALK):
+            page = {"page": str(1 + number % 50)}
+            baseline += _page_time(fixtures["token"], "/api/support/tickets", page)
+        figures["cursor_baseline_page_numbers_ms"] = summary(baseline, digits=2)
+        print(f"  cursor_baseline_page_numbers_ms: {figures['cursor_baseline_page_numbers_ms']}", flush=True)
+        figures["cursor_context"] = {
+            "load_average_at_end": os.getloadavg(),
+            "walks": walks,
+            "pages_per_walk": CURSOR_PAGES_PER_WALK,
+            "messages_sharing_one_updated_at": _sql(
+                "SELECT count(*) FROM tickets_message GROUP BY updated_at ORDER BY count(*) DESC LIMIT 1"
+            )[0][0],
+        }
+    finally:
+        _stop(web)
+    return figures
+
+
 # --- saved views' counts --------------------------------------------------------------------
 
 VIEW_COUNT_ROUNDS = {"small": 10, "full": 30}
@@ -974,6 +1093,7 @@ def run_all(scale: Scale, env: dict[str, str], only: list[str] | None = None) ->
         "triggers": bench_triggers,
         "views": bench_views,
         "export": bench_export,
+        "cursor": bench_cursor,
     }
     # Run only when asked for (--only): the CPU profile always; the migration at full scale,
     # where it seeds a second million tickets.
@@ -1030,8 +1150,12 @@ TARGETS = {
     "mail_idle_poll_ms": ("<=", 50),
     # Saved views (issue 24, point 2): each view's count, p95 over typical views.
     "views_count_p95_ms": ("<=", 30),
+    # Incremental sync (issue 25, point 4): a cursor page (default size), deep in the list.
+    "cursor_tickets_ms": ("<=", 30),
+    "cursor_member_tickets_ms": ("<=", 30),
+    "cursor_messages_ms": ("<=", 30),
 }
-CHECK_P95 = ("api_", "thread_")
+CHECK_P95 = ("api_", "thread_", "cursor_")
 
 
 def print_table(report: dict) -> None:

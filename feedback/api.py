@@ -11,7 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from agents.permissions import WorksTickets
-from core.api import MAX_ID, IsoDateTimeFilter, cached_report
+from core.api import MAX_ID, IsoDateTimeFilter, SyncPagination, cached_report
 from feedback.models import Feedback, SurveyInvitation, SurveyState
 from feedback.serializers import (
     FeedbackSerializer,
@@ -46,6 +46,7 @@ class FeedbackViewSet(
     queryset = Feedback.objects.select_related("agent")
     filterset_class = FeedbackFilter
     ordering = ["-created_at", "-id"]
+    pagination_class = SyncPagination  # page numbers, or a cursor by updated_at (docs/api.md)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user, no database

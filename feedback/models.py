@@ -7,6 +7,7 @@ import secrets
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -120,6 +121,9 @@ class Feedback(models.Model):
     would_recommend = models.BooleanField(_("would recommend"), null=True, blank=True)
     comment = models.TextField(_("comment"), blank=True, validators=[MaxLengthValidator(COMMENT_MAX)])
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    # When the record last changed (an erasure clears its comment and address), for the API's
+    # incremental sync. Rows older than the column carry their created_at (feedback 0003).
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_default=Now())
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -136,6 +140,8 @@ class Feedback(models.Model):
             # Summaries: a period, optionally one agent.
             models.Index(fields=["created_at"], name="feedback_created_idx"),
             models.Index(fields=["agent", "created_at"], name="feedback_agent_created_idx"),
+            # The cursor order of /api/support/feedback?updated_after=.
+            models.Index(fields=["updated_at", "id"], name="feedback_updated_idx"),
         ]
 
     def __str__(self) -> str:

@@ -42,8 +42,9 @@ class FeedbackSerializer(serializers.ModelSerializer):
             "comment",
             "source",
             "created_at",
+            "updated_at",
         ]
-        read_only_fields = ["id", "agent", "created_at"]
+        read_only_fields = ["id", "agent", "created_at", "updated_at"]
         validators = []  # one feedback per ticket is answered with 409 by the view, not 400
 
     def validate_ticket(self, ticket: Ticket) -> Ticket:

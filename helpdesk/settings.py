@@ -586,6 +586,11 @@ API_MAX_PAGE_SIZE = env.int("API_MAX_PAGE_SIZE", default=100)
 # 10,000 tickets through a join costs ~20 ms, more than the page itself.
 API_COUNT_LIMIT = env.int("API_COUNT_LIMIT", default=1000)
 API_MAX_OFFSET = env.int("API_MAX_OFFSET", default=10000)
+# Incremental sync (core.api.SyncPagination) leaves rows changed in the last this many seconds
+# for a later page: a row's updated_at is written before its transaction commits, and a
+# cursor that passed its time before the commit would never come back for it. Longer than
+# any transaction that changes a ticket, a message or feedback.
+API_SYNC_SETTLE_SECONDS = env.int("API_SYNC_SETTLE_SECONDS", default=30)
 # Ticket search ranks this many of the newest matching tickets (a common word can match a
 # large share of a million tickets; ranking them all would read every one). As many as a
 # list counts exactly (API_COUNT_LIMIT), and as many as Zendesk's search API returns (past

@@ -18,9 +18,10 @@ from mail.api import MailboxViewSet
 from notifications.api import NotificationViewSet, WebhookViewSet
 from privacy.api import PrivacyEraseView, PrivacyExportView
 from sla.api import ComplianceView, SLACheckView, SLAPolicyViewSet, SLAViolationViewSet
-from tickets.api import TicketViewSet
+from tickets.api import MessageFeedViewSet, TicketViewSet
 
 router.register("tickets", TicketViewSet, basename="ticket")
+router.register("messages", MessageFeedViewSet, basename="message")
 router.register("agents", AgentViewSet, basename="agent")
 router.register("teams", TeamViewSet, basename="team")
 router.register("notifications", NotificationViewSet, basename="notification")

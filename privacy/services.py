@@ -28,7 +28,7 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Case, CharField, F, Q, TextField, Value, When
-from django.db.models.functions import Cast, Concat
+from django.db.models.functions import Cast, Concat, Now
 from django.http import HttpResponse
 from django.utils import timezone
 
@@ -54,7 +54,7 @@ def _erased_address(prefix: str) -> Concat:
 
 
 def _erase_feedback(rows) -> int:
-    return rows.update(comment="", customer_email=_erased_address("feedback"))
+    return rows.update(comment="", customer_email=_erased_address("feedback"), updated_at=Now())
 
 
 def _erase_received(rows) -> int:
@@ -247,11 +247,13 @@ def _erase_ticket_batch(ids: list[int]) -> dict[str, int]:
             customer=None,  # the profile is deleted by customer_erase; retention leaves it
             external_customer_id="",
             search_vector=None,
+            updated_at=Now(),  # an erasure is a change a sync client must see (docs/api.md)
             access_key=Concat(
                 Value("erased-"), Cast("id", CharField()), output_field=CharField()
             ),  # no link opens it again
         )
         counts["messages"] = Message.objects.filter(ticket_id__in=ids).update(
+            updated_at=Now(),
             body=ERASED,
             body_html="",
             email_from="",
@@ -344,7 +346,7 @@ def customer_erase(email: str) -> dict[str, int]:
                 # keep their words but no longer say whose.
                 "ccs": TicketCC.objects.filter(email__in=lowered).delete()[0],
                 "cc_messages": Message.objects.filter(author_email__in=lowered).update(
-                    author_email="", author_name="", email_from=""
+                    author_email="", author_name="", email_from="", updated_at=Now()
                 ),
             },
         )

@@ -18,11 +18,12 @@ from rest_framework.response import Response
 from agents.models import Agent
 from agents.permissions import WorksTickets
 from agents.roles import actor_for, agent_for, is_supervisor
+from core.api import Pagination, SyncPagination
 from core.limits import JSONParser
 from tickets import selectors, services
 from tickets.assignment import ticket_assign, ticket_auto_assign
 from tickets.ccs import CCRefused, ticket_cc_add, ticket_cc_remove, ticket_ccs
-from tickets.filters import TicketFilter, TicketOrdering, TicketSearchFilter
+from tickets.filters import MessageFeedFilter, TicketFilter, TicketOrdering, TicketSearchFilter
 from tickets.following import followers_of, ticket_follow, ticket_unfollow
 from tickets.merging_api import MergeActions
 from tickets.models import Attachment, Message, TicketCC
@@ -32,6 +33,7 @@ from tickets.serializers import (
     CCSerializer,
     FollowSerializer,
     MessageCreateSerializer,
+    MessageFeedSerializer,
     MessageSerializer,
     RatingSerializer,
     TicketCreateSerializer,
@@ -56,6 +58,8 @@ class TicketViewSet(
     filterset_class = TicketFilter
     ordering = ["-created_at"]
     serializer_class = TicketSerializer
+    # Page numbers, or a cursor by updated_at for incremental sync (lists and messages).
+    pagination_class = SyncPagination
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
@@ -230,7 +234,7 @@ class TicketViewSet(
         return Response(MessageSerializer(selectors.visible_messages(request.user).get(pk=message.pk)).data)
 
     @extend_schema(responses={200: TicketEventSerializer(many=True)})
-    @action(detail=True, methods=["get"], filter_backends=[])
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=Pagination)
     def history(self, request, pk=None):
         page = self.paginate_queryset(selectors.ticket_history(self._ticket(), request.user))
         return self.get_paginated_response(TicketEventSerializer(page, many=True).data)
@@ -255,6 +259,23 @@ class TicketViewSet(
         return attachment_response(attachment)
 
 
+class MessageFeedViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Messages of every ticket the caller may see, for incremental sync: pass `cursor=` (or
+    `updated_after`) and follow `next`. Internal notes only for agents; a restricted team's
+    tickets' messages only for those who may see its tickets (tickets.visibility)."""
+
+    permission_classes = [WorksTickets]
+    serializer_class = MessageFeedSerializer
+    pagination_class = SyncPagination
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = MessageFeedFilter
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no user, no database
+            return Message.objects.none()
+        return selectors.message_feed_for_user(self.request.user)
+
+
 def attachment_response(attachment: Attachment) -> FileResponse:
     """The file as a download, never rendered inline (an uploaded page cannot run as ours),
     and never kept by a browser or a shared cache (a customer's file on a shared computer)."""
@@ -274,4 +295,4 @@ def attachment_response(attachment: Attachment) -> FileResponse:
     return response
 
 
-__all__ = ["Message", "TicketViewSet", "attachment_response"]
+__all__ = ["Message", "MessageFeedViewSet", "TicketViewSet", "attachment_response"]

@@ -7,7 +7,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.filters import BaseFilterBackend, OrderingFilter
 
 from core.api import MAX_ID, BooleanFilter, IsoDateTimeFilter, ModelChoiceFilter, ReusedFormFilterSet
-from tickets.models import PRIORITY_RANK, Category, Priority, Status, Ticket
+from tickets.models import PRIORITY_RANK, Category, Message, Priority, Source, Status, Ticket
 from tickets.search import search_tickets
 from tickets.visibility import hidden_team_ids
 
@@ -31,6 +31,18 @@ class TicketFilter(ReusedFormFilterSet):
 
     class Meta:
         model = Ticket
+        fields = []
+
+
+class MessageFeedFilter(ReusedFormFilterSet):
+    ticket = django_filters.NumberFilter(field_name="ticket_id", min_value=1, max_value=MAX_ID)
+    internal = BooleanFilter(field_name="internal")
+    source = django_filters.ChoiceFilter(choices=Source.choices)
+    created_after = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = Message
         fields = []
 
 

@@ -150,9 +150,10 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor: Actor) -> Ticket:
     Attachment.objects.filter(ticket=source, message__isnull=True).update(ticket=target, message=description)
     if not same:
         Message.objects.filter(ticket=source, author_type=AuthorType.CUSTOMER, author_email="").update(
-            author_email=normalize_email(source.customer_email)
+            author_email=normalize_email(source.customer_email), updated_at=now
         )
-    Message.objects.filter(ticket=source).update(ticket=target, merged_from=source)
+    # Moved messages count as changed: a sync client reads them again, now on the target.
+    Message.objects.filter(ticket=source).update(ticket=target, merged_from=source, updated_at=now)
     Attachment.objects.filter(ticket=source).update(ticket=target)
     # 4.
     record_event(ticket=source, kind=EventKind.MERGE, actor=actor, new=f"into {target.pk}")
@@ -265,5 +266,7 @@ def message_split(*, message: Message, subject: str, actor: Actor) -> Ticket:
     record_event(ticket=original, kind=EventKind.SPLIT, actor=actor, new=f"to {new.pk}")
     record_event(ticket=new, kind=EventKind.SPLIT, actor=actor, new=f"from {original.pk}, message {message_id}")
     ticket_link_add(ticket=original, other=new, actor=actor)
+    # A message left the original: a sync client reads it again (its conversation changed).
+    Ticket.objects.filter(pk=original.pk).update(updated_at=timezone.now())
     refresh_search_vector([original.pk])
     return new

@@ -13,7 +13,7 @@ from django.core.validators import (
 )
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Length, Lower, Trim, Upper
+from django.db.models.functions import Length, Lower, Now, Trim, Upper
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -337,6 +337,8 @@ class Ticket(models.Model):
             ),
             # The unfiltered list and filters without an index of their own, newest first.
             models.Index(fields=["-created_at", "-id"], name="ticket_created_idx"),
+            # The ticket list's cursor order (/api/support/tickets?updated_after=).
+            models.Index(fields=["updated_at", "id"], name="ticket_updated_id_idx"),
             # SLA compliance of a period (sla.compliance): tickets created in it, with every
             # column the report and its filters read, so PostgreSQL answers from the index alone.
             models.Index(
@@ -443,6 +445,11 @@ class Message(models.Model):
         _("internal"), default=False, help_text=_("An internal note, never shown to the customer")
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    # When the message last changed (a rating, a merge or split moving it, an erasure), for
+    # the API's incremental sync (core.api.SyncPagination). The database's default is for the
+    # rows that were there when the column came (tickets 0032: the migration's time, added
+    # without rewriting the table) and for rows written outside the ORM.
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_default=Now())
     rating = models.PositiveSmallIntegerField(
         _("rating"), null=True, blank=True, validators=[MinValueValidator(RATING_MIN), MaxValueValidator(RATING_MAX)]
     )
@@ -493,6 +500,8 @@ class Message(models.Model):
         ]
         indexes = [
             models.Index(fields=["ticket", "created_at"], name="message_ticket_created_idx"),
+            # The messages feed's cursor order (/api/support/messages?updated_after=).
+            models.Index(fields=["updated_at", "id"], name="message_updated_idx"),
             # Deleting a ticket clears the mark of messages merged from it (SET NULL) through this.
             models.Index(
                 fields=["merged_from"], name="message_merged_from_idx", condition=Q(merged_from__isnull=False)

@@ -22,16 +22,19 @@ def move_tickets(*, source: Customer, target: Customer, actor: Actor) -> int:
     """Every ticket of `source` now belongs to `target`, each with a CUSTOMER event in its
     history: one statement (an UPDATE ... RETURNING feeding an INSERT), however many tickets
     the person wrote. The tickets keep their customer_email (the address each conversation
-    is written to) and their updated_at (the profile changed, not the ticket)."""
+    is written to); their updated_at moves on, as the API shows their `customer` (a sync
+    client reads them again)."""
     quote = connection.ops.quote_name
     tickets, events = quote(Ticket._meta.db_table), quote(TicketEvent._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"WITH moved AS (UPDATE {tickets} SET customer_id = %s WHERE customer_id = %s RETURNING id) "  # noqa: S608  # nosec B608
+            f"WITH moved AS (UPDATE {tickets} SET customer_id = %s, updated_at = %s "  # noqa: S608  # nosec B608
+            "WHERE customer_id = %s RETURNING id) "
             f"INSERT INTO {events} (ticket_id, kind, actor_type, actor_user_id, actor_name, old_value, new_value, "
             "created_at) SELECT id, %s, %s, %s, %s, %s, %s, %s FROM moved",
             [
                 target.pk,
+                timezone.now(),
                 source.pk,
                 EventKind.CUSTOMER.value,
                 actor.type,

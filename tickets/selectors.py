@@ -17,7 +17,7 @@ from tickets import queries
 from tickets.filters import priority_rank
 from tickets.models import ACTIVE_STATUSES, Message, Ticket, TicketEvent
 from tickets.search import search_tickets
-from tickets.visibility import hidden_team_ids, may_see_team
+from tickets.visibility import hidden_team_ids, may_see_team, of_visible_tickets
 
 
 def can_read_internal_notes(user) -> bool:
@@ -29,6 +29,15 @@ def visible_messages(user) -> QuerySet[Message]:
     if not can_read_internal_notes(user):
         messages = messages.filter(internal=False)
     return messages
+
+
+def message_feed_for_user(user) -> QuerySet[Message]:
+    """Messages of every ticket `user` may see (`tickets_for_user`'s rule), as `visible_messages`
+    shows them: internal notes for agents only. Oldest first (page mode); the API's cursor
+    mode orders by (updated_at, id)."""
+    if not works_tickets(user):
+        return Message.objects.none()
+    return of_visible_tickets(visible_messages(user), user).order_by("created_at", "id")
 
 
 def works_tickets(user) -> bool:

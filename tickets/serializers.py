@@ -259,6 +259,7 @@ class MessageSerializer(serializers.ModelSerializer):
             "body",
             "internal",
             "created_at",
+            "updated_at",
             "rating",
             "rating_comment",
             "rated_at",
@@ -288,6 +289,7 @@ def _message(message: Message, zone) -> dict:
         "body": message.body,
         "internal": message.internal,
         "created_at": _datetime(message.created_at, zone),
+        "updated_at": _datetime(message.updated_at, zone),
         "rating": message.rating,
         "rating_comment": message.rating_comment,
         "rated_at": _datetime(message.rated_at, zone),
@@ -295,6 +297,19 @@ def _message(message: Message, zone) -> dict:
         "source": message.source,
         "email": _email_origin(message, zone),
     }
+
+
+class MessageFeedSerializer(MessageSerializer):
+    """A message of the cross-ticket feed (/api/support/messages): with its ticket's id."""
+
+    ticket = serializers.IntegerField(source="ticket_id", read_only=True, help_text="The ticket's id")
+
+    class Meta(MessageSerializer.Meta):
+        fields = ["ticket", *MessageSerializer.Meta.fields]
+        read_only_fields = fields
+
+    def to_representation(self, message: Message) -> dict:
+        return {"ticket": message.ticket_id, **super().to_representation(message)}
 
 
 class TicketDetailSerializer(TicketSerializer):

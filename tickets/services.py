@@ -75,7 +75,8 @@ def _format_due(ticket: Ticket) -> str:
 def apply_sla(*, ticket: Ticket, actor: Actor) -> None:
     """Pick the ticket's policy and due times, save them, and record them in the history."""
     before = _format_due(ticket) if ticket.sla_policy_id or ticket.first_response_due_at else ""
-    ticket.save(update_fields=lifecycle.fields_changed(lifecycle.DUE_TIMES, ticket=ticket))
+    # Due times are part of the ticket as the API shows it: a change bumps updated_at.
+    ticket.save(update_fields=["updated_at", *lifecycle.fields_changed(lifecycle.DUE_TIMES, ticket=ticket)])
     after = _format_due(ticket)
     if after != before:
         record_event(ticket=ticket, kind=EventKind.DUE_TIMES, actor=actor, old=before, new=after)
@@ -549,7 +550,7 @@ def message_create(
         if ticket.status == Status.NEW:
             _apply_status(ticket=ticket, target=Status.OPEN, actor=actor, also=clock)
         elif clock:
-            ticket.save(update_fields=clock)
+            ticket.save(update_fields=[*clock, "updated_at"])  # a public reply changes the ticket
         notify_customer_of_reply(ticket, message)
         notify_followers(ticket=ticket, actor=actor, change="reply", message=message)
     elif author_type == AuthorType.CUSTOMER:
@@ -559,7 +560,7 @@ def message_create(
         if ticket.status in (Status.PENDING, Status.RESOLVED):
             _apply_status(ticket=ticket, target=Status.OPEN, actor=actor, also=["customer_message_at"])
         else:
-            ticket.save(update_fields=["customer_message_at"])
+            ticket.save(update_fields=["customer_message_at", "updated_at"])
         notify_agent_of_customer_reply(ticket, message)
         notify_followers(
             ticket=ticket,
@@ -583,6 +584,6 @@ def message_rate(*, message: Message, rating: int, comment: str, actor: Actor) -
     message.rating = rating
     message.rating_comment = comment
     message.rated_at = timezone.now()
-    message.save(update_fields=["rating", "rating_comment", "rated_at"])
+    message.save(update_fields=["rating", "rating_comment", "rated_at", "updated_at"])
     record_event(ticket=message.ticket, kind=EventKind.RATING, actor=actor, new=f"{rating} for message {message.pk}")
     return message

@@ -103,6 +103,9 @@ MATRIX: list[Row] = [
         body={"body": "We are on it."}),
     api("api:ticket-messages", "POST",              (401,        401,         201,   201,   201,   201,   403),
         variant="internal note", body={"body": "Between us.", "internal": True}),
+    # The messages of every ticket, for incremental sync (cursor mode has tickets/tests/test_sync.py).
+    api("api:message-list", "GET",                  (401,        401,         200,   200,   200,   200,   200),
+        hides={"note": ("integration",)}),
     api("api:ticket-rate", "POST",                  (401,        401,         403,   403,   403,   403,   200),
         body={"rating": 5}),
     api("api:ticket-history", "GET",                (401,        401,         200,   200,   200,   200,   200),
