@@ -13,6 +13,8 @@ from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
+from core.api import ConditionalUpdates
+
 
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text="What went wrong, in a sentence")
@@ -34,6 +36,34 @@ VALIDATION_ERROR = {
 }
 
 RETRY_AFTER = {"schema": {"type": "integer"}, "description": "Seconds until the limit lets the caller in again"}
+
+# Safe retries (core.idempotency) and conditional updates (core.api.ConditionalUpdates).
+IDEMPOTENCY_KEY = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+    "description": (
+        "A key the client chooses (1 to 255 printable ASCII characters, no spaces). The same key "
+        "with the same request within 24 hours gets the first answer again instead of a second "
+        "change; with another request, 422."
+    ),
+}
+IDEMPOTENT_REPLAYED = {
+    "schema": {"type": "string", "enum": ["true"]},
+    "description": "Present when this is the stored answer to an earlier request with the same Idempotency-Key",
+}
+IF_MATCH = {
+    "in": "header",
+    "name": "If-Match",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "The resource's ETag as last read: the change is made only if the resource is still so (else 412)",
+}
+ETAG = {
+    "schema": {"type": "string"},
+    "description": "The resource's current version (strong, quoted), for If-Match",
+}
 
 
 class AutoSchema(SpectacularAutoSchema):
@@ -79,8 +109,29 @@ class AutoSchema(SpectacularAutoSchema):
                 OpenApiResponse(ErrorSerializer, responses["503"]["description"]), "503"
             )
         responses["429"].setdefault("headers", {})["Retry-After"] = RETRY_AFTER
+        self._document_concurrency(path, method, operation, responses)
         operation["responses"] = dict(sorted(responses.items()))
         return operation
+
+    def _document_concurrency(self, path: str, method: str, operation: dict, responses: dict) -> None:
+        successes = [code for code in responses if code.startswith("2")]
+        if method == "POST" and path.startswith("/api/"):
+            operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
+            responses["422"] = self._get_response_for_code(
+                OpenApiResponse(ErrorSerializer, "The Idempotency-Key was used with another request"), "422"
+            )
+            for code in successes:
+                responses[code].setdefault("headers", {})["Idempotent-Replayed"] = IDEMPOTENT_REPLAYED
+        if not isinstance(self.view, ConditionalUpdates):
+            return
+        if method in ("PATCH", "PUT"):
+            operation.setdefault("parameters", []).append(IF_MATCH)
+            responses["412"] = self._get_response_for_code(
+                OpenApiResponse(ErrorSerializer, "If-Match does not match the resource's current ETag"), "412"
+            )
+        if method in ("PATCH", "PUT") or (method == "GET" and getattr(self.view, "action", None) == "retrieve"):
+            for code in successes:
+                responses[code].setdefault("headers", {})["ETag"] = ETAG
 
 
 __all__ = ["AutoSchema", "ConflictSerializer", "ErrorSerializer"]
