@@ -151,7 +151,7 @@ def claim(*, user, key: str, request: Fingerprint) -> tuple[IdempotencyKey, bool
             row.save()
             return row, True
         return row, False
-    raise RuntimeError("An idempotency key could not be claimed.")  # not reached: purges are daily
+    raise RuntimeError("An idempotency key could not be claimed.")  # not reached: a key is purged once a day at most
 
 
 def _storable(response: HttpResponse) -> bool:

@@ -12,7 +12,7 @@ class IdempotencyKey(models.Model):
     A row is written in the same transaction as the change the request made, and only kept
     when that change is (a 2xx answer): a request that failed leaves no row, so the same key
     may be tried again. Rows older than IDEMPOTENCY_KEY_HOURS are replaced when their key
-    comes again, and purged daily (core.tasks.purge_idempotency_keys).
+    comes again, and purged hourly (core.tasks.purge_idempotency_keys).
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")

@@ -117,6 +117,10 @@ class AutoSchema(SpectacularAutoSchema):
         successes = [code for code in responses if code.startswith("2")]
         if method == "POST" and path.startswith("/api/"):
             operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
+            if "400" not in responses:  # a malformed key, even where there is no body to refuse
+                responses["400"] = self._get_response_for_code(
+                    OpenApiResponse(VALIDATION_ERROR, "Invalid input, naming the field or header"), "400"
+                )
             responses["422"] = self._get_response_for_code(
                 OpenApiResponse(ErrorSerializer, "The Idempotency-Key was used with another request"), "422"
             )
