@@ -226,12 +226,14 @@ def test_concurrent_duplicates_create_one_ticket(agent):
     clients = [api_client_for(agent.user) for _ in range(8)]
     barrier = threading.Barrier(len(clients))
     answers: list = [None] * len(clients)
+    replayed = [False] * len(clients)
 
     def send(index: int) -> None:
         try:
             barrier.wait(timeout=10)
             response = post(clients[index], "/api/support/tickets/", TICKET, key="storm")
             answers[index] = (response.status_code, response.json())
+            replayed[index] = response.get("Idempotent-Replayed") == "true"
         finally:
             connection.close()  # each thread had its own connection
 
@@ -245,6 +247,7 @@ def test_concurrent_duplicates_create_one_ticket(agent):
     assert answers[0] is not None and answers[0][0] == 201
     assert all(answer == answers[0] for answer in answers)
     assert answers[0][1]["id"] == Ticket.objects.get().pk
+    assert replayed.count(True) == len(clients) - 1  # one ran the view, the others waited for its answer
 
 
 # --- Every creating POST of the OpenAPI document ---------------------------------------------
