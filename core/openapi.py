@@ -3,11 +3,14 @@
 drf-spectacular documents the success of each operation; the refusals (DRF's 400, 401, 403,
 404 and 415 for a body it cannot parse, the request size limit's 413, the rate limit's 429)
 come from shared machinery every view goes through, so they are added here once, from what
-the operation takes, instead of on every view. Schemathesis
+the operation takes, instead of on every view. So are the headers of safe retries and
+conditional updates (Idempotency-Key, If-Match, ETag) and their 422 and 412. Schemathesis
 (helpdesk/tests/test_schemathesis.py) holds every answer to this document.
 """
 
 from __future__ import annotations
+
+import copy
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import OpenApiResponse
@@ -114,9 +117,12 @@ class AutoSchema(SpectacularAutoSchema):
         return operation
 
     def _document_concurrency(self, path: str, method: str, operation: dict, responses: dict) -> None:
+        """Idempotency-Key (and its 400 and 422) on every API POST, which the middleware honours
+        (core.idempotency); If-Match and 412 on PATCH and PUT, and ETag on their answers and
+        on the detail GET, of viewsets with ConditionalUpdates."""
         successes = [code for code in responses if code.startswith("2")]
         if method == "POST" and path.startswith("/api/"):
-            operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
+            operation.setdefault("parameters", []).append(copy.deepcopy(IDEMPOTENCY_KEY))
             if "400" not in responses:  # a malformed key, even where there is no body to refuse
                 responses["400"] = self._get_response_for_code(
                     OpenApiResponse(VALIDATION_ERROR, "Invalid input, naming the field or header"), "400"
@@ -125,17 +131,17 @@ class AutoSchema(SpectacularAutoSchema):
                 OpenApiResponse(ErrorSerializer, "The Idempotency-Key was used with another request"), "422"
             )
             for code in successes:
-                responses[code].setdefault("headers", {})["Idempotent-Replayed"] = IDEMPOTENT_REPLAYED
+                responses[code].setdefault("headers", {})["Idempotent-Replayed"] = copy.deepcopy(IDEMPOTENT_REPLAYED)
         if not isinstance(self.view, ConditionalUpdates):
             return
         if method in ("PATCH", "PUT"):
-            operation.setdefault("parameters", []).append(IF_MATCH)
+            operation.setdefault("parameters", []).append(copy.deepcopy(IF_MATCH))
             responses["412"] = self._get_response_for_code(
                 OpenApiResponse(ErrorSerializer, "If-Match does not match the resource's current ETag"), "412"
             )
         if method in ("PATCH", "PUT") or (method == "GET" and getattr(self.view, "action", None) == "retrieve"):
             for code in successes:
-                responses[code].setdefault("headers", {})["ETag"] = ETAG
+                responses[code].setdefault("headers", {})["ETag"] = copy.deepcopy(ETAG)
 
 
 __all__ = ["AutoSchema", "ConflictSerializer", "ErrorSerializer"]
