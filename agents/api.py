@@ -11,10 +11,11 @@ from agents.models import Agent, Team
 from agents.permissions import AgentsReadSupervisorsWrite
 from agents.serializers import AgentSerializer, TeamSerializer
 from agents.services import AgentUserTaken, agent_create, agent_update, team_create, team_update
+from core.api import ConditionalUpdates
 from core.refusals import Refusal
 
 
-class AgentViewSet(viewsets.ModelViewSet):
+class AgentViewSet(ConditionalUpdates, viewsets.ModelViewSet):
     """Support agents: everyone who works tickets reads them; supervisors and admins write."""
 
     permission_classes = [AgentsReadSupervisorsWrite]
@@ -57,7 +58,7 @@ class TeamInUse(Refusal):
         responses={204: None, 409: OpenApiResponse(description="SLA policies are scoped to the team")}
     )
 )
-class TeamViewSet(viewsets.ModelViewSet):
+class TeamViewSet(ConditionalUpdates, viewsets.ModelViewSet):
     """Teams: everyone who works tickets reads them; supervisors and admins write. Deleting a
     team leaves its tickets, categories and mailboxes without a team."""
 

@@ -7,9 +7,10 @@ from rest_framework import viewsets
 from agents.permissions import AgentsReadSupervisorsWrite
 from automation.models import Trigger
 from automation.serializers import TriggerSerializer
+from core.api import ConditionalUpdates
 
 
-class TriggerViewSet(viewsets.ModelViewSet):
+class TriggerViewSet(ConditionalUpdates, viewsets.ModelViewSet):
     """Triggers: everyone who works tickets reads them; supervisors and admins write. Conditions
     and actions are written as a whole: a PATCH that names `conditions` replaces them all."""
 

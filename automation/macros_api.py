@@ -24,6 +24,7 @@ from automation.macros_serializers import (
     MacroSerializer,
 )
 from automation.models import Macro
+from core.api import ConditionalUpdates
 from tickets import selectors
 from tickets.serializers import TicketDetailSerializer
 
@@ -62,7 +63,7 @@ class WritesOwnOrShared(IsAgent):
     list=extend_schema(parameters=LIST_PARAMETERS),
     destroy=extend_schema(responses={204: None}),
 )
-class MacroViewSet(viewsets.ModelViewSet):
+class MacroViewSet(ConditionalUpdates, viewsets.ModelViewSet):
     """Macros: a reply and actions applied to a ticket in one step. Agents see the shared ones,
     their teams' and their own; supervisors and admins also every shared one (to manage them)."""
 

@@ -7,9 +7,10 @@ from rest_framework import viewsets
 from agents.permissions import AgentsReadSupervisorsWrite
 from automation.models import TimeRule
 from automation.timerules_serializers import TimeRuleSerializer
+from core.api import ConditionalUpdates
 
 
-class TimeRuleViewSet(viewsets.ModelViewSet):
+class TimeRuleViewSet(ConditionalUpdates, viewsets.ModelViewSet):
     """Time rules: everyone who works tickets reads them; supervisors and admins write (as
     SLA policies). A rule's conditions and actions are written as a whole with it."""
 

@@ -3,15 +3,20 @@
 drf-spectacular documents the success of each operation; the refusals (DRF's 400, 401, 403,
 404 and 415 for a body it cannot parse, the request size limit's 413, the rate limit's 429)
 come from shared machinery every view goes through, so they are added here once, from what
-the operation takes, instead of on every view. Schemathesis
+the operation takes, instead of on every view. So are the headers of safe retries and
+conditional updates (Idempotency-Key, If-Match, ETag) and their 422 and 412. Schemathesis
 (helpdesk/tests/test_schemathesis.py) holds every answer to this document.
 """
 
 from __future__ import annotations
 
+import copy
+
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
+
+from core.api import ConditionalUpdates
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -34,6 +39,34 @@ VALIDATION_ERROR = {
 }
 
 RETRY_AFTER = {"schema": {"type": "integer"}, "description": "Seconds until the limit lets the caller in again"}
+
+# Safe retries (core.idempotency) and conditional updates (core.api.ConditionalUpdates).
+IDEMPOTENCY_KEY = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+    "description": (
+        "A key the client chooses (1 to 255 printable ASCII characters, no spaces). The same key "
+        "with the same request within 24 hours gets the first answer again instead of a second "
+        "change; with another request, 422."
+    ),
+}
+IDEMPOTENT_REPLAYED = {
+    "schema": {"type": "string", "enum": ["true"]},
+    "description": "Present when this is the stored answer to an earlier request with the same Idempotency-Key",
+}
+IF_MATCH = {
+    "in": "header",
+    "name": "If-Match",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "The resource's ETag as last read: the change is made only if the resource is still so (else 412)",
+}
+ETAG = {
+    "schema": {"type": "string"},
+    "description": "The resource's current version (strong, quoted), for If-Match",
+}
 
 
 class AutoSchema(SpectacularAutoSchema):
@@ -79,8 +112,36 @@ class AutoSchema(SpectacularAutoSchema):
                 OpenApiResponse(ErrorSerializer, responses["503"]["description"]), "503"
             )
         responses["429"].setdefault("headers", {})["Retry-After"] = RETRY_AFTER
+        self._document_concurrency(path, method, operation, responses)
         operation["responses"] = dict(sorted(responses.items()))
         return operation
+
+    def _document_concurrency(self, path: str, method: str, operation: dict, responses: dict) -> None:
+        """Idempotency-Key (and its 400 and 422) on every API POST, which the middleware honours
+        (core.idempotency); If-Match and 412 on PATCH and PUT, and ETag on their answers and
+        on the detail GET, of viewsets with ConditionalUpdates."""
+        successes = [code for code in responses if code.startswith("2")]
+        if method == "POST" and path.startswith("/api/"):
+            operation.setdefault("parameters", []).append(copy.deepcopy(IDEMPOTENCY_KEY))
+            if "400" not in responses:  # a malformed key, even where there is no body to refuse
+                responses["400"] = self._get_response_for_code(
+                    OpenApiResponse(VALIDATION_ERROR, "Invalid input, naming the field or header"), "400"
+                )
+            responses["422"] = self._get_response_for_code(
+                OpenApiResponse(ErrorSerializer, "The Idempotency-Key was used with another request"), "422"
+            )
+            for code in successes:
+                responses[code].setdefault("headers", {})["Idempotent-Replayed"] = copy.deepcopy(IDEMPOTENT_REPLAYED)
+        if not isinstance(self.view, ConditionalUpdates):
+            return
+        if method in ("PATCH", "PUT"):
+            operation.setdefault("parameters", []).append(copy.deepcopy(IF_MATCH))
+            responses["412"] = self._get_response_for_code(
+                OpenApiResponse(ErrorSerializer, "If-Match does not match the resource's current ETag"), "412"
+            )
+        if method in ("PATCH", "PUT") or (method == "GET" and getattr(self.view, "action", None) == "retrieve"):
+            for code in successes:
+                responses[code].setdefault("headers", {})["ETag"] = copy.deepcopy(ETAG)
 
 
 __all__ = ["AutoSchema", "ConflictSerializer", "ErrorSerializer"]

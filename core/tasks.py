@@ -4,6 +4,8 @@ from celery import shared_task
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
+from core.idempotency import purge_expired_keys
+
 
 # Named as before the move to core: beat entries and workers of the previous release
 # refer to these names, so a rolling deploy keeps both sides speaking the same task.
@@ -18,3 +20,9 @@ def clear_expired_sessions() -> int:
 def ping() -> str:
     """Answer "pong": lets operators and tests see that a worker consumes the queue."""
     return "pong"
+
+
+@shared_task(name="core.tasks.purge_idempotency_keys")
+def purge_idempotency_keys() -> int:
+    """Delete the API's idempotency keys past their 24 hours; returns how many were removed."""
+    return purge_expired_keys()

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 
 from agents.permissions import WorksTickets
 from agents.roles import actor_for, is_agent, is_integration, is_supervisor
-from core.api import MAX_ID, BooleanFilter
+from core.api import MAX_ID, BooleanFilter, ConditionalUpdates
 from customers import selectors, services
 from customers.models import Customer, Organization
 from customers.serializers import (
@@ -56,7 +56,7 @@ class CustomerFilter(django_filters.FilterSet):
 
 
 @extend_schema_view(list=extend_schema(parameters=[SEARCH]))
-class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class CustomerViewSet(ConditionalUpdates, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Customer profiles, one per person, made on their first contact: agents and integrations
     read and change them; agents merge two profiles of one person."""
 
@@ -156,7 +156,7 @@ class OrganizationFilter(django_filters.FilterSet):
         parameters=[OpenApiParameter("q", str, description="Text in the name or a domain", required=False)]
     )
 )
-class OrganizationViewSet(viewsets.ModelViewSet):
+class OrganizationViewSet(ConditionalUpdates, viewsets.ModelViewSet):
     """Organisations: everyone who works tickets reads them; supervisors and admins write."""
 
     permission_classes = [SupervisorsWrite]

@@ -68,6 +68,12 @@ def beat_schedule() -> dict:
             "task": "helpdesk.tasks.clear_expired_sessions",
             "schedule": crontab(minute=17, hour=3),
         },
+        # Deletes the API's idempotency keys past their 24 hours (core.idempotency). Hourly,
+        # so that each run deletes about an hour of a busy integration's keys, not a day of them.
+        "purge-idempotency-keys": {
+            "task": "core.tasks.purge_idempotency_keys",
+            "schedule": crontab(minute=41),
+        },
     }
 
 

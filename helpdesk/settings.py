@@ -126,6 +126,9 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusAfterMiddleware",
     # A locked-out sign-in (django-axes, core.accounts) answers core.accounts.locked_out's 429.
     "axes.middleware.AxesMiddleware",
+    # An API POST sent again with the same Idempotency-Key is answered once (core.idempotency).
+    # Last, so that the view's change and the key's row share one transaction.
+    "core.idempotency.IdempotencyMiddleware",
 ]
 
 ROOT_URLCONF = "helpdesk.urls"

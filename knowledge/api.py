@@ -14,6 +14,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from agents.roles import is_agent, is_supervisor
+from core.api import ConditionalUpdates
 from core.ratelimit import ratelimit
 from knowledge import services
 from knowledge.cache import cached_for_public
@@ -50,7 +51,7 @@ class ArticleFilter(django_filters.FilterSet):
 ORDERINGS = {"relevance": None, "-published_at": ("-published_at", "-id"), "-views": ("-view_count", "-id")}
 
 
-class KnowledgeViewSet(viewsets.ModelViewSet):
+class KnowledgeViewSet(ConditionalUpdates, viewsets.ModelViewSet):
     permission_classes = [ReadForAllWriteForSupervisors]
     http_method_names = ["get", "post", "patch", "put", "delete", "head", "options"]
 

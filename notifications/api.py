@@ -12,6 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from agents.permissions import IsAdmin
+from core.api import ConditionalUpdates
 from notifications.inbox import inbox
 from notifications.models import Channel, Notification, Webhook
 from notifications.payloads import describe_all
@@ -75,7 +76,7 @@ class DeliveryFilter(django_filters.FilterSet):
         fields = ["status"]
 
 
-class WebhookViewSet(viewsets.ModelViewSet):
+class WebhookViewSet(ConditionalUpdates, viewsets.ModelViewSet):
     """Outgoing webhooks (docs/webhooks.md): admins only, who see every team's tickets that
     the deliveries carry."""
 

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agents.permissions import AgentsReadSupervisorsWrite, WorksTickets
-from core.api import MAX_ID, IsoDateTimeFilter, cached_report
+from core.api import MAX_ID, ConditionalUpdates, IsoDateTimeFilter, cached_report
 from sla.compliance import compliance_by_day, compliance_report
 from sla.models import SLAPolicy, SLAViolation
 from sla.queries import violations_of
@@ -32,7 +32,7 @@ from tickets.visibility import of_visible_tickets
 logger = logging.getLogger(__name__)
 
 
-class SLAPolicyViewSet(viewsets.ModelViewSet):
+class SLAPolicyViewSet(ConditionalUpdates, viewsets.ModelViewSet):
     """SLA policies: everyone who works tickets reads them; supervisors and admins write."""
 
     permission_classes = [AgentsReadSupervisorsWrite]

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from agents.models import Agent
 from agents.permissions import WorksTickets
 from agents.roles import actor_for, agent_for, is_supervisor
-from core.api import Pagination, SyncPagination
+from core.api import ConditionalUpdates, Pagination, SyncPagination
 from core.limits import JSONParser
 from tickets import selectors, services
 from tickets.assignment import ticket_assign, ticket_auto_assign
@@ -47,6 +47,7 @@ CONFLICT = OpenApiResponse(description="The change is not allowed in the ticket'
 
 
 class TicketViewSet(
+    ConditionalUpdates,
     MergeActions,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
