@@ -31,7 +31,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from agents.models import Team
-from core.api import BooleanFilter, ModelChoiceFilter, SlugRelatedField
+from core.api import BooleanFilter, ConditionalUpdates, ModelChoiceFilter, SlugRelatedField
 from core.limits import JSONParser
 from mail.forms import MailboxForm
 from mail.health import needs_attention
@@ -244,7 +244,7 @@ WRITE_ERRORS = "400 names the field; the checks are Django admin's (MailboxForm,
         responses={204: OpenApiResponse(description="Deleted")},
     ),
 )
-class MailboxViewSet(viewsets.ModelViewSet):
+class MailboxViewSet(ConditionalUpdates, viewsets.ModelViewSet):
     """IMAP mailboxes (see the module's docstring)."""
 
     permission_classes = [ManagesMailboxes]
