@@ -17,7 +17,9 @@ from knowledge.api import ArticleViewSet, FAQViewSet
 from notifications.api import NotificationViewSet, WebhookViewSet
 from privacy.api import PrivacyEraseView, PrivacyExportView
 from sla.api import ComplianceView, SLACheckView, SLAPolicyViewSet, SLAViolationViewSet
+from sla.calendars_api import CalendarViewSet, HolidayViewSet
 from tickets.api import TicketViewSet
+from tickets.catalog_api import CategoryViewSet, TagViewSet
 
 router.register("tickets", TicketViewSet, basename="ticket")
 router.register("agents", AgentViewSet, basename="agent")
@@ -35,6 +37,10 @@ router.register("triggers", TriggerViewSet, basename="trigger")
 router.register("webhooks", WebhookViewSet, basename="webhook")
 router.register("automations", TimeRuleViewSet, basename="time-rule")
 router.register("macros", MacroViewSet, basename="macro")
+router.register("categories", CategoryViewSet, basename="category")
+router.register("tags", TagViewSet, basename="tag")
+router.register("calendars", CalendarViewSet, basename="calendar")
+router.register("holidays", HolidayViewSet, basename="holiday")
 
 urlpatterns = [
     path("", views.home, name="home"),
