@@ -7,6 +7,7 @@ from datetime import date
 import holidays as holidays_package
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from sla.calendars import check_hours, minutes
@@ -17,9 +18,18 @@ HOLIDAY_YEARS = (1970, 2100)
 HOURS_MAX = 7 * 24  # more ranges than this in a week cannot help anyone
 
 
+@extend_schema_field({"type": "string", "pattern": r"^\d{2}:\d{2}(:\d{2}(\.\d+)?)?$"})
+class LocalTimeField(serializers.TimeField):
+    """A wall-clock time of the calendar's zone, written HH:MM. Not OpenAPI's `time` format:
+    that is RFC 3339's full-time, which carries an offset a weekly hour cannot have."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(format="%H:%M", **kwargs)
+
+
 class BusinessHoursSerializer(serializers.ModelSerializer):
-    start = serializers.TimeField(format="%H:%M", help_text="Local time the range starts, e.g. 09:00")
-    end = serializers.TimeField(format="%H:%M", help_text="Local time it ends; 00:00 means midnight at the day's end")
+    start = LocalTimeField(help_text="Local time the range starts, e.g. 09:00")
+    end = LocalTimeField(help_text="Local time it ends; 00:00 means midnight at the day's end")
 
     class Meta:
         model = BusinessHours
