@@ -5,7 +5,7 @@ knowledge articles list names, automation rules (triggers' and time rules' condi
 "add tags"/"remove tags" actions of triggers, time rules and macros) hold names separated by
 commas. A rename or a merge that left those naming the old tag would quietly break them: a
 rule adding "billing" would bring the old tag back, a view filtering by it would show
-nothing. So, as Zammad does when a tag is renamed in its admin, every reference follows:
+nothing. So every reference follows the tag, as a person renaming it means it to:
 
 - rename A to B: the tag keeps its tickets (the same row, a new name), and every reference
   to A now says B. Tickets' history lines are not rewritten: they say what the tag was called
