@@ -19,7 +19,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from agents.permissions import AgentsReadSupervisorsWrite
+from agents.permissions import SettingsReadSupervisorsWrite
 from core.api import MAX_ID
 from sla.calendars import calendar_create, calendar_delete, calendar_update
 from sla.calendars_serializers import (
@@ -61,7 +61,7 @@ class CalendarViewSet(viewsets.ModelViewSet):
     """Business calendars (weekly hours in a time zone, minus holidays): everyone who works
     tickets reads them; supervisors and admins write."""
 
-    permission_classes = [AgentsReadSupervisorsWrite]
+    permission_classes = [SettingsReadSupervisorsWrite]
     serializer_class = CalendarSerializer
     filterset_class = CalendarFilter
     ordering_fields = ["name", "id"]
@@ -132,7 +132,7 @@ class HolidayViewSet(viewsets.ModelViewSet):
     """Holidays of business calendars: no working time on these dates. Everyone who works
     tickets reads them; supervisors and admins write."""
 
-    permission_classes = [AgentsReadSupervisorsWrite]
+    permission_classes = [SettingsReadSupervisorsWrite]
     serializer_class = HolidaySerializer
     queryset = Holiday.objects.all()
     filterset_class = HolidayFilter

@@ -20,7 +20,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from agents.permissions import AgentsReadSupervisorsWrite
+from agents.permissions import SettingsReadSupervisorsWrite
 from agents.roles import actor_for
 from core.api import MAX_ID, BooleanFilter
 from tickets.catalog_serializers import (
@@ -67,7 +67,7 @@ class CategoryFilter(django_filters.FilterSet):
 class CategoryViewSet(viewsets.ModelViewSet):
     """Ticket categories: everyone who works tickets reads them; supervisors and admins write."""
 
-    permission_classes = [AgentsReadSupervisorsWrite]
+    permission_classes = [SettingsReadSupervisorsWrite]
     serializer_class = CategorySerializer
     queryset = Category.objects.all()
     filterset_class = CategoryFilter
@@ -102,7 +102,7 @@ class TagViewSet(viewsets.ModelViewSet):
     """Ticket tags: everyone who works tickets reads them; supervisors and admins create,
     rename, merge and delete them (tickets.tags says what follows a rename or a merge)."""
 
-    permission_classes = [AgentsReadSupervisorsWrite]
+    permission_classes = [SettingsReadSupervisorsWrite]
     serializer_class = TagSerializer
     queryset = Tag.objects.all()
     filterset_class = TagFilter

@@ -35,7 +35,9 @@ class TestWhoMay:
     def test_agents_and_integrations_cannot_write(self, agent_api, integration_api):
         tag = TagFactory(name="vpn")
         for client in (agent_api, integration_api):
-            assert client.post(URL, {"name": "x"}, format="json").status_code == 403
+            refused = client.post(URL, {"name": "x"}, format="json")
+            assert refused.status_code == 403
+            assert refused.json() == {"detail": "Only supervisors and admins can change this."}
             assert client.patch(f"{URL}/{tag.pk}", {"name": "y"}, format="json").status_code == 403
             assert client.delete(f"{URL}/{tag.pk}").status_code == 403
         assert Tag.objects.get().name == "vpn"
