@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from agents.roles import is_admin, is_agent, is_integration, is_supervisor
@@ -28,6 +29,13 @@ class AgentsReadSupervisorsWrite(BasePermission):
         if request.method in SAFE_METHODS:
             return is_agent(request.user) or is_integration(request.user)
         return is_supervisor(request.user)
+
+
+class SettingsReadSupervisorsWrite(AgentsReadSupervisorsWrite):
+    """The helpdesk's settings (categories, tags, business calendars): read by everyone who
+    works tickets, written by supervisors and admins, as Django admin's supervisors group."""
+
+    message = gettext_lazy("Only supervisors and admins can change this.")
 
 
 class IsAdmin(BasePermission):

@@ -3,13 +3,16 @@ admins the shared ones), preview one on a ticket and apply it (automation.macros
 
 from __future__ import annotations
 
+import django_filters
 from django.db.models import Case, IntegerField, Q, Value, When
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.filters import OrderingFilter
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
@@ -24,7 +27,7 @@ from automation.macros_serializers import (
     MacroSerializer,
 )
 from automation.models import Macro
-from core.api import ConditionalUpdates
+from core.api import MAX_ID, BooleanFilter, ConditionalUpdates
 from tickets import selectors
 from tickets.serializers import TicketDetailSerializer
 
@@ -59,6 +62,19 @@ class WritesOwnOrShared(IsAgent):
         return agent is not None and agent.pk == macro.owner_id
 
 
+class MacroFilter(django_filters.FilterSet):
+    """What Django admin's list of macros filters by (shared, team, category, active)."""
+
+    shared = BooleanFilter(field_name="owner", lookup_expr="isnull", help_text="true: shared; false: personal")
+    team = django_filters.NumberFilter(field_name="team_id", min_value=1, max_value=MAX_ID, help_text="A team's id")
+    category = django_filters.CharFilter(field_name="category__slug", max_length=50, help_text="A category's slug")
+    active = BooleanFilter()
+
+    class Meta:
+        model = Macro
+        fields = []
+
+
 @extend_schema_view(
     list=extend_schema(parameters=LIST_PARAMETERS),
     destroy=extend_schema(responses={204: None}),
@@ -69,7 +85,11 @@ class MacroViewSet(ConditionalUpdates, viewsets.ModelViewSet):
 
     permission_classes = [WritesOwnOrShared]
     serializer_class = MacroSerializer
-    filter_backends: list = []
+    # `q` and `ticket` are read by get_queryset; `ticket`'s order (its category's first)
+    # holds unless `ordering` is given.
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filterset_class = MacroFilter
+    ordering_fields = ["name", "created_at", "updated_at"]
     http_method_names = ["get", "post", "patch", "put", "delete", "head", "options"]
 
     def get_queryset(self):

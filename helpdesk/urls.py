@@ -18,7 +18,9 @@ from mail.api import MailboxViewSet
 from notifications.api import NotificationViewSet, WebhookViewSet
 from privacy.api import PrivacyEraseView, PrivacyExportView
 from sla.api import ComplianceView, SLACheckView, SLAPolicyViewSet, SLAViolationViewSet
+from sla.calendars_api import CalendarViewSet, HolidayViewSet
 from tickets.api import MessageFeedViewSet, TicketViewSet
+from tickets.catalog_api import CategoryViewSet, TagViewSet
 
 router.register("tickets", TicketViewSet, basename="ticket")
 router.register("messages", MessageFeedViewSet, basename="message")
@@ -38,6 +40,10 @@ router.register("webhooks", WebhookViewSet, basename="webhook")
 router.register("automations", TimeRuleViewSet, basename="time-rule")
 router.register("macros", MacroViewSet, basename="macro")
 router.register("mailboxes", MailboxViewSet, basename="mailbox")
+router.register("categories", CategoryViewSet, basename="category")
+router.register("tags", TagViewSet, basename="tag")
+router.register("calendars", CalendarViewSet, basename="calendar")
+router.register("holidays", HolidayViewSet, basename="holiday")
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -78,3 +78,15 @@ def faq_save(*, faq: FAQ) -> FAQ:
 def faq_delete(*, faq: FAQ) -> None:
     faq.delete()
     invalidate_public_cache()
+
+
+def articles_rename_tag(*, old: str, new: str) -> int:
+    """Articles tagged `old` are tagged `new` instead (once): a tag renamed or merged in
+    tickets.tags, registered there by KnowledgeConfig.ready. Returns how many changed."""
+    articles = list(Article.objects.select_for_update().filter(tags_text__contains=f",{old},"))
+    for article in articles:
+        article.tags = [new if name == old else name for name in article.tags]
+        article.save(update_fields=["tags_text"])
+    if articles:
+        invalidate_public_cache()
+    return len(articles)

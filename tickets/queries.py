@@ -12,6 +12,8 @@ equivalent is checked against it in tickets/tests/test_queries.py.
 - `IsAnyOf`: `column = ANY(ids)`, for a search's candidate ids (tickets and knowledge).
 - `count_up_to`: a correlated count that stops at a cap (an agent's open load,
   tickets.assignment.open_load).
+- `merge_tag_links`: a tag merged into another on every ticket at once, with a history line
+  per ticket (tickets.tags.tag_merge).
 """
 
 from __future__ import annotations
@@ -429,3 +431,76 @@ QUERY_CANCELED = "57014"
 def counting_settings(cursor, budget_ms: int) -> None:
     """Set the caller's transaction up for counts of at most `budget_ms` each (0: no limit)."""
     cursor.execute(_COUNTING_SETTINGS, [f"{int(budget_ms)}ms"])
+
+
+# --- tags -------------------------------------------------------------------------------
+
+# A tag merged into another (tickets.tags.tag_merge), in one statement whatever the number of
+# tickets: every CTE reads the snapshot from before the statement, so `before` sees the
+# tickets' tags as they were and the history line says "old → new" for each ticket. Names
+# are ordered COLLATE "C" (code points), as Python's sorted() orders them in
+# tickets.services.ticket_update's history lines. A ticket that had both tags keeps one.
+_MERGE_TAG_SQL = """
+WITH affected AS MATERIALIZED (
+    SELECT ticket_id FROM tickets_ticket_tags WHERE tag_id = %(source)s
+),
+tag_lists AS (
+    SELECT ticket_id,
+        string_agg(name, ', ' ORDER BY name) AS old_names,
+        string_agg(DISTINCT new_name, ', ' ORDER BY new_name) AS new_names
+    FROM (
+        SELECT tt.ticket_id, tag.name COLLATE "C" AS name,
+            (CASE WHEN tt.tag_id = %(source)s THEN %(target_name)s ELSE tag.name END) COLLATE "C" AS new_name
+        FROM tickets_ticket_tags AS tt JOIN tickets_tag AS tag ON tag.id = tt.tag_id
+        WHERE tt.ticket_id IN (SELECT ticket_id FROM affected)
+    ) AS named
+    GROUP BY ticket_id
+),
+added AS (
+    INSERT INTO tickets_ticket_tags (ticket_id, tag_id)
+    SELECT ticket_id, %(target)s FROM affected
+    ON CONFLICT (ticket_id, tag_id) DO NOTHING
+),
+removed AS (
+    DELETE FROM tickets_ticket_tags WHERE tag_id = %(source)s
+),
+touched AS (
+    UPDATE tickets_ticket SET updated_at = %(now)s WHERE id IN (SELECT ticket_id FROM affected)
+)
+INSERT INTO tickets_ticketevent
+    (ticket_id, kind, actor_type, actor_user_id, actor_name, old_value, new_value, created_at)
+SELECT ticket_id, %(kind)s, %(actor_type)s, %(actor_user)s, %(actor_name)s, old_names, new_names, %(now)s
+FROM tag_lists
+"""
+
+
+def merge_tag_links(
+    *,
+    source: Tag,
+    target: Tag,
+    kind: str,
+    actor_type: str,
+    actor_user_id: int | None,
+    actor_name: str,
+    now: datetime,
+    lock_timeout: str = "0",
+) -> int:
+    """Move every ticket tagged `source` to `target` (no duplicates), mark the tickets updated
+    at `now` and write each one's history line of `kind`. Returns how many tickets it moved.
+    `lock_timeout` (PostgreSQL's, e.g. "5s") holds for the rest of the caller's transaction."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [lock_timeout])
+        cursor.execute(
+            _MERGE_TAG_SQL,
+            {
+                "source": source.pk,
+                "target": target.pk,
+                "target_name": target.name,
+                "kind": kind,
+                "actor_type": actor_type,
+                "actor_user": actor_user_id,
+                "actor_name": actor_name[:255],
+                "now": now,
+            },
+        )
+        return cursor.rowcount

@@ -46,6 +46,23 @@ def test_the_list_is_what_the_caller_is_offered(agent_api, agent, other_agent, s
     assert mine["reply"] == "Thanks, {customer_name}."
 
 
+def test_the_list_filters_as_the_admin_does_and_orders(agent_api, agent):
+    billing = Team.objects.create(name="Billing")
+    billing.members.add(agent)
+    refunds = CategoryFactory(slug="refunds", name="Refunds")
+    make_macro("Billing's", team=billing)
+    make_macro("Refund", category=refunds)
+    make_macro("Retired", active=False)
+    make_macro("Mine", owner=agent)
+
+    assert names(agent_api.get(URL, {"shared": "false"})) == ["Mine"]
+    assert names(agent_api.get(URL, {"shared": "true", "ordering": "-name"})) == ["Refund", "Billing's"]
+    assert names(agent_api.get(URL, {"team": billing.pk})) == ["Billing's"]
+    assert names(agent_api.get(URL, {"category": "refunds"})) == ["Refund"]
+    assert names(agent_api.get(URL, {"active": "true", "ordering": "-created_at"})) == ["Mine", "Refund", "Billing's"]
+    assert agent_api.get(URL, {"active": "sometimes"}).status_code == 400
+
+
 def test_the_tickets_category_comes_first_and_a_bad_ticket_is_named(agent_api):
     refunds = CategoryFactory(slug="refunds", name="Refunds")
     make_macro("A general one")

@@ -226,6 +226,55 @@ MATRIX: list[Row] = [
     api("api:macro-apply", "POST",                  (401,        401,         200,   404,   404,   404,   403),
         variant="personal macro", body={"ticket": "ticket"}),
 
+    # --- Categories, tags, business calendars and holidays: as Django admin's supervisors group
+    # (agents/migrations/0004), everyone who works tickets reads, supervisors and admins write.
+    # The world's category has tickets: deleting it is refused (tickets/tests/test_api_categories.py).
+    api("api:category-list", "GET",                 (401,        401,         200,   200,   200,   200,   200)),
+    api("api:category-list", "POST",                (401,        401,         403,   403,   201,   201,   403),
+        body={"slug": "returns", "name": "Returns"}),
+    api("api:category-detail", "GET",               (401,        401,         200,   200,   200,   200,   200)),
+    api("api:category-detail", "PATCH",             (401,        401,         403,   403,   200,   200,   403),
+        body={"description": "Anything else"}),
+    api("api:category-detail", "PUT",               (401,        401,         403,   403,   400,   400,   403),
+        body={}),
+    api("api:category-detail", "DELETE",            (401,        401,         403,   403,   409,   409,   403)),
+    api("api:category-detail", "DELETE",            (401,        401,         403,   403,   204,   204,   403),
+        variant="unused category"),
+    api("api:tag-list", "GET",                      (401,        401,         200,   200,   200,   200,   200)),
+    api("api:tag-list", "POST",                     (401,        401,         403,   403,   201,   201,   403),
+        body={"name": "refund"}),
+    api("api:tag-detail", "GET",                    (401,        401,         200,   200,   200,   200,   200)),
+    api("api:tag-detail", "PATCH",                  (401,        401,         403,   403,   200,   200,   403),
+        body={"name": "invoices"}),
+    api("api:tag-detail", "PUT",                    (401,        401,         403,   403,   400,   400,   403),
+        body={}),
+    api("api:tag-detail", "DELETE",                 (401,        401,         403,   403,   204,   204,   403)),
+    api("api:tag-merge", "POST",                    (401,        401,         403,   403,   200,   200,   403),
+        body={"into": "other tag"}),
+    api("api:calendar-list", "GET",                 (401,        401,         200,   200,   200,   200,   200)),
+    api("api:calendar-list", "POST",                (401,        401,         403,   403,   201,   201,   403),
+        body={"name": "Sydney office", "timezone": "Australia/Sydney",
+              "hours": [{"weekday": 0, "start": "09:00", "end": "17:00"}]}),
+    api("api:calendar-detail", "GET",               (401,        401,         200,   200,   200,   200,   200)),
+    api("api:calendar-detail", "PATCH",             (401,        401,         403,   403,   200,   200,   403),
+        body={"timezone": "Europe/Paris"}),
+    api("api:calendar-detail", "PUT",               (401,        401,         403,   403,   400,   400,   403),
+        body={}),
+    api("api:calendar-detail", "DELETE",            (401,        401,         403,   403,   409,   409,   403)),
+    api("api:calendar-detail", "DELETE",            (401,        401,         403,   403,   204,   204,   403),
+        variant="unused calendar"),
+    api("api:calendar-import-holidays", "POST",     (401,        401,         403,   403,   200,   200,   403),
+        body={"year": 2026, "country": "DE"}),
+    api("api:holiday-list", "GET",                  (401,        401,         200,   200,   200,   200,   200)),
+    api("api:holiday-list", "POST",                 (401,        401,         403,   403,   201,   201,   403),
+        body={"calendar": "calendar", "date": "2026-12-24", "name": "Christmas Eve"}),
+    api("api:holiday-detail", "GET",                (401,        401,         200,   200,   200,   200,   200)),
+    api("api:holiday-detail", "PATCH",              (401,        401,         403,   403,   200,   200,   403),
+        body={"name": "Boxing Day"}),
+    api("api:holiday-detail", "PUT",                (401,        401,         403,   403,   400,   400,   403),
+        body={}),
+    api("api:holiday-detail", "DELETE",             (401,        401,         403,   403,   204,   204,   403)),
+
     # --- Data protection: admins only (privacy/tests) -------------------------------------
     api("privacy-export", "POST",                   (401,        401,         403,   403,   403,   200,   403),
         body={"email": "nobody@example.org"}),
@@ -559,6 +608,7 @@ def rows_for(pattern: Pattern) -> list[Row]:
 
 @pytest.fixture
 def world(db, settings, category, agent, other_agent, supervisor, admin_user, integration_user, closed_port):
+    import datetime
     import zlib
 
     from django.contrib.auth.models import User
@@ -573,10 +623,17 @@ def world(db, settings, category, agent, other_agent, supervisor, admin_user, in
     from mail.models import InboundEmail, Mailbox
     from notifications.models import Channel
     from notifications.tests.factories import NotificationFactory
-    from sla.tests.factories import SLAPolicyFactory, SLAViolationFactory
+    from sla.tests.factories import BusinessCalendarFactory, HolidayFactory, SLAPolicyFactory, SLAViolationFactory
     from tickets.links import cc_token, private_token
-    from tickets.models import BulkJob, SavedView, Ticket, TicketCC, TicketEvent, TicketLink
-    from tickets.tests.factories import AttachmentFactory, MessageFactory, TicketEventFactory, TicketFactory
+    from tickets.models import BulkJob, SavedView, Tag, Ticket, TicketCC, TicketEvent, TicketLink
+    from tickets.tests.factories import (
+        AttachmentFactory,
+        CategoryFactory,
+        MessageFactory,
+        TagFactory,
+        TicketEventFactory,
+        TicketFactory,
+    )
 
     for rate in ("PORTAL_TICKET_RATE", "PORTAL_LOOKUP_RATE", "PORTAL_REPLY_RATE", "PORTAL_SURVEY_RATE"):
         setattr(settings, rate, "100000/h")
@@ -604,6 +661,9 @@ def world(db, settings, category, agent, other_agent, supervisor, admin_user, in
     faq = FAQFactory(category=category)
     hidden_faq = FAQFactory(category=category, published=False, question="HIDDEN-FAQ-0b2 not yet?")
     policy = SLAPolicyFactory(slack_webhook_url="https://hooks.slack.com/services/T0/B0/WEBHOOK-SECRET-3e1")
+    calendar = BusinessCalendarFactory(name="Berlin office")  # an inactive policy counts by it: no deleting it
+    SLAPolicyFactory(name="Office hours", priority="low", calendar=calendar, active=False)
+    ticket.tags.add(TagFactory(name="billing"))
     from notifications.webhooks import webhook_create
 
     webhook = webhook_create(
@@ -663,6 +723,13 @@ def world(db, settings, category, agent, other_agent, supervisor, admin_user, in
             "feedback": FeedbackFactory(ticket=rated_ticket, agent=agent).pk,
             "survey": survey.pk,
             "policy": policy.pk,
+            "category": category.pk,
+            "unused category": CategoryFactory(slug="unused").pk,
+            "tag": Tag.objects.get(name="billing").pk,
+            "other tag": TagFactory(name="invoicing").pk,
+            "calendar": calendar.pk,
+            "unused calendar": BusinessCalendarFactory(name="Unused").pk,
+            "holiday": HolidayFactory(calendar=calendar, date=datetime.date(2026, 12, 25), name="Christmas").pk,
             "time rule": make_rule("status_changed", 72, [("status", "is", "pending")], [("set_priority", "low")]).pk,
             "violation": SLAViolationFactory(ticket=ticket, policy=policy).pk,
             "notification": notification.pk,
@@ -746,7 +813,7 @@ def path_for(pattern: Pattern, row: Row | None, persona: str, world: dict) -> st
         elif kwarg == "pk":
             resource = PK_OBJECT_BY_NAME.get(name) or PK_OBJECT.get(name.split(":")[-1].rsplit("-", 1)[0], "ticket")
             values[kwarg] = ids[resource]
-            named = variant in ("draft", "unpublished", "shared view")
+            named = variant in ("draft", "unpublished", "shared view", "unused category", "unused calendar")
             if named or (variant == "personal macro" and resource == "macro"):
                 values[kwarg] = ids[variant]
         elif kwarg == "attachment_id":
@@ -817,6 +884,11 @@ PK_OBJECT = {
     "macro": "macro",
     "saved-view": "saved view",
     "bulk": "bulk job",  # bulk-job, bulk-resume
+    "category": "category",
+    "tag": "tag",  # tag-detail, tag-merge
+    "calendar": "calendar",
+    "calendar-import": "calendar",  # calendar-import-holidays
+    "holiday": "holiday",
 }
 
 
@@ -824,7 +896,7 @@ def body_for(row: Row, world: dict) -> dict:
     """The row's body, with names of objects ("other_agent", "ticket") replaced by their ids."""
     body = dict(row.body or {})
     for key, value in body.items():
-        named = key in ("agent", "ticket", "ticket_id", "into", "macro")
+        named = key in ("agent", "ticket", "ticket_id", "into", "macro", "calendar")
         if isinstance(value, str) and value in world["ids"] and named:
             body[key] = world["ids"][value]
     return body

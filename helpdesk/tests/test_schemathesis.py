@@ -158,6 +158,21 @@ def world(db, agent, other_agent, supervisor, integration_user, category, settin
         },
         {"id": make_macro("Bare", owner=agent).pk},
     ]
+    from agents.models import Team
+    from sla.tests.factories import HolidayFactory
+    from tickets.tests.factories import CategoryFactory
+
+    calendar = BusinessCalendarFactory(holiday_country="DE", holiday_subdivision="BY")
+    variants["categories"] = [
+        {"id": CategoryFactory(slug="refunds", description="Money back", team=Team.objects.create(name="Billing")).pk},
+        {"id": CategoryFactory(slug="unused").pk},
+    ]
+    variants["tags"] = [{"id": full.tags.get().pk}, {"id": TagFactory(name="unused").pk}]
+    variants["calendars"] = [{"id": calendar.pk}, {"id": BusinessCalendarFactory(weekdays_nine_to_five=False).pk}]
+    variants["holidays"] = [
+        {"id": HolidayFactory(calendar=calendar, name="Christmas").pk},
+        {"id": HolidayFactory(calendar=calendar, name="").pk},
+    ]
     awaiting_feedback = TicketFactory(category=category, assigned_agent=agent, status="resolved")
     # Body fields that name other objects: generated values hardly ever name existing ones.
     references = {
@@ -167,6 +182,7 @@ def world(db, agent, other_agent, supervisor, integration_user, category, settin
         "ticket": awaiting_feedback.pk,
         "agent": agent.pk,
         "timezone": "Europe/Berlin",
+        "calendar": calendar.pk,
         "working_hours": {"mon": [["09:00", "17:00"]]},
     }
     callers = {"anonymous": {}}

@@ -186,3 +186,64 @@ def test_is_any_of_selects_what_an_in_lookup_selects(tickets, picks):
         assert list(found.values_list("pk", flat=True)) == list(
             Ticket.objects.filter(pk__in=ids).order_by("pk").values_list("pk", flat=True)
         )
+
+
+# Names whose order differs between code points and a language's collation ("Zahlung" sorts
+# before "a-1" by code point): the history must order them as Python's sorted() does.
+MERGE_TAG_NAMES = ["billing", "invoices", "vpn", "Zahlung", "a-1", "ärger"]
+
+
+def merged_by_the_orm(source, target) -> dict[int, tuple[str, str, list[str]]]:
+    """What merging `source` into `target` does, said with the ORM: for each ticket tagged
+    `source`, (old names, new names, its tags after), names as ticket_update writes them."""
+    expected = {}
+    for ticket in Ticket.objects.filter(tags=source).prefetch_related("tags"):
+        old = sorted(tag.name for tag in ticket.tags.all())
+        new = sorted({target.name if name == source.name else name for name in old})
+        expected[ticket.pk] = (", ".join(old), ", ".join(new), new)
+    return expected
+
+
+@given(
+    tickets=st.lists(st.sets(st.sampled_from(MERGE_TAG_NAMES), max_size=4), min_size=1, max_size=8),
+    source=st.sampled_from(MERGE_TAG_NAMES),
+    target=st.sampled_from(MERGE_TAG_NAMES),
+)
+@settings(max_examples=30, deadline=None)
+def test_merging_a_tag_does_what_the_orm_says(tickets, source, target):
+    from tickets.models import Tag, TicketEvent
+
+    if source == target:
+        return
+    with rolled_back():
+        category = CategoryFactory(slug="general", name="General")
+        tags = {name: TagFactory(name=name) for name in MERGE_TAG_NAMES}
+        for names in tickets:
+            TicketFactory(category=category).tags.set([tags[name] for name in names])
+        expected = merged_by_the_orm(tags[source], tags[target])
+        untouched = {
+            t.pk: sorted(t.tags.values_list("name", flat=True)) for t in Ticket.objects.exclude(pk__in=expected)
+        }
+        now = timezone.now()
+
+        moved = queries.merge_tag_links(
+            source=tags[source],
+            target=tags[target],
+            kind="tags",
+            actor_type="agent",
+            actor_user_id=None,
+            actor_name="Sue",
+            now=now,
+        )
+
+        assert moved == len(expected)
+        assert not Tag.objects.get(pk=tags[source].pk).tickets.exists()
+        for ticket_id, (old, new, after) in expected.items():
+            ticket = Ticket.objects.get(pk=ticket_id)
+            assert sorted(ticket.tags.values_list("name", flat=True)) == after
+            assert ticket.updated_at == now
+            event = TicketEvent.objects.get(ticket_id=ticket_id)
+            assert (event.kind, event.old_value, event.new_value, event.actor_name) == ("tags", old, new, "Sue")
+        for ticket_id, names in untouched.items():
+            assert sorted(Ticket.objects.get(pk=ticket_id).tags.values_list("name", flat=True)) == names
+        assert not TicketEvent.objects.exclude(ticket_id__in=expected).exists()
