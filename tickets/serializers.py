@@ -337,7 +337,6 @@ class TicketCreateSerializer(serializers.Serializer):
         help_text="The customer's language: emails about the ticket are written in it. Without it, the "
         "language of the subject and description (Russian when they are mostly Cyrillic), else the site's.",
     )
-    attachments = serializers.ListField(child=serializers.FileField(), required=False, default=list, max_length=50)
     cc = serializers.ListField(
         child=serializers.EmailField(max_length=254),
         required=False,
@@ -347,15 +346,33 @@ class TicketCreateSerializer(serializers.Serializer):
         "a private link of its own.",
     )
 
-    def validate_attachments(self, files: list) -> list:
-        return validate_files(files)
-
     def validate(self, attrs: dict) -> dict:
         try:
             attrs["cc"] = clean_cc_list(attrs.get("cc", []), customer_email=attrs["customer_email"])
         except CCRefused as refused:
             raise serializers.ValidationError(refused.payload()) from None
         return attrs
+
+
+def attachments_field() -> serializers.ListField:
+    """The files of an upload operation: one at least (the JSON operation takes none), each
+    checked by validate_uploads (count, size, type)."""
+    return serializers.ListField(
+        child=serializers.FileField(),
+        allow_empty=False,
+        min_length=1,
+        max_length=50,
+        help_text="The files, as parts of this name (ATTACHMENT_MAX_FILES at most, each within ATTACHMENT_MAX_BYTES)",
+    )
+
+
+class TicketUploadSerializer(TicketCreateSerializer):
+    """A new ticket with files: the fields of the JSON operation, as multipart form fields."""
+
+    attachments = attachments_field()
+
+    def validate_attachments(self, files: list) -> list:
+        return validate_files(files)
 
 
 class TicketUpdateSerializer(serializers.Serializer):
@@ -407,12 +424,17 @@ class TicketUpdateSerializer(serializers.Serializer):
 class MessageCreateSerializer(serializers.Serializer):
     body = serializers.CharField(min_length=BODY_MIN, max_length=BODY_MAX, trim_whitespace=False)
     internal = serializers.BooleanField(default=False)
-    attachments = serializers.ListField(child=serializers.FileField(), required=False, default=list, max_length=50)
 
     def validate_body(self, body: str) -> str:
         if not body.strip():
             raise serializers.ValidationError(_("This field may not be blank."))
         return body
+
+
+class MessageUploadSerializer(MessageCreateSerializer):
+    """A reply or note with files: the fields of the JSON operation, as multipart form fields."""
+
+    attachments = attachments_field()
 
     def validate_attachments(self, files: list) -> list:
         return validate_files(files)
