@@ -93,6 +93,21 @@ def validate_files(files: list) -> list:
     return files
 
 
+def refuse_files_in_json(serializer: serializers.Serializer, upload_path: str) -> None:
+    """A JSON body naming `attachments` is answered with the operation that takes files, not
+    silently stripped of them."""
+    if "attachments" in serializer.initial_data and "attachments" not in serializer.fields:
+        raise serializers.ValidationError(
+            {
+                "attachments": [
+                    # Translators: "path" is an API operation's address (/api/support/tickets/with-attachments).
+                    _("Files are sent as multipart/form-data to %(path)s; this operation reads JSON without files.")
+                    % {"path": upload_path}
+                ]
+            }
+        )
+
+
 class TicketSerializer(serializers.ModelSerializer):
     number = serializers.CharField(read_only=True)
     category = serializers.SlugRelatedField(slug_field="slug", read_only=True)
@@ -347,6 +362,7 @@ class TicketCreateSerializer(serializers.Serializer):
     )
 
     def validate(self, attrs: dict) -> dict:
+        refuse_files_in_json(self, "POST /api/support/tickets/with-attachments")
         try:
             attrs["cc"] = clean_cc_list(attrs.get("cc", []), customer_email=attrs["customer_email"])
         except CCRefused as refused:
@@ -429,6 +445,10 @@ class MessageCreateSerializer(serializers.Serializer):
         if not body.strip():
             raise serializers.ValidationError(_("This field may not be blank."))
         return body
+
+    def validate(self, attrs: dict) -> dict:
+        refuse_files_in_json(self, "POST /api/support/tickets/{id}/messages/with-attachments")
+        return attrs
 
 
 class MessageUploadSerializer(MessageCreateSerializer):
