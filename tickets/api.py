@@ -51,6 +51,8 @@ class TicketViewSet(
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
 ):
+    """Tickets the caller may see, each with its conversation, history and attachments."""
+
     permission_classes = [WorksTickets]
     filter_backends = [DjangoFilterBackend, TicketSearchFilter, TicketOrdering]
     filterset_class = TicketFilter
@@ -84,6 +86,8 @@ class TicketViewSet(
 
     @extend_schema(request=TicketCreateSerializer, responses={201: TicketDetailSerializer})
     def create(self, request, *args, **kwargs):
+        """Open a ticket. The body is JSON and carries no files: a ticket with files is opened
+        through `POST /api/support/tickets/with-attachments` (multipart/form-data)."""
         return self._create(TicketCreateSerializer(data=request.data))
 
     @extend_schema(
@@ -221,6 +225,9 @@ class TicketViewSet(
     @extend_schema(methods=["POST"], request=MessageCreateSerializer, responses={201: MessageSerializer, 409: CONFLICT})
     @action(detail=True, methods=["get", "post"], filter_backends=[])
     def messages(self, request, pk=None):
+        """GET: the messages the caller may read, oldest first. POST: a reply (or, for agents, an internal note),
+        a JSON body without files; files go with `POST
+        /api/support/tickets/{id}/messages/with-attachments` (multipart/form-data)."""
         ticket = self._ticket()
         if request.method == "GET":
             page = self.paginate_queryset(selectors.visible_messages(request.user).filter(ticket=ticket))
