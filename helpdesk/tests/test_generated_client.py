@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib
 import io
 import os
+import pkgutil
 import subprocess
 import sys
 from datetime import timedelta
@@ -52,7 +53,12 @@ def generate_client(schema_url: str, folder: Path):
     assert "Warning" not in output, output
     sys.path.insert(0, str(folder / "client"))
     try:
-        return importlib.import_module(PACKAGE)
+        package = importlib.import_module(PACKAGE)
+        # Every operation and model imports (a schema the generator half-understands gives
+        # modules that name `Unset` without importing it, for one).
+        for module in pkgutil.walk_packages(package.__path__, f"{PACKAGE}."):
+            importlib.import_module(module.name)
+        return package
     finally:
         sys.path.remove(str(folder / "client"))
 
