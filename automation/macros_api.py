@@ -27,7 +27,7 @@ from automation.macros_serializers import (
     MacroSerializer,
 )
 from automation.models import Macro
-from core.api import MAX_ID, BooleanFilter, ConditionalUpdates
+from core.api import BooleanFilter, ConditionalUpdates, IdFilter
 from tickets import selectors
 from tickets.serializers import TicketDetailSerializer
 
@@ -66,7 +66,7 @@ class MacroFilter(django_filters.FilterSet):
     """What Django admin's list of macros filters by (shared, team, category, active)."""
 
     shared = BooleanFilter(field_name="owner", lookup_expr="isnull", help_text="true: shared; false: personal")
-    team = django_filters.NumberFilter(field_name="team_id", min_value=1, max_value=MAX_ID, help_text="A team's id")
+    team = IdFilter(field_name="team_id", help_text="A team's id")
     category = django_filters.CharFilter(field_name="category__slug", max_length=50, help_text="A category's slug")
     active = BooleanFilter()
 

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 
 from agents.permissions import WorksTickets
 from agents.roles import actor_for, is_agent, is_integration, is_supervisor
-from core.api import MAX_ID, BooleanFilter, ConditionalUpdates
+from core.api import BooleanFilter, ConditionalUpdates, IdFilter
 from customers import selectors, services
 from customers.models import Customer, Organization
 from customers.serializers import (
@@ -45,7 +45,7 @@ SEARCH = OpenApiParameter(
 
 
 class CustomerFilter(django_filters.FilterSet):
-    organization = django_filters.NumberFilter(field_name="organization_id", min_value=1, max_value=MAX_ID)
+    organization = IdFilter(field_name="organization_id")
     no_organization = BooleanFilter(field_name="organization", lookup_expr="isnull")
     bouncing = BooleanFilter()
     language = django_filters.ChoiceFilter(choices=[("", "unknown"), ("en", "en"), ("ru", "ru")])

@@ -11,7 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from agents.permissions import WorksTickets
-from core.api import MAX_ID, IsoDateTimeFilter, SyncPagination, cached_report
+from core.api import IdFilter, IntegerFilter, IsoDateTimeFilter, SyncPagination, cached_report
 from feedback.models import Feedback, SurveyInvitation, SurveyState
 from feedback.serializers import (
     FeedbackSerializer,
@@ -25,9 +25,9 @@ from tickets.visibility import of_visible_tickets
 
 
 class FeedbackFilter(django_filters.FilterSet):
-    agent = django_filters.NumberFilter(field_name="agent_id", min_value=1, max_value=MAX_ID)
-    ticket = django_filters.NumberFilter(field_name="ticket_id", min_value=1, max_value=MAX_ID)
-    rating = django_filters.NumberFilter(field_name="overall")
+    agent = IdFilter(field_name="agent_id")
+    ticket = IdFilter(field_name="ticket_id")
+    rating = IntegerFilter(field_name="overall", min_value=1, max_value=5)
     created_after = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
@@ -88,8 +88,8 @@ class FeedbackViewSet(
 
 class SurveyFilter(django_filters.FilterSet):
     state = django_filters.ChoiceFilter(choices=SurveyState.choices, method="filter_state")
-    ticket = django_filters.NumberFilter(field_name="ticket_id", min_value=1, max_value=MAX_ID)
-    agent = django_filters.NumberFilter(field_name="agent_id", min_value=1, max_value=MAX_ID)
+    ticket = IdFilter(field_name="ticket_id")
+    agent = IdFilter(field_name="agent_id")
 
     class Meta:
         model = SurveyInvitation

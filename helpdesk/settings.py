@@ -572,12 +572,11 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "core.openapi.AutoSchema",
     # Every request counts against its caller (API_USER_RATE, API_ANON_RATE above).
     "DEFAULT_THROTTLE_CLASSES": ["core.ratelimit.ApiRateThrottle"],
-    # JSON with size and depth limits (core.limits); forms and uploads as DRF has them.
-    "DEFAULT_PARSER_CLASSES": [
-        "core.limits.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # Bodies are JSON, with size and depth limits (core.limits): a generated client sends what
+    # the schema documents, and an operation documented for several media types gets them all
+    # at once. Files go to the upload operations only (multipart, tickets/api.py); any other
+    # body answers 415.
+    "DEFAULT_PARSER_CLASSES": ["core.limits.JSONParser"],
     "NUM_PROXIES": env.int("TRUSTED_PROXY_COUNT", default=0),
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
@@ -614,7 +613,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "TicketStatusEnum": "tickets.models.Status",
         "TicketChannelEnum": "tickets.models.Channel",
-        "TicketCreateChannelEnum": ["api", "agent", "email"],
+        "TicketCreateChannelEnum": ["api", "agent", "email", "phone", "walk_in"],
         "TicketPriorityEnum": "tickets.models.Priority",
         "AgentStatusEnum": "agents.models.AgentStatus",
         "AgentRoleEnum": "agents.models.AgentRole",

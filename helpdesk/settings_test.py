@@ -5,7 +5,11 @@ import os
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
 
 from helpdesk.settings import *  # noqa: F403
-from helpdesk.settings import CACHES, DATABASES
+from helpdesk.settings import CACHES, DATABASES, REST_FRAMEWORK
+
+# APIClient sends JSON unless a test says format="multipart" (the API reads JSON only, but
+# for the upload operations).
+REST_FRAMEWORK["TEST_REQUEST_DEFAULT_FORMAT"] = "json"
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = True

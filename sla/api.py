@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agents.permissions import AgentsReadSupervisorsWrite, WorksTickets
-from core.api import MAX_ID, ConditionalUpdates, IsoDateTimeFilter, cached_report
+from core.api import ConditionalUpdates, IdFilter, IsoDateTimeFilter, cached_report
 from sla.compliance import compliance_by_day, compliance_report
 from sla.models import SLAPolicy, SLAViolation
 from sla.queries import violations_of
@@ -49,8 +49,8 @@ class SLAPolicyViewSet(ConditionalUpdates, viewsets.ModelViewSet):
 
 
 class ViolationFilter(django_filters.FilterSet):
-    ticket = django_filters.NumberFilter(field_name="ticket_id", min_value=1, max_value=MAX_ID)
-    agent = django_filters.NumberFilter(field_name="ticket__assigned_agent_id", min_value=1, max_value=MAX_ID)
+    ticket = IdFilter(field_name="ticket_id")
+    agent = IdFilter(field_name="ticket__assigned_agent_id")
     detected_after = IsoDateTimeFilter(field_name="detected_at", lookup_expr="gte")
     detected_before = IsoDateTimeFilter(field_name="detected_at", lookup_expr="lt")
 

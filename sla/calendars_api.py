@@ -20,7 +20,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from agents.permissions import SettingsReadSupervisorsWrite
-from core.api import MAX_ID
+from core.api import ConditionalUpdates, IdFilter, IntegerFilter
 from sla.calendars import calendar_create, calendar_delete, calendar_update
 from sla.calendars_serializers import (
     HOLIDAY_YEARS,
@@ -57,7 +57,7 @@ class CalendarFilter(django_filters.FilterSet):
         }
     )
 )
-class CalendarViewSet(viewsets.ModelViewSet):
+class CalendarViewSet(ConditionalUpdates, viewsets.ModelViewSet):
     """Business calendars (weekly hours in a time zone, minus holidays): everyone who works
     tickets reads them; supervisors and admins write."""
 
@@ -116,10 +116,8 @@ class CalendarViewSet(viewsets.ModelViewSet):
 
 
 class HolidayFilter(django_filters.FilterSet):
-    calendar = django_filters.NumberFilter(field_name="calendar_id", min_value=1, max_value=MAX_ID)
-    year = django_filters.NumberFilter(
-        field_name="date", lookup_expr="year", min_value=HOLIDAY_YEARS[0], max_value=HOLIDAY_YEARS[1]
-    )
+    calendar = IdFilter(field_name="calendar_id")
+    year = IntegerFilter(field_name="date", lookup_expr="year", min_value=HOLIDAY_YEARS[0], max_value=HOLIDAY_YEARS[1])
     after = django_filters.DateFilter(field_name="date", lookup_expr="gte", help_text="On or after this date")
     before = django_filters.DateFilter(field_name="date", lookup_expr="lt", help_text="Before this date")
 
@@ -128,7 +126,7 @@ class HolidayFilter(django_filters.FilterSet):
         fields = []
 
 
-class HolidayViewSet(viewsets.ModelViewSet):
+class HolidayViewSet(ConditionalUpdates, viewsets.ModelViewSet):
     """Holidays of business calendars: no working time on these dates. Everyone who works
     tickets reads them; supervisors and admins write."""
 

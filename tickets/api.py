@@ -12,14 +12,13 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from agents.models import Agent
 from agents.permissions import WorksTickets
 from agents.roles import actor_for, agent_for, is_supervisor
 from core.api import ConditionalUpdates, Pagination, SyncPagination
-from core.limits import JSONParser
 from tickets import selectors, services
 from tickets.assignment import ticket_assign, ticket_auto_assign
 from tickets.ccs import CCRefused, ticket_cc_add, ticket_cc_remove, ticket_ccs
@@ -35,12 +34,14 @@ from tickets.serializers import (
     MessageCreateSerializer,
     MessageFeedSerializer,
     MessageSerializer,
+    MessageUploadSerializer,
     RatingSerializer,
     TicketCreateSerializer,
     TicketDetailSerializer,
     TicketEventSerializer,
     TicketSerializer,
     TicketUpdateSerializer,
+    TicketUploadSerializer,
 )
 
 CONFLICT = OpenApiResponse(description="The change is not allowed in the ticket's current state")
@@ -53,8 +54,9 @@ class TicketViewSet(
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
 ):
+    """Tickets the caller may see, each with its conversation, history and attachments."""
+
     permission_classes = [WorksTickets]
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
     filter_backends = [DjangoFilterBackend, TicketSearchFilter, TicketOrdering]
     filterset_class = TicketFilter
     ordering = ["-created_at"]
@@ -89,9 +91,32 @@ class TicketViewSet(
 
     @extend_schema(request=TicketCreateSerializer, responses={201: TicketDetailSerializer})
     def create(self, request, *args, **kwargs):
-        serializer = TicketCreateSerializer(data=request.data)
+        """Open a ticket. The body is JSON and carries no files: a ticket with files is opened
+        through `POST /api/support/tickets/with-attachments` (multipart/form-data)."""
+        return self._create(TicketCreateSerializer(data=request.data))
+
+    @extend_schema(
+        operation_id="support_tickets_with_attachments_create",
+        request=TicketUploadSerializer,
+        responses={201: TicketDetailSerializer},
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="with-attachments",
+        url_name="with-attachments",
+        parser_classes=[MultiPartParser],
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def create_with_attachments(self, request):
+        """Open a ticket with files: the fields of `POST /api/support/tickets` as a
+        multipart/form-data body, plus one `attachments` part per file."""
+        return self._create(TicketUploadSerializer(data=request.data))
+
+    def _create(self, serializer: TicketCreateSerializer) -> Response:
         serializer.is_valid(raise_exception=True)
-        ticket = services.ticket_create(actor=actor_for(request.user), **serializer.validated_data)
+        ticket = services.ticket_create(actor=actor_for(self.request.user), **serializer.validated_data)
         return self._detail(ticket.pk, status.HTTP_201_CREATED)
 
     @extend_schema(request=TicketUpdateSerializer, responses={200: TicketDetailSerializer, 409: CONFLICT})
@@ -205,13 +230,38 @@ class TicketViewSet(
     @extend_schema(methods=["POST"], request=MessageCreateSerializer, responses={201: MessageSerializer, 409: CONFLICT})
     @action(detail=True, methods=["get", "post"], filter_backends=[])
     def messages(self, request, pk=None):
+        """GET: the messages the caller may read, oldest first. POST: a reply (or, for agents, an internal note),
+        a JSON body without files; files go with `POST
+        /api/support/tickets/{id}/messages/with-attachments` (multipart/form-data)."""
         ticket = self._ticket()
         if request.method == "GET":
             page = self.paginate_queryset(selectors.visible_messages(request.user).filter(ticket=ticket))
             return self.get_paginated_response(MessageSerializer(page, many=True).data)
-        serializer = MessageCreateSerializer(data=request.data)
+        return self._reply(ticket, MessageCreateSerializer(data=request.data))
+
+    @extend_schema(
+        operation_id="support_tickets_messages_with_attachments_create",
+        request=MessageUploadSerializer,
+        responses={201: MessageSerializer, 409: CONFLICT},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="messages/with-attachments",
+        url_name="messages-with-attachments",
+        parser_classes=[MultiPartParser],
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def messages_with_attachments(self, request, pk=None):
+        """Reply (or write an internal note) with files: the fields of `POST
+        /api/support/tickets/{id}/messages` as a multipart/form-data body, plus one
+        `attachments` part per file."""
+        return self._reply(self._ticket(), MessageUploadSerializer(data=request.data))
+
+    def _reply(self, ticket, serializer: MessageCreateSerializer) -> Response:
         serializer.is_valid(raise_exception=True)
-        actor = actor_for(request.user)
+        actor = actor_for(self.request.user)
         if serializer.validated_data["internal"] and not actor.is_agent:
             raise PermissionDenied(_("Only agents can write internal notes."))
         message = services.message_create(ticket=ticket, actor=actor, **serializer.validated_data)

@@ -22,7 +22,7 @@ from rest_framework.response import Response
 
 from agents.permissions import SettingsReadSupervisorsWrite
 from agents.roles import actor_for
-from core.api import MAX_ID, BooleanFilter
+from core.api import BooleanFilter, ConditionalUpdates, IdFilter
 from tickets.catalog_serializers import (
     CategoryInUseSerializer,
     CategorySerializer,
@@ -39,7 +39,7 @@ BUSY = OpenApiResponse(description="Some of the tag's tickets were being changed
 
 class CategoryFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", max_length=100, help_text="Text in the name, slug or description")
-    team = django_filters.NumberFilter(field_name="team_id", min_value=1, max_value=MAX_ID, help_text="Routed to team")
+    team = IdFilter(field_name="team_id", help_text="Routed to team")
     no_team = BooleanFilter(field_name="team", lookup_expr="isnull", help_text="true: routed to no team")
 
     class Meta:
@@ -64,7 +64,7 @@ class CategoryFilter(django_filters.FilterSet):
         }
     )
 )
-class CategoryViewSet(viewsets.ModelViewSet):
+class CategoryViewSet(ConditionalUpdates, viewsets.ModelViewSet):
     """Ticket categories: everyone who works tickets reads them; supervisors and admins write."""
 
     permission_classes = [SettingsReadSupervisorsWrite]
@@ -98,7 +98,7 @@ class TagFilter(django_filters.FilterSet):
     partial_update=extend_schema(description="A new `name` renames the tag everywhere (see the name's description)."),
     update=extend_schema(description="A new `name` renames the tag everywhere (see the name's description)."),
 )
-class TagViewSet(viewsets.ModelViewSet):
+class TagViewSet(ConditionalUpdates, viewsets.ModelViewSet):
     """Ticket tags: everyone who works tickets reads them; supervisors and admins create,
     rename, merge and delete them (tickets.tags says what follows a rename or a merge)."""
 

@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import BaseFilterBackend, OrderingFilter
 
-from core.api import MAX_ID, BooleanFilter, IsoDateTimeFilter, ModelChoiceFilter, ReusedFormFilterSet
+from core.api import BooleanFilter, IdFilter, IsoDateTimeFilter, ModelChoiceFilter, ReusedFormFilterSet
 from tickets.models import PRIORITY_RANK, Category, Message, Priority, Source, Status, Ticket
 from tickets.search import search_tickets
 from tickets.visibility import hidden_team_ids
@@ -18,13 +18,13 @@ class TicketFilter(ReusedFormFilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Status.choices, distinct=False)
     priority = django_filters.MultipleChoiceFilter(choices=Priority.choices, distinct=False)
     category = ModelChoiceFilter(queryset=Category.objects.all(), to_field_name="slug")
-    assigned_agent = django_filters.NumberFilter(field_name="assigned_agent_id", min_value=1, max_value=MAX_ID)
+    assigned_agent = IdFilter(field_name="assigned_agent_id")
     unassigned = BooleanFilter(field_name="assigned_agent", lookup_expr="isnull")
-    team = django_filters.NumberFilter(field_name="team_id", min_value=1, max_value=MAX_ID)
+    team = IdFilter(field_name="team_id")
     no_team = BooleanFilter(field_name="team", lookup_expr="isnull")
     customer_email = django_filters.CharFilter(field_name="customer_email", lookup_expr="iexact")
-    customer = django_filters.NumberFilter(field_name="customer_id", min_value=1, max_value=MAX_ID)
-    organization = django_filters.NumberFilter(field_name="customer__organization_id", min_value=1, max_value=MAX_ID)
+    customer = IdFilter(field_name="customer_id")
+    organization = IdFilter(field_name="customer__organization_id")
     tag = django_filters.CharFilter(field_name="tags__name")
     created_after = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
@@ -35,7 +35,7 @@ class TicketFilter(ReusedFormFilterSet):
 
 
 class MessageFeedFilter(ReusedFormFilterSet):
-    ticket = django_filters.NumberFilter(field_name="ticket_id", min_value=1, max_value=MAX_ID)
+    ticket = IdFilter(field_name="ticket_id")
     internal = BooleanFilter(field_name="internal")
     source = django_filters.ChoiceFilter(choices=Source.choices)
     created_after = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")

@@ -93,6 +93,21 @@ def validate_files(files: list) -> list:
     return files
 
 
+def refuse_files_in_json(serializer: serializers.Serializer, upload_path: str) -> None:
+    """A JSON body naming `attachments` is answered with the operation that takes files, not
+    silently stripped of them."""
+    if "attachments" in serializer.initial_data and "attachments" not in serializer.fields:
+        raise serializers.ValidationError(
+            {
+                "attachments": [
+                    # Translators: "path" is an API operation's address (/api/support/tickets/with-attachments).
+                    _("Files are sent as multipart/form-data to %(path)s; this operation reads JSON without files.")
+                    % {"path": upload_path}
+                ]
+            }
+        )
+
+
 class TicketSerializer(serializers.ModelSerializer):
     number = serializers.CharField(read_only=True)
     category = serializers.SlugRelatedField(slug_field="slug", read_only=True)
@@ -352,7 +367,6 @@ class TicketCreateSerializer(serializers.Serializer):
         help_text="The customer's language: emails about the ticket are written in it. Without it, the "
         "language of the subject and description (Russian when they are mostly Cyrillic), else the site's.",
     )
-    attachments = serializers.ListField(child=serializers.FileField(), required=False, default=list, max_length=50)
     cc = serializers.ListField(
         child=serializers.EmailField(max_length=254),
         required=False,
@@ -362,15 +376,34 @@ class TicketCreateSerializer(serializers.Serializer):
         "a private link of its own.",
     )
 
-    def validate_attachments(self, files: list) -> list:
-        return validate_files(files)
-
     def validate(self, attrs: dict) -> dict:
+        refuse_files_in_json(self, "POST /api/support/tickets/with-attachments")
         try:
             attrs["cc"] = clean_cc_list(attrs.get("cc", []), customer_email=attrs["customer_email"])
         except CCRefused as refused:
             raise serializers.ValidationError(refused.payload()) from None
         return attrs
+
+
+def attachments_field() -> serializers.ListField:
+    """The files of an upload operation: one at least (the JSON operation takes none), each
+    checked by validate_uploads (count, size, type)."""
+    return serializers.ListField(
+        child=serializers.FileField(),
+        allow_empty=False,
+        min_length=1,
+        max_length=50,
+        help_text="The files, as parts of this name (ATTACHMENT_MAX_FILES at most, each within ATTACHMENT_MAX_BYTES)",
+    )
+
+
+class TicketUploadSerializer(TicketCreateSerializer):
+    """A new ticket with files: the fields of the JSON operation, as multipart form fields."""
+
+    attachments = attachments_field()
+
+    def validate_attachments(self, files: list) -> list:
+        return validate_files(files)
 
 
 class TicketUpdateSerializer(serializers.Serializer):
@@ -422,12 +455,21 @@ class TicketUpdateSerializer(serializers.Serializer):
 class MessageCreateSerializer(serializers.Serializer):
     body = serializers.CharField(min_length=BODY_MIN, max_length=BODY_MAX, trim_whitespace=False)
     internal = serializers.BooleanField(default=False)
-    attachments = serializers.ListField(child=serializers.FileField(), required=False, default=list, max_length=50)
 
     def validate_body(self, body: str) -> str:
         if not body.strip():
             raise serializers.ValidationError(_("This field may not be blank."))
         return body
+
+    def validate(self, attrs: dict) -> dict:
+        refuse_files_in_json(self, "POST /api/support/tickets/{id}/messages/with-attachments")
+        return attrs
+
+
+class MessageUploadSerializer(MessageCreateSerializer):
+    """A reply or note with files: the fields of the JSON operation, as multipart form fields."""
+
+    attachments = attachments_field()
 
     def validate_attachments(self, files: list) -> list:
         return validate_files(files)

@@ -101,3 +101,41 @@ class TestCountingWithoutCountingEverything:
     @pytest.mark.parametrize("page", ["0", "-1", "abc", "99"])
     def test_a_page_that_does_not_exist_is_404(self, agent_api, tickets, page):
         assert agent_api.get("/api/support/tickets", {"page": page}).status_code == 404
+
+
+@pytest.mark.django_db
+def test_every_operation_documents_one_media_type_and_refuses_others_with_415(admin_user):
+    """Each body the schema documents is JSON, or multipart for the two uploads, and a
+    body of another type is answered 415 with a sentence (403 or 404 when the caller or
+    the object is refused first), never read as something else and never a 500."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    from conftest import api_client_for
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    api = api_client_for(admin_user)
+    uploads, answers = [], {}
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            if "requestBody" not in operation:
+                continue
+            [media_type] = operation["requestBody"]["content"]
+            if media_type == "multipart/form-data":
+                uploads.append(path)
+                other, sent = {"data": {"body": "hi"}, "format": "json"}, "application/json"
+            else:
+                assert media_type == "application/json", (method, path)
+                sent = "application/x-www-form-urlencoded"
+                other = {"data": "body=hi", "content_type": sent}
+            url = path.replace("{id}", "999999").replace("{", "").replace("}", "")
+            response = getattr(api, method)(url, **other)
+            answers[(method, path)] = response.status_code
+            assert response.status_code in (403, 404, 415), (method, path, response.status_code)
+            if response.status_code == 415:
+                assert f'"{sent}"' in response.json()["detail"]
+    assert sorted(uploads) == [
+        "/api/support/tickets/with-attachments/",
+        "/api/support/tickets/{id}/messages/with-attachments/",
+    ]
+    assert answers[("post", "/api/support/tickets/")] == 415
+    assert answers[("post", "/api/support/tickets/with-attachments/")] == 415

@@ -54,6 +54,7 @@ class Row:
     variant: str = ""  # which objects the URL names, when not the default ones
     body: dict | None = None
     json: bool = True  # API rows send JSON; page rows send a form
+    files: bool = False  # the API's upload operations: the body as multipart, with a file
     hides: dict[str, tuple[str, ...]] = field(default_factory=dict)  # secret -> personas who must not see it
     query: dict | None = None  # the query string, objects named as in `body`
 
@@ -88,6 +89,8 @@ MATRIX: list[Row] = [
     api("api:ticket-list", "GET",                   (401,        401,         200,   200,   200,   200,   200)),
     api("api:ticket-list", "POST",                  (401,        401,         201,   201,   201,   201,   201),
         body={**TICKET, "category": "general"}),
+    api("api:ticket-with-attachments", "POST",      (401,        401,         201,   201,   201,   201,   201),
+        body={**TICKET, "category": "general"}, files=True),
     api("api:ticket-detail", "GET",                 (401,        401,         200,   200,   200,   200,   200),
         hides={"note": ("integration",)}),
     api("api:ticket-detail", "PATCH",               (401,        401,         200,   200,   200,   200,   200),
@@ -106,6 +109,10 @@ MATRIX: list[Row] = [
     # The messages of every ticket, for incremental sync (cursor mode has tickets/tests/test_sync.py).
     api("api:message-list", "GET",                  (401,        401,         200,   200,   200,   200,   200),
         hides={"note": ("integration",)}),
+    api("api:ticket-messages-with-attachments", "POST", (401,    401,         201,   201,   201,   201,   201),
+        body={"body": "The log you asked for."}, files=True),
+    api("api:ticket-messages-with-attachments", "POST", (401,    401,         201,   201,   201,   201,   403),
+        variant="internal note", body={"body": "Between us.", "internal": True}, files=True),
     api("api:ticket-rate", "POST",                  (401,        401,         403,   403,   403,   403,   200),
         body={"rating": 5}),
     api("api:ticket-history", "GET",                (401,        401,         200,   200,   200,   200,   200),
@@ -906,6 +913,11 @@ def send(client: Client, method: str, path: str, row: Row | None, world: dict):
     if method == "GET":
         return client.get(path)
     body = body_for(row, world) if row else {}
+    if row is not None and row.files:
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        upload = SimpleUploadedFile("log.txt", b"line 1\n", content_type="text/plain")
+        return client.post(path, {**body, "attachments": [upload]})  # multipart, the test client's default
     if row is None or row.json:
         import json
 

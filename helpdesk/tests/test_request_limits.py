@@ -117,7 +117,11 @@ def test_an_oversized_upload_answers_413(client, agent_api, ticket, small_limits
         return [upload(f"f{n}.txt", 1024) for n in range(8)]  # over 3 x 1 KB + 4 KB
 
     page = client.post("/portal/tickets/new", {**PORTAL_FORM, "attachments": too_much()})
-    api = agent_api.post(f"/api/support/tickets/{ticket.pk}/messages", {"body": "Logs", "attachments": too_much()})
+    api = agent_api.post(
+        f"/api/support/tickets/{ticket.pk}/messages/with-attachments",
+        {"body": "Logs", "attachments": too_much()},
+        format="multipart",
+    )
 
     assert page.status_code == 413 and "too large" in page.content.decode()
     assert api.status_code == 413 and "too large" in api.json()["detail"]
@@ -128,7 +132,9 @@ def test_form_fields_over_the_limit_inside_an_upload_answer_413(agent_api, ticke
     Django's own RequestDataTooBig, which would otherwise be a bare 400."""
 
     response = agent_api.post(
-        f"/api/support/tickets/{ticket.pk}/messages", {"body": "x" * 5000, "attachments": [upload()]}
+        f"/api/support/tickets/{ticket.pk}/messages/with-attachments",
+        {"body": "x" * 5000, "attachments": [upload()]},
+        format="multipart",
     )
 
     assert response.status_code == 413
@@ -147,7 +153,11 @@ def test_too_many_files_are_refused_naming_the_field(client, agent_api, ticket, 
         return [upload(f"f{n}.txt") for n in range(4)]
 
     page = client.post("/portal/tickets/new", {**PORTAL_FORM, "attachments": files()})
-    api = agent_api.post(f"/api/support/tickets/{ticket.pk}/messages", {"body": "Logs", "attachments": files()})
+    api = agent_api.post(
+        f"/api/support/tickets/{ticket.pk}/messages/with-attachments",
+        {"body": "Logs", "attachments": files()},
+        format="multipart",
+    )
 
     assert page.status_code == 400 and "At most 3 files" in page.content.decode()
     assert api.status_code == 400 and "At most 3 files" in " ".join(api.json()["attachments"])
@@ -166,7 +176,7 @@ def test_more_form_fields_than_django_accepts_answer_400_not_500(agent_api, sett
     settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 5
     fields = {f"field{n}": "x" for n in range(10)}
 
-    response = agent_api.post("/api/support/tickets", fields)  # multipart form
+    response = agent_api.post("/api/support/tickets/with-attachments", fields, format="multipart")
 
     assert response.status_code == 400
     assert "Too many form fields: at most 5" in response.json()["detail"]

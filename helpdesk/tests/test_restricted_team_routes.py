@@ -44,6 +44,7 @@ class Call:
     member: dict  # method -> body the member sends, who must get neither 404 nor 405
     json: bool = True
     query: dict | None = None  # query string -> name of an object of the world
+    files: bool = False  # an upload operation: POST as multipart, with a file
 
 
 CHANGE = {"status": "pending", "priority": "high", "category": "general", "tags": ""}
@@ -54,6 +55,7 @@ NAMES_TICKET: dict[str, Call] = {
     "api:ticket-assign":        Call({"pk": "ticket"}, {"POST": {"agent": "member"}}),
     "api:ticket-rotate-link":   Call({"pk": "ticket"}, {"POST": {}}),
     "api:ticket-messages":      Call({"pk": "ticket"}, {"GET": {}, "POST": {"body": "On it."}}),
+    "api:ticket-messages-with-attachments": Call({"pk": "ticket"}, {"POST": {"body": "On it."}}, files=True),
     # Rated by customers through integrations: a member is refused (403), not told "no such ticket".
     "api:ticket-rate":          Call({"pk": "ticket", "message_id": "reply"}, {"POST": {"rating": 5}}),
     "api:ticket-history":       Call({"pk": "ticket"}, {"GET": {}}),
@@ -127,6 +129,7 @@ NO_TICKET = {
     "health": "the service's health",
     "health-live": "the process's liveness",
     "schema": "the OpenAPI document",
+    "api:ticket-with-attachments": "opens a new ticket (with files), as POST /api/support/tickets does",
     "api-docs": "Swagger UI",
     "prometheus-django-metrics": "counts of the whole system, for monitoring (a token, no person)",
     "sla-compliance": "percentages and counts, no ticket; supervisors' report",
@@ -311,10 +314,15 @@ def url(name: str, call: Call, persona: str, world: dict) -> str:
     return path
 
 
-def send(client: Client, method: str, path: str, body: dict, as_json: bool):
+def send(client: Client, method: str, path: str, body: dict, as_json: bool, files: bool = False):
     with transaction.atomic():  # every request sees the same world
         if method == "GET":
             response = client.get(path)
+        elif files and method == "POST":
+            from django.core.files.uploadedfile import SimpleUploadedFile
+
+            upload = SimpleUploadedFile("log.txt", b"line 1\n", content_type="text/plain")
+            response = client.post(path, {**body, "attachments": [upload]})  # multipart
         elif as_json:
             response = client.generic(method, path, json.dumps(body), content_type="application/json")
         else:
@@ -339,14 +347,14 @@ def test_an_agent_outside_the_team_gets_404_and_a_member_does_not(name, world):
     outsider = client_for(world["users"]["outsider"])
     for method in METHODS:
         body = resolved(call.member.get(method, {}), world)
-        response = send(outsider, method, url(name, call, "outsider", world), body, call.json)
+        response = send(outsider, method, url(name, call, "outsider", world), body, call.json, call.files)
         if response.status_code not in (404, 405):
             problems.append(f"outsider {method} {name}: {response.status_code}, expected 404")
         if method in call.member and response.status_code != 404:
             problems.append(f"outsider {method} {name}: {response.status_code} on a method the route takes")
     member = client_for(world["users"]["member"])
     for method, body in call.member.items():
-        response = send(member, method, url(name, call, "member", world), resolved(body, world), call.json)
+        response = send(member, method, url(name, call, "member", world), resolved(body, world), call.json, call.files)
         if response.status_code in (404, 405) or response.status_code >= 500:
             problems.append(f"member {method} {name}: {response.status_code}, expected to be let in")
     assert not problems, "\n".join(problems)

@@ -124,8 +124,9 @@ def ticket_with_note(agent_api):
     agent_api.post(url, {"body": "PUBLIC-REPLY we are on it"}, format="json")
     note_file = SimpleUploadedFile("secret.txt", b"internal figures", content_type="text/plain")
     agent_api.post(
-        url,
+        f"{url}/with-attachments",
         {"body": "INTERNAL-NOTE refund was denied before", "internal": "true", "attachments": [note_file]},
+        format="multipart",
     )
     return ticket
 
