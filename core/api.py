@@ -16,7 +16,7 @@ from django import forms
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import DateTimeField, F, Func, Value
 from django.db.models.lookups import GreaterThan
 from django.http import Http404
@@ -35,6 +35,7 @@ from rest_framework.routers import DefaultRouter
 from rest_framework.utils.encoders import JSONEncoder
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 from core.limits import bad_request
 from core.refusals import Refusal
@@ -402,6 +403,10 @@ class Router(DefaultRouter):
 router = Router()
 
 
+# Unique and foreign-key violations: what two requests racing for one name or row meet.
+RACED = frozenset({"23505", "23503"})
+
+
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     """DRF's handler, plus the domain's refusals as 403/409 with a sentence saying why.
 
@@ -410,6 +415,13 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     """
     if isinstance(exc, Refusal):
         return Response(exc.payload(), status=exc.status_code)
+    if isinstance(exc, IntegrityError) and getattr(exc.__cause__, "sqlstate", None) in RACED:
+        # Validation found the name free (or the row there), and a request running at the
+        # same moment took it (or deleted it) before this one wrote: the caller's retry reads
+        # the world as it is now.
+        set_rollback()
+        message = _("Another change was saved at the same moment and conflicts with this one; read again and retry.")
+        return Response({"detail": message}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, PermissionError):
         return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
     if isinstance(exc, RequestDataTooBig | TooManyFieldsSent | TooManyFilesSent):

@@ -114,6 +114,8 @@ def tag_merge(*, source: Tag, target: Tag, actor: Actor) -> TagChange:
     if source.pk == target.pk:
         raise TagRefused(_("A tag cannot be merged into itself."))
     locked = {t.pk: t for t in Tag.objects.select_for_update().filter(pk__in=[source.pk, target.pk]).order_by("pk")}
+    if len(locked) < 2:  # deleted by a request that ran meanwhile
+        raise TagRefused(_("One of the two tags was deleted meanwhile; nothing was merged."))
     source, target = locked[source.pk], locked[target.pk]
     try:
         with transaction.atomic():

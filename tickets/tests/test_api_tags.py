@@ -223,3 +223,36 @@ def test_deleting_a_tag_takes_it_off_its_tickets(supervisor_api):
     assert supervisor_api.delete(f"{URL}/{tag.pk}").status_code == 204
 
     assert tags_of(ticket) == ["vip"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_name_taken_at_the_same_moment_answers_409_not_500(supervisor, monkeypatch):
+    """Validation found "vpn" free; another request creates it before this one writes."""
+    from tickets import catalog_api, tags
+
+    def racing(*, name: str) -> Tag:
+        Tag.objects.create(name=name)  # the other request, between validation and write
+        return tags.tag_create(name=name)
+
+    monkeypatch.setattr(catalog_api, "tag_create", racing)
+
+    response = api_client_for(supervisor.user).post(URL, {"name": "vpn"}, format="json")
+
+    assert response.status_code == 409
+    assert "at the same moment" in response.json()["detail"]
+    assert Tag.objects.filter(name="vpn").count() == 1
+
+
+def test_a_merge_into_a_tag_deleted_meanwhile_is_refused_and_changes_nothing(supervisor):
+    from agents.roles import actor_for
+    from tickets import tags
+
+    billing, invoices = TagFactory(name="billing"), TagFactory(name="invoices")
+    ticket = TicketFactory()
+    ticket.tags.add(billing)
+    Tag.objects.filter(pk=invoices.pk).delete()  # by another request, after the caller read it
+
+    with pytest.raises(tags.TagRefused, match="deleted meanwhile"):
+        tags.tag_merge(source=billing, target=invoices, actor=actor_for(supervisor.user))
+
+    assert tags_of(ticket) == ["billing"]
