@@ -210,6 +210,10 @@ class Pagination(PageNumberPagination):
         return described
 
 
+def _page_mode(description: str | None) -> str:
+    return "Page mode only" + (f": {description[0].lower()}{description[1:]}" if description else "")
+
+
 class SyncPagination(Pagination):
     """Page numbers by default (Pagination); a cursor over (updated_at, id) for incremental sync.
 
@@ -286,29 +290,25 @@ class SyncPagination(Pagination):
         return Response({"next": self.get_next_link(), "cursor": self.cursor, "results": data})
 
     def get_paginated_response_schema(self, schema: dict) -> dict:
-        cursor_page = {
-            "type": "object",
-            "title": "Cursor page",
-            "description": "A page in cursor mode (cursor, updated_after or updated_before given)",
-            "required": ["next", "cursor", "results"],
-            "properties": {
-                "next": {
-                    "type": "string",
-                    "nullable": True,
-                    "format": "uri",
-                    "description": "The following page, or null when no row follows yet",
-                },
-                "cursor": {
-                    "type": "string",
-                    "nullable": True,
-                    "description": "Where to resume later (pass as `cursor`); null before any row was read",
-                },
-                "results": schema,
-            },
-        }
+        """One shape for both modes, its mode's fields optional: a client generated from the
+        document reads either answer with one model (a `oneOf` of two inline shapes is what
+        generators handle worst)."""
         page = super().get_paginated_response_schema(schema)
-        page = {**page, "title": "Numbered page"}
-        return {"oneOf": [page, cursor_page]}
+        properties = page["properties"]
+        for name in ("count", "count_exact", "previous"):
+            properties[name] = {**properties[name], "description": _page_mode(properties[name].get("description"))}
+        properties["cursor"] = {
+            "type": "string",
+            "nullable": True,
+            "description": (
+                "Cursor mode only: where to resume later (pass it as `cursor`); null before any row was read"
+            ),
+        }
+        properties["next"] = {
+            **properties["next"],
+            "description": "The following page, or null when none follows (yet)",
+        }
+        return {**page, "required": ["next", "results"]}
 
     def get_schema_operation_parameters(self, view) -> list[dict]:
         described = super().get_schema_operation_parameters(view)

@@ -31,6 +31,7 @@ _DUE = re.compile(
     r"^(?P<policy>.+): first response by (?P<first>\d{4}-\d\d-\d\d \d\d:\d\d) UTC, "
     r"resolution by (?P<resolution>\d{4}-\d\d-\d\d \d\d:\d\d) UTC$"
 )
+_DUE_RESOLUTION = re.compile(r"^(?P<policy>.+): resolution by (?P<resolution>\d{4}-\d\d-\d\d \d\d:\d\d) UTC$")
 
 
 def _label(choices, value: str) -> str:
@@ -130,6 +131,12 @@ def value_words(kind: str, value: str) -> str:
             return _("%(policy)s: first response by %(first)s, resolution by %(resolution)s") % {
                 "policy": match["policy"],
                 "first": _utc(match["first"]),
+                "resolution": _utc(match["resolution"]),
+            }
+        if match := _DUE_RESOLUTION.match(value):
+            # Translators: a ticket's due times in its history, after its first reply was sent.
+            return _("%(policy)s: resolution by %(resolution)s") % {
+                "policy": match["policy"],
                 "resolution": _utc(match["resolution"]),
             }
     return value

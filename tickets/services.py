@@ -66,10 +66,14 @@ class RatingRefused(Refusal):
 def _format_due(ticket: Ticket) -> str:
     if ticket.sla_policy_id is None:
         return "no SLA policy"
-    return (
-        f"{ticket.sla_policy.name}: first response by {ticket.first_response_due_at:%Y-%m-%d %H:%M} UTC, "
-        f"resolution by {ticket.resolution_due_at:%Y-%m-%d %H:%M} UTC"
-    )
+    # A policy that applies only after the first reply (its priority changed since) sets no
+    # first-response due time: that result was settled when the reply was sent.
+    due = [
+        f"{what} by {moment:%Y-%m-%d %H:%M} UTC"
+        for what, moment in (("first response", ticket.first_response_due_at), ("resolution", ticket.resolution_due_at))
+        if moment is not None
+    ]
+    return f"{ticket.sla_policy.name}: {', '.join(due) or 'no due times'}"
 
 
 def apply_sla(*, ticket: Ticket, actor: Actor) -> None:

@@ -4,7 +4,9 @@ The test downloads the schema from a live server, generates a client with
 openapi-python-client (pinned in requirements-dev.txt) with its default settings, imports it
 and runs an integration's day with it: open a ticket, list with filters and page 2, read it,
 reply with a file (the multipart operation), change its status and meet the documented 409,
-check its SLA, read the compliance report and the feedback summary. The client is built with
+check its SLA, read the compliance report and the feedback summary; and what integrators
+add: a create retried with its Idempotency-Key, an update refused for a stale ETag
+(If-Match), and an incremental sync walked by cursor. The client is built with
 `raise_on_unexpected_status`, so a status the schema does not document fails the test, and
 every answer is read through the generated models (their parsers raise on a shape the schema
 does not describe).
@@ -73,6 +75,7 @@ def generated(live_server, tmp_path):
 
 def test_a_generated_client_runs_an_integrations_day(generated, live_server, agent, category, settings):
     settings.API_USER_RATE = ""  # the rate limit has tests of its own
+    settings.API_SYNC_SETTLE_SECONDS = 0  # what this test writes is read back at once
     SLAPolicyFactory(category=category, priority="high", first_response_hours=4, resolution_hours=24)
     FeedbackFactory(overall=4, ticket__category=category)
     _row, token = tokens.issue(agent.user)
@@ -83,7 +86,7 @@ def test_a_generated_client_runs_an_integrations_day(generated, live_server, age
         base_url=live_server.url, token=token, prefix="Token", raise_on_unexpected_status=True
     )
 
-    def create(subject: str):
+    def create(subject: str, **headers):
         body = models.TicketCreateRequest(
             subject=subject,
             description="The printer on floor 3 prints blank pages.",
@@ -92,7 +95,8 @@ def test_a_generated_client_runs_an_integrations_day(generated, live_server, age
             priority=models.TicketPriorityEnum.HIGH,
             tags=["printers"],
         )
-        return importlib.import_module(f"{api.__name__}.support_tickets_create").sync_detailed(client=client, body=body)
+        module = importlib.import_module(f"{api.__name__}.support_tickets_create")
+        return module.sync_detailed(client=client, body=body, **headers)
 
     # 1. Open three tickets; the answers are parsed into TicketDetail.
     created = [create(f"Blank pages #{n}") for n in range(3)]
@@ -121,6 +125,13 @@ def test_a_generated_client_runs_an_integrations_day(generated, live_server, age
     assert [row.id for row in page.parsed.results] == [ticket.id]
     assert page.parsed.next_ is None
     assert page.parsed.previous is not None
+
+    # 2b. A create retried with its Idempotency-Key answers the first ticket again, no new one.
+    first = create("Toner warning", idempotency_key="crm-4711")
+    again = create("Toner warning", idempotency_key="crm-4711")
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.parsed.id == first.parsed.id
+    assert again.headers["Idempotent-Replayed"] == "true"
 
     # 3. Read it.
     read = importlib.import_module(f"{api.__name__}.support_tickets_retrieve").sync_detailed(ticket.id, client=client)
@@ -158,6 +169,26 @@ def test_a_generated_client_runs_an_integrations_day(generated, live_server, age
     assert refused.parsed.status == "pending"
     assert refused.parsed.allowed_statuses == ["open", "on_hold", "resolved"]
 
+    # 5b. An update based on what was read before another change answers 412, writes nothing.
+    etag = update.sync_detailed(
+        ticket.id, client=client, body=models.PatchedTicketUpdateRequest(priority=models.TicketPriorityEnum.URGENT)
+    ).headers["ETag"]
+    stale = update.sync_detailed(
+        ticket.id,
+        client=client,
+        body=models.PatchedTicketUpdateRequest(priority=models.TicketPriorityEnum.LOW),
+        if_match=read.headers["ETag"],
+    )
+    assert stale.status_code == 412
+    fresh = update.sync_detailed(
+        ticket.id,
+        client=client,
+        body=models.PatchedTicketUpdateRequest(priority=models.TicketPriorityEnum.HIGH),
+        if_match=etag,
+    )
+    assert fresh.status_code == 200
+    assert fresh.parsed.priority == models.TicketPriorityEnum.HIGH
+
     # 6. Check its SLA now.
     sla = importlib.import_module(f"{api.__name__}.support_sla_create").sync_detailed(
         client=client, body=models.SLACheckRequest(ticket_id=ticket.id)
@@ -184,6 +215,19 @@ def test_a_generated_client_runs_an_integrations_day(generated, live_server, age
     assert isinstance(summary.parsed, models.Summary)
     assert summary.parsed.count == 1
     assert summary.parsed.average_overall == 4
+
+    # 8. Incremental sync: every ticket changed since a moment, two a page, by cursor.
+    seen = []
+    answer = listing.sync_detailed(client=client, updated_after=today - timedelta(hours=1), page_size=2)
+    while True:
+        assert answer.status_code == 200
+        seen += [row.id for row in answer.parsed.results]
+        if answer.parsed.next_ is None:
+            break
+        answer = listing.sync_detailed(client=client, cursor=answer.parsed.cursor, page_size=2)
+    mine = [ticket.id for ticket in (answer.parsed for answer in created)] + [first.parsed.id]
+    assert sorted(set(seen) & set(mine)) == sorted(mine)
+    assert len(seen) == len(set(seen))
 
 
 def test_a_form_sent_to_a_json_operation_is_refused_with_415(agent_api, category):

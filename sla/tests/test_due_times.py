@@ -206,3 +206,25 @@ def test_reopening_moves_due_times_by_the_time_spent_resolved(agent_api, categor
 
     assert ticket.resolution_due_at == MONDAY_10 + timedelta(hours=24 + 48)
     assert ticket.resolution_minutes is None
+
+
+@time_machine.travel(MONDAY_10, tick=False)
+def test_a_policy_that_applies_again_after_the_first_reply_sets_only_the_resolution(agent_api, category):
+    """Answered, moved to a priority no policy covers (times cleared), then back: the first
+    response was settled by the reply, so only the resolution is due; no 500 formatting the
+    missing first-response time into the history."""
+    SLAPolicyFactory(priority="high", first_response_hours=2, resolution_hours=10)
+    ticket = create(agent_api, priority="high")
+    reply = agent_api.post(f"/api/support/tickets/{ticket.pk}/messages", {"body": "On it."}, format="json")
+    assert reply.status_code == 201
+
+    patch(agent_api, ticket, priority="urgent")
+    patch(agent_api, ticket, priority="high")
+
+    ticket.refresh_from_db()
+    assert ticket.first_response_due_at is None
+    assert ticket.resolution_due_at == MONDAY_10 + timedelta(hours=10)
+    last = TicketEvent.objects.filter(ticket=ticket, kind="due_times").latest("id")
+    assert last.new_value.endswith(": resolution by 2026-11-30 20:00 UTC")
+    history = agent_api.get(f"/api/support/tickets/{ticket.pk}/history").json()
+    assert "resolution by" in str(history)

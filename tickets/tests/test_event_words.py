@@ -45,6 +45,9 @@ def test_due_times_and_first_response_are_short_dates_in_the_readers_zone_and_la
         worded = value_words(EventKind.DUE_TIMES, due)
         first = value_words(EventKind.FIRST_RESPONSE, "2026-12-05T14:32:07.123456+00:00")
     assert worded == "Urgent: первый ответ до 5 декабря, 17:00, решение до 6 декабря, 13:30"
+    with translation.override("ru"), timezone.override(ZoneInfo("Europe/Moscow")):
+        answered = value_words(EventKind.DUE_TIMES, "Urgent: resolution by 2026-12-06 10:30 UTC")
+    assert answered == "Urgent: решение до 6 декабря, 13:30"
     assert first == "5 декабря, 17:32"
     with translation.override("en"), timezone.override(ZoneInfo("UTC")):
         assert value_words(EventKind.FIRST_RESPONSE, "2026-12-05T14:32:07.123456+00:00") == "5 Dec, 14:32"
