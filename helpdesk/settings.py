@@ -603,7 +603,7 @@ TICKET_SEARCH_CANDIDATES = env.int("TICKET_SEARCH_CANDIDATES", default=1000)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Helpdesk API",
     "DESCRIPTION": "Tickets, agents, SLA, knowledge base and feedback.",
-    "VERSION": "1.0.0",
+    "VERSION": "1.1.0",  # docs/api.md, "Compatibility promise" and "Changes"
     "SERVE_INCLUDE_SCHEMA": False,
     # The docs page loads Swagger UI from this server, never from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
