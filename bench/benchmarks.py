@@ -1079,6 +1079,7 @@ def query_plans() -> dict[str, str]:
 def run_all(scale: Scale, env: dict[str, str], only: list[str] | None = None) -> dict[str, object]:
     from bench.mail import bench_mail, bench_thread
     from bench.migration import bench_migration
+    from bench.tagmerge import bench_tagmerge
 
     benchmarks: dict[str, Callable[[Scale, dict[str, str]], dict[str, object]]] = {
         "scan": bench_scan,
@@ -1094,6 +1095,7 @@ def run_all(scale: Scale, env: dict[str, str], only: list[str] | None = None) ->
         "views": bench_views,
         "export": bench_export,
         "cursor": bench_cursor,
+        "tagmerge": bench_tagmerge,
     }
     # Run only when asked for (--only): the CPU profile always; the migration at full scale,
     # where it seeds a second million tickets.
