@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.apps import apps
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 from django.urls import resolve
@@ -195,7 +196,7 @@ def _multipart(boundary: str, body: str, file_content: bytes) -> bytes:
 
 def test_a_retried_upload_with_a_new_boundary_is_the_same_request(agent_api, agent):
     ticket = TicketFactory(assigned_agent=agent)
-    path = f"/api/support/tickets/{ticket.pk}/messages/"
+    path = f"/api/support/tickets/{ticket.pk}/messages/with-attachments/"
 
     def upload(boundary: str, body: str = "The log.", content: bytes = b"error 42"):
         return agent_api.generic(
@@ -298,13 +299,19 @@ def test_every_creating_post_answers_a_replay_with_the_first_answer(operation, w
     pattern = next(pattern for pattern in url_patterns() if pattern.name == name)
     client = client_for(persona, world)
     path = path_for(pattern, row, persona, world)
-    body = json.dumps(body_for(row, world))
+    fields = body_for(row, world)
     key = {"HTTP_IDEMPOTENCY_KEY": f"walk-{name}"}
 
+    def post():
+        if row.files:  # an upload operation: multipart with the same file each time
+            upload = SimpleUploadedFile("log.txt", b"line 1\n", content_type="text/plain")
+            return client.post(path, {**fields, "attachments": [upload]}, **key)
+        return client.post(path, json.dumps(fields), content_type="application/json", **key)
+
     before = row_counts()
-    first = client.post(path, body, content_type="application/json", **key)
+    first = post()
     after_first = row_counts()
-    again = client.post(path, body, content_type="application/json", **key)
+    again = post()
 
     assert first.status_code == 201, first.content
     assert after_first != before

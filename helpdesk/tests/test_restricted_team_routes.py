@@ -105,6 +105,7 @@ NAMES_TICKET_IN_BODY = {"sla-check", "api:feedback-list", "agent:bulk"}
 CUSTOMER_LINK = {"portal:submitted", "portal:ticket", "portal:rate", "portal:attachment", "survey:answer"}
 LISTS_TICKETS = {
     "api:ticket-list",
+    "api:message-list",  # every ticket's messages, for incremental sync
     # A customer's and an organisation's tickets, counted and listed as the reader may see them.
     "api:customer-list",
     "api:customer-detail",
@@ -185,6 +186,20 @@ NO_TICKET = {
     # A bulk change's page is its agent's own; it names a ticket hidden from them by number only.
     "agent:bulk-job": "the agent's own bulk change (its tickets' subjects read through tickets_for_user)",
     "agent:bulk-resume": "the agent's own bulk change, queued again",
+    "api:mailbox-list": "mailboxes, for superusers (who see every team)",
+    "api:mailbox-detail": "a mailbox, for superusers",
+    "api:mailbox-poll": "a mailbox's poll, for superusers",
+    "api:mailbox-retry-sign-in": "a mailbox's sign-in, for superusers",
+    "api:category-list": "categories",
+    "api:category-detail": "a category",
+    "api:tag-list": "tags",
+    "api:tag-detail": "a tag (renamed or deleted on every ticket by supervisors, who see every team)",
+    "api:tag-merge": "moves a tag's tickets, supervisors only (who see every team); answers counts",
+    "api:calendar-list": "business calendars",
+    "api:calendar-detail": "a business calendar",
+    "api:calendar-import-holidays": "a calendar's public holidays",
+    "api:holiday-list": "holidays",
+    "api:holiday-detail": "a holiday",
 }
 NO_TICKET_PREFIXES = ("account_", "mfa_", "openid_connect_", "socialaccount_", "password_reset", "mail-inbound:")
 
@@ -226,6 +241,10 @@ def test_a_route_with_an_object_in_its_url_is_not_waved_through():
     # A saved view: its pk is the view's; its counts obey the rule (tickets/tests/test_saved_views.py).
     objects_not_of_tickets |= {"agent:saved-view-edit", "agent:saved-view-delete"}
     objects_not_of_tickets |= {"agent:bulk-job", "agent:bulk-resume"}  # a bulk change, the agent's own
+    # Mailboxes (superusers), categories, tags, calendars and holidays: settings, no ticket.
+    objects_not_of_tickets |= {"api:mailbox-detail", "api:mailbox-poll", "api:mailbox-retry-sign-in"}
+    objects_not_of_tickets |= {"api:category-detail", "api:tag-detail", "api:tag-merge"}
+    objects_not_of_tickets |= {"api:calendar-detail", "api:calendar-import-holidays", "api:holiday-detail"}
     for pattern in url_patterns():
         if is_admin(pattern) or not pattern.kwargs & {"pk", "ticket_id", "token", "attachment_id", "message_id"}:
             continue
@@ -430,6 +449,9 @@ def test_lists_searches_and_counts_leave_it_out(world, supervisor):
     ):
         assert api_ids(outsider, path, key) == set(), path
         assert api_ids(member, path, key), path
+    # The messages of every ticket (incremental sync) leave out the hidden ticket's.
+    assert hidden not in api_ids(outsider, "/api/support/messages", "ticket")
+    assert hidden in api_ids(member, "/api/support/messages", "ticket")
     assert api_ids(outsider, "/api/support/notifications") == set()
     assert api_ids(member, "/api/support/notifications") == {world["notices"]["member"]}
 
