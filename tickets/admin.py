@@ -1,12 +1,14 @@
 """Tickets in Django admin: categories and tags are managed here; tickets are read here and
 worked through the agent UI and the API, which keep the history and send the emails."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy, ngettext
 
 from agents.roles import actor_for
 from tickets.models import Attachment, Category, Message, Tag, Ticket, TicketEvent
 from tickets.services import ticket_rotate_link
+from tickets.tags import clean_tag_name, tag_rename
 
 
 @admin.register(Category)
@@ -18,9 +20,28 @@ class CategoryAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
 
+class TagForm(forms.ModelForm):
+    class Meta:
+        model = Tag
+        fields = ["name"]
+
+    def clean_name(self) -> str:
+        return clean_tag_name(self.cleaned_data["name"])
+
+
 @admin.register(Tag)
 class TagAdmin(admin.ModelAdmin):
+    """Tags as the API has them (tickets.tags): names in lower case, one word, and a rename
+    that takes saved views, articles and automation rules naming the old name along."""
+
+    form = TagForm
     search_fields = ["name"]
+
+    def save_model(self, request, obj: Tag, form, change: bool) -> None:
+        if change and "name" in form.changed_data:
+            tag_rename(tag=Tag.objects.get(pk=obj.pk), name=obj.name)
+        else:
+            super().save_model(request, obj, form, change)
 
 
 class ReadOnlyInline(admin.TabularInline):

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from django.utils.text import slugify
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from agents.models import Team
 from tickets.models import Category, Tag
+from tickets.tags import clean_tag_name
 
 TAG_NAME_MAX = Tag._meta.get_field("name").max_length
 
@@ -38,14 +39,6 @@ class CategorySerializer(serializers.ModelSerializer):
         return value
 
 
-def clean_tag_name(value: str) -> str:
-    """A tag's name as tickets store it (lower case), or a ValidationError saying the rule."""
-    name = value.strip().lower()
-    if not name or slugify(name, allow_unicode=True) != name:
-        raise serializers.ValidationError(_("A tag is one word of letters, digits, - and _ (no spaces)."))
-    return name
-
-
 class TagSerializer(serializers.ModelSerializer):
     name = serializers.CharField(
         max_length=TAG_NAME_MAX,
@@ -60,7 +53,10 @@ class TagSerializer(serializers.ModelSerializer):
         read_only_fields = ["id"]
 
     def validate_name(self, value: str) -> str:
-        name = clean_tag_name(value)
+        try:
+            name = clean_tag_name(value)
+        except DjangoValidationError as refused:
+            raise serializers.ValidationError(refused.messages) from None
         taken = Tag.objects.filter(name=name)
         if self.instance is not None:
             taken = taken.exclude(pk=self.instance.pk)

@@ -28,8 +28,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import OperationalError, transaction
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from agents.roles import Actor
@@ -82,6 +84,15 @@ def replace_name(names: list[str], *, old: str, new: str) -> list[str]:
 def _rename_references(*, old: str, new: str) -> int:
     changed = SavedView.objects.filter(tag=old).update(tag=new)
     return changed + sum(renamer(old=old, new=new) for renamer in _renamers)
+
+
+def clean_tag_name(value: str) -> str:
+    """A tag's name as tickets store it (lower case, as tags_from_names makes them), or a
+    ValidationError saying the rule; the API and the admin both check names here."""
+    name = value.strip().lower()
+    if not name or slugify(name, allow_unicode=True) != name:
+        raise ValidationError(_("A tag is one word of letters, digits, - and _ (no spaces)."), code="invalid")
+    return name
 
 
 def tag_create(*, name: str) -> Tag:

@@ -256,3 +256,19 @@ def test_a_merge_into_a_tag_deleted_meanwhile_is_refused_and_changes_nothing(sup
         tags.tag_merge(source=billing, target=invoices, actor=actor_for(supervisor.user))
 
     assert tags_of(ticket) == ["billing"]
+
+
+def test_the_admin_names_and_renames_tags_by_the_apis_rules(admin_client, agent):
+    """One word, lower case; a rename in Django admin takes the references along, as the API's."""
+    tag = TagFactory(name="billing")
+    view = SavedView.objects.create(name="Billing", owner=agent.user, tag="billing")
+
+    refused = admin_client.post("/admin/tickets/tag/add/", {"name": "two words"})
+    renamed = admin_client.post(f"/admin/tickets/tag/{tag.pk}/change/", {"name": "Invoices"})
+
+    assert refused.status_code == 200 and "name" in refused.context["adminform"].form.errors
+    assert not Tag.objects.filter(name__in=["two words", "two-words"]).exists()
+    assert renamed.status_code == 302
+    tag.refresh_from_db()
+    view.refresh_from_db()
+    assert (tag.name, view.tag) == ("invoices", "invoices")
